@@ -1,0 +1,403 @@
+#include "an_classify.h"
+
+#include <string.h>
+
+#include "an_mx.h"
+#include "st_error.h"
+
+#define EXPIRY_WARN_SECONDS (14 * 86400)
+
+static const char *const verdict_names[AN_V_COUNT] = {
+	[AN_V_NO_POLICY] = "no-policy",
+	[AN_V_POLICY_INVALID] = "policy-invalid",
+	[AN_V_NONE_MODE] = "none-mode",
+	[AN_V_TESTING] = "testing",
+	[AN_V_ENFORCE_OK] = "enforce-ok",
+	[AN_V_ENFORCE_MX_MISMATCH] = "enforce-mx-mismatch",
+	[AN_V_ENFORCE_DELIVERY_FAILURE] = "enforce-delivery-failure",
+	[AN_V_UNDETERMINED] = "undetermined",
+};
+
+const char *an_verdict_name(enum an_verdict v)
+{
+	if ((unsigned)v >= AN_V_COUNT)
+		return "unknown";
+	return verdict_names[v];
+}
+
+int an_verdict_from_name(const char *name, enum an_verdict *v)
+{
+	for (size_t i = 0; i < AN_V_COUNT; i++) {
+		if (strcmp(verdict_names[i], name) == 0) {
+			*v = (enum an_verdict)i;
+			return ST_OK;
+		}
+	}
+	return ST_ENOENT;
+}
+
+static const char *dns_name(enum an_dns_status st)
+{
+	switch (st) {
+	case AN_DNS_NOT_ASKED: return "not asked";
+	case AN_DNS_NOERROR: return "NOERROR";
+	case AN_DNS_NODATA: return "NODATA";
+	case AN_DNS_NXDOMAIN: return "NXDOMAIN";
+	case AN_DNS_SERVFAIL: return "SERVFAIL";
+	case AN_DNS_REFUSED: return "REFUSED";
+	case AN_DNS_TIMEOUT: return "timeout";
+	case AN_DNS_OTHER: return "other error";
+	}
+	return "unknown";
+}
+
+/* SERVFAIL, REFUSED, timeout and the rest: the name's state is unknown,
+ * which is not the same as NXDOMAIN or NODATA. */
+static bool dns_failed(enum an_dns_status st)
+{
+	return st == AN_DNS_SERVFAIL || st == AN_DNS_REFUSED ||
+	       st == AN_DNS_TIMEOUT || st == AN_DNS_OTHER;
+}
+
+static void classify_sts(const struct an_observation *obs,
+			 struct an_classification *out)
+{
+	struct an_findings *f = &out->findings;
+
+	if (obs->sts_dns == AN_DNS_NOERROR)
+		an_sts_record_parse(obs->sts_txt, obs->n_sts_txt, &out->record, f);
+	else
+		an_sts_record_parse(NULL, 0, &out->record, f);
+	if (obs->sts_cname)
+		an_findings_add(f, AN_F_STS_CNAME, NULL);
+	if (dns_failed(obs->sts_dns))
+		an_findings_add(f, AN_F_STS_DNS_FAILURE, "_mta-sts.%s TXT: %s",
+				obs->domain != NULL ? obs->domain : "",
+				dns_name(obs->sts_dns));
+	else if (out->record.status == AN_STS_ABSENT)
+		an_findings_add(f, AN_F_STS_NONE, "%s", dns_name(obs->sts_dns));
+}
+
+static void classify_tlsrpt(const struct an_observation *obs,
+			    struct an_classification *out)
+{
+	struct an_findings *f = &out->findings;
+
+	if (obs->tlsrpt_dns == AN_DNS_NOERROR)
+		an_tlsrpt_parse(obs->tlsrpt_txt, obs->n_tlsrpt_txt,
+				&out->tlsrpt, f);
+	else
+		an_tlsrpt_parse(NULL, 0, &out->tlsrpt, f);
+	if (dns_failed(obs->tlsrpt_dns))
+		an_findings_add(f, AN_F_TLSRPT_DNS_FAILURE, "%s",
+				dns_name(obs->tlsrpt_dns));
+	else if (obs->tlsrpt_dns != AN_DNS_NOT_ASKED &&
+		 out->tlsrpt.status == AN_TLSRPT_ABSENT &&
+		 out->record.candidates > 0)
+		an_findings_add(f, AN_F_TLSRPT_NONE, NULL);
+}
+
+/* RFC 8461 §3.2: the media type must be text/plain; parameters such as
+ * charset are allowed and ignored.  Type and subtype are case-insensitive
+ * (RFC 9110 §8.3.1). */
+static bool content_type_ok(const char *ct)
+{
+	static const char want[] = "text/plain";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	for (size_t i = 0; i < n; i++) {
+		char c = ct[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != want[i])
+			return false;
+	}
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static enum an_code fetch_code(enum an_fetch_status st)
+{
+	switch (st) {
+	case AN_FETCH_NO_ADDRESS: return AN_F_PH_NO_ADDRESS;
+	case AN_FETCH_DANGLING_CNAME: return AN_F_PH_DANGLING_CNAME;
+	case AN_FETCH_DNS_FAILURE: return AN_F_PH_DNS_FAILURE;
+	case AN_FETCH_NON_PUBLIC: return AN_F_PH_NON_PUBLIC;
+	case AN_FETCH_CONNECT_REFUSED: return AN_F_PH_CONNECT_REFUSED;
+	case AN_FETCH_CONNECT_TIMEOUT: return AN_F_PH_CONNECT_TIMEOUT;
+	case AN_FETCH_TLS_HANDSHAKE: return AN_F_PH_TLS_HANDSHAKE;
+	case AN_FETCH_CERT_EXPIRED: return AN_F_PH_CERT_EXPIRED;
+	case AN_FETCH_CERT_NOT_YET_VALID: return AN_F_PH_CERT_NOT_YET_VALID;
+	case AN_FETCH_CERT_NAME_MISMATCH: return AN_F_PH_CERT_NAME_MISMATCH;
+	case AN_FETCH_CERT_SELF_SIGNED: return AN_F_PH_CERT_SELF_SIGNED;
+	case AN_FETCH_CERT_UNTRUSTED: return AN_F_PH_CERT_UNTRUSTED;
+	case AN_FETCH_TIMEOUT: return AN_F_HTTP_TIMEOUT;
+	case AN_FETCH_TOO_LARGE: return AN_F_HTTP_TOO_LARGE;
+	case AN_FETCH_TRANSFER:
+	case AN_FETCH_NOT_ATTEMPTED:
+	case AN_FETCH_DONE:
+		break;
+	}
+	return AN_F_HTTP_TRANSFER;
+}
+
+/* Findings for the fetch and the body; true if a sender would get a usable
+ * policy from it. */
+static bool classify_fetch(const struct an_observation *obs,
+			   struct an_classification *out)
+{
+	const struct an_fetch *fe = &obs->fetch;
+	struct an_findings *f = &out->findings;
+	bool ok = true;
+
+	if (fe->status == AN_FETCH_NOT_ATTEMPTED)
+		return false;
+	if (fe->status != AN_FETCH_DONE) {
+		an_findings_add(f, fetch_code(fe->status), "%s",
+				fe->detail != NULL ? fe->detail : "");
+		return false;
+	}
+	if (fe->cert_not_after != 0 &&
+	    fe->cert_not_after - (int64_t)obs->now < EXPIRY_WARN_SECONDS)
+		an_findings_add(f, AN_F_PH_CERT_EXPIRING,
+				"certificate expires in %lld s",
+				(long long)(fe->cert_not_after - (int64_t)obs->now));
+	if (fe->http_status >= 300 && fe->http_status < 400) {
+		an_findings_add(f, AN_F_HTTP_REDIRECT, "HTTP %d to %s",
+				fe->http_status,
+				fe->location != NULL ? fe->location : "(none)");
+		return false;
+	}
+	if (fe->http_status == 404) {
+		an_findings_add(f, AN_F_HTTP_NOT_FOUND, "HTTP 404");
+		return false;
+	}
+	if (fe->http_status != 200) {
+		an_findings_add(f, AN_F_HTTP_STATUS, "HTTP %d", fe->http_status);
+		return false;
+	}
+	if (!content_type_ok(fe->content_type)) {
+		an_findings_add(f, AN_F_HTTP_CONTENT_TYPE, "Content-Type: %s",
+				fe->content_type != NULL ? fe->content_type
+							 : "(absent)");
+		ok = false;
+	}
+	/* Parse the body even when the type is wrong: its problems are part
+	 * of what the operator must fix. */
+	an_policy_parse(fe->body.data, fe->body.len, &out->policy, f);
+	out->have_policy = true;
+	return ok && out->policy.usable;
+}
+
+/* Host names compare case-insensitively, ignoring one trailing dot. */
+static bool host_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	if (la != lb)
+		return false;
+	for (size_t i = 0; i < la; i++) {
+		char x = a[i], y = b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+static const struct an_probe *find_probe(const struct an_observation *obs,
+					 const char *host)
+{
+	for (size_t i = 0; i < obs->n_probes; i++) {
+		if (obs->probes[i].host != NULL &&
+		    host_eq(obs->probes[i].host, host))
+			return &obs->probes[i];
+	}
+	return NULL;
+}
+
+/* Findings for one probe; true unless it shows a sender enforcing the
+ * policy would refuse this MX (RFC 8461 §4.2).  An unreachable host is not
+ * refused by the policy: it fails for every sender alike. */
+static bool judge_probe(const struct an_probe *pr, struct an_findings *f)
+{
+	const char *d = pr->detail != NULL ? pr->detail : "";
+
+	if (pr->tls_version != 0 && pr->tls_version < 0x0303)
+		an_findings_add(f, AN_F_MXTLS_OLD_TLS, "%s: version 0x%04x",
+				pr->host, (unsigned)pr->tls_version);
+	if (pr->tlsa)
+		an_findings_add(f, AN_F_MXTLS_DANE, "%s", pr->host);
+	if (pr->tlsa && pr->tlsa_secure)
+		an_findings_add(f, AN_F_MXTLS_DNSSEC, "%s", pr->host);
+	switch (pr->status) {
+	case AN_PROBE_NOT_PROBED:
+	case AN_PROBE_OK:
+		return true;
+	case AN_PROBE_UNREACHABLE:
+		an_findings_add(f, AN_F_MXTLS_UNREACHABLE, "%s %s", pr->host, d);
+		return true;
+	case AN_PROBE_NO_STARTTLS:
+		an_findings_add(f, AN_F_MXTLS_NO_STARTTLS, "%s", pr->host);
+		return false;
+	case AN_PROBE_HANDSHAKE:
+		an_findings_add(f, AN_F_MXTLS_HANDSHAKE, "%s %s", pr->host, d);
+		return false;
+	case AN_PROBE_CERT_INVALID:
+		an_findings_add(f, AN_F_MXTLS_CERT_INVALID, "%s %s", pr->host, d);
+		return false;
+	case AN_PROBE_NAME_MISMATCH:
+		an_findings_add(f, AN_F_MXTLS_NAME_MISMATCH, "%s %s", pr->host, d);
+		return false;
+	}
+	return true;
+}
+
+/* RFC 7505: a single MX with the root as exchange means "no mail". */
+static bool is_null_mx(const struct an_observation *obs)
+{
+	return obs->n_mx == 1 && obs->mx[0].name != NULL &&
+	       (obs->mx[0].name[0] == '\0' || strcmp(obs->mx[0].name, ".") == 0);
+}
+
+/* MX host i: from the MX RRset, or the domain itself as implicit MX. */
+static const char *mx_host(const struct an_observation *obs, size_t i)
+{
+	return obs->mx_dns == AN_DNS_NOERROR ? obs->mx[i].name : obs->domain;
+}
+
+/* Judge every MX host against the policy and the probes. */
+static void classify_mx(const struct an_observation *obs,
+			struct an_classification *out, bool with_policy)
+{
+	const struct an_policy *pol = &out->policy;
+	const uint8_t *body = obs->fetch.body.data;
+	struct an_findings *f = &out->findings;
+	enum an_severity sev = pol->mode == AN_MODE_ENFORCE ? AN_SEV_ERROR
+							     : AN_SEV_WARN;
+	bool null_mx = is_null_mx(obs);
+	size_t n_hosts = 0;
+
+	if (obs->mx_dns == AN_DNS_NOERROR && !null_mx)
+		n_hosts = obs->n_mx;
+	else if ((obs->mx_dns == AN_DNS_NODATA ||
+		  obs->mx_dns == AN_DNS_NXDOMAIN) && obs->domain != NULL)
+		n_hosts = 1; /* RFC 5321 §5.1 implicit MX: the domain itself */
+
+	for (size_t i = 0; i < n_hosts; i++) {
+		const char *host = mx_host(obs, i);
+		const struct an_probe *pr = find_probe(obs, host);
+		bool covered = false, usable;
+
+		for (size_t j = 0; with_policy && j < pol->n_mx && !covered; j++)
+			covered = an_mx_match((const char *)body + pol->mx[j].off,
+					      pol->mx[j].len, host, strlen(host));
+		usable = pr == NULL || judge_probe(pr, f);
+		if (i < AN_CLASSIFY_MX_MAX)
+			out->mx_covered[i] = covered;
+		out->n_mx++;
+		if (covered)
+			out->n_mx_covered++;
+		if (covered && usable)
+			out->n_mx_usable++;
+		if (with_policy && !covered)
+			an_findings_add_sev(f, AN_F_CONS_MX_NOT_COVERED, sev,
+					    "%s", host);
+	}
+	if (!with_policy)
+		return;
+	if (null_mx && obs->mx_dns == AN_DNS_NOERROR)
+		an_findings_add(f, AN_F_CONS_NULL_MX, NULL);
+	if (obs->mx_dns == AN_DNS_NODATA || obs->mx_dns == AN_DNS_NXDOMAIN)
+		an_findings_add(f, AN_F_CONS_NO_MX, "%s", dns_name(obs->mx_dns));
+	if (dns_failed(obs->mx_dns))
+		an_findings_add(f, AN_F_CONS_MX_DNS_FAILURE, "%s",
+				dns_name(obs->mx_dns));
+	for (size_t j = 0; j < pol->n_mx; j++) {
+		bool used = false;
+
+		for (size_t i = 0; i < n_hosts && !used; i++) {
+			const char *host = mx_host(obs, i);
+			used = an_mx_match((const char *)body + pol->mx[j].off,
+					   pol->mx[j].len, host, strlen(host));
+		}
+		if (!used)
+			an_findings_add(f, AN_F_CONS_PATTERN_UNUSED, "%.*s",
+					(int)pol->mx[j].len,
+					(const char *)body + pol->mx[j].off);
+	}
+	if (pol->mode == AN_MODE_ENFORCE && n_hosts > 0 && out->n_mx_covered == 0)
+		an_findings_add(f, AN_F_CONS_NO_MX_COVERED, "%zu MX host(s)",
+				n_hosts);
+}
+
+static enum an_verdict enforce_verdict(const struct an_observation *obs,
+				       const struct an_classification *out)
+{
+	if (dns_failed(obs->mx_dns))
+		return AN_V_UNDETERMINED;
+	if (out->n_mx_usable == 0)
+		return AN_V_ENFORCE_DELIVERY_FAILURE;
+	if (out->n_mx_usable < out->n_mx)
+		return AN_V_ENFORCE_MX_MISMATCH;
+	return AN_V_ENFORCE_OK;
+}
+
+int an_classify(const struct an_observation *obs, struct an_classification *out)
+{
+	bool usable;
+
+	if (obs == NULL || out == NULL || (obs->n_mx > 0 && obs->mx == NULL) ||
+	    (obs->n_probes > 0 && obs->probes == NULL))
+		return ST_EINVAL;
+	for (size_t i = 0; i < obs->n_mx; i++) {
+		if (obs->mx[i].name == NULL)
+			return ST_EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	an_findings_init(&out->findings);
+
+	classify_sts(obs, out);
+	classify_tlsrpt(obs, out);
+	/* With --fetch-all a fetch may exist without a record: its findings
+	 * are reported, but only a valid record makes a policy count. */
+	usable = classify_fetch(obs, out);
+
+	if (dns_failed(obs->sts_dns))
+		out->verdict = AN_V_UNDETERMINED;
+	else if (out->record.status == AN_STS_ABSENT)
+		out->verdict = AN_V_NO_POLICY;
+	else if (out->record.status != AN_STS_VALID)
+		out->verdict = AN_V_POLICY_INVALID;
+	else if (obs->fetch.status == AN_FETCH_NOT_ATTEMPTED)
+		out->verdict = AN_V_UNDETERMINED;
+	else if (!usable)
+		out->verdict = AN_V_POLICY_INVALID;
+	else if (out->policy.mode == AN_MODE_NONE)
+		out->verdict = AN_V_NONE_MODE;
+	else if (out->policy.mode == AN_MODE_TESTING)
+		out->verdict = AN_V_TESTING;
+	else
+		out->verdict = AN_V_ENFORCE_OK; /* refined below */
+
+	usable = out->verdict == AN_V_TESTING || out->verdict == AN_V_ENFORCE_OK;
+	classify_mx(obs, out, usable);
+	if (out->verdict == AN_V_ENFORCE_OK)
+		out->verdict = enforce_verdict(obs, out);
+	return ST_OK;
+}
