@@ -375,8 +375,8 @@ static void take_lines(struct pol_parse *ps, const uint8_t *body, size_t pos,
 		const uint8_t *cr;
 
 		pos = lf != NULL ? end + 1 : len;
-		if (ln.len > 0 && ln.p[ln.len - 1] == '\r')
-			ln.len--;
+		if (lf != NULL && ln.len > 0 && ln.p[ln.len - 1] == '\r')
+			ln.len--; /* CRLF */
 		cr = memchr(ln.p, '\r', ln.len);
 		if (cr != NULL) {
 			problem(ps, AN_F_POLICY_SYNTAX,
