@@ -263,6 +263,10 @@ void an_findings_init(struct an_findings *f)
 
 static void add_va(struct an_findings *f, enum an_code code,
 		   enum an_severity sev, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void add_va(struct an_findings *f, enum an_code code,
+		   enum an_severity sev, const char *fmt, va_list ap)
 {
 	struct an_finding *it;
 

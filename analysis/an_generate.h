@@ -31,8 +31,11 @@ struct an_gen_request {
  * is a bug and returns ST_EUNKNOWN.
  *
  * Returns ST_OK; ST_EINVAL for a bad mode, max_age or MX name (mode none
- * needs no MX; the others need at least one); ST_ESPACE if an output
- * buffer is too small.  *policy_len receives the body length.
+ * needs no MX; the others need at least one); ST_ERANGE for more than
+ * AN_POLICY_MX_MAX distinct names or a time outside the years 1000-9999
+ * (the id would not be 15 letters and digits); ST_ESPACE if an output
+ * buffer is too small.  On failure txt and policy are "" and *policy_len
+ * is 0; on success *policy_len receives the body length.
  */
 int an_generate(const struct an_gen_request *req, char *txt, size_t txtlen,
 		char *policy, size_t policylen, size_t *policy_len);

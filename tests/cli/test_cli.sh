@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# End-to-end tests of the stsmap command line (generate, lint, usage errors).
+# Usage: test_cli.sh PATH/TO/stsmap
+set -uo pipefail
+
+bin=${1:?usage: test_cli.sh STSMAP}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_rc WANT CMD...: run CMD, compare its exit status.
+expect_rc() {
+	local want=$1; shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then ok; else bad "$* exited $rc, want $want"; fi
+}
+
+# expect_line TEXT: the last command's stdout has a line equal to TEXT.
+expect_line() {
+	if grep -qxF -- "$1" "$tmp/out"; then ok; else
+		bad "missing line '$1' in:"; sed 's/^/  | /' "$tmp/out"; fi
+}
+
+expect_grep() {
+	if grep -qE -- "$1" "$tmp/out"; then ok; else
+		bad "no match for '$1' in:"; sed 's/^/  | /' "$tmp/out"; fi
+}
+
+# --- usage ---
+expect_rc 0 "$bin" --help
+expect_grep '^  generate'
+expect_rc 2 "$bin"
+expect_rc 2 "$bin" frobnicate
+expect_rc 0 "$bin" --version
+expect_grep '^stsmap [0-9]+\.[0-9]+\.[0-9]+$'
+
+# --- generate (RFC 8461 §3.1, §3.2) ---
+expect_rc 0 "$bin" generate --mx MX1.Example.com. --mx '*.mail.example.net' \
+	--mode enforce --max-age 86400 --now 1795587480
+expect_line 'v=STSv1; id=20261125T061800;'
+expect_line 'version: STSv1'
+expect_line 'mode: enforce'
+expect_line 'mx: mx1.example.com'
+expect_line 'mx: *.mail.example.net'
+expect_line 'max_age: 86400'
+expect_rc 0 "$bin" generate --mode none --now 0
+expect_line 'mode: none'
+expect_rc 1 "$bin" generate --mode enforce
+expect_rc 2 "$bin" generate --mode Enforce --mx a.example
+expect_rc 2 "$bin" generate --mx a.example --max-age 31557601
+expect_rc 2 "$bin" generate --mx a.example --max-age 0
+expect_rc 1 "$bin" generate --mx 192.0.2.1
+expect_rc 1 "$bin" generate --mx '*.*.example.com'
+expect_rc 2 "$bin" generate --mx a.example stray
+
+# --- generate | lint round trip: what generate writes, lint accepts ---
+"$bin" generate --mx mx1.example.com --mx mx2.example.com --mode enforce \
+	--now 1795587480 >"$tmp/gen"
+txt=$(sed -n 2p "$tmp/gen")
+sed -n '/^version:/,$p' "$tmp/gen" >"$tmp/policy"
+expect_rc 0 "$bin" lint --domain example.com --txt "$txt" --policy "$tmp/policy" \
+	--mx mx1.example.com --mx mx2.example.com --tlsrpt 'v=TLSRPTv1; rua=mailto:tls@example.com'
+expect_line 'verdict   enforce-ok'
+expect_line 'findings  0'
+
+# --- lint verdicts (DESIGN §4) ---
+printf 'version: STSv1\nmode: enforce\nmx: mx1.example.com\nmax_age: 604800\n' >"$tmp/enforce"
+printf 'version: STSv1\nmode: Enforce\nmx: mx1.example.com\nmax_age: 604800\n' >"$tmp/badmode"
+printf 'version: STSv1\r\nmode: testing\r\nmx: *.example.com\r\nmax_age: 86400\r\n' >"$tmp/testing"
+
+expect_rc 0 "$bin" lint
+expect_line 'verdict   no-policy'
+expect_grep 'sts-record.none'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --txt 'v=STSv1; id=2' --mx mx1.example.com
+expect_line 'verdict   policy-invalid'
+expect_grep 'sts-record.multiple'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/enforce" \
+	--mx mx1.example.com --mx mx2.example.com
+expect_line 'verdict   enforce-mx-mismatch'
+expect_grep 'error +consistency.mx-not-covered .*mx2.example.com'
+expect_grep 'warn +tlsrpt.none'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/enforce" --mx other.example.org
+expect_line 'verdict   enforce-delivery-failure'
+expect_grep 'consistency.no-mx-covered'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/badmode" --mx mx1.example.com
+expect_line 'verdict   policy-invalid'
+expect_grep 'policy.mode-invalid .*case-sensitive'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/testing" --mx a.example.com
+expect_line 'verdict   testing'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/enforce" \
+	--content-type 'text/html' --mx mx1.example.com
+expect_line 'verdict   policy-invalid'
+expect_grep 'http.content-type'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/enforce" \
+	--http-status 404 --mx mx1.example.com
+expect_grep 'http.not-found'
+
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/enforce" --mx .
+expect_line 'verdict   enforce-delivery-failure'
+expect_grep 'consistency.null-mx'
+
+# A policy over 64 KiB is refused whole (RFC 8461 §3.3).
+{ cat "$tmp/enforce"; head -c 70000 /dev/zero | tr '\0' 'x'; } >"$tmp/huge"
+expect_rc 0 "$bin" lint --txt 'v=STSv1; id=1' --policy "$tmp/huge" --mx mx1.example.com
+expect_grep 'http.too-large'
+
+# Control bytes in server data never reach the terminal.
+expect_rc 0 "$bin" lint --txt "$(printf 'v=STSv1; id=\033[31mX')"
+if grep -q "$(printf '\033')" "$tmp/out"; then bad "escape byte in output"; else ok; fi
+
+# --- usage errors ---
+expect_rc 1 "$bin" lint --policy "$tmp/does-not-exist"
+expect_rc 2 "$bin" lint --http-status 99
+expect_rc 2 "$bin" lint --bogus
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
