@@ -109,10 +109,12 @@ static void print_result(const struct an_observation *obs,
 	for (size_t i = 0; i < f->n; i++) {
 		const struct an_code_info *info = an_code_info(f->item[i].code);
 
-		printf("  %-5s  %-30s %s%s%s\n",
+		/* The detail says what was seen; the description, kept for
+		 * findings without one, says what the code means. */
+		printf("  %-5s  %-30s %s\n",
 		       an_severity_name(f->item[i].severity), info->name,
-		       info->description, f->item[i].detail[0] != '\0' ? ": " : "",
-		       f->item[i].detail);
+		       f->item[i].detail[0] != '\0' ? f->item[i].detail
+						     : info->description);
 	}
 	if (f->dropped > 0)
 		printf("  (%zu more findings not kept)\n", f->dropped);
