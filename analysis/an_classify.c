@@ -59,35 +59,44 @@ static bool dns_failed(enum an_dns_status st)
 	       st == AN_DNS_TIMEOUT || st == AN_DNS_OTHER;
 }
 
-static void classify_sts(const struct an_observation *obs,
-			 struct an_classification *out)
+static int classify_sts(const struct an_observation *obs,
+			struct an_classification *out)
 {
 	struct an_findings *f = &out->findings;
+	int ret;
 
 	if (obs->sts_dns == AN_DNS_NOERROR)
-		an_sts_record_parse(obs->sts_txt, obs->n_sts_txt, &out->record, f);
+		ret = an_sts_record_parse(obs->sts_txt, obs->n_sts_txt,
+					  &out->record, f);
 	else
-		an_sts_record_parse(NULL, 0, &out->record, f);
+		ret = an_sts_record_parse(NULL, 0, &out->record, f);
+	if (ret != ST_OK)
+		return ret;
 	if (obs->sts_cname)
 		an_findings_add(f, AN_F_STS_CNAME, NULL);
 	if (dns_failed(obs->sts_dns))
 		an_findings_add(f, AN_F_STS_DNS_FAILURE, "_mta-sts.%s TXT: %s",
 				obs->domain != NULL ? obs->domain : "",
 				dns_name(obs->sts_dns));
-	else if (out->record.status == AN_STS_ABSENT)
+	else if (out->record.status == AN_STS_ABSENT &&
+		 obs->sts_dns != AN_DNS_NOT_ASKED)
 		an_findings_add(f, AN_F_STS_NONE, "%s", dns_name(obs->sts_dns));
+	return ST_OK;
 }
 
-static void classify_tlsrpt(const struct an_observation *obs,
-			    struct an_classification *out)
+static int classify_tlsrpt(const struct an_observation *obs,
+			   struct an_classification *out)
 {
 	struct an_findings *f = &out->findings;
+	int ret;
 
 	if (obs->tlsrpt_dns == AN_DNS_NOERROR)
-		an_tlsrpt_parse(obs->tlsrpt_txt, obs->n_tlsrpt_txt,
-				&out->tlsrpt, f);
+		ret = an_tlsrpt_parse(obs->tlsrpt_txt, obs->n_tlsrpt_txt,
+				      &out->tlsrpt, f);
 	else
-		an_tlsrpt_parse(NULL, 0, &out->tlsrpt, f);
+		ret = an_tlsrpt_parse(NULL, 0, &out->tlsrpt, f);
+	if (ret != ST_OK)
+		return ret;
 	if (dns_failed(obs->tlsrpt_dns))
 		an_findings_add(f, AN_F_TLSRPT_DNS_FAILURE, "%s",
 				dns_name(obs->tlsrpt_dns));
@@ -95,6 +104,7 @@ static void classify_tlsrpt(const struct an_observation *obs,
 		 out->tlsrpt.status == AN_TLSRPT_ABSENT &&
 		 out->record.candidates > 0)
 		an_findings_add(f, AN_F_TLSRPT_NONE, NULL);
+	return ST_OK;
 }
 
 /* RFC 8461 §3.2: the media type must be text/plain; parameters such as
@@ -268,17 +278,82 @@ static bool judge_probe(const struct an_probe *pr, struct an_findings *f)
 	return true;
 }
 
-/* RFC 7505: a single MX with the root as exchange means "no mail". */
-static bool is_null_mx(const struct an_observation *obs)
+/* RFC 7505: an MX whose exchange is the root ("." or "") says "no mail". */
+static bool is_root(const char *name)
 {
-	return obs->n_mx == 1 && obs->mx[0].name != NULL &&
-	       (obs->mx[0].name[0] == '\0' || strcmp(obs->mx[0].name, ".") == 0);
+	return name[0] == '\0' || strcmp(name, ".") == 0;
 }
 
-/* MX host i: from the MX RRset, or the domain itself as implicit MX. */
-static const char *mx_host(const struct an_observation *obs, size_t i)
+/* Which hosts a sender would try (RFC 5321 §5.1): the MX exchanges except
+ * null MX entries, or the domain itself (implicit MX) when the name exists
+ * but has no MX; none when the domain does not exist or the lookup failed.
+ * Returns how many; *implicit is set for the implicit MX. */
+static size_t mx_hosts(const struct an_observation *obs, bool *implicit,
+		       size_t *n_root)
 {
-	return obs->mx_dns == AN_DNS_NOERROR ? obs->mx[i].name : obs->domain;
+	size_t n = 0;
+
+	*implicit = false;
+	*n_root = 0;
+	if (obs->mx_dns == AN_DNS_NOERROR && obs->n_mx > 0) {
+		for (size_t i = 0; i < obs->n_mx; i++) {
+			if (is_root(obs->mx[i].name))
+				(*n_root)++;
+			else
+				n++;
+		}
+		return n;
+	}
+	if ((obs->mx_dns == AN_DNS_NODATA || obs->mx_dns == AN_DNS_NOERROR) &&
+	    obs->domain != NULL) {
+		*implicit = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Judge one host; i indexes mx_covered. */
+static void judge_host(const struct an_observation *obs,
+		       struct an_classification *out, const char *host,
+		       size_t i, bool with_policy)
+{
+	const struct an_policy *pol = &out->policy;
+	const uint8_t *body = obs->fetch.body.data;
+	const struct an_probe *pr = find_probe(obs, host);
+	bool covered = false, usable;
+
+	for (size_t j = 0; with_policy && j < pol->n_mx && !covered; j++)
+		covered = an_mx_match((const char *)body + pol->mx[j].off,
+				      pol->mx[j].len, host, strlen(host));
+	usable = pr == NULL || judge_probe(pr, &out->findings);
+	if (i < AN_CLASSIFY_MX_MAX)
+		out->mx_covered[i] = covered;
+	out->n_mx++;
+	if (covered)
+		out->n_mx_covered++;
+	if (covered && usable)
+		out->n_mx_usable++;
+	if (with_policy && !covered)
+		an_findings_add_sev(&out->findings, AN_F_CONS_MX_NOT_COVERED,
+				    pol->mode == AN_MODE_ENFORCE ? AN_SEV_ERROR
+								 : AN_SEV_WARN,
+				    "%s", host);
+}
+
+static bool pattern_used(const struct an_observation *obs,
+			 const struct an_mx_pattern *p, bool implicit)
+{
+	const char *pat = (const char *)obs->fetch.body.data + p->off;
+
+	if (implicit)
+		return an_mx_match(pat, p->len, obs->domain, strlen(obs->domain));
+	for (size_t i = 0; i < obs->n_mx; i++) {
+		const char *host = obs->mx[i].name;
+
+		if (!is_root(host) && an_mx_match(pat, p->len, host, strlen(host)))
+			return true;
+	}
+	return false;
 }
 
 /* Judge every MX host against the policy and the probes. */
@@ -286,60 +361,43 @@ static void classify_mx(const struct an_observation *obs,
 			struct an_classification *out, bool with_policy)
 {
 	const struct an_policy *pol = &out->policy;
-	const uint8_t *body = obs->fetch.body.data;
 	struct an_findings *f = &out->findings;
-	enum an_severity sev = pol->mode == AN_MODE_ENFORCE ? AN_SEV_ERROR
-							     : AN_SEV_WARN;
-	bool null_mx = is_null_mx(obs);
-	size_t n_hosts = 0;
+	bool implicit;
+	size_t n_root, n_hosts = mx_hosts(obs, &implicit, &n_root);
 
-	if (obs->mx_dns == AN_DNS_NOERROR && !null_mx)
-		n_hosts = obs->n_mx;
-	else if ((obs->mx_dns == AN_DNS_NODATA ||
-		  obs->mx_dns == AN_DNS_NXDOMAIN) && obs->domain != NULL)
-		n_hosts = 1; /* RFC 5321 §5.1 implicit MX: the domain itself */
-
-	for (size_t i = 0; i < n_hosts; i++) {
-		const char *host = mx_host(obs, i);
-		const struct an_probe *pr = find_probe(obs, host);
-		bool covered = false, usable;
-
-		for (size_t j = 0; with_policy && j < pol->n_mx && !covered; j++)
-			covered = an_mx_match((const char *)body + pol->mx[j].off,
-					      pol->mx[j].len, host, strlen(host));
-		usable = pr == NULL || judge_probe(pr, f);
-		if (i < AN_CLASSIFY_MX_MAX)
-			out->mx_covered[i] = covered;
-		out->n_mx++;
-		if (covered)
-			out->n_mx_covered++;
-		if (covered && usable)
-			out->n_mx_usable++;
-		if (with_policy && !covered)
-			an_findings_add_sev(f, AN_F_CONS_MX_NOT_COVERED, sev,
-					    "%s", host);
+	if (implicit) {
+		judge_host(obs, out, obs->domain, 0, with_policy);
+	} else if (n_hosts > 0) {
+		for (size_t i = 0; i < obs->n_mx; i++) {
+			if (!is_root(obs->mx[i].name))
+				judge_host(obs, out, obs->mx[i].name, i,
+					   with_policy);
+		}
 	}
 	if (!with_policy)
 		return;
-	if (null_mx && obs->mx_dns == AN_DNS_NOERROR)
-		an_findings_add(f, AN_F_CONS_NULL_MX, NULL);
-	if (obs->mx_dns == AN_DNS_NODATA || obs->mx_dns == AN_DNS_NXDOMAIN)
-		an_findings_add(f, AN_F_CONS_NO_MX, "%s", dns_name(obs->mx_dns));
+	if (n_root > 0 && n_hosts == 0)
+		an_findings_add(f, AN_F_CONS_NULL_MX, "the domain accepts no mail");
+	else if (n_root > 0)
+		an_findings_add(f, AN_F_CONS_NULL_MX,
+				"null MX alongside %zu other MX record(s), "
+				"which RFC 7505 section 3 forbids", n_hosts);
+	if (implicit)
+		an_findings_add(f, AN_F_CONS_NO_MX,
+				"%s: the domain itself is the implicit MX",
+				dns_name(obs->mx_dns));
+	else if (obs->mx_dns == AN_DNS_NXDOMAIN)
+		an_findings_add(f, AN_F_CONS_NO_MX,
+				"NXDOMAIN: the domain does not exist");
 	if (dns_failed(obs->mx_dns))
 		an_findings_add(f, AN_F_CONS_MX_DNS_FAILURE, "%s",
 				dns_name(obs->mx_dns));
 	for (size_t j = 0; j < pol->n_mx; j++) {
-		bool used = false;
-
-		for (size_t i = 0; i < n_hosts && !used; i++) {
-			const char *host = mx_host(obs, i);
-			used = an_mx_match((const char *)body + pol->mx[j].off,
-					   pol->mx[j].len, host, strlen(host));
-		}
-		if (!used)
+		if (!pattern_used(obs, &pol->mx[j], implicit))
 			an_findings_add(f, AN_F_CONS_PATTERN_UNUSED, "%.*s",
 					(int)pol->mx[j].len,
-					(const char *)body + pol->mx[j].off);
+					(const char *)obs->fetch.body.data +
+						pol->mx[j].off);
 	}
 	if (pol->mode == AN_MODE_ENFORCE && n_hosts > 0 && out->n_mx_covered == 0)
 		an_findings_add(f, AN_F_CONS_NO_MX_COVERED, "%zu MX host(s)",
@@ -349,7 +407,7 @@ static void classify_mx(const struct an_observation *obs,
 static enum an_verdict enforce_verdict(const struct an_observation *obs,
 				       const struct an_classification *out)
 {
-	if (dns_failed(obs->mx_dns))
+	if (dns_failed(obs->mx_dns) || obs->mx_dns == AN_DNS_NOT_ASKED)
 		return AN_V_UNDETERMINED;
 	if (out->n_mx_usable == 0)
 		return AN_V_ENFORCE_DELIVERY_FAILURE;
@@ -361,9 +419,13 @@ static enum an_verdict enforce_verdict(const struct an_observation *obs,
 int an_classify(const struct an_observation *obs, struct an_classification *out)
 {
 	bool usable;
+	int ret;
 
 	if (obs == NULL || out == NULL || (obs->n_mx > 0 && obs->mx == NULL) ||
-	    (obs->n_probes > 0 && obs->probes == NULL))
+	    (obs->n_probes > 0 && obs->probes == NULL) ||
+	    (obs->n_sts_txt > 0 && obs->sts_txt == NULL) ||
+	    (obs->n_tlsrpt_txt > 0 && obs->tlsrpt_txt == NULL) ||
+	    (obs->fetch.body.len > 0 && obs->fetch.body.data == NULL))
 		return ST_EINVAL;
 	for (size_t i = 0; i < obs->n_mx; i++) {
 		if (obs->mx[i].name == NULL)
@@ -372,13 +434,16 @@ int an_classify(const struct an_observation *obs, struct an_classification *out)
 	memset(out, 0, sizeof(*out));
 	an_findings_init(&out->findings);
 
-	classify_sts(obs, out);
-	classify_tlsrpt(obs, out);
+	ret = classify_sts(obs, out);
+	if (ret == ST_OK)
+		ret = classify_tlsrpt(obs, out);
+	if (ret != ST_OK)
+		return ret;
 	/* With --fetch-all a fetch may exist without a record: its findings
 	 * are reported, but only a valid record makes a policy count. */
 	usable = classify_fetch(obs, out);
 
-	if (dns_failed(obs->sts_dns))
+	if (dns_failed(obs->sts_dns) || obs->sts_dns == AN_DNS_NOT_ASKED)
 		out->verdict = AN_V_UNDETERMINED;
 	else if (out->record.status == AN_STS_ABSENT)
 		out->verdict = AN_V_NO_POLICY;

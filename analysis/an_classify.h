@@ -130,10 +130,13 @@ struct an_classification {
 	struct an_tlsrpt tlsrpt;
 	bool have_policy;          /* the fetch returned a body that was parsed */
 	struct an_policy policy;   /* valid while observation's body lives */
-	size_t n_mx;               /* MX hosts judged (after dropping null MX) */
+	size_t n_mx;               /* hosts judged: MX exchanges other than
+				    * null MX, or 1 for the implicit MX */
 	size_t n_mx_covered;       /* matched by a policy pattern */
 	size_t n_mx_usable;        /* covered and not failed by a probe */
-	bool mx_covered[AN_CLASSIFY_MX_MAX];
+	bool mx_covered[AN_CLASSIFY_MX_MAX]; /* [i] for obs->mx[i] (false for
+					      * a null MX), or [0] for the
+					      * implicit MX */
 	struct an_findings findings;
 };
 

@@ -28,8 +28,6 @@
 #include "an_findings.h"
 #include "an_types.h"
 
-#define AN_TLSRPT_RUA_MAX 8
-
 enum an_tlsrpt_status {
 	AN_TLSRPT_ABSENT,
 	AN_TLSRPT_VALID,
@@ -45,7 +43,7 @@ enum an_rua_scheme {
 struct an_tlsrpt {
 	enum an_tlsrpt_status status;
 	size_t candidates;         /* records beginning with v=TLSRPTv1 */
-	size_t n_rua;              /* valid URIs counted (may exceed the max) */
+	size_t n_rua;              /* valid URIs */
 	size_t n_mailto;           /* of which mailto: */
 	size_t n_https;            /* of which https: */
 };

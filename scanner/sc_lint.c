@@ -99,11 +99,18 @@ static void print_result(const struct an_observation *obs,
 		       (unsigned long long)cl->policy.max_age, cl->policy.n_mx);
 	else
 		printf("policy    not fetched\n");
-	for (size_t i = 0; i < cl->n_mx && i < AN_CLASSIFY_MX_MAX; i++)
-		printf("mx        %s%s\n",
-		       obs->n_mx > 0 ? obs->mx[i].name : obs->domain,
-		       !cl->have_policy ? ""
+	for (size_t i = 0; i < obs->n_mx && i < AN_CLASSIFY_MX_MAX; i++) {
+		const char *name = obs->mx[i].name;
+		bool root = name[0] == '\0' || strcmp(name, ".") == 0;
+
+		printf("mx        %s%s\n", root ? ". (null MX)" : name,
+		       !cl->have_policy || root ? ""
 		       : cl->mx_covered[i] ? "  covered" : "  NOT covered");
+	}
+	if (obs->n_mx == 0 && cl->n_mx == 1)
+		printf("mx        %s (implicit MX)%s\n", obs->domain,
+		       !cl->have_policy ? ""
+		       : cl->mx_covered[0] ? "  covered" : "  NOT covered");
 	printf("tlsrpt    %s\n", an_tlsrpt_status_name(cl->tlsrpt.status));
 	printf("findings  %zu\n", f->n);
 	for (size_t i = 0; i < f->n; i++) {
