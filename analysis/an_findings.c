@@ -271,10 +271,19 @@ static void add_va(struct an_findings *f, enum an_code code,
 	struct an_finding *it;
 
 	if (f->n >= AN_FINDINGS_MAX) {
+		/* Full: a finding displaces the latest less severe one, so a
+		 * flood of warnings can never hide an error. */
+		size_t i = f->n;
+
 		f->dropped++;
-		return;
+		while (i > 0 && f->item[i - 1].severity >= sev)
+			i--;
+		if (i == 0)
+			return;
+		it = &f->item[i - 1];
+	} else {
+		it = &f->item[f->n++];
 	}
-	it = &f->item[f->n++];
 	it->code = code;
 	it->severity = sev;
 	it->detail[0] = '\0';

@@ -166,7 +166,9 @@ void an_findings_init(struct an_findings *f);
 /* Append a finding with the code's default severity.  The formatted detail
  * is cut to AN_DETAIL_MAX-1 bytes and every byte outside 0x20-0x7e is
  * replaced by '?', so server-controlled text can never inject control
- * characters into reports.  When the list is full, f->dropped is counted. */
+ * characters into reports.  When the list is full, f->dropped is counted
+ * and the new finding replaces the latest one of lower severity, if any:
+ * errors are never lost to a flood of warnings. */
 void an_findings_add(struct an_findings *f, enum an_code code,
 		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -31,6 +31,8 @@ struct pol_parse {
 	struct an_findings *f;
 	bool bad;            /* an error-severity policy finding was raised */
 	bool seen[KEY_MX];   /* version, mode, max_age already given */
+	size_t blank_lines;  /* reported once, after the walk */
+	size_t first_blank;
 	size_t mx_lines;     /* mx lines, valid or not */
 };
 
@@ -390,11 +392,8 @@ static void take_lines(struct pol_parse *ps, const uint8_t *body, size_t pos,
 			for (size_t i = 0; i < ln.len; i++)
 				blank = blank && is_wsp(ln.p[i]);
 			if (blank) {
-				/* Not in the grammar, but harmless to most
-				 * senders: a warning, not an error. */
-				an_findings_add_sev(ps->f, AN_F_POLICY_SYNTAX,
-						    AN_SEV_WARN,
-						    "line %zu: blank line", ln.no);
+				if (ps->blank_lines++ == 0)
+					ps->first_blank = ln.no;
 				continue;
 			}
 		}
@@ -406,6 +405,12 @@ static void check_missing(struct pol_parse *ps)
 {
 	struct an_policy *pol = ps->pol;
 
+	if (ps->blank_lines > 0)
+		/* Not in the grammar, but harmless to most senders: a
+		 * warning, not an error. */
+		an_findings_add_sev(ps->f, AN_F_POLICY_SYNTAX, AN_SEV_WARN,
+				    "%zu blank line(s), the first at line %zu",
+				    ps->blank_lines, ps->first_blank);
 	if (!ps->seen[KEY_VERSION])
 		problem(ps, AN_F_POLICY_VERSION_MISSING, "no \"version: STSv1\" line");
 	if (!ps->seen[KEY_MODE])

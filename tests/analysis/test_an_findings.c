@@ -228,7 +228,7 @@ static void test_add_sanitises(void **state)
 	assert_string_equal(f.item[1].detail, "x?y");
 }
 
-/* an_findings.h: a full list counts what did not fit. */
+/* an_findings.h: a full list counts what did not fit, and keeps errors. */
 static void test_overflow_counts_dropped(void **state)
 {
 	struct an_findings f;
@@ -242,12 +242,23 @@ static void test_overflow_counts_dropped(void **state)
 	assert_int_equal(f.dropped, 0);
 	for (int i = 0; i < 5; i++)
 		an_findings_add(&f, AN_F_STS_NONE, NULL);
-	an_findings_add_sev(&f, AN_F_STS_NONE, AN_SEV_ERROR, NULL);
+	/* Equal severity never displaces: the five info findings are lost. */
+	assert_int_equal(f.dropped, 5);
+	assert_false(an_findings_has(&f, AN_F_STS_NONE));
+	/* An error displaces the latest less severe finding. */
+	an_findings_add_sev(&f, AN_F_STS_MULTIPLE, AN_SEV_ERROR, "err");
 	assert_int_equal(f.n, AN_FINDINGS_MAX);
 	assert_int_equal(f.dropped, 6);
-	assert_false(an_findings_has(&f, AN_F_STS_NONE));
-	snprintf(want, sizeof(want), "key %d", AN_FINDINGS_MAX - 1);
-	assert_string_equal(f.item[AN_FINDINGS_MAX - 1].detail, want);
+	assert_int_equal(f.item[AN_FINDINGS_MAX - 1].code, AN_F_STS_MULTIPLE);
+	assert_int_equal(f.item[AN_FINDINGS_MAX - 1].severity, AN_SEV_ERROR);
+	snprintf(want, sizeof(want), "key %d", AN_FINDINGS_MAX - 2);
+	assert_string_equal(f.item[AN_FINDINGS_MAX - 2].detail, want);
+	/* A list full of errors keeps them all: a warning is dropped. */
+	for (int i = 0; i < AN_FINDINGS_MAX; i++)
+		an_findings_add_sev(&f, AN_F_STS_SYNTAX, AN_SEV_ERROR, NULL);
+	assert_int_equal(an_findings_count_sev(&f, AN_SEV_ERROR), AN_FINDINGS_MAX);
+	an_findings_add(&f, AN_F_TLSRPT_NONE, NULL);
+	assert_false(an_findings_has(&f, AN_F_TLSRPT_NONE));
 }
 
 static void test_has_and_count_sev(void **state)

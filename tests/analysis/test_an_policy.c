@@ -382,6 +382,31 @@ static void test_every_prefix(void **state)
 	}
 }
 
+/* Found by fuzzing: a flood of blank lines is one warning, and cannot push
+ * the real errors out of the findings list. */
+static void test_blank_flood(void **state)
+{
+	char body[600];
+	size_t len = 0;
+	struct an_policy pol;
+	struct an_findings f;
+	size_t syntax = 0;
+
+	(void)state;
+	len += (size_t)sprintf(body + len, "mode: enforce\nmx: a.example\n");
+	memset(body + len, '\n', 200);
+	len += 200;
+	len += (size_t)sprintf(body + len, "max_age: 86400\n");
+	an_findings_init(&f);
+	an_policy_parse((const uint8_t *)body, len, &pol, &f);
+	assert_false(pol.usable);
+	assert_true(an_findings_has(&f, AN_F_POLICY_VERSION_MISSING));
+	for (size_t i = 0; i < f.n; i++)
+		syntax += f.item[i].code == AN_F_POLICY_SYNTAX;
+	assert_int_equal(syntax, 1);
+	assert_int_equal(f.dropped, 0);
+}
+
 static void test_bad_args(void **state)
 {
 	struct an_policy pol;
@@ -432,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_mx_overflow),
 		cmocka_unit_test(test_every_prefix),
+		cmocka_unit_test(test_blank_flood),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_line_numbers),
 		cmocka_unit_test(test_mode_names),
