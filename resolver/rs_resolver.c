@@ -1,0 +1,1065 @@
+/*
+ * rs_resolver.c - the stub resolver: query lifecycle, UDP sockets, TCP
+ * fallback, rate and in-flight limits.
+ *
+ * A question (struct rs_query) moves QUEUED -> UDP -> (TCP) -> completed.
+ * It is found three ways: by (name, type, flags) in the dedup table while it
+ * lives, by (socket, ID) in the ID table while a UDP attempt is on the wire,
+ * and on its upstream's TCP connection while a TCP attempt is.  complete()
+ * is the one place a question leaves every table and its callbacks run.
+ */
+#include "rs_resolver.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "rs_wire.h"
+#include "st_error.h"
+
+#define RS_RECV_MAX 65535   /* largest DNS message (RFC 1035 §4.2.2) */
+#define RS_RECV_BATCH 64    /* datagrams read per wake-up */
+#define RS_MAX_SOCKETS 64
+#define RS_RAND_POOL 256
+#define LOG_COMP "resolver"
+
+enum q_state { Q_QUEUED, Q_UDP, Q_TCP };
+
+struct rs_query;
+
+struct rs_waiter {
+	rs_callback cb;
+	void *arg;
+	struct rs_waiter *next;
+};
+
+/* One TCP connection to an upstream, shared by every question retried
+ * over TCP to it while it is open (RFC 7766 §6.2.1: pipelining). */
+struct rs_tcp {
+	struct rs_resolver *r;
+	size_t upstream;
+	struct bufferevent *bev;
+	struct rs_query *pending; /* via tcp_next */
+	struct event *idle;
+};
+
+struct rs_upstream {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct rs_upstream_stats st;
+	struct rs_tcp *tcp;
+};
+
+struct rs_sock {
+	int fd;
+	int family;
+	struct event *ev;
+	struct rs_resolver *r;
+	size_t idx;
+};
+
+struct rs_query {
+	struct rs_resolver *r;
+	struct rs_question q;
+	enum q_state state;
+	struct rs_waiter *waiters;
+	size_t n_waiters;
+	uint32_t hash;
+	uint16_t id;
+	int sock;              /* socket of the UDP attempt, -1 otherwise */
+	size_t upstream;       /* upstream of the current attempt */
+	size_t first_upstream;
+	unsigned attempt;      /* packets sent */
+	bool truncated;        /* TC seen: further attempts use TCP */
+	bool in_idmap;
+	struct rs_tcp *tcp;    /* connection of the TCP attempt, or NULL */
+	struct timespec first_sent;
+	struct event *timer;
+	struct rs_query *dedup_next, *id_next, *queue_next, *tcp_next;
+	struct rs_query *all_prev, *all_next;
+};
+
+struct rs_resolver {
+	struct event_base *base;
+	struct rs_config cfg;
+	char upstream_text[RS_MAX_UPSTREAMS][64];
+	struct rs_upstream up[RS_MAX_UPSTREAMS];
+	size_t n_up;
+	struct rs_sock socks[RS_MAX_SOCKETS];
+	size_t n_socks;
+	struct rs_query **dedup;
+	size_t dedup_mask;
+	struct rs_query **idmap;
+	size_t idmap_mask;
+	struct rs_query *queue_head, *queue_tail;
+	struct rs_query *all;
+	struct event *drain;
+	double tokens;
+	struct timespec refill_at;
+	struct rs_stats st;
+	uint8_t *rbuf;
+	uint8_t rand_pool[RS_RAND_POOL];
+	size_t rand_used;
+	size_t next_upstream;
+	bool closing;
+};
+
+static void send_attempt(struct rs_query *qy);
+static void complete(struct rs_query *qy, enum rs_status status,
+		     const struct rs_answer *ans);
+
+void rs_config_default(struct rs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->timeout_ms = 1000;
+	cfg->retries = 2;
+	cfg->qps = 0;
+	cfg->max_inflight = 1000;
+	cfg->edns_size = 1232;
+	cfg->n_sockets = 8;
+	cfg->tcp_idle_ms = 10000;
+}
+
+const char *rs_status_name(enum rs_status st)
+{
+	switch (st) {
+	case RS_ANSWERED: return "answered";
+	case RS_TIMEOUT: return "timeout";
+	case RS_ERROR: return "error";
+	case RS_CANCELLED: return "cancelled";
+	}
+	return "unknown";
+}
+
+const char *rs_rcode_name(int rcode)
+{
+	/* One buffer per rcode value would be needed for the rare codes;
+	 * they share a generic name instead (no mutable static state). */
+	switch (rcode) {
+	case RS_RCODE_NOERROR: return "NOERROR";
+	case RS_RCODE_FORMERR: return "FORMERR";
+	case RS_RCODE_SERVFAIL: return "SERVFAIL";
+	case RS_RCODE_NXDOMAIN: return "NXDOMAIN";
+	case RS_RCODE_NOTIMP: return "NOTIMP";
+	case RS_RCODE_REFUSED: return "REFUSED";
+	case -1: return "NONE";
+	}
+	return "OTHER";
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t ts_us(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u;
+}
+
+/* Query IDs come from the kernel CSPRNG, read a pool at a time. */
+static uint16_t rand16(struct rs_resolver *r)
+{
+	uint16_t v;
+
+	if (r->rand_used + 2 > sizeof(r->rand_pool)) {
+		size_t got = 0;
+
+		while (got < sizeof(r->rand_pool)) {
+			ssize_t n = getrandom(r->rand_pool + got,
+					      sizeof(r->rand_pool) - got, 0);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		r->rand_used = 0;
+	}
+	memcpy(&v, r->rand_pool + r->rand_used, 2);
+	r->rand_used += 2;
+	return v;
+}
+
+static uint32_t question_hash(const struct rs_question *q)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = q->name; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ q->type) * 16777619u;
+	return (h ^ (q->do_bit ? 1u : 0u)) * 16777619u;
+}
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t p = 1024;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6 && alen >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *x = (const void *)a,
+					  *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	return false;
+}
+
+/* Which upstream has this address, or -1. */
+static int upstream_of(const struct rs_resolver *r,
+		       const struct sockaddr_storage *ss, socklen_t len)
+{
+	for (size_t i = 0; i < r->n_up; i++) {
+		if (same_addr(ss, len, &r->up[i].addr))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6 address. */
+static int parse_upstream(const char *text, struct rs_upstream *up)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *colon;
+	unsigned long p = 53;
+	size_t hlen;
+
+	if (text == NULL || *text == '\0')
+		return ST_EINVAL;
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return ST_EINVAL;
+		hlen = (size_t)(close - text - 1);
+		if (hlen >= sizeof(host))
+			return ST_EINVAL;
+		memcpy(host, text + 1, hlen);
+		if (close[1] == ':')
+			port = close + 2;
+	} else {
+		colon = strchr(text, ':');
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			hlen = (size_t)(colon - text);
+			port = colon + 1;
+		} else {
+			hlen = strlen(text); /* no port, or bare IPv6 */
+		}
+		if (hlen >= sizeof(host))
+			return ST_EINVAL;
+		memcpy(host, text, hlen);
+	}
+	host[hlen] = '\0';
+	if (port != NULL) {
+		char *end = NULL;
+
+		if (*port < '0' || *port > '9')
+			return ST_EINVAL;
+		p = strtoul(port, &end, 10);
+		if (*end != '\0' || p == 0 || p > 65535)
+			return ST_EINVAL;
+	}
+	memset(&up->addr, 0, sizeof(up->addr));
+	if (strchr(host, ':') == NULL) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&up->addr;
+
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return ST_EINVAL;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		up->addrlen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&up->addr;
+
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return ST_EINVAL;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		up->addrlen = sizeof(*sin6);
+	}
+	return ST_OK;
+}
+
+/* The nameserver lines of /etc/resolv.conf (resolv.conf(5)). */
+static int load_resolv_conf(struct rs_resolver *r)
+{
+	FILE *fp = fopen("/etc/resolv.conf", "r");
+	char line[512];
+
+	if (fp == NULL)
+		return ST_ENOENT;
+	while (r->n_up < RS_MAX_UPSTREAMS && fgets(line, sizeof(line), fp)) {
+		char addr[64];
+
+		if (sscanf(line, " nameserver %63s", addr) != 1 ||
+		    strchr(addr, '%') != NULL)
+			continue;
+		if (parse_upstream(addr, &r->up[r->n_up]) != ST_OK)
+			continue;
+		snprintf(r->upstream_text[r->n_up], sizeof(r->upstream_text[0]),
+			 "%s", addr);
+		r->n_up++;
+	}
+	fclose(fp);
+	return r->n_up > 0 ? ST_OK : ST_ENOENT;
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static struct rs_query **dedup_slot(struct rs_resolver *r, uint32_t hash)
+{
+	return &r->dedup[hash & r->dedup_mask];
+}
+
+static void dedup_remove(struct rs_query *qy)
+{
+	struct rs_query **pp = dedup_slot(qy->r, qy->hash);
+
+	for (; *pp != NULL; pp = &(*pp)->dedup_next) {
+		if (*pp == qy) {
+			*pp = qy->dedup_next;
+			return;
+		}
+	}
+}
+
+static size_t id_bucket(const struct rs_resolver *r, int sock, uint16_t id)
+{
+	return (((size_t)sock << 16) ^ id ^ ((size_t)id >> 7)) & r->idmap_mask;
+}
+
+static struct rs_query *idmap_find(struct rs_resolver *r, int sock, uint16_t id)
+{
+	struct rs_query *qy = r->idmap[id_bucket(r, sock, id)];
+
+	while (qy != NULL && !(qy->sock == sock && qy->id == id))
+		qy = qy->id_next;
+	return qy;
+}
+
+static void idmap_remove(struct rs_query *qy)
+{
+	struct rs_query **pp;
+
+	if (!qy->in_idmap)
+		return;
+	pp = &qy->r->idmap[id_bucket(qy->r, qy->sock, qy->id)];
+	for (; *pp != NULL; pp = &(*pp)->id_next) {
+		if (*pp == qy) {
+			*pp = qy->id_next;
+			break;
+		}
+	}
+	qy->in_idmap = false;
+}
+
+static void tcp_detach(struct rs_query *qy)
+{
+	struct rs_query **pp;
+
+	if (qy->tcp == NULL)
+		return;
+	for (pp = &qy->tcp->pending; *pp != NULL; pp = &(*pp)->tcp_next) {
+		if (*pp == qy) {
+			*pp = qy->tcp_next;
+			break;
+		}
+	}
+	qy->tcp = NULL;
+	qy->tcp_next = NULL;
+}
+
+static void queue_remove(struct rs_query *qy)
+{
+	struct rs_resolver *r = qy->r;
+	struct rs_query *prev = NULL;
+
+	for (struct rs_query *it = r->queue_head; it != NULL; it = it->queue_next) {
+		if (it == qy) {
+			if (prev != NULL)
+				prev->queue_next = it->queue_next;
+			else
+				r->queue_head = it->queue_next;
+			if (r->queue_tail == it)
+				r->queue_tail = prev;
+			r->st.queued--;
+			return;
+		}
+		prev = it;
+	}
+}
+
+/* ---- TCP (RFC 7766) ---------------------------------------------------- */
+
+static void tcp_close(struct rs_tcp *tcp)
+{
+	struct rs_resolver *r = tcp->r;
+
+	/* Questions waiting on it keep their timers: a timeout retries them. */
+	while (tcp->pending != NULL)
+		tcp_detach(tcp->pending);
+	r->up[tcp->upstream].tcp = NULL;
+	if (tcp->idle != NULL)
+		event_free(tcp->idle);
+	if (tcp->bev != NULL)
+		bufferevent_free(tcp->bev);
+	free(tcp);
+}
+
+static void tcp_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rs_tcp *tcp = arg;
+
+	(void)fd;
+	(void)what;
+	if (tcp->pending == NULL)
+		tcp_close(tcp);
+}
+
+static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct rs_tcp *tcp = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		ST_DEBUG(tcp->r->cfg.log, LOG_COMP, "TCP to %s closed (0x%x)",
+			 tcp->r->upstream_text[tcp->upstream], (unsigned)what);
+		tcp_close(tcp);
+	}
+}
+
+static void tcp_message(struct rs_tcp *tcp, const uint8_t *msg, size_t len)
+{
+	struct rs_resolver *r = tcp->r;
+	struct rs_upstream_stats *us = &r->up[tcp->upstream].st;
+	struct rs_query *qy = tcp->pending;
+	struct rs_answer ans;
+	enum rs_wire_verdict v;
+	bool enomem;
+	uint16_t id;
+
+	if (len < 2) {
+		r->st.drop_malformed++;
+		us->dropped++;
+		return;
+	}
+	id = (uint16_t)(msg[0] << 8 | msg[1]);
+	while (qy != NULL && qy->id != id)
+		qy = qy->tcp_next;
+	if (qy == NULL) {
+		r->st.drop_id++;
+		us->dropped++;
+		return;
+	}
+	v = rs_wire_parse(msg, len, id, &qy->q, &ans, &enomem);
+	if (v != RS_WIRE_OK) {
+		if (v == RS_WIRE_MALFORMED)
+			r->st.drop_malformed++;
+		else
+			r->st.drop_question++;
+		us->dropped++;
+		return;
+	}
+	us->answered++;
+	if (ans.rcode == RS_RCODE_SERVFAIL)
+		us->servfail++;
+	complete(qy, RS_ANSWERED, &ans);
+	rs_answer_clear(&ans);
+}
+
+static void tcp_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct rs_tcp *tcp = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct timeval idle;
+
+	for (;;) {
+		uint8_t hdr[2];
+		size_t mlen;
+		uint8_t *msg;
+
+		if (evbuffer_copyout(in, hdr, 2) != 2)
+			break;
+		mlen = (size_t)hdr[0] << 8 | hdr[1];
+		if (evbuffer_get_length(in) < mlen + 2)
+			break;
+		evbuffer_drain(in, 2);
+		msg = evbuffer_pullup(in, (ev_ssize_t)mlen);
+		if (msg == NULL && mlen > 0)
+			break;
+		tcp_message(tcp, msg, mlen);
+		evbuffer_drain(in, mlen);
+	}
+	if (tcp->pending == NULL) {
+		idle.tv_sec = tcp->r->cfg.tcp_idle_ms / 1000;
+		idle.tv_usec = (tcp->r->cfg.tcp_idle_ms % 1000) * 1000;
+		evtimer_add(tcp->idle, &idle);
+	}
+}
+
+static struct rs_tcp *tcp_open(struct rs_resolver *r, size_t upstream)
+{
+	struct rs_upstream *up = &r->up[upstream];
+	struct rs_tcp *tcp;
+
+	if (up->tcp != NULL)
+		return up->tcp;
+	tcp = calloc(1, sizeof(*tcp));
+	if (tcp == NULL)
+		return NULL;
+	tcp->r = r;
+	tcp->upstream = upstream;
+	tcp->idle = evtimer_new(r->base, tcp_idle_cb, tcp);
+	tcp->bev = bufferevent_socket_new(r->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (tcp->idle == NULL || tcp->bev == NULL)
+		goto fail;
+	bufferevent_setcb(tcp->bev, tcp_read_cb, NULL, tcp_event_cb, tcp);
+	if (bufferevent_enable(tcp->bev, EV_READ | EV_WRITE) != 0 ||
+	    bufferevent_socket_connect(tcp->bev, (struct sockaddr *)&up->addr,
+				       (int)up->addrlen) != 0)
+		goto fail;
+	up->tcp = tcp;
+	return tcp;
+fail:
+	if (tcp->idle != NULL)
+		event_free(tcp->idle);
+	if (tcp->bev != NULL)
+		bufferevent_free(tcp->bev);
+	free(tcp);
+	return NULL;
+}
+
+static bool tcp_id_used(const struct rs_tcp *tcp, uint16_t id)
+{
+	for (const struct rs_query *it = tcp->pending; it != NULL;
+	     it = it->tcp_next) {
+		if (it->id == id)
+			return true;
+	}
+	return false;
+}
+
+/* Send qy over TCP to its current upstream, with a fresh ID unique on the
+ * connection; false if nothing was sent (the attempt's timer retries). */
+static bool tcp_send(struct rs_query *qy)
+{
+	struct rs_resolver *r = qy->r;
+	struct rs_tcp *tcp = tcp_open(r, qy->upstream);
+	uint8_t *wire = NULL;
+	uint8_t hdr[2];
+	size_t len = 0;
+	bool ok = false;
+
+	if (tcp == NULL)
+		return false;
+	do {
+		qy->id = rand16(r);
+	} while (tcp_id_used(tcp, qy->id));
+	/* Over TCP the message size is not limited by EDNS (RFC 7766 §6.2.2),
+	 * but the OPT record still carries DO. */
+	if (rs_wire_query(&qy->q, qy->id, r->cfg.edns_size, &wire, &len) != ST_OK)
+		return false;
+	hdr[0] = (uint8_t)(len >> 8);
+	hdr[1] = (uint8_t)len;
+	if (bufferevent_write(tcp->bev, hdr, 2) == 0 &&
+	    bufferevent_write(tcp->bev, wire, len) == 0) {
+		evtimer_del(tcp->idle);
+		qy->tcp = tcp;
+		qy->tcp_next = tcp->pending;
+		tcp->pending = qy;
+		ok = true;
+	}
+	free(wire);
+	return ok;
+}
+
+/* ---- sending and timeouts --------------------------------------------- */
+
+static bool udp_send(struct rs_query *qy)
+{
+	struct rs_resolver *r = qy->r;
+	struct rs_upstream *up = &r->up[qy->upstream];
+	size_t cand[RS_MAX_SOCKETS], n = 0;
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	ssize_t sent;
+	int sock;
+
+	for (size_t i = 0; i < r->n_socks; i++) {
+		if (r->socks[i].family == up->addr.ss_family)
+			cand[n++] = i;
+	}
+	if (n == 0)
+		return false;
+	sock = (int)cand[rand16(r) % n];
+	do {
+		qy->id = rand16(r);
+	} while (idmap_find(r, sock, qy->id) != NULL);
+	if (rs_wire_query(&qy->q, qy->id, r->cfg.edns_size, &wire, &len) != ST_OK)
+		return false;
+	sent = sendto(r->socks[sock].fd, wire, len, 0,
+		      (struct sockaddr *)&up->addr, up->addrlen);
+	free(wire);
+	if (sent < 0) {
+		ST_DEBUG(r->cfg.log, LOG_COMP, "sendto %s: %s",
+			 r->upstream_text[qy->upstream], strerror(errno));
+		return false;
+	}
+	qy->sock = sock;
+	qy->id_next = r->idmap[id_bucket(r, sock, qy->id)];
+	r->idmap[id_bucket(r, sock, qy->id)] = qy;
+	qy->in_idmap = true;
+	return true;
+}
+
+static void send_attempt(struct rs_query *qy)
+{
+	struct rs_resolver *r = qy->r;
+	unsigned shift = qy->attempt < 10 ? qy->attempt : 10;
+	uint64_t ms = (uint64_t)r->cfg.timeout_ms << shift;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	bool sent;
+
+	qy->upstream = (qy->first_upstream + qy->attempt) % r->n_up;
+	if (qy->state == Q_QUEUED) {
+		clock_gettime(CLOCK_MONOTONIC, &qy->first_sent);
+		r->st.inflight++;
+		if (r->st.inflight > r->st.inflight_peak)
+			r->st.inflight_peak = r->st.inflight;
+	}
+	qy->state = qy->truncated ? Q_TCP : Q_UDP;
+	qy->sock = -1;
+	sent = qy->truncated ? tcp_send(qy) : udp_send(qy);
+	if (sent)
+		r->up[qy->upstream].st.sent++;
+	qy->attempt++;
+	if (r->cfg.qps > 0)
+		r->tokens -= 1.0; /* retries may run the bucket into debt */
+	evtimer_add(qy->timer, &tv);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rs_query *qy = arg;
+	struct rs_resolver *r = qy->r;
+
+	(void)fd;
+	(void)what;
+	r->up[qy->upstream].st.timeouts++;
+	idmap_remove(qy);
+	tcp_detach(qy);
+	if (qy->attempt <= r->cfg.retries)
+		send_attempt(qy);
+	else
+		complete(qy, RS_TIMEOUT, NULL);
+}
+
+/* One datagram from socket s: accept it only if it answers the question
+ * sent on s with its ID, from the address and port it was sent to. */
+static void udp_datagram(struct rs_sock *s, const uint8_t *buf, size_t len,
+			 const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	struct rs_resolver *r = s->r;
+	int from_up = upstream_of(r, from, fromlen);
+	struct rs_upstream_stats *us = from_up >= 0 ? &r->up[from_up].st : NULL;
+	struct rs_query *qy;
+	struct rs_answer ans;
+	enum rs_wire_verdict v;
+	bool enomem;
+
+	if (len < 2) {
+		r->st.drop_malformed++;
+		goto dropped;
+	}
+	qy = idmap_find(r, (int)s->idx, (uint16_t)(buf[0] << 8 | buf[1]));
+	if (qy == NULL) {
+		r->st.drop_id++;
+		goto dropped;
+	}
+	if (!same_addr(from, fromlen, &r->up[qy->upstream].addr)) {
+		r->st.drop_source++;
+		goto dropped;
+	}
+	us = &r->up[qy->upstream].st;
+	v = rs_wire_parse(buf, len, qy->id, &qy->q, &ans, &enomem);
+	if (v == RS_WIRE_MALFORMED && enomem) {
+		complete(qy, RS_ERROR, NULL);
+		return;
+	}
+	if (v != RS_WIRE_OK) {
+		if (v == RS_WIRE_MALFORMED)
+			r->st.drop_malformed++;
+		else
+			r->st.drop_question++;
+		goto dropped;
+	}
+	us->answered++;
+	if (ans.tc) {
+		/* RFC 7766 §5: retry the same upstream over TCP at once. */
+		rs_answer_clear(&ans);
+		us->tcp++;
+		idmap_remove(qy);
+		evtimer_del(qy->timer);
+		qy->truncated = true;
+		qy->attempt--; /* the same attempt, to the same upstream */
+		send_attempt(qy);
+		return;
+	}
+	if (ans.rcode == RS_RCODE_SERVFAIL)
+		us->servfail++;
+	complete(qy, RS_ANSWERED, &ans);
+	rs_answer_clear(&ans);
+	return;
+dropped:
+	if (us != NULL)
+		us->dropped++;
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rs_sock *s = arg;
+
+	(void)what;
+	for (int i = 0; i < RS_RECV_BATCH; i++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, s->r->rbuf, RS_RECV_MAX, 0,
+				     (struct sockaddr *)&from, &fromlen);
+
+		if (n < 0)
+			break; /* EAGAIN, or an ICMP error: the timer retries */
+		udp_datagram(s, s->r->rbuf, (size_t)n, &from, fromlen);
+	}
+}
+
+/* ---- completion and scheduling ---------------------------------------- */
+
+static void complete(struct rs_query *qy, enum rs_status status,
+		     const struct rs_answer *ans)
+{
+	struct rs_resolver *r = qy->r;
+	struct rs_result res;
+	struct rs_waiter *w;
+
+	dedup_remove(qy);
+	idmap_remove(qy);
+	tcp_detach(qy);
+	if (qy->state == Q_QUEUED)
+		queue_remove(qy);
+	else
+		r->st.inflight--;
+	evtimer_del(qy->timer);
+	if (qy->all_prev != NULL)
+		qy->all_prev->all_next = qy->all_next;
+	else
+		r->all = qy->all_next;
+	if (qy->all_next != NULL)
+		qy->all_next->all_prev = qy->all_prev;
+
+	memset(&res, 0, sizeof(res));
+	res.status = status;
+	res.qname = qy->q.name;
+	res.qtype = qy->q.type;
+	res.rcode = -1;
+	res.upstream = -1;
+	res.attempts = qy->attempt;
+	if (qy->state != Q_QUEUED)
+		res.latency_us = (uint32_t)(now_us() - ts_us(&qy->first_sent));
+	if (ans != NULL) {
+		res.rcode = ans->rcode;
+		res.nodata = ans->nodata;
+		res.ad = ans->ad;
+		res.truncated = qy->truncated;
+		res.cname_chain = (const char *const *)ans->cname;
+		res.n_cname = ans->n_cname;
+		res.rrs = ans->rrs;
+		res.n_rrs = ans->n_rrs;
+		res.min_ttl = ans->min_ttl;
+		res.upstream = (int)qy->upstream;
+	}
+	if (status == RS_TIMEOUT)
+		r->st.timeouts++;
+	/* Callbacks may submit new questions: qy is out of every table. */
+	while ((w = qy->waiters) != NULL) {
+		qy->waiters = w->next;
+		r->st.completed++;
+		w->cb(&res, w->arg);
+		free(w);
+	}
+	event_free(qy->timer);
+	free(qy);
+	if (!r->closing)
+		event_active(r->drain, EV_TIMEOUT, 0);
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rs_resolver *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->cfg.qps > 0) {
+		struct timespec now;
+		double burst = r->cfg.qps / 100.0 > 1.0 ? r->cfg.qps / 100.0 : 1.0;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		r->tokens += (double)(ts_us(&now) - ts_us(&r->refill_at)) *
+			     r->cfg.qps / 1e6;
+		if (r->tokens > burst)
+			r->tokens = burst;
+		r->refill_at = now;
+	}
+	while (r->queue_head != NULL && r->st.inflight < r->cfg.max_inflight) {
+		struct rs_query *qy = r->queue_head;
+
+		if (r->cfg.qps > 0 && r->tokens < 1.0) {
+			double wait_us = (1.0 - r->tokens) * 1e6 / r->cfg.qps;
+			struct timeval tv = { 0, (suseconds_t)wait_us + 1 };
+
+			if (wait_us >= 1e6) {
+				tv.tv_sec = (time_t)(wait_us / 1e6);
+				tv.tv_usec = (suseconds_t)(wait_us -
+							   (double)tv.tv_sec * 1e6);
+			}
+			evtimer_add(r->drain, &tv);
+			return;
+		}
+		r->queue_head = qy->queue_next;
+		if (r->queue_head == NULL)
+			r->queue_tail = NULL;
+		qy->queue_next = NULL;
+		r->st.queued--;
+		send_attempt(qy);
+	}
+}
+
+int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
+	      unsigned flags, rs_callback cb, void *arg)
+{
+	struct rs_question q;
+	struct rs_waiter *w;
+	struct rs_query *qy;
+	uint32_t hash;
+
+	if (r == NULL || cb == NULL || r->closing ||
+	    rs_question_init(&q, name, type, (flags & RS_FLAG_DO) != 0) != ST_OK)
+		return ST_EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return ST_ENOMEM;
+	w->cb = cb;
+	w->arg = arg;
+	hash = question_hash(&q);
+	for (qy = *dedup_slot(r, hash); qy != NULL; qy = qy->dedup_next) {
+		if (qy->hash == hash && qy->q.type == q.type &&
+		    qy->q.do_bit == q.do_bit && strcmp(qy->q.name, q.name) == 0)
+			break;
+	}
+	if (qy != NULL) {
+		struct rs_waiter **pp = &qy->waiters;
+
+		while (*pp != NULL)
+			pp = &(*pp)->next;
+		*pp = w;
+		qy->n_waiters++;
+		r->st.submitted++;
+		r->st.coalesced++;
+		return ST_OK;
+	}
+	qy = calloc(1, sizeof(*qy));
+	if (qy == NULL || (qy->timer = evtimer_new(r->base, timer_cb, qy)) == NULL) {
+		free(qy);
+		free(w);
+		return ST_ENOMEM;
+	}
+	qy->r = r;
+	qy->q = q;
+	qy->hash = hash;
+	qy->state = Q_QUEUED;
+	qy->sock = -1;
+	qy->waiters = w;
+	qy->n_waiters = 1;
+	qy->first_upstream = r->next_upstream++ % r->n_up;
+	qy->dedup_next = *dedup_slot(r, hash);
+	*dedup_slot(r, hash) = qy;
+	qy->all_next = r->all;
+	if (r->all != NULL)
+		r->all->all_prev = qy;
+	r->all = qy;
+	if (r->queue_tail != NULL)
+		r->queue_tail->queue_next = qy;
+	else
+		r->queue_head = qy;
+	r->queue_tail = qy;
+	r->st.queued++;
+	r->st.submitted++;
+	/* Never send from inside rs_submit: the loop runs the queue. */
+	event_active(r->drain, EV_TIMEOUT, 0);
+	return ST_OK;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static int open_sockets(struct rs_resolver *r)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	for (size_t f = 0; f < 2; f++) {
+		bool used = false;
+
+		for (size_t i = 0; i < r->n_up; i++)
+			used = used || r->up[i].addr.ss_family == families[f];
+		for (unsigned k = 0; used && k < r->cfg.n_sockets; k++) {
+			struct rs_sock *s = &r->socks[r->n_socks];
+			/* Port 0: the kernel picks a random ephemeral port. */
+			s->fd = socket(families[f],
+				       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (s->fd < 0)
+				return ST_EIO;
+			s->family = families[f];
+			s->r = r;
+			s->idx = r->n_socks;
+			s->ev = event_new(r->base, s->fd, EV_READ | EV_PERSIST,
+					  udp_read_cb, s);
+			if (s->ev == NULL || event_add(s->ev, NULL) != 0) {
+				if (s->ev != NULL)
+					event_free(s->ev);
+				close(s->fd);
+				return ST_ENOMEM;
+			}
+			r->n_socks++;
+		}
+	}
+	return ST_OK;
+}
+
+static int setup(struct rs_resolver *r, const struct rs_config *cfg)
+{
+	int ret;
+
+	if (cfg->timeout_ms == 0 || cfg->max_inflight == 0 ||
+	    cfg->n_sockets == 0 || cfg->n_sockets > RS_MAX_SOCKETS / 2 ||
+	    cfg->n_upstreams > RS_MAX_UPSTREAMS)
+		return ST_EINVAL;
+	r->cfg = *cfg;
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		ret = parse_upstream(cfg->upstreams[i], &r->up[i]);
+		if (ret != ST_OK)
+			return ret;
+		snprintf(r->upstream_text[i], sizeof(r->upstream_text[0]), "%s",
+			 cfg->upstreams[i]);
+		r->n_up++;
+	}
+	if (r->n_up == 0) {
+		ret = load_resolv_conf(r);
+		if (ret != ST_OK)
+			return ret;
+	}
+	for (size_t i = 0; i < RS_MAX_UPSTREAMS; i++)
+		r->cfg.upstreams[i] = i < r->n_up ? r->upstream_text[i] : NULL;
+	r->cfg.n_upstreams = r->n_up;
+	r->dedup_mask = pow2_at_least(2 * (size_t)cfg->max_inflight) - 1;
+	r->idmap_mask = r->dedup_mask;
+	r->dedup = calloc(r->dedup_mask + 1, sizeof(*r->dedup));
+	r->idmap = calloc(r->idmap_mask + 1, sizeof(*r->idmap));
+	r->rbuf = malloc(RS_RECV_MAX);
+	r->drain = evtimer_new(r->base, drain_cb, r);
+	if (r->dedup == NULL || r->idmap == NULL || r->rbuf == NULL ||
+	    r->drain == NULL)
+		return ST_ENOMEM;
+	r->rand_used = sizeof(r->rand_pool); /* fill on first use */
+	r->tokens = 1.0;
+	clock_gettime(CLOCK_MONOTONIC, &r->refill_at);
+	return open_sockets(r);
+}
+
+int rs_resolver_new(struct event_base *base, const struct rs_config *cfg,
+		    struct rs_resolver **out)
+{
+	struct rs_resolver *r;
+	int ret;
+
+	if (base == NULL || cfg == NULL || out == NULL)
+		return ST_EINVAL;
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return ST_ENOMEM;
+	r->base = base;
+	ret = setup(r, cfg);
+	if (ret != ST_OK) {
+		rs_resolver_free(r);
+		return ret;
+	}
+	*out = r;
+	return ST_OK;
+}
+
+void rs_resolver_free(struct rs_resolver *r)
+{
+	if (r == NULL)
+		return;
+	r->closing = true;
+	while (r->all != NULL)
+		complete(r->all, RS_CANCELLED, NULL);
+	for (size_t i = 0; i < r->n_up; i++) {
+		if (r->up[i].tcp != NULL)
+			tcp_close(r->up[i].tcp);
+	}
+	for (size_t i = 0; i < r->n_socks; i++) {
+		event_free(r->socks[i].ev);
+		close(r->socks[i].fd);
+	}
+	if (r->drain != NULL)
+		event_free(r->drain);
+	free(r->dedup);
+	free(r->idmap);
+	free(r->rbuf);
+	free(r);
+}
+
+void rs_resolver_stats(const struct rs_resolver *r, struct rs_stats *out)
+{
+	*out = r->st;
+	out->n_upstreams = r->n_up;
+	for (size_t i = 0; i < r->n_up; i++) {
+		out->upstream[i] = r->up[i].st;
+		snprintf(out->upstream[i].addr, sizeof(out->upstream[i].addr),
+			 "%s", r->upstream_text[i]);
+	}
+}
+
+size_t rs_resolver_pending(const struct rs_resolver *r)
+{
+	return r->st.inflight + r->st.queued;
+}

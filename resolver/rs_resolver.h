@@ -1,0 +1,182 @@
+/*
+ * rs_resolver.h - an asynchronous DNS stub resolver on libevent and ldns.
+ *
+ * One struct rs_resolver per event loop.  rs_submit() queues a question; the
+ * answer (or the reason there is none) is delivered once, from the loop, to
+ * the callback.  The resolver sends over UDP from a pool of sockets (source
+ * ports chosen by the kernel at random from its ephemeral range, query IDs
+ * from the system CSPRNG), falls back to TCP when an answer is truncated,
+ * retries with exponential backoff across the upstreams, and never lets a
+ * question hang: every one ends with an answer, a timeout or a local error.
+ *
+ * Answers are accepted only if they come from the address and port the
+ * question was sent to, on the socket it left from, with its ID and with the
+ * same question section; everything else is counted as dropped.
+ *
+ * Identical questions (name compared case-insensitively, type, flags) that
+ * are in flight at the same time are sent once and answered to every asker.
+ *
+ * No global state: several resolvers may live in one process.  Not thread
+ * safe: use a resolver only from the thread running its event_base.
+ */
+#ifndef RS_RESOLVER_H
+#define RS_RESOLVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "st_log.h"
+
+struct event_base;
+struct rs_resolver;
+
+#define RS_MAX_UPSTREAMS 8
+
+/* DNS types stsmap asks for (RFC 1035, 3596, 6698). */
+enum {
+	RS_TYPE_A = 1,
+	RS_TYPE_CNAME = 5,
+	RS_TYPE_MX = 15,
+	RS_TYPE_TXT = 16,
+	RS_TYPE_AAAA = 28,
+	RS_TYPE_TLSA = 52,
+};
+
+/* DNS response codes (RFC 1035 §4.1.1, RFC 6895). */
+enum {
+	RS_RCODE_NOERROR = 0,
+	RS_RCODE_FORMERR = 1,
+	RS_RCODE_SERVFAIL = 2,
+	RS_RCODE_NXDOMAIN = 3,
+	RS_RCODE_NOTIMP = 4,
+	RS_RCODE_REFUSED = 5,
+};
+
+struct rs_config {
+	/* Upstreams as "IP", "IP:PORT" or "[IPv6]:PORT" (port 53 if absent).
+	 * Zero upstreams: the nameserver lines of /etc/resolv.conf. */
+	const char *upstreams[RS_MAX_UPSTREAMS];
+	size_t n_upstreams;
+	unsigned timeout_ms;    /* first attempt; doubles per retry (1000) */
+	unsigned retries;       /* attempts after the first (2) */
+	unsigned qps;           /* queries sent per second, 0: no cap (0) */
+	unsigned max_inflight;  /* questions on the wire at once (1000) */
+	uint16_t edns_size;     /* EDNS0 UDP payload size, 0: no EDNS (1232) */
+	unsigned n_sockets;     /* UDP sockets per address family (8) */
+	unsigned tcp_idle_ms;   /* idle TCP connections closed after (10000) */
+	struct st_log *log;     /* not owned; may be NULL */
+};
+
+/* Fill cfg with the defaults given in parentheses above. */
+void rs_config_default(struct rs_config *cfg);
+
+/* Flags for rs_submit(). */
+#define RS_FLAG_DO 0x1u /* set the DNSSEC OK bit, to read the AD bit */
+
+enum rs_status {
+	RS_ANSWERED = 0, /* a matching response arrived: see rcode */
+	RS_TIMEOUT,      /* every attempt timed out */
+	RS_ERROR,        /* local failure (no memory, no socket, bad name) */
+	RS_CANCELLED,    /* the resolver was freed first */
+};
+
+/* One answer record of the asked type, at the end of the CNAME chain.
+ *  A, AAAA: data holds the 4 or 16 address bytes.
+ *  TXT:     the character-strings of the RR joined without separators
+ *           (RFC 8461 §3.1, RFC 7208 §3.3); may contain any byte.
+ *  MX:      preference in pref, the exchange as a NUL-terminated
+ *           presentation name without trailing dot ("" for the root,
+ *           a null MX) in data.
+ *  CNAME:   the target name, as for MX.
+ *  other:   the raw RDATA. */
+struct rs_rr {
+	uint32_t ttl;
+	uint16_t type;
+	uint16_t pref;
+	size_t len;
+	const uint8_t *data; /* NUL-terminated after len bytes, for convenience */
+};
+
+struct rs_result {
+	enum rs_status status;
+	const char *qname;      /* normalised: lower case, no trailing dot */
+	uint16_t qtype;
+	int rcode;              /* RS_RCODE_*, when ANSWERED; -1 otherwise */
+	bool nodata;            /* NOERROR and no RR of qtype at the chain end */
+	bool ad;                /* the AD bit was set */
+	bool truncated;         /* UDP answer had TC: this one came over TCP */
+	const char *const *cname_chain; /* targets followed, in order */
+	size_t n_cname;
+	const struct rs_rr *rrs;
+	size_t n_rrs;
+	uint32_t min_ttl;       /* smallest TTL among rrs; 0 if none */
+	int upstream;           /* index of the upstream that answered, or -1 */
+	unsigned attempts;      /* attempts made; a truncated UDP answer and
+				 * its TCP retry count as one */
+	uint32_t latency_us;    /* from first send to answer */
+};
+
+/* The result and everything it points to is valid only during the
+ * callback; copy what you keep. */
+typedef void (*rs_callback)(const struct rs_result *res, void *arg);
+
+struct rs_upstream_stats {
+	char addr[64];       /* as configured */
+	uint64_t sent;       /* UDP and TCP packets sent */
+	uint64_t answered;   /* responses accepted */
+	uint64_t timeouts;   /* attempts that timed out */
+	uint64_t servfail;   /* accepted responses with SERVFAIL */
+	uint64_t dropped;    /* responses rejected (see rs_stats) */
+	uint64_t tcp;        /* queries retried over TCP */
+};
+
+struct rs_stats {
+	uint64_t submitted;   /* rs_submit() calls accepted */
+	uint64_t coalesced;   /* of which joined an identical question */
+	uint64_t completed;   /* callbacks delivered */
+	uint64_t timeouts;    /* questions that ended in RS_TIMEOUT */
+	uint64_t drop_source; /* response from an unexpected address/port */
+	uint64_t drop_id;     /* no question with this ID on this socket */
+	uint64_t drop_question; /* question section differs */
+	uint64_t drop_malformed; /* unparsable bytes */
+	size_t inflight;      /* questions on the wire now */
+	size_t inflight_peak; /* largest inflight seen */
+	size_t queued;        /* questions waiting for a slot or a token */
+	size_t n_upstreams;
+	struct rs_upstream_stats upstream[RS_MAX_UPSTREAMS];
+};
+
+/*
+ * Create a resolver on base with cfg (copied; strings are copied too).
+ * Returns ST_OK and *out; ST_EINVAL for a bad upstream or option;
+ * ST_ENOENT when no upstream is configured and resolv.conf names none;
+ * ST_EIO when sockets cannot be opened; ST_ENOMEM.
+ */
+int rs_resolver_new(struct event_base *base, const struct rs_config *cfg,
+		    struct rs_resolver **out);
+
+/*
+ * Ask (name, type).  name is a presentation-format domain name (a trailing
+ * dot is optional); flags is a combination of RS_FLAG_*.  The callback runs
+ * later from the loop, exactly once, never from within rs_submit().
+ * Returns ST_OK, ST_EINVAL for a name that is not a valid domain name, or
+ * ST_ENOMEM (the callback is then not called).
+ */
+int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
+	      unsigned flags, rs_callback cb, void *arg);
+
+/* Counters so far, copied into out. */
+void rs_resolver_stats(const struct rs_resolver *r, struct rs_stats *out);
+
+/* Number of questions not yet completed (queued or on the wire). */
+size_t rs_resolver_pending(const struct rs_resolver *r);
+
+/* Free the resolver: every question not yet completed gets its callback
+ * with RS_CANCELLED first.  NULL is a no-op. */
+void rs_resolver_free(struct rs_resolver *r);
+
+const char *rs_status_name(enum rs_status st);
+const char *rs_rcode_name(int rcode); /* "NOERROR", ..., "RCODE<n>" */
+
+#endif /* RS_RESOLVER_H */

@@ -1,0 +1,288 @@
+#include "rs_wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "st_error.h"
+
+int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
+		     bool do_bit)
+{
+	size_t len, label = 0;
+
+	if (q == NULL || name == NULL)
+		return ST_EINVAL;
+	len = strlen(name);
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	/* 253 presentation bytes is the 255-byte wire limit (RFC 1035 §3.1). */
+	if (len > 253)
+		return ST_EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return ST_EINVAL;
+			label = 0;
+			q->name[i] = '.';
+			continue;
+		}
+		/* No escapes or spaces: names reach us already normalised. */
+		if (c <= 0x20 || c >= 0x7f || c == '\\')
+			return ST_EINVAL;
+		if (++label > 63)
+			return ST_EINVAL;
+		q->name[i] = (char)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+	}
+	if (len > 0 && label == 0)
+		return ST_EINVAL;
+	q->name[len] = '\0';
+	q->type = type;
+	q->do_bit = do_bit;
+	return ST_OK;
+}
+
+static ldns_rdf *question_rdf(const struct rs_question *q)
+{
+	char buf[RS_NAME_MAX + 1];
+
+	snprintf(buf, sizeof(buf), "%s.", q->name);
+	return ldns_dname_new_frm_str(q->name[0] == '\0' ? "." : buf);
+}
+
+int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
+		  uint8_t **wire, size_t *len)
+{
+	ldns_rdf *qname = NULL;
+	ldns_pkt *pkt = NULL;
+	int ret = ST_OK;
+
+	*wire = NULL;
+	*len = 0;
+	qname = question_rdf(q);
+	if (qname == NULL)
+		return ST_EINVAL;
+	pkt = ldns_pkt_query_new(qname, (ldns_rr_type)q->type, LDNS_RR_CLASS_IN,
+				 LDNS_RD);
+	if (pkt == NULL) {
+		ldns_rdf_deep_free(qname);
+		return ST_ENOMEM;
+	}
+	/* The packet owns qname from here. */
+	ldns_pkt_set_id(pkt, id);
+	if (edns_size > 0) {
+		ldns_pkt_set_edns_udp_size(pkt, edns_size);
+		ldns_pkt_set_edns_do(pkt, q->do_bit);
+	}
+	if (ldns_pkt2wire(wire, pkt, len) != LDNS_STATUS_OK) {
+		*wire = NULL;
+		*len = 0;
+		ret = ST_ENOMEM;
+	}
+	ldns_pkt_free(pkt);
+	return ret;
+}
+
+void rs_answer_clear(struct rs_answer *ans)
+{
+	if (ans == NULL)
+		return;
+	for (size_t i = 0; i < ans->n_cname; i++)
+		free(ans->cname[i]);
+	for (size_t i = 0; i < ans->n_rrs; i++)
+		free((void *)ans->rrs[i].data);
+	free(ans->rrs);
+	memset(ans, 0, sizeof(*ans));
+}
+
+/* A domain name rdf as presentation text without the trailing dot ("" for
+ * the root); malloc'd. */
+static char *dname_text(const ldns_rdf *rdf)
+{
+	char *s = ldns_rdf2str(rdf);
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n > 0 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+	return s;
+}
+
+/* RDATA of rr in the form struct rs_rr documents; false on no memory. */
+static bool rr_convert(const ldns_rr *rr, struct rs_rr *out)
+{
+	size_t n = ldns_rr_rd_count(rr), total = 0;
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	uint8_t *buf;
+
+	memset(out, 0, sizeof(*out));
+	out->type = type;
+	out->ttl = ldns_rr_ttl(rr);
+	if ((type == RS_TYPE_MX && n == 2) || (type == RS_TYPE_CNAME && n == 1)) {
+		const ldns_rdf *name = ldns_rr_rdf(rr, n - 1);
+		char *s;
+
+		if (type == RS_TYPE_MX)
+			out->pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+		s = dname_text(name);
+		if (s == NULL)
+			return false;
+		out->data = (const uint8_t *)s;
+		out->len = strlen(s);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		total += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	buf = malloc(total + 1);
+	if (buf == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
+		const uint8_t *d = ldns_rdf_data(rdf);
+		size_t sz = ldns_rdf_size(rdf);
+
+		if (type == RS_TYPE_TXT && sz > 0) {
+			/* A character-string: length byte, then bytes.  Joined
+			 * without separators (RFC 8461 §3.1). */
+			size_t sl = d[0] < sz - 1 ? d[0] : sz - 1;
+
+			memcpy(buf + out->len, d + 1, sl);
+			out->len += sl;
+		} else {
+			memcpy(buf + out->len, d, sz);
+			out->len += sz;
+		}
+	}
+	buf[out->len] = '\0';
+	out->data = buf;
+	return true;
+}
+
+/* Does the question section hold exactly our question? */
+static bool question_matches(const ldns_pkt *pkt, const ldns_rdf *qname,
+			     const struct rs_question *q)
+{
+	const ldns_rr_list *ql = ldns_pkt_question(pkt);
+	const ldns_rr *qr;
+
+	if (ql == NULL || ldns_rr_list_rr_count(ql) != 1)
+		return false;
+	qr = ldns_rr_list_rr(ql, 0);
+	return ldns_rr_get_type(qr) == (ldns_rr_type)q->type &&
+	       ldns_rr_get_class(qr) == LDNS_RR_CLASS_IN &&
+	       ldns_dname_compare(ldns_rr_owner(qr), qname) == 0;
+}
+
+/* Follow CNAMEs from qname through the answer section; the chain's end is
+ * returned (owned by the packet, or qname itself). */
+static const ldns_rdf *follow_chain(const ldns_rr_list *an,
+				    const ldns_rdf *qname,
+				    const struct rs_question *q,
+				    struct rs_answer *ans, bool *enomem)
+{
+	const ldns_rdf *cur = qname;
+	size_t n = an != NULL ? ldns_rr_list_rr_count(an) : 0;
+
+	if (q->type == RS_TYPE_CNAME)
+		return cur;
+	while (ans->n_cname < RS_CNAME_MAX) {
+		const ldns_rdf *next = NULL;
+
+		for (size_t i = 0; i < n && next == NULL; i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			    ldns_rr_rd_count(rr) == 1 &&
+			    ldns_dname_compare(ldns_rr_owner(rr), cur) == 0)
+				next = ldns_rr_rdf(rr, 0);
+		}
+		if (next == NULL)
+			break;
+		ans->cname[ans->n_cname] = dname_text(next);
+		if (ans->cname[ans->n_cname] == NULL) {
+			*enomem = true;
+			break;
+		}
+		ans->n_cname++;
+		cur = next;
+	}
+	return cur;
+}
+
+static bool collect(const ldns_rr_list *an, const ldns_rdf *owner,
+		    const struct rs_question *q, struct rs_answer *ans)
+{
+	size_t n = an != NULL ? ldns_rr_list_rr_count(an) : 0;
+
+	if (n == 0)
+		return true;
+	ans->rrs = calloc(n, sizeof(*ans->rrs));
+	if (ans->rrs == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		if (ldns_rr_get_type(rr) != (ldns_rr_type)q->type ||
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+			continue;
+		if (!rr_convert(rr, &ans->rrs[ans->n_rrs]))
+			return false;
+		if (ans->n_rrs == 0 || ans->rrs[ans->n_rrs].ttl < ans->min_ttl)
+			ans->min_ttl = ans->rrs[ans->n_rrs].ttl;
+		ans->n_rrs++;
+	}
+	return true;
+}
+
+enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
+				   uint16_t id, const struct rs_question *q,
+				   struct rs_answer *ans, bool *enomem)
+{
+	enum rs_wire_verdict v = RS_WIRE_OK;
+	ldns_pkt *pkt = NULL;
+	ldns_rdf *qname = NULL;
+	const ldns_rdf *end;
+
+	*enomem = false;
+	memset(ans, 0, sizeof(*ans));
+	if (len < LDNS_HEADER_SIZE)
+		return RS_WIRE_MALFORMED;
+	if (((uint16_t)wire[0] << 8 | wire[1]) != id)
+		return RS_WIRE_BAD_ID;
+	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+		return RS_WIRE_MALFORMED;
+	if (!ldns_pkt_qr(pkt) || ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
+		v = RS_WIRE_NOT_RESPONSE;
+		goto cleanup;
+	}
+	qname = question_rdf(q);
+	if (qname == NULL) {
+		v = RS_WIRE_MALFORMED;
+		*enomem = true;
+		goto cleanup;
+	}
+	if (!question_matches(pkt, qname, q)) {
+		v = RS_WIRE_BAD_QUESTION;
+		goto cleanup;
+	}
+	ans->rcode = (int)ldns_pkt_get_rcode(pkt);
+	ans->ad = ldns_pkt_ad(pkt);
+	ans->tc = ldns_pkt_tc(pkt);
+	end = follow_chain(ldns_pkt_answer(pkt), qname, q, ans, enomem);
+	if (*enomem || !collect(ldns_pkt_answer(pkt), end, q, ans)) {
+		*enomem = true;
+		rs_answer_clear(ans);
+		v = RS_WIRE_MALFORMED;
+		goto cleanup;
+	}
+	ans->nodata = ans->rcode == RS_RCODE_NOERROR && ans->n_rrs == 0;
+cleanup:
+	ldns_rdf_deep_free(qname);
+	ldns_pkt_free(pkt);
+	return v;
+}

@@ -1,0 +1,74 @@
+/*
+ * rs_wire.h - DNS messages for the resolver, without I/O: building a query
+ * and turning a response into an answer, checking that it answers the
+ * question asked (ID and question section).  Built on ldns.
+ */
+#ifndef RS_WIRE_H
+#define RS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rs_resolver.h"
+
+#define RS_NAME_MAX 256    /* presentation name, NUL included */
+#define RS_CNAME_MAX 16    /* CNAME links followed */
+
+struct rs_question {
+	char name[RS_NAME_MAX]; /* lower case, no trailing dot ("" is root) */
+	uint16_t type;
+	bool do_bit;
+};
+
+/* Fill q from a presentation-format name: lower-cased, one trailing dot
+ * removed, checked to be a valid domain name (labels 1-63 bytes, 253 in
+ * all, any byte but '.' in a label - DNS is 8-bit clean, RFC 2181 §11).
+ * Returns ST_OK or ST_EINVAL. */
+int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
+		     bool do_bit);
+
+/* Build the query message for q with the given ID, RD set and, if
+ * edns_size > 0, an OPT record (RFC 6891) advertising it, with DO per q.
+ * *wire is malloc'd: the caller frees it.  ST_OK, ST_EINVAL or ST_ENOMEM. */
+int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
+		  uint8_t **wire, size_t *len);
+
+enum rs_wire_verdict {
+	RS_WIRE_OK = 0,       /* a response to q: see the answer */
+	RS_WIRE_MALFORMED,    /* not a parsable DNS message */
+	RS_WIRE_NOT_RESPONSE, /* QR bit clear, or opcode not QUERY */
+	RS_WIRE_BAD_ID,       /* ID differs */
+	RS_WIRE_BAD_QUESTION, /* question section differs from q */
+};
+
+/* What a response says, owned by the struct: free with rs_answer_clear(). */
+struct rs_answer {
+	int rcode;
+	bool ad;
+	bool tc;
+	bool nodata;        /* NOERROR, no RR of the type at the chain end */
+	char *cname[RS_CNAME_MAX];
+	size_t n_cname;
+	struct rs_rr *rrs;  /* see struct rs_rr in rs_resolver.h */
+	size_t n_rrs;
+	uint32_t min_ttl;
+};
+
+/*
+ * Check wire[0..len) against the query (id, q) and, if it answers it, fill
+ * ans (which the caller then clears with rs_answer_clear).  The CNAME chain
+ * from q->name is followed through the answer section for at most
+ * RS_CNAME_MAX links (a loop stops there), then the RRs of q->type owned by
+ * the chain's end are collected.  A question name compares
+ * case-insensitively (resolvers may echo 0x20-mixed case).
+ * Returns the verdict; ans is only filled (and owns memory) for RS_WIRE_OK.
+ * Allocation failure is reported as RS_WIRE_MALFORMED with *enomem set.
+ */
+enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
+				   uint16_t id, const struct rs_question *q,
+				   struct rs_answer *ans, bool *enomem);
+
+void rs_answer_clear(struct rs_answer *ans);
+
+#endif /* RS_WIRE_H */

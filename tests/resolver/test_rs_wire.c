@@ -1,0 +1,447 @@
+/*
+ * test_rs_wire.c - building queries and judging responses, without sockets.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ldns/ldns.h>
+
+#include "rs_wire.h"
+#include "st_error.h"
+
+/* ---- rs_question_init ---------------------------------------------------- */
+
+static void test_question_names(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out; /* NULL: must be rejected */
+	} rows[] = {
+		{ "example.com", "example.com" },
+		{ "Example.COM.", "example.com" },      /* RFC 4343: case-insensitive */
+		{ "_mta-sts.example.com", "_mta-sts.example.com" },
+		{ "_smtp._tls.example.com", "_smtp._tls.example.com" },
+		{ ".", "" },                            /* the root */
+		{ "", "" },
+		{ "a..b", NULL },                       /* empty label */
+		{ ".a", NULL },
+		{ "a b.example", NULL },                /* no spaces */
+		{ "a\\.b.example", NULL },              /* no escapes */
+		{ "b\xc3\xbc" "cher.example", NULL },   /* A-labels only */
+		{ "example.com..", NULL },
+	};
+	struct rs_question q;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int ret = rs_question_init(&q, rows[i].in, RS_TYPE_TXT, false);
+
+		if (rows[i].out == NULL) {
+			if (ret != ST_EINVAL)
+				fail_msg("accepted \"%s\"", rows[i].in);
+			continue;
+		}
+		assert_int_equal(ret, ST_OK);
+		assert_string_equal(q.name, rows[i].out);
+		assert_int_equal(q.type, RS_TYPE_TXT);
+	}
+	assert_int_equal(rs_question_init(NULL, "a", 1, false), ST_EINVAL);
+	assert_int_equal(rs_question_init(&q, NULL, 1, false), ST_EINVAL);
+}
+
+/* RFC 1035 §2.3.4: labels of 63 bytes, names of 255 wire bytes. */
+static void test_question_limits(void **state)
+{
+	char name[400];
+	struct rs_question q;
+
+	(void)state;
+	memset(name, 'a', 63);
+	strcpy(name + 63, ".example");
+	assert_int_equal(rs_question_init(&q, name, 1, false), ST_OK);
+	memset(name, 'a', 64);
+	strcpy(name + 64, ".example");
+	assert_int_equal(rs_question_init(&q, name, 1, false), ST_EINVAL);
+	/* 4 labels of 63 and one of 1: 4*64 + 1 = 257 > 253 */
+	name[0] = '\0';
+	for (int i = 0; i < 4; i++) {
+		memset(name + strlen(name), 'b', 63);
+		name[64 * i + 63] = '.';
+		name[64 * i + 64] = '\0';
+	}
+	strcat(name, "c");
+	assert_int_equal(rs_question_init(&q, name, 1, false), ST_EINVAL);
+	/* 3*64 + 61 = 253: the longest valid name */
+	memset(name, 'd', sizeof(name));
+	name[63] = name[127] = name[191] = '.';
+	name[253] = '\0';
+	assert_int_equal(rs_question_init(&q, name, 1, false), ST_OK);
+	assert_int_equal(strlen(q.name), 253);
+}
+
+/* ---- rs_wire_query --------------------------------------------------------- */
+
+static void test_query_wire(void **state)
+{
+	struct rs_question q;
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	ldns_pkt *pkt = NULL;
+	char *owner;
+
+	(void)state;
+	assert_int_equal(rs_question_init(&q, "_mta-sts.Example.com", RS_TYPE_TXT,
+					  true), ST_OK);
+	assert_int_equal(rs_wire_query(&q, 0xbeef, 1232, &wire, &len), ST_OK);
+	assert_int_equal(ldns_wire2pkt(&pkt, wire, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_id(pkt), 0xbeef);
+	assert_true(ldns_pkt_rd(pkt));
+	assert_false(ldns_pkt_qr(pkt));
+	assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_question(pkt)), 1);
+	assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)),
+			 LDNS_RR_TYPE_TXT);
+	owner = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)));
+	assert_string_equal(owner, "_mta-sts.example.com.");
+	free(owner);
+	/* RFC 6891: OPT with the payload size; RFC 3225: DO as asked */
+	assert_true(ldns_pkt_edns(pkt));
+	assert_int_equal(ldns_pkt_edns_udp_size(pkt), 1232);
+	assert_true(ldns_pkt_edns_do(pkt));
+	ldns_pkt_free(pkt);
+	free(wire);
+
+	/* No EDNS at all when the size is 0. */
+	q.do_bit = false;
+	assert_int_equal(rs_wire_query(&q, 7, 0, &wire, &len), ST_OK);
+	assert_int_equal(ldns_wire2pkt(&pkt, wire, len), LDNS_STATUS_OK);
+	assert_false(ldns_pkt_edns(pkt));
+	ldns_pkt_free(pkt);
+	free(wire);
+}
+
+/* ---- rs_wire_parse --------------------------------------------------------- */
+
+/* A response to (name, type) with the given RRs in the answer section. */
+static uint8_t *response(uint16_t id, const char *qname, ldns_rr_type qtype,
+			 ldns_pkt_rcode rcode, const char *const *rrs,
+			 size_t *len)
+{
+	ldns_pkt *pkt = ldns_pkt_new();
+	ldns_rdf *owner = ldns_dname_new_frm_str(qname);
+	ldns_rr *question = ldns_rr_new();
+	uint8_t *wire = NULL;
+
+	assert_non_null(pkt);
+	ldns_rr_set_owner(question, owner);
+	ldns_rr_set_type(question, qtype);
+	ldns_rr_set_class(question, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(question, true);
+	ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+	ldns_pkt_set_id(pkt, id);
+	ldns_pkt_set_qr(pkt, true);
+	ldns_pkt_set_rd(pkt, true);
+	ldns_pkt_set_ra(pkt, true);
+	ldns_pkt_set_rcode(pkt, (uint8_t)rcode);
+	for (size_t i = 0; rrs != NULL && rrs[i] != NULL; i++) {
+		ldns_rr *rr = NULL;
+
+		assert_int_equal(ldns_rr_new_frm_str(&rr, rrs[i], 300, NULL, NULL),
+				 LDNS_STATUS_OK);
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, pkt, len), LDNS_STATUS_OK);
+	ldns_pkt_free(pkt);
+	return wire;
+}
+
+static enum rs_wire_verdict parse(const uint8_t *wire, size_t len, uint16_t id,
+				  const char *name, uint16_t type,
+				  struct rs_answer *ans)
+{
+	struct rs_question q;
+	bool enomem = false;
+	enum rs_wire_verdict v;
+
+	assert_int_equal(rs_question_init(&q, name, type, false), ST_OK);
+	v = rs_wire_parse(wire, len, id, &q, ans, &enomem);
+	assert_false(enomem);
+	return v;
+}
+
+/* RFC 8461 §3.1: the character-strings of one TXT RR are joined. */
+static void test_txt_join(void **state)
+{
+	static const char *const rrs[] = {
+		"_mta-sts.example.com. 600 IN TXT \"v=STSv1; \" \"id=123\"",
+		"_mta-sts.example.com. 300 IN TXT \"v=spf1 -all\"",
+		"other.example.com. 300 IN TXT \"not ours\"",
+		NULL,
+	};
+	struct rs_answer ans;
+	size_t len;
+	uint8_t *wire = response(42, "_mta-sts.example.com.", LDNS_RR_TYPE_TXT,
+				 LDNS_RCODE_NOERROR, rrs, &len);
+
+	(void)state;
+	assert_int_equal(parse(wire, len, 42, "_mta-sts.example.com",
+			       RS_TYPE_TXT, &ans), RS_WIRE_OK);
+	assert_int_equal(ans.rcode, RS_RCODE_NOERROR);
+	assert_int_equal(ans.n_rrs, 2); /* other.example.com is not ours */
+	assert_int_equal(ans.rrs[0].len, 15);
+	assert_memory_equal(ans.rrs[0].data, "v=STSv1; id=123", 15);
+	assert_int_equal(ans.rrs[0].data[15], '\0');
+	assert_int_equal(ans.rrs[0].ttl, 600);
+	assert_int_equal(ans.min_ttl, 300);
+	assert_false(ans.nodata);
+	rs_answer_clear(&ans);
+	free(wire);
+}
+
+static void test_mx_and_null_mx(void **state)
+{
+	static const char *const rrs[] = {
+		"example.com. 300 IN MX 0 .",
+		"example.com. 300 IN MX 10 MX1.Example.net.",
+		NULL,
+	};
+	struct rs_answer ans;
+	size_t len;
+	uint8_t *wire = response(1, "example.com.", LDNS_RR_TYPE_MX,
+				 LDNS_RCODE_NOERROR, rrs, &len);
+
+	(void)state;
+	assert_int_equal(parse(wire, len, 1, "example.com", RS_TYPE_MX, &ans),
+			 RS_WIRE_OK);
+	assert_int_equal(ans.n_rrs, 2);
+	assert_int_equal(ans.rrs[0].pref, 0);
+	assert_string_equal((const char *)ans.rrs[0].data, "");
+	assert_int_equal(ans.rrs[1].pref, 10);
+	/* Names keep the case the server sent; matching folds case. */
+	assert_string_equal((const char *)ans.rrs[1].data, "MX1.Example.net");
+	rs_answer_clear(&ans);
+	free(wire);
+}
+
+static void test_cname_chain(void **state)
+{
+	static const char *const rrs[] = {
+		"a.example. 300 IN CNAME b.example.",
+		"b.example. 60 IN CNAME c.example.",
+		"c.example. 120 IN A 192.0.2.7",
+		NULL,
+	};
+	static const char *const loop[] = {
+		"a.example. 300 IN CNAME b.example.",
+		"b.example. 300 IN CNAME a.example.",
+		NULL,
+	};
+	struct rs_answer ans;
+	size_t len;
+	uint8_t *wire = response(9, "a.example.", LDNS_RR_TYPE_A,
+				 LDNS_RCODE_NOERROR, rrs, &len);
+
+	(void)state;
+	assert_int_equal(parse(wire, len, 9, "A.example", RS_TYPE_A, &ans),
+			 RS_WIRE_OK);
+	assert_int_equal(ans.n_cname, 2);
+	assert_string_equal(ans.cname[0], "b.example");
+	assert_string_equal(ans.cname[1], "c.example");
+	assert_int_equal(ans.n_rrs, 1);
+	assert_int_equal(ans.rrs[0].len, 4);
+	assert_memory_equal(ans.rrs[0].data, "\xc0\x00\x02\x07", 4);
+	rs_answer_clear(&ans);
+	free(wire);
+
+	/* A loop ends after RS_CNAME_MAX links: no data, no hang. */
+	wire = response(9, "a.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+			loop, &len);
+	assert_int_equal(parse(wire, len, 9, "a.example", RS_TYPE_A, &ans),
+			 RS_WIRE_OK);
+	assert_int_equal(ans.n_cname, RS_CNAME_MAX);
+	assert_int_equal(ans.n_rrs, 0);
+	assert_true(ans.nodata);
+	rs_answer_clear(&ans);
+	free(wire);
+
+	/* Asking for the CNAME itself does not follow it. */
+	wire = response(9, "a.example.", LDNS_RR_TYPE_CNAME, LDNS_RCODE_NOERROR,
+			rrs, &len);
+	assert_int_equal(parse(wire, len, 9, "a.example", RS_TYPE_CNAME, &ans),
+			 RS_WIRE_OK);
+	assert_int_equal(ans.n_cname, 0);
+	assert_int_equal(ans.n_rrs, 1);
+	assert_string_equal((const char *)ans.rrs[0].data, "b.example");
+	rs_answer_clear(&ans);
+	free(wire);
+}
+
+/* RFC 2308: NXDOMAIN and NODATA are different answers. */
+static void test_rcodes(void **state)
+{
+	struct rs_answer ans;
+	size_t len;
+	uint8_t *wire = response(5, "x.example.", LDNS_RR_TYPE_TXT,
+				 LDNS_RCODE_NXDOMAIN, NULL, &len);
+
+	(void)state;
+	assert_int_equal(parse(wire, len, 5, "x.example", RS_TYPE_TXT, &ans),
+			 RS_WIRE_OK);
+	assert_int_equal(ans.rcode, RS_RCODE_NXDOMAIN);
+	assert_false(ans.nodata);
+	rs_answer_clear(&ans);
+	free(wire);
+
+	wire = response(5, "x.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR,
+			NULL, &len);
+	assert_int_equal(parse(wire, len, 5, "x.example", RS_TYPE_TXT, &ans),
+			 RS_WIRE_OK);
+	assert_int_equal(ans.rcode, RS_RCODE_NOERROR);
+	assert_true(ans.nodata);
+	rs_answer_clear(&ans);
+	free(wire);
+
+	wire = response(5, "x.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_SERVFAIL,
+			NULL, &len);
+	assert_int_equal(parse(wire, len, 5, "x.example", RS_TYPE_TXT, &ans),
+			 RS_WIRE_OK);
+	assert_int_equal(ans.rcode, RS_RCODE_SERVFAIL);
+	assert_false(ans.nodata);
+	rs_answer_clear(&ans);
+	free(wire);
+}
+
+/* The answer must be for our ID and our question, and be a response. */
+static void test_mismatch(void **state)
+{
+	static const char *const rrs[] = { "x.example. 1 IN TXT \"a\"", NULL };
+	struct rs_answer ans;
+	size_t len;
+	uint8_t *wire = response(77, "x.example.", LDNS_RR_TYPE_TXT,
+				 LDNS_RCODE_NOERROR, rrs, &len);
+
+	(void)state;
+	assert_int_equal(parse(wire, len, 78, "x.example", RS_TYPE_TXT, &ans),
+			 RS_WIRE_BAD_ID);
+	assert_int_equal(parse(wire, len, 77, "y.example", RS_TYPE_TXT, &ans),
+			 RS_WIRE_BAD_QUESTION);
+	assert_int_equal(parse(wire, len, 77, "x.example", RS_TYPE_MX, &ans),
+			 RS_WIRE_BAD_QUESTION);
+	/* 0x20-mixed case in the echoed question is the same question. */
+	assert_int_equal(parse(wire, len, 77, "X.EXAMPLE", RS_TYPE_TXT, &ans),
+			 RS_WIRE_OK);
+	rs_answer_clear(&ans);
+	wire[2] &= 0x7f; /* QR clear: a query, not a response */
+	assert_int_equal(parse(wire, len, 77, "x.example", RS_TYPE_TXT, &ans),
+			 RS_WIRE_NOT_RESPONSE);
+	free(wire);
+}
+
+/* Every prefix of a response is rejected or parsed, never over-read. */
+static void test_every_prefix(void **state)
+{
+	static const char *const rrs[] = {
+		"x.example. 1 IN TXT \"abc\" \"def\"",
+		"x.example. 1 IN TXT \"ghi\"",
+		NULL,
+	};
+	size_t len;
+	uint8_t *wire = response(3, "x.example.", LDNS_RR_TYPE_TXT,
+				 LDNS_RCODE_NOERROR, rrs, &len);
+
+	(void)state;
+	for (size_t cut = 0; cut < len; cut++) {
+		uint8_t *copy = malloc(cut + 1);
+		struct rs_answer ans;
+
+		memcpy(copy, wire, cut);
+		if (parse(copy, cut, 3, "x.example", RS_TYPE_TXT, &ans) ==
+		    RS_WIRE_OK) {
+			/* Only a cut between RRs can parse, with fewer RRs. */
+			assert_true(ans.n_rrs < 2);
+			rs_answer_clear(&ans);
+		}
+		free(copy);
+	}
+	free(wire);
+}
+
+/* AD and TC are reported as sent (RFC 4035 §3.2.3, RFC 1035 §4.1.1). */
+static void test_flags(void **state)
+{
+	struct rs_answer ans;
+	size_t len;
+	uint8_t *wire = response(4, "x.example.", LDNS_RR_TYPE_TXT,
+				 LDNS_RCODE_NOERROR, NULL, &len);
+
+	(void)state;
+	wire[2] |= 0x02; /* TC */
+	wire[3] |= 0x20; /* AD */
+	assert_int_equal(parse(wire, len, 4, "x.example", RS_TYPE_TXT, &ans),
+			 RS_WIRE_OK);
+	assert_true(ans.tc);
+	assert_true(ans.ad);
+	rs_answer_clear(&ans);
+	free(wire);
+}
+
+/* A TXT character-string may hold any byte, NUL included. */
+static void test_txt_binary(void **state)
+{
+	static const uint8_t msg[] = {
+		0x00, 0x0c, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+		1, 'x', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 16, 0, 1,
+		0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60, 0, 5,
+		4, 'a', 0, 'b', 0xff,
+	};
+	struct rs_answer ans;
+
+	(void)state;
+	assert_int_equal(parse(msg, sizeof(msg), 12, "x.example", RS_TYPE_TXT,
+			       &ans), RS_WIRE_OK);
+	assert_int_equal(ans.n_rrs, 1);
+	assert_int_equal(ans.rrs[0].len, 4);
+	assert_memory_equal(ans.rrs[0].data, "a\0b\xff", 4);
+	rs_answer_clear(&ans);
+}
+
+/* A compression pointer to itself is rejected, not followed forever. */
+static void test_pointer_loop(void **state)
+{
+	static const uint8_t msg[] = {
+		0x00, 0x0d, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+		1, 'x', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+		0xc0, 27, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4,
+	};
+	struct rs_answer ans;
+
+	(void)state;
+	assert_int_equal(parse(msg, sizeof(msg), 13, "x.example", RS_TYPE_A,
+			       &ans), RS_WIRE_MALFORMED);
+	assert_int_equal(parse(msg, 1, 13, "x.example", RS_TYPE_A, &ans),
+			 RS_WIRE_MALFORMED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_question_names),
+		cmocka_unit_test(test_question_limits),
+		cmocka_unit_test(test_query_wire),
+		cmocka_unit_test(test_txt_join),
+		cmocka_unit_test(test_mx_and_null_mx),
+		cmocka_unit_test(test_cname_chain),
+		cmocka_unit_test(test_rcodes),
+		cmocka_unit_test(test_mismatch),
+		cmocka_unit_test(test_every_prefix),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_txt_binary),
+		cmocka_unit_test(test_pointer_loop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
