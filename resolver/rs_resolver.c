@@ -144,18 +144,17 @@ const char *rs_status_name(enum rs_status st)
 
 const char *rs_rcode_name(int rcode)
 {
-	/* One buffer per rcode value would be needed for the rare codes;
-	 * they share a generic name instead (no mutable static state). */
-	switch (rcode) {
-	case RS_RCODE_NOERROR: return "NOERROR";
-	case RS_RCODE_FORMERR: return "FORMERR";
-	case RS_RCODE_SERVFAIL: return "SERVFAIL";
-	case RS_RCODE_NXDOMAIN: return "NXDOMAIN";
-	case RS_RCODE_NOTIMP: return "NOTIMP";
-	case RS_RCODE_REFUSED: return "REFUSED";
-	case -1: return "NONE";
-	}
-	return "OTHER";
+	static const char *const names[16] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+		"REFUSED", "RCODE6", "RCODE7", "RCODE8", "RCODE9", "RCODE10",
+		"RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
+	};
+
+	if (rcode == -1)
+		return "NONE";
+	if (rcode < 0 || rcode >= 16)
+		return "OTHER";
+	return names[rcode];
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -383,6 +382,15 @@ static void idmap_remove(struct rs_query *qy)
 	qy->in_idmap = false;
 }
 
+static void tcp_arm_idle(struct rs_tcp *tcp)
+{
+	struct timeval idle = { (time_t)(tcp->r->cfg.tcp_idle_ms / 1000),
+				(suseconds_t)(tcp->r->cfg.tcp_idle_ms % 1000) *
+					1000 };
+
+	evtimer_add(tcp->idle, &idle);
+}
+
 static void tcp_detach(struct rs_query *qy)
 {
 	struct rs_query **pp;
@@ -395,6 +403,9 @@ static void tcp_detach(struct rs_query *qy)
 			break;
 		}
 	}
+	/* Nothing left on the connection: close it when idle long enough. */
+	if (qy->tcp->pending == NULL)
+		tcp_arm_idle(qy->tcp);
 	qy->tcp = NULL;
 	qy->tcp_next = NULL;
 }
@@ -501,7 +512,6 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct rs_tcp *tcp = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct timeval idle;
 
 	for (;;) {
 		uint8_t hdr[2];
@@ -520,11 +530,8 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 		tcp_message(tcp, msg, mlen);
 		evbuffer_drain(in, mlen);
 	}
-	if (tcp->pending == NULL) {
-		idle.tv_sec = tcp->r->cfg.tcp_idle_ms / 1000;
-		idle.tv_usec = (tcp->r->cfg.tcp_idle_ms % 1000) * 1000;
-		evtimer_add(tcp->idle, &idle);
-	}
+	if (tcp->pending == NULL)
+		tcp_arm_idle(tcp);
 }
 
 static struct rs_tcp *tcp_open(struct rs_resolver *r, size_t upstream)

@@ -160,8 +160,10 @@ int rs_resolver_new(struct event_base *base, const struct rs_config *cfg,
  * Ask (name, type).  name is a presentation-format domain name (a trailing
  * dot is optional); flags is a combination of RS_FLAG_*.  The callback runs
  * later from the loop, exactly once, never from within rs_submit().
- * Returns ST_OK, ST_EINVAL for a name that is not a valid domain name, or
- * ST_ENOMEM (the callback is then not called).
+ * Returns ST_OK, ST_EINVAL for a name that is not a valid domain name (see
+ * rs_question_init) or when the resolver is being freed, or ST_ENOMEM (the
+ * callback is then not called).  The first attempt of successive questions
+ * goes to successive upstreams (round robin), retries to the next ones.
  */
 int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
 	      unsigned flags, rs_callback cb, void *arg);
@@ -177,6 +179,8 @@ size_t rs_resolver_pending(const struct rs_resolver *r);
 void rs_resolver_free(struct rs_resolver *r);
 
 const char *rs_status_name(enum rs_status st);
-const char *rs_rcode_name(int rcode); /* "NOERROR", ..., "RCODE<n>" */
+/* "NOERROR" ... "REFUSED", "RCODE6" ... "RCODE15", "NONE" for -1 (no
+ * answer), "OTHER" for anything else.  Static strings. */
+const char *rs_rcode_name(int rcode);
 
 #endif /* RS_RESOLVER_H */

@@ -23,7 +23,9 @@ struct rs_question {
 
 /* Fill q from a presentation-format name: lower-cased, one trailing dot
  * removed, checked to be a valid domain name (labels 1-63 bytes, 253 in
- * all, any byte but '.' in a label - DNS is 8-bit clean, RFC 2181 §11).
+ * all).  Label bytes are 0x21-0x7e except '\\': DNS itself is 8-bit clean
+ * (RFC 2181 §11), but stsmap only asks for normalised names (A-labels,
+ * '_' allowed), so escapes, spaces and raw UTF-8 are refused.
  * Returns ST_OK or ST_EINVAL. */
 int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 		     bool do_bit);
