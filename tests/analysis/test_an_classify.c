@@ -377,7 +377,7 @@ static const struct row rows[] = {
 	/* RFC 8461 §5, §4.2: a failed probe under testing is reported but
 	 * does not stop delivery. */
 	{ "testing: MX without STARTTLS", STS_OK, MX_BOTH, RPT_OK, GOT(TEST2),
-	  .probe = { { MX1, AN_PROBE_NO_STARTTLS } }, .verdict = AN_V_TESTING,
+	  .probe = { { .host = MX1, .status = AN_PROBE_NO_STARTTLS } }, .verdict = AN_V_TESTING,
 	  HAS(AN_F_MXTLS_NO_STARTTLS) },
 
 	/* ---- consistency: policy against DNS MX ---------------------------- */
@@ -476,67 +476,67 @@ static const struct row rows[] = {
 	/* RFC 8461 §4.2: an enforcing sender refuses an MX without STARTTLS. */
 	{ "enforce-mx-mismatch: covered MX without STARTTLS", STS_OK, MX_BOTH,
 	  RPT_OK, GOT(ENF2),
-	  .probe = { { MX1, AN_PROBE_OK, 0x0303 }, { MX2, AN_PROBE_NO_STARTTLS } },
+	  .probe = { { .host = MX1, .status = AN_PROBE_OK, .tls_version = 0x0303 }, { .host = MX2, .status = AN_PROBE_NO_STARTTLS } },
 	  .verdict = AN_V_ENFORCE_MX_MISMATCH, HAS(AN_F_MXTLS_NO_STARTTLS),
 	  LACKS(AN_F_CONS_MX_NOT_COVERED),
 	  SEV_DETAIL(AN_F_MXTLS_NO_STARTTLS, AN_SEV_ERROR, MX2) },
 	/* RFC 8461 §4.2: ... and when every MX lacks it, nothing delivers. */
 	{ "enforce-delivery-failure: no MX offers STARTTLS", STS_OK, MX_BOTH,
 	  RPT_OK, GOT(ENF2),
-	  .probe = { { MX1, AN_PROBE_NO_STARTTLS }, { MX2, AN_PROBE_NO_STARTTLS } },
+	  .probe = { { .host = MX1, .status = AN_PROBE_NO_STARTTLS }, { .host = MX2, .status = AN_PROBE_NO_STARTTLS } },
 	  .verdict = AN_V_ENFORCE_DELIVERY_FAILURE,
 	  HAS(AN_F_MXTLS_NO_STARTTLS), LACKS(AN_F_CONS_NO_MX_COVERED) },
 	/* RFC 8461 §4.2: the chain must be valid. */
 	{ "enforce-mx-mismatch: MX certificate invalid", STS_OK, MX_BOTH, RPT_OK,
-	  GOT(ENF2), .probe = { { MX1, AN_PROBE_CERT_INVALID, 0x0303 } },
+	  GOT(ENF2), .probe = { { .host = MX1, .status = AN_PROBE_CERT_INVALID, .tls_version = 0x0303 } },
 	  .verdict = AN_V_ENFORCE_MX_MISMATCH, HAS(AN_F_MXTLS_CERT_INVALID),
 	  DETAIL(AN_F_MXTLS_CERT_INVALID, MX1) },
 	/* RFC 8461 §4.2 (RFC 6125): the certificate must name the MX host. */
 	{ "enforce-mx-mismatch: MX certificate name mismatch", STS_OK, MX_BOTH,
 	  RPT_OK, GOT(ENF2),
-	  .probe = { { MX2, AN_PROBE_NAME_MISMATCH, 0x0304 } },
+	  .probe = { { .host = MX2, .status = AN_PROBE_NAME_MISMATCH, .tls_version = 0x0304 } },
 	  .verdict = AN_V_ENFORCE_MX_MISMATCH, HAS(AN_F_MXTLS_NAME_MISMATCH) },
 	/* RFC 8461 §4.2: STARTTLS offered but the handshake fails. */
 	{ "enforce-mx-mismatch: MX handshake failure", STS_OK, MX_BOTH, RPT_OK,
-	  GOT(ENF2), .probe = { { MX1, AN_PROBE_HANDSHAKE } },
+	  GOT(ENF2), .probe = { { .host = MX1, .status = AN_PROBE_HANDSHAKE } },
 	  .verdict = AN_V_ENFORCE_MX_MISMATCH, HAS(AN_F_MXTLS_HANDSHAKE) },
 	/* RFC 5321 §5.1: an unreachable MX fails every sender alike; the
 	 * policy does not refuse it, so the verdict stays enforce-ok. */
 	{ "enforce-ok: unreachable MX", STS_OK, MX_BOTH, RPT_OK, GOT(ENF2),
-	  .probe = { { MX1, AN_PROBE_UNREACHABLE }, { MX2, AN_PROBE_OK, 0x0303 } },
+	  .probe = { { .host = MX1, .status = AN_PROBE_UNREACHABLE }, { .host = MX2, .status = AN_PROBE_OK, .tls_version = 0x0303 } },
 	  .verdict = AN_V_ENFORCE_OK, HAS(AN_F_MXTLS_UNREACHABLE),
 	  LACKS(AN_F_MXTLS_NO_STARTTLS) },
 	/* RFC 8461 §4.2: TLS 1.1 is weak (RFC 8996) but not a policy
 	 * failure: warned, verdict unchanged. */
 	{ "enforce-ok: MX negotiates TLS 1.1", STS_OK, MX_BOTH, RPT_OK,
-	  GOT(ENF2), .probe = { { MX1, AN_PROBE_OK, 0x0302 } },
+	  GOT(ENF2), .probe = { { .host = MX1, .status = AN_PROBE_OK, .tls_version = 0x0302 } },
 	  .verdict = AN_V_ENFORCE_OK, HAS(AN_F_MXTLS_OLD_TLS),
 	  SEV(AN_F_MXTLS_OLD_TLS, AN_SEV_WARN) },
 	/* RFC 8461 §4.2: TLS 1.2 and 1.3 are fine. */
 	{ "enforce-ok: MX negotiates TLS 1.2 and 1.3", STS_OK, MX_BOTH, RPT_OK,
 	  GOT(ENF2),
-	  .probe = { { MX1, AN_PROBE_OK, 0x0303 }, { MX2, AN_PROBE_OK, 0x0304 } },
+	  .probe = { { .host = MX1, .status = AN_PROBE_OK, .tls_version = 0x0303 }, { .host = MX2, .status = AN_PROBE_OK, .tls_version = 0x0304 } },
 	  .verdict = AN_V_ENFORCE_OK, LACKS(AN_F_MXTLS_OLD_TLS) },
 	/* RFC 7672 (RFC 8461 §2): DANE TLSA, validated: both noted. */
 	{ "enforce-ok: MX with DNSSEC-signed TLSA", STS_OK, MX_BOTH, RPT_OK,
-	  GOT(ENF2), .probe = { { MX1, AN_PROBE_OK, 0x0303, true, true } },
+	  GOT(ENF2), .probe = { { .host = MX1, .status = AN_PROBE_OK, .tls_version = 0x0303, .tlsa = true, .tlsa_secure = true } },
 	  .verdict = AN_V_ENFORCE_OK, HAS(AN_F_MXTLS_DANE, AN_F_MXTLS_DNSSEC),
 	  SEV(AN_F_MXTLS_DANE, AN_SEV_INFO) },
 	/* RFC 7672: TLSA without validation is not DNSSEC. */
 	{ "enforce-ok: MX with unsigned TLSA", STS_OK, MX_BOTH, RPT_OK,
-	  GOT(ENF2), .probe = { { MX1, AN_PROBE_OK, 0x0303, true, false } },
+	  GOT(ENF2), .probe = { { .host = MX1, .status = AN_PROBE_OK, .tls_version = 0x0303, .tlsa = true, .tlsa_secure = false } },
 	  .verdict = AN_V_ENFORCE_OK, HAS(AN_F_MXTLS_DANE),
 	  LACKS(AN_F_MXTLS_DNSSEC) },
 	/* RFC 8461 §4.1 (RFC 4343): a probe result matches its MX
 	 * case-insensitively, trailing dot ignored. */
 	{ "enforce-mx-mismatch: probe host in other case", STS_OK, MX_BOTH,
-	  RPT_OK, GOT(ENF2), .probe = { { "MX2.Example.COM.", AN_PROBE_NO_STARTTLS } },
+	  RPT_OK, GOT(ENF2), .probe = { { .host = "MX2.Example.COM.", .status = AN_PROBE_NO_STARTTLS } },
 	  .verdict = AN_V_ENFORCE_MX_MISMATCH, HAS(AN_F_MXTLS_NO_STARTTLS) },
 	/* RFC 8461 §4.1, §4.2: one MX uncovered and the other failing its
 	 * probe: no MX is usable. */
 	{ "enforce-delivery-failure: uncovered plus failed probe", STS_OK,
 	  MX_BOTH, RPT_OK, GOT(POL("enforce", MXL(MX1))),
-	  .probe = { { MX1, AN_PROBE_CERT_INVALID } },
+	  .probe = { { .host = MX1, .status = AN_PROBE_CERT_INVALID } },
 	  .verdict = AN_V_ENFORCE_DELIVERY_FAILURE,
 	  HAS(AN_F_CONS_MX_NOT_COVERED, AN_F_MXTLS_CERT_INVALID),
 	  LACKS(AN_F_CONS_NO_MX_COVERED) },

@@ -139,10 +139,10 @@ static const char *const name_other[] = { "mta-sts.other.test" };
 static const char *const name_wild[] = { "*.example.test" };
 static const char *const name_two[] = { "mta-sts.example.test",
 					"mx1.example.test" };
-static const char *const name_long[] = {
-	/* 71 bytes: longer than a CN may be, so the subject is empty. */
-	"a-policy-host-label-that-is-long.and-another-long-label.example.test",
-};
+/* 71 bytes: longer than a CN may be, so the subject is empty. */
+#define LONG_NAME \
+	"a-policy-host-label-that-is-long.and-another-long-label.example.test"
+static const char *const name_long[] = { LONG_NAME };
 
 struct verify_case {
 	const char *what;
@@ -193,7 +193,7 @@ static const struct verify_case cases[] = {
 	{ "issued by the root", BY_ROOT, -DAY, 90 * DAY, NAMES(name_sts),
 	  SERVE_LEAF, "mta-sts.example.test", X509_V_OK },
 	{ "name longer than a CN", BY_INTER, -DAY, 90 * DAY, NAMES(name_long),
-	  SERVE_ISSUER, name_long[0], X509_V_OK },
+	  SERVE_ISSUER, LONG_NAME, X509_V_OK },
 	{ "untrusted intermediate served", BY_ROGUE_INTER, -DAY, 90 * DAY,
 	  NAMES(name_sts), SERVE_ISSUER, "mta-sts.example.test",
 	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
