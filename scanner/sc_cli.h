@@ -34,5 +34,6 @@ void sc_opt_usage(FILE *out, const char *synopsis, const char *summary,
 /* Subcommands: argv[0] is the subcommand name.  Return the exit status. */
 int sc_cmd_generate(int argc, char **argv);
 int sc_cmd_lint(int argc, char **argv);
+int sc_cmd_world(int argc, char **argv);
 
 #endif /* SC_CLI_H */

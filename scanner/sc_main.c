@@ -184,6 +184,8 @@ static const struct {
 			       "hand (offline)" },
 	{ "generate", sc_cmd_generate, "write a consistent TXT record and "
 				       "policy file" },
+	{ "world", sc_cmd_world, "write a synthetic test world (zones, "
+				 "certificates, nginx, ground truth)" },
 };
 
 static void usage(FILE *out)
