@@ -32,6 +32,7 @@
 #define RS_RECV_BATCH 64    /* datagrams read per wake-up */
 #define RS_MAX_SOCKETS 64
 #define RS_RAND_POOL 256
+#define RS_RCVBUF (1 << 20) /* bytes asked per UDP socket */
 #define LOG_COMP "resolver"
 
 enum q_state { Q_QUEUED, Q_UDP, Q_TCP };
@@ -953,6 +954,10 @@ static int open_sockets(struct rs_resolver *r)
 				       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 			if (s->fd < 0)
 				return ST_EIO;
+			/* A deep receive queue absorbs bursts of answers: an
+			 * overflow is a lost answer and a full timeout. */
+			(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF,
+					 &(int){ RS_RCVBUF }, sizeof(int));
 			s->family = families[f];
 			s->r = r;
 			s->idx = r->n_socks;

@@ -1,5 +1,6 @@
 #include "rs_wire.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,34 +57,56 @@ static ldns_rdf *question_rdf(const struct rs_question *q)
 int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
 		  uint8_t **wire, size_t *len)
 {
-	ldns_rdf *qname = NULL;
-	ldns_pkt *pkt = NULL;
-	int ret = ST_OK;
+	/* Built by hand, not with ldns: this runs once per query and ldns
+	 * allocates a 64 KiB buffer per packet.  12 header + 255 name +
+	 * 4 question + 11 OPT (RFC 1035 §4.1, RFC 6891 §6.1.2). */
+	uint8_t buf[12 + 255 + 4 + 11];
+	size_t n = 12, lab;
+	const char *p = q->name;
 
 	*wire = NULL;
 	*len = 0;
-	qname = question_rdf(q);
-	if (qname == NULL)
-		return ST_EINVAL;
-	pkt = ldns_pkt_query_new(qname, (ldns_rr_type)q->type, LDNS_RR_CLASS_IN,
-				 LDNS_RD);
-	if (pkt == NULL) {
-		ldns_rdf_deep_free(qname);
-		return ST_ENOMEM;
+	memset(buf, 0, 12);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[2] = 0x01; /* RD */
+	buf[5] = 1;    /* QDCOUNT */
+	buf[11] = edns_size > 0; /* ARCOUNT */
+	while (*p != '\0') {
+		lab = strcspn(p, ".");
+		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > 12 + 255)
+			return ST_EINVAL;
+		buf[n++] = (uint8_t)lab;
+		memcpy(buf + n, p, lab);
+		n += lab;
+		p += lab;
+		if (*p == '.')
+			p++;
 	}
-	/* The packet owns qname from here. */
-	ldns_pkt_set_id(pkt, id);
+	buf[n++] = 0;
+	buf[n++] = (uint8_t)(q->type >> 8);
+	buf[n++] = (uint8_t)q->type;
+	buf[n++] = 0;
+	buf[n++] = 1; /* IN */
 	if (edns_size > 0) {
-		ldns_pkt_set_edns_udp_size(pkt, edns_size);
-		ldns_pkt_set_edns_do(pkt, q->do_bit);
+		buf[n++] = 0;  /* root */
+		buf[n++] = 0;
+		buf[n++] = 41; /* OPT */
+		buf[n++] = (uint8_t)(edns_size >> 8);
+		buf[n++] = (uint8_t)edns_size;
+		buf[n++] = 0;  /* extended rcode, version */
+		buf[n++] = 0;
+		buf[n++] = q->do_bit ? 0x80 : 0;
+		buf[n++] = 0;
+		buf[n++] = 0;  /* RDLEN */
+		buf[n++] = 0;
 	}
-	if (ldns_pkt2wire(wire, pkt, len) != LDNS_STATUS_OK) {
-		*wire = NULL;
-		*len = 0;
-		ret = ST_ENOMEM;
-	}
-	ldns_pkt_free(pkt);
-	return ret;
+	*wire = malloc(n);
+	if (*wire == NULL)
+		return ST_ENOMEM;
+	memcpy(*wire, buf, n);
+	*len = n;
+	return ST_OK;
 }
 
 void rs_answer_clear(struct rs_answer *ans)
@@ -102,15 +125,35 @@ void rs_answer_clear(struct rs_answer *ans)
  * the root); malloc'd. */
 static char *dname_text(const ldns_rdf *rdf)
 {
-	char *s = ldns_rdf2str(rdf);
-	size_t n;
+	/* Presentation form as ldns_rdf2str writes it (RFC 4343 §2.1 escapes),
+	 * without its 64 KiB scratch buffer: at most 4 bytes per wire byte. */
+	const uint8_t *d = ldns_rdf_data(rdf);
+	size_t len = ldns_rdf_size(rdf), i = 0, n = 0;
+	char buf[4 * 256 + 1];
 
-	if (s == NULL)
-		return NULL;
-	n = strlen(s);
-	if (n > 0 && s[n - 1] == '.')
-		s[n - 1] = '\0';
-	return s;
+	while (i < len && d[i] != 0) {
+		size_t lab = d[i++];
+
+		if (lab > 63 || i + lab > len)
+			return NULL;
+		if (n > 0)
+			buf[n++] = '.';
+		for (size_t k = 0; k < lab; k++, i++) {
+			uint8_t c = d[i];
+
+			if (c == '.' || c == ';' || c == '(' || c == ')' ||
+			    c == '\\' || c == '"' || c == '@' || c == '$') {
+				buf[n++] = '\\';
+				buf[n++] = (char)c;
+			} else if (c <= 0x20 || c >= 0x7f) {
+				n += (size_t)snprintf(buf + n, 5, "\\%03u", c);
+			} else {
+				buf[n++] = (char)c;
+			}
+		}
+	}
+	buf[n] = '\0';
+	return strdup(buf);
 }
 
 /* RDATA of rr in the form struct rs_rr documents; false on no memory. */

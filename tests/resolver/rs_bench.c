@@ -47,7 +47,10 @@ static const struct rb_option {
 };
 #define RB_N_OPTIONS (sizeof(rb_options) / sizeof(rb_options[0]))
 
-/* The questions asked per name: prefix + name, type. */
+/* The questions asked per name: prefix + name, type.  The name is read into
+ * a buffer after RB_PREFIX_MAX bytes, and each prefix is copied just before
+ * it, so the name is never copied. */
+#define RB_PREFIX_MAX 16
 static const struct rb_question {
 	const char *prefix;
 	uint16_t type;
@@ -73,8 +76,8 @@ struct rb_run {
 	struct rb_slot *slots;
 	size_t n_slots, free_head, busy;
 	bool eof, failed;
-	uint64_t names, queries, completed, answered, timeouts, errors;
-	uint64_t bad_names;
+	uint64_t names, bad_names, queries, completed, answered, timeouts;
+	uint64_t errors; /* questions not submitted or ended in RS_ERROR */
 	uint64_t rcode[4]; /* noerror, nxdomain, servfail, other */
 	struct timespec start, end;
 };
@@ -91,10 +94,13 @@ static void usage(FILE *fp)
 	}
 }
 
-static double elapsed_s(const struct timespec *a, const struct timespec *b)
+/* The run is over when the input has ended and no name is in flight. */
+static void check_done(struct rb_run *run)
 {
-	return (double)(b->tv_sec - a->tv_sec) +
-	       (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+	if (run->busy == 0 && run->eof) {
+		clock_gettime(CLOCK_MONOTONIC, &run->end);
+		event_base_loopbreak(run->base);
+	}
 }
 
 static void slot_release(struct rb_run *run, struct rb_slot *s)
@@ -102,10 +108,7 @@ static void slot_release(struct rb_run *run, struct rb_slot *s)
 	s->next_free = run->free_head;
 	run->free_head = (size_t)(s - run->slots);
 	run->busy--;
-	if (run->busy == 0 && run->eof) {
-		clock_gettime(CLOCK_MONOTONIC, &run->end);
-		event_base_loopbreak(run->base);
-	}
+	check_done(run);
 }
 
 static void refill(struct rb_run *run);
@@ -119,20 +122,14 @@ static void on_result(const struct rs_result *res, void *arg)
 	switch (res->status) {
 	case RS_ANSWERED:
 		run->answered++;
-		if (res->rcode == RS_RCODE_NOERROR)
-			run->rcode[0]++;
-		else if (res->rcode == RS_RCODE_NXDOMAIN)
-			run->rcode[1]++;
-		else if (res->rcode == RS_RCODE_SERVFAIL)
-			run->rcode[2]++;
-		else
-			run->rcode[3]++;
+		run->rcode[res->rcode == RS_RCODE_NOERROR ? 0 :
+			   res->rcode == RS_RCODE_NXDOMAIN ? 1 :
+			   res->rcode == RS_RCODE_SERVFAIL ? 2 : 3]++;
 		break;
 	case RS_TIMEOUT:
 		run->timeouts++;
 		break;
-	case RS_ERROR:
-	case RS_CANCELLED:
+	default: /* RS_ERROR, or RS_CANCELLED */
 		run->errors++;
 		break;
 	}
@@ -177,18 +174,15 @@ static int read_name(struct rb_run *run, char *buf, size_t len)
  * input ends.  Questions that cannot be submitted count as errors. */
 static void refill(struct rb_run *run)
 {
-	char line[RB_LINE_MAX], qname[RB_LINE_MAX + 16];
+	char buf[RB_PREFIX_MAX + RB_LINE_MAX], *name = buf + RB_PREFIX_MAX;
 
 	while (run->busy < run->n_slots && !run->eof) {
 		struct rb_slot *s;
-		int got = read_name(run, line, sizeof(line));
+		int got = read_name(run, name, RB_LINE_MAX);
 
 		if (got == 0) {
 			run->eof = true;
-			if (run->busy == 0) {
-				clock_gettime(CLOCK_MONOTONIC, &run->end);
-				event_base_loopbreak(run->base);
-			}
+			check_done(run);
 			return;
 		}
 		run->names++;
@@ -202,12 +196,12 @@ static void refill(struct rb_run *run)
 		run->busy++;
 		s->left = 0;
 		for (size_t i = 0; i < RB_QUESTIONS; i++) {
+			size_t plen = strlen(rb_questions[i].prefix);
 			int ret;
 
-			snprintf(qname, sizeof(qname), "%s%s", rb_questions[i].prefix,
-				 line);
-			ret = rs_submit(run->r, qname, rb_questions[i].type, 0,
-					on_result, s);
+			memcpy(name - plen, rb_questions[i].prefix, plen);
+			ret = rs_submit(run->r, name - plen, rb_questions[i].type,
+					0, on_result, s);
 			if (ret == ST_OK) {
 				run->queries++;
 				s->left++;
@@ -235,8 +229,10 @@ static int parse_args(int argc, char **argv, struct rs_config *cfg,
 		for (size_t i = 0; i < RB_N_OPTIONS; i++)
 			if (strcmp(argv[a], rb_options[i].name) == 0)
 				o = &rb_options[i];
-		if (o == NULL || (o->arg != NULL && a + 1 >= argc)) {
-			fprintf(stderr, "rs_bench: bad option %s\n", argv[a]);
+		if (o == NULL || (o->arg != NULL && a + 1 >= argc) ||
+		    (o->id == RB_UPSTREAM && cfg->n_upstreams == RS_MAX_UPSTREAMS)) {
+			fprintf(stderr, "rs_bench: bad option, no value or "
+				"too many upstreams: %s\n", argv[a]);
 			return 2;
 		}
 		a += o->arg != NULL;
@@ -249,11 +245,6 @@ static int parse_args(int argc, char **argv, struct rs_config *cfg,
 					o->name, o->min, o->max, argv[a]);
 				return 2;
 			}
-		}
-		if (o->id == RB_UPSTREAM && cfg->n_upstreams == RS_MAX_UPSTREAMS) {
-			fprintf(stderr, "rs_bench: at most %d upstreams\n",
-				RS_MAX_UPSTREAMS);
-			return 2;
 		}
 		switch (o->id) {
 		case RB_UPSTREAM: cfg->upstreams[cfg->n_upstreams++] = argv[a]; break;
@@ -276,7 +267,8 @@ static int parse_args(int argc, char **argv, struct rs_config *cfg,
 
 static void report(const struct rb_run *run, const struct rs_stats *st)
 {
-	double secs = elapsed_s(&run->start, &run->end);
+	double secs = (double)(run->end.tv_sec - run->start.tv_sec) +
+		      (double)(run->end.tv_nsec - run->start.tv_nsec) / 1e9;
 	uint64_t sent = 0, tcp = 0;
 	struct rusage ru;
 	long rss = -1;
@@ -289,20 +281,20 @@ static void report(const struct rb_run *run, const struct rs_stats *st)
 	}
 	printf("names: %" PRIu64 "\nbad_names: %" PRIu64 "\nqueries: %" PRIu64
 	       "\nanswered: %" PRIu64 "\ntimeouts: %" PRIu64 "\nerrors: %" PRIu64
-	       "\n", run->names, run->bad_names, run->queries, run->answered,
-	       run->timeouts, run->errors);
-	printf("rcode_noerror: %" PRIu64 "\nrcode_nxdomain: %" PRIu64
-	       "\nrcode_servfail: %" PRIu64 "\nrcode_other: %" PRIu64 "\n",
-	       run->rcode[0], run->rcode[1], run->rcode[2], run->rcode[3]);
-	printf("elapsed_s: %.3f\nqps: %.0f\ntimeout_pct: %.4f\npeak_rss_kb: %ld\n",
-	       secs, secs > 0 ? (double)run->completed / secs : 0.0,
-	       run->queries > 0 ? 100.0 * (double)run->timeouts /
-				  (double)run->queries : 0.0, rss);
-	printf("packets_sent: %" PRIu64 "\ntcp_retries: %" PRIu64
+	       "\nrcode_noerror: %" PRIu64 "\nrcode_nxdomain: %" PRIu64
+	       "\nrcode_servfail: %" PRIu64 "\nrcode_other: %" PRIu64
+	       "\nelapsed_s: %.3f\nqps: %.0f\ntimeout_pct: %.4f\npeak_rss_kb: %ld"
+	       "\npackets_sent: %" PRIu64 "\ntcp_retries: %" PRIu64
 	       "\ndrop_source: %" PRIu64 "\ndrop_id: %" PRIu64
 	       "\ndrop_question: %" PRIu64 "\ndrop_malformed: %" PRIu64
-	       "\ninflight_peak: %zu\ncoalesced: %" PRIu64 "\n", sent, tcp,
-	       st->drop_source, st->drop_id, st->drop_question,
+	       "\ninflight_peak: %zu\ncoalesced: %" PRIu64 "\n",
+	       run->names, run->bad_names, run->queries, run->answered,
+	       run->timeouts, run->errors, run->rcode[0], run->rcode[1],
+	       run->rcode[2], run->rcode[3], secs,
+	       secs > 0 ? (double)run->completed / secs : 0.0,
+	       run->queries > 0 ? 100.0 * (double)run->timeouts /
+				  (double)run->queries : 0.0,
+	       rss, sent, tcp, st->drop_source, st->drop_id, st->drop_question,
 	       st->drop_malformed, st->inflight_peak, st->coalesced);
 }
 
@@ -356,7 +348,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (run.busy > 0 || run.failed) {
-		fprintf(stderr, "rs_bench: stopped with %zu names in flight\n",
+		fprintf(stderr, "rs_bench: run failed (%zu names in flight)\n",
 			run.busy);
 		goto cleanup;
 	}
