@@ -136,14 +136,14 @@ static void addr_policy(uint64_t host_index, char out[16])
 
 static void addr_shared_mx(unsigned h, char out[16])
 {
-	snprintf(out, 16, "127.3.%u.%u", h / 254, h % 254 + 1);
+	snprintf(out, 16, "127.3.%u.%u", (h / 254) % 256, h % 254 + 1);
 }
 
 static void addr_own_mx(uint64_t i, char out[16])
 {
 	unsigned a = (unsigned)(i % OWN_MX_ADDRS);
 
-	snprintf(out, 16, "127.4.%u.%u", a / 254, a % 254 + 1);
+	snprintf(out, 16, "127.4.%u.%u", (a / 254) % 256, a % 254 + 1);
 }
 
 /* --- templates and escaping --- */
