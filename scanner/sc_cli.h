@@ -27,6 +27,10 @@ struct sc_opt {
 int sc_opt_next(int argc, char **argv, const struct sc_opt *opts,
 		const char **arg);
 
+/* Parse a decimal option argument of at most max into *out: ST_OK,
+ * ST_EINVAL when s is not a number, ST_ERANGE when it is over max. */
+int sc_opt_u64(const char *s, unsigned long long max, unsigned long long *out);
+
 /* Print "usage: stsmap <synopsis>", the summary and the options table. */
 void sc_opt_usage(FILE *out, const char *synopsis, const char *summary,
 		  const struct sc_opt *opts);

@@ -67,8 +67,7 @@ static const struct sc_opt gen_opts[] = {
 	SC_OPT_END,
 };
 
-static int parse_u64(const char *s, unsigned long long max,
-		     unsigned long long *out)
+int sc_opt_u64(const char *s, unsigned long long max, unsigned long long *out)
 {
 	char *end = NULL;
 	unsigned long long v;
@@ -130,7 +129,7 @@ int sc_cmd_generate(int argc, char **argv)
 			}
 			break;
 		case GEN_MAX_AGE:
-			if (parse_u64(arg, AN_POLICY_MAX_AGE_MAX, &v) != ST_OK ||
+			if (sc_opt_u64(arg, AN_POLICY_MAX_AGE_MAX, &v) != ST_OK ||
 			    v == 0) {
 				fprintf(stderr, "stsmap generate: --max-age must "
 						"be 1 to %u\n",
@@ -140,7 +139,7 @@ int sc_cmd_generate(int argc, char **argv)
 			req.max_age = v;
 			break;
 		case GEN_NOW:
-			if (parse_u64(arg, 253402300799ull, &v) != ST_OK) {
+			if (sc_opt_u64(arg, 253402300799ull, &v) != ST_OK) {
 				fprintf(stderr, "stsmap generate: bad --now\n");
 				return 2;
 			}

@@ -36,21 +36,6 @@ static const struct sc_opt world_opts[] = {
 	SC_OPT_END,
 };
 
-static int parse_num(const char *s, unsigned long long max,
-		     unsigned long long *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return ST_EINVAL;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > max)
-		return ST_ERANGE;
-	*out = v;
-	return ST_OK;
-}
-
 /* Apply one numeric option; 0 on success, 2 (usage error) otherwise. */
 static int take_num(int id, const char *arg, struct ds_world_opts *o)
 {
@@ -70,7 +55,7 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o)
 	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
 		if (lim[i].id != id)
 			continue;
-		if (parse_num(arg, lim[i].max, &v) != ST_OK || v < lim[i].min) {
+		if (sc_opt_u64(arg, lim[i].max, &v) != ST_OK || v < lim[i].min) {
 			fprintf(stderr, "stsmap world: %s must be %llu to %llu\n",
 				lim[i].name, lim[i].min, lim[i].max);
 			return 2;
