@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "an_sts_record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,16 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct an_bytes rr[FUZZ_MAX_RR];
 	struct an_sts_record rec;
 	struct an_findings findings;
-	size_t n = 0, start = 0;
+	size_t n;
 
-	for (size_t i = 0; i <= size && n < FUZZ_MAX_RR; i++) {
-		if (i == size || data[i] == '\0') {
-			rr[n].data = data + start;
-			rr[n].len = i - start;
-			n++;
-			start = i + 1;
-		}
-	}
+	n = fuzz_split_records(data, size, rr, FUZZ_MAX_RR);
 	an_findings_init(&findings);
 	an_sts_record_parse(rr, n, &rec, &findings);
 	/* The record must be self-consistent whatever the input. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "an_tlsrpt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,16 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct an_tlsrpt rpt;
 	struct an_findings findings;
 	enum an_rua_scheme scheme;
-	size_t n = 0, start = 0;
+	size_t n;
 
-	for (size_t i = 0; i <= size && n < FUZZ_MAX_RR; i++) {
-		if (i == size || data[i] == '\0') {
-			rr[n].data = data + start;
-			rr[n].len = i - start;
-			n++;
-			start = i + 1;
-		}
-	}
+	n = fuzz_split_records(data, size, rr, FUZZ_MAX_RR);
 	an_findings_init(&findings);
 	an_tlsrpt_parse(rr, n, &rpt, &findings);
 	/* The result must be self-consistent whatever the input. */
