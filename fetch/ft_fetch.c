@@ -1,0 +1,973 @@
+/*
+ * ft_fetch.c - the HTTPS policy fetcher: curl multi on libevent, in the
+ * shape of curl's docs/examples/hiperfifo.c: a global struct (ft_fetcher),
+ * one per transfer (ft_xfer, found again through CURLOPT_PRIVATE) and one
+ * per socket (ft_sock, through curl_multi_assign), and check_multi_info()
+ * collecting finished transfers.  Unlike the example, every return code is
+ * checked, redirects are never followed and VERBOSE is never set.
+ */
+#include "ft_fetch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "st_error.h"
+
+#ifndef STSMAP_VERSION
+#define STSMAP_VERSION "0.1.0"
+#endif
+
+#define COMP "fetch"
+#define HOST_MAX 253
+
+struct ft_fetcher;
+
+/* Per socket: the event curl asked us to watch. */
+struct ft_sock {
+	struct ft_sock *next, *prev; /* every live one, freed at the end */
+	struct event *ev;
+	struct ft_fetcher *f;
+	curl_socket_t fd;
+	int what; /* CURL_POLL_* */
+};
+
+/* Per transfer.  Strings it points to live as long as it does. */
+struct ft_xfer {
+	struct ft_fetcher *f;
+	struct ft_xfer *next;       /* queue or in-flight list */
+	struct ft_xfer *prev;
+	CURL *easy;
+	struct curl_slist *resolve;
+	struct event *defer;        /* delivers results decided without curl */
+	ft_callback cb;
+	void *arg;
+	char host[HOST_MAX + 1];
+	uint16_t port;
+	char url[HOST_MAX + 64];
+	char errbuf[CURL_ERROR_SIZE];
+	size_t n_denied;
+	enum ft_addr_class denied_class;
+	enum ft_status fixed;       /* status for a deferred result */
+	uint8_t *body;
+	size_t body_len;
+	size_t body_cap;
+	bool too_large;
+	bool in_curl;
+	bool tcp_connected;         /* TLS set-up began on a connection */
+	/* Leaf certificate seen by the verify callback. */
+	bool cert_known;
+	char *cert_names[FT_MAX_CERT_NAMES];
+	size_t n_cert_names;
+	char *cert_subject;
+	char *cert_issuer;
+	int64_t not_before;
+	int64_t not_after;
+	bool name_match;
+	int verify_error;
+};
+
+struct ft_fetcher {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	struct ft_config cfg;
+	char *ca_file;
+	char *user_agent;
+	struct ft_guard guard;
+	struct ft_xfer *q_head, *q_tail; /* waiting for a slot */
+	struct ft_xfer *active;          /* in curl, or deferred */
+	struct ft_sock *socks;
+	struct ft_stats st;
+	bool freeing;
+};
+
+static const char *const status_names[FT_STATUS_COUNT] = {
+	[FT_DONE] = "done",
+	[FT_NON_PUBLIC] = "non-public",
+	[FT_CONNECT_REFUSED] = "connect-refused",
+	[FT_CONNECT_TIMEOUT] = "connect-timeout",
+	[FT_TLS_HANDSHAKE] = "tls-handshake",
+	[FT_CERT_EXPIRED] = "cert-expired",
+	[FT_CERT_NOT_YET_VALID] = "cert-not-yet-valid",
+	[FT_CERT_NAME_MISMATCH] = "cert-name-mismatch",
+	[FT_CERT_SELF_SIGNED] = "cert-self-signed",
+	[FT_CERT_UNTRUSTED] = "cert-untrusted",
+	[FT_TIMEOUT] = "timeout",
+	[FT_TOO_LARGE] = "too-large",
+	[FT_TRANSFER] = "transfer",
+	[FT_CANCELLED] = "cancelled",
+	[FT_LOCAL_ERROR] = "local-error",
+};
+
+const char *ft_status_name(enum ft_status st)
+{
+	if ((unsigned)st >= FT_STATUS_COUNT)
+		return "unknown";
+	return status_names[st];
+}
+
+void ft_config_default(struct ft_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_transfers = 256;
+	cfg->max_host_connections = 2;
+	cfg->connect_timeout_ms = 10000;
+	cfg->total_timeout_ms = 60000;
+}
+
+/* ---- lists ---- */
+
+static void active_link(struct ft_fetcher *f, struct ft_xfer *x)
+{
+	x->prev = NULL;
+	x->next = f->active;
+	if (f->active)
+		f->active->prev = x;
+	f->active = x;
+}
+
+static void active_unlink(struct ft_fetcher *f, struct ft_xfer *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		f->active = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	x->next = x->prev = NULL;
+}
+
+static void xfer_free(struct ft_xfer *x)
+{
+	if (x == NULL)
+		return;
+	if (x->easy)
+		curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->resolve);
+	if (x->defer)
+		event_free(x->defer);
+	free(x->body);
+	for (size_t i = 0; i < x->n_cert_names; i++)
+		free(x->cert_names[i]);
+	free(x->cert_subject);
+	free(x->cert_issuer);
+	free(x);
+}
+
+/* ---- certificate capture (OpenSSL) ---- */
+
+static int64_t asn1_time_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static char *name_oneline(const X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *out = NULL;
+	char *p;
+	long len;
+
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) < 0)
+		goto cleanup;
+	len = BIO_get_mem_data(b, &p);
+	if (len < 0)
+		goto cleanup;
+	out = malloc((size_t)len + 1);
+	if (out == NULL)
+		goto cleanup;
+	memcpy(out, p, (size_t)len);
+	out[len] = '\0';
+cleanup:
+	BIO_free(b);
+	return out;
+}
+
+static void capture_leaf(struct ft_xfer *x, X509 *leaf)
+{
+	GENERAL_NAMES *sans;
+
+	x->cert_known = true;
+	x->not_before = asn1_time_unix(X509_get0_notBefore(leaf));
+	x->not_after = asn1_time_unix(X509_get0_notAfter(leaf));
+	x->cert_subject = name_oneline(X509_get_subject_name(leaf));
+	x->cert_issuer = name_oneline(X509_get_issuer_name(leaf));
+	x->name_match = X509_check_host(leaf, x->host, 0, 0, NULL) == 1;
+	sans = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	if (sans == NULL)
+		return;
+	for (int i = 0; i < sk_GENERAL_NAME_num(sans) &&
+			x->n_cert_names < FT_MAX_CERT_NAMES; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		const unsigned char *d;
+		int len;
+		char *s;
+
+		if (gn->type != GEN_DNS)
+			continue;
+		d = ASN1_STRING_get0_data(gn->d.dNSName);
+		len = ASN1_STRING_length(gn->d.dNSName);
+		if (len < 0)
+			continue;
+		s = malloc((size_t)len + 1);
+		if (s == NULL)
+			break;
+		memcpy(s, d, (size_t)len);
+		s[len] = '\0';
+		x->cert_names[x->n_cert_names++] = s;
+	}
+	GENERAL_NAMES_free(sans);
+}
+
+/*
+ * Replaces OpenSSL's chain verification for the connections this transfer
+ * opens: it runs the same X509_verify_cert() and keeps the leaf and the
+ * first error, which curl alone would reduce to one error code.  The name
+ * check stays curl's (after the handshake).
+ */
+static int cert_verify_cb(X509_STORE_CTX *ctx, void *arg)
+{
+	struct ft_xfer *x = arg;
+	X509 *leaf = X509_STORE_CTX_get0_cert(ctx);
+	int ok;
+
+	if (leaf != NULL && !x->cert_known)
+		capture_leaf(x, leaf);
+	ok = X509_verify_cert(ctx);
+	x->verify_error = X509_STORE_CTX_get_error(ctx);
+	if (ok != 1 && x->verify_error == X509_V_OK)
+		x->verify_error = X509_V_ERR_UNSPECIFIED;
+	return ok == 1 ? 1 : 0;
+}
+
+/* curl sets up TLS only once the TCP connection is up, so this is also
+ * how we learn that a connect succeeded when curl's connect phase (which
+ * includes the handshake) then times out. */
+static CURLcode ssl_ctx_cb(CURL *easy, void *sslctx, void *arg)
+{
+	struct ft_xfer *x = arg;
+
+	(void)easy;
+	x->tcp_connected = true;
+	/* The connection (and this SSL_CTX) may outlive x, kept for reuse by
+	 * later transfers.  The verify callback runs only during a handshake;
+	 * refusing renegotiation keeps a hostile server from starting another
+	 * one on a kept connection, which would reach a freed x. */
+	SSL_CTX_set_options(sslctx, SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_cert_verify_callback(sslctx, cert_verify_cb, arg);
+	return CURLE_OK;
+}
+
+/* ---- body ---- */
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct ft_xfer *x = arg;
+	size_t n = size * nmemb;
+	size_t room = FT_BODY_MAX - x->body_len;
+	size_t take = n < room ? n : room;
+
+	if (take > 0) {
+		if (x->body_len + take > x->body_cap) {
+			size_t cap = x->body_cap ? x->body_cap : 4096;
+			uint8_t *nb;
+
+			while (cap < x->body_len + take)
+				cap *= 2;
+			if (cap > FT_BODY_MAX)
+				cap = FT_BODY_MAX;
+			nb = realloc(x->body, cap);
+			if (nb == NULL)
+				return 0; /* CURLE_WRITE_ERROR: TRANSFER */
+			x->body = nb;
+			x->body_cap = cap;
+		}
+		memcpy(x->body + x->body_len, ptr, take);
+		x->body_len += take;
+	}
+	if (take < n) {
+		/* RFC 8461 §3.3: stop at 64 KiB + 1 byte. */
+		x->too_large = true;
+		return 0;
+	}
+	return n;
+}
+
+/* ---- results ---- */
+
+static enum ft_status map_verify(int err)
+{
+	switch (err) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return FT_CERT_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return FT_CERT_NOT_YET_VALID;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		return FT_CERT_NAME_MISMATCH;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return FT_CERT_SELF_SIGNED;
+	default:
+		return FT_CERT_UNTRUSTED;
+	}
+}
+
+static enum ft_status map_curl(const struct ft_xfer *x, CURLcode rc,
+			       curl_off_t connect_us)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return FT_DONE;
+	case CURLE_COULDNT_CONNECT:
+		return FT_CONNECT_REFUSED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return connect_us > 0 || x->tcp_connected ? FT_TIMEOUT :
+							    FT_CONNECT_TIMEOUT;
+	case CURLE_WRITE_ERROR:
+		return x->too_large ? FT_TOO_LARGE : FT_TRANSFER;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		if (x->verify_error != X509_V_OK)
+			return map_verify(x->verify_error);
+		/* Chain verified: curl's own name check failed. */
+		return FT_CERT_NAME_MISMATCH;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+		if (x->verify_error != X509_V_OK)
+			return map_verify(x->verify_error);
+		return FT_TLS_HANDSHAKE;
+	default:
+		return FT_TRANSFER;
+	}
+}
+
+static void result_base(const struct ft_xfer *x, struct ft_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->host = x->host;
+	r->port = x->port;
+	r->n_addrs_denied = x->n_denied;
+	r->denied_class = x->denied_class;
+	r->cert_known = x->cert_known;
+	r->cert_names = (const char *const *)x->cert_names;
+	r->n_cert_names = x->n_cert_names;
+	r->cert_subject = x->cert_subject;
+	r->cert_issuer = x->cert_issuer;
+	r->cert_not_before = x->not_before;
+	r->cert_not_after = x->not_after;
+	r->cert_name_match = x->name_match;
+	r->verify_error = x->verify_error;
+	if (x->cert_known)
+		r->verify_error_str =
+			X509_verify_cert_error_string(x->verify_error);
+}
+
+static void deliver(struct ft_fetcher *f, struct ft_xfer *x,
+		    const struct ft_result *r)
+{
+	f->st.completed++;
+	if (r->status == FT_NON_PUBLIC)
+		f->st.denied++;
+	x->cb(r, x->arg);
+}
+
+static int start_queued(struct ft_fetcher *f);
+
+/* A finished curl transfer: build the result, call back, free. */
+static void finish_curl(struct ft_fetcher *f, struct ft_xfer *x, CURLcode rc)
+{
+	struct ft_result r;
+	curl_off_t t_conn = 0, t_app = 0, t_start = 0, t_total = 0;
+	long code = 0, ver = 0, nconn = 0, pport = 0;
+	char *ctype = NULL, *pip = NULL;
+	struct curl_header *loc = NULL;
+	CURLMcode mc;
+
+	result_base(x, &r);
+	/* curl_easy_getinfo only fails for an unknown option or a NULL handle:
+	 * a failure leaves the zero default, which reads as "unknown". */
+	if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
+		code = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &ver) != CURLE_OK)
+		ver = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &nconn) != CURLE_OK)
+		nconn = -1;
+	if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ctype) != CURLE_OK)
+		ctype = NULL;
+	if (curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &pip) != CURLE_OK)
+		pip = NULL;
+	if (curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_PORT, &pport) != CURLE_OK)
+		pport = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &t_conn) != CURLE_OK)
+		t_conn = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &t_app) != CURLE_OK)
+		t_app = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &t_start) != CURLE_OK)
+		t_start = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &t_total) != CURLE_OK)
+		t_total = 0;
+	if (code > 0 &&
+	    curl_easy_header(x->easy, "Location", 0, CURLH_HEADER, -1, &loc) !=
+		    CURLHE_OK)
+		loc = NULL;
+
+	r.status = map_curl(x, rc, t_conn);
+	r.http_status = (int)code;
+	r.location = loc ? loc->value : NULL;
+	r.content_type = ctype;
+	r.body = x->body;
+	r.body_len = x->body_len;
+	switch (ver) {
+	case CURL_HTTP_VERSION_1_0: r.http_version = 10; break;
+	case CURL_HTTP_VERSION_1_1: r.http_version = 11; break;
+	case CURL_HTTP_VERSION_2_0: r.http_version = 20; break;
+	case CURL_HTTP_VERSION_3: r.http_version = 30; break;
+	default: r.http_version = 0; break;
+	}
+	r.peer_ip = (pip && pip[0]) ? pip : NULL;
+	r.peer_port = (uint16_t)pport;
+	r.reused = nconn == 0 && r.peer_ip != NULL;
+	r.connect_us = t_conn;
+	r.tls_us = t_app;
+	r.first_byte_us = t_start;
+	r.total_us = t_total;
+	if (rc != CURLE_OK)
+		r.error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+	if (r.reused)
+		f->st.connections_reused++;
+
+	ST_DEBUG(f->cfg.log, COMP, "%s: %s http=%d curl=%d verify=%d",
+		 x->host, ft_status_name(r.status), r.http_status, (int)rc,
+		 x->verify_error);
+
+	mc = curl_multi_remove_handle(f->multi, x->easy);
+	if (mc != CURLM_OK)
+		ST_WARN(f->cfg.log, COMP, "curl_multi_remove_handle: %s",
+			curl_multi_strerror(mc));
+	x->in_curl = false;
+	f->st.inflight--;
+	active_unlink(f, x);
+	deliver(f, x, &r);
+	xfer_free(x);
+}
+
+/* hiperfifo's check_multi_info(): collect every finished transfer. */
+static void check_multi_info(struct ft_fetcher *f)
+{
+	CURLMsg *msg;
+	int left;
+
+	for (;;) {
+		struct ft_xfer *x = NULL;
+
+		msg = curl_multi_info_read(f->multi, &left);
+		if (msg == NULL)
+			break;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				      (char **)&x) != CURLE_OK || x == NULL) {
+			ST_ERR(f->cfg.log, COMP, "finished transfer without owner");
+			continue;
+		}
+		finish_curl(f, x, msg->data.result);
+	}
+	if (!f->freeing && start_queued(f) != ST_OK)
+		ST_WARN(f->cfg.log, COMP, "could not start queued fetches");
+}
+
+/* ---- libevent glue ---- */
+
+static void socket_action(struct ft_fetcher *f, curl_socket_t fd, int ev)
+{
+	int running = 0;
+	CURLMcode mc = curl_multi_socket_action(f->multi, fd, ev, &running);
+
+	if (mc != CURLM_OK)
+		ST_ERR(f->cfg.log, COMP, "curl_multi_socket_action: %s",
+		       curl_multi_strerror(mc));
+	check_multi_info(f);
+}
+
+static void event_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	struct ft_fetcher *f = arg;
+	int action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
+		     ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+
+	socket_action(f, (curl_socket_t)fd, action);
+}
+
+static void timer_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	(void)fd;
+	(void)kind;
+	socket_action(arg, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* CURLMOPT_TIMERFUNCTION: -1 removes the timer; 0 means "call soon",
+ * which we do from the loop rather than re-entering curl from here. */
+static int multi_timer_cb(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct ft_fetcher *f = arg;
+	struct timeval tv;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		return evtimer_del(f->timer) == 0 ? 0 : -1;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	return evtimer_add(f->timer, &tv) == 0 ? 0 : -1;
+}
+
+static int sock_set(struct ft_fetcher *f, struct ft_sock *s, curl_socket_t fd,
+		    int what)
+{
+	short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+			     ((what & CURL_POLL_OUT) ? EV_WRITE : 0) |
+			     EV_PERSIST);
+
+	if (s->ev) {
+		if (event_del(s->ev) != 0)
+			return -1;
+		if (event_assign(s->ev, f->base, fd, kind, event_cb, f) != 0)
+			return -1;
+	} else {
+		s->ev = event_new(f->base, fd, kind, event_cb, f);
+		if (s->ev == NULL)
+			return -1;
+	}
+	s->fd = fd;
+	s->what = what;
+	return event_add(s->ev, NULL) == 0 ? 0 : -1;
+}
+
+static void sock_free(struct ft_fetcher *f, struct ft_sock *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		f->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	if (s->ev)
+		event_free(s->ev);
+	free(s);
+}
+
+/* CURLMOPT_SOCKETFUNCTION. */
+static int multi_sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg,
+			 void *sockp)
+{
+	struct ft_fetcher *f = arg;
+	struct ft_sock *s = sockp;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (s)
+			sock_free(f, s);
+		return 0;
+	}
+	if (s == NULL) {
+		s = calloc(1, sizeof(*s));
+		if (s == NULL)
+			return -1;
+		s->f = f;
+		if (curl_multi_assign(f->multi, fd, s) != CURLM_OK) {
+			free(s);
+			return -1;
+		}
+		s->next = f->socks;
+		if (f->socks)
+			f->socks->prev = s;
+		f->socks = s;
+	}
+	return sock_set(f, s, fd, what);
+}
+
+/* ---- set-up ---- */
+
+int ft_fetcher_new(struct event_base *base, const struct ft_config *cfg,
+		   struct ft_fetcher **out)
+{
+	struct ft_fetcher *f;
+	int ret = ST_ENOMEM;
+
+	if (out)
+		*out = NULL;
+	if (base == NULL || cfg == NULL || out == NULL ||
+	    cfg->max_transfers == 0)
+		return ST_EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return ST_ENOMEM;
+	f->base = base;
+	f->cfg = *cfg;
+	f->guard.allow_private = cfg->allow_private;
+	if (cfg->ca_file) {
+		f->ca_file = strdup(cfg->ca_file);
+		if (f->ca_file == NULL)
+			goto fail;
+	}
+	if (cfg->user_agent) {
+		f->user_agent = strdup(cfg->user_agent);
+	} else {
+		const char *url = cfg->contact_url ? cfg->contact_url : "";
+		size_t n = strlen(url) + 64;
+
+		f->user_agent = malloc(n);
+		if (f->user_agent)
+			snprintf(f->user_agent, n, "stsmap/%s (+%s)",
+				 STSMAP_VERSION, url);
+	}
+	if (f->user_agent == NULL)
+		goto fail;
+	f->cfg.ca_file = f->ca_file;
+	f->cfg.user_agent = f->user_agent;
+	f->cfg.contact_url = NULL;
+
+	f->timer = evtimer_new(base, timer_cb, f);
+	if (f->timer == NULL)
+		goto fail;
+	f->multi = curl_multi_init();
+	if (f->multi == NULL)
+		goto fail;
+	ret = ST_EUNKNOWN;
+	if (curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, multi_sock_cb) != CURLM_OK ||
+	    curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f) != CURLM_OK ||
+	    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb) != CURLM_OK ||
+	    curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f) != CURLM_OK ||
+	    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			      (long)cfg->max_host_connections) != CURLM_OK ||
+	    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS,
+			      (long)cfg->max_transfers) != CURLM_OK)
+		goto fail;
+	*out = f;
+	return ST_OK;
+fail:
+	if (f->multi)
+		curl_multi_cleanup(f->multi);
+	if (f->timer)
+		event_free(f->timer);
+	free(f->ca_file);
+	free(f->user_agent);
+	free(f);
+	return ret;
+}
+
+#define SETOPT(opt, val)                                             \
+	do {                                                         \
+		if (curl_easy_setopt(x->easy, opt, val) != CURLE_OK) \
+			goto fail;                                   \
+	} while (0)
+
+static int xfer_setup_curl(struct ft_fetcher *f, struct ft_xfer *x,
+			   const char *resolve_line)
+{
+	x->resolve = curl_slist_append(NULL, resolve_line);
+	if (x->resolve == NULL)
+		return ST_ENOMEM;
+	x->easy = curl_easy_init();
+	if (x->easy == NULL)
+		return ST_ENOMEM;
+	SETOPT(CURLOPT_URL, x->url);
+	SETOPT(CURLOPT_RESOLVE, x->resolve);
+	SETOPT(CURLOPT_PRIVATE, (void *)x);
+	SETOPT(CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(CURLOPT_WRITEDATA, (void *)x);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "https");
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_USERAGENT, f->user_agent);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)f->cfg.connect_timeout_ms);
+	SETOPT(CURLOPT_TIMEOUT_MS, (long)f->cfg.total_timeout_ms);
+	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	/* Verify every new connection afresh: no TLS session resumption. */
+	SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	SETOPT(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	SETOPT(CURLOPT_SSL_CTX_DATA, (void *)x);
+	SETOPT(CURLOPT_ACCEPT_ENCODING, NULL);
+	if (f->ca_file) {
+		SETOPT(CURLOPT_CAINFO, f->ca_file);
+		SETOPT(CURLOPT_CAPATH, NULL);
+	}
+	return ST_OK;
+fail:
+	return ST_EUNKNOWN;
+}
+
+static int start_one(struct ft_fetcher *f, struct ft_xfer *x)
+{
+	CURLMcode mc = curl_multi_add_handle(f->multi, x->easy);
+
+	if (mc != CURLM_OK) {
+		ST_ERR(f->cfg.log, COMP, "curl_multi_add_handle: %s",
+		       curl_multi_strerror(mc));
+		return ST_EUNKNOWN;
+	}
+	x->in_curl = true;
+	f->st.started++;
+	f->st.inflight++;
+	active_link(f, x);
+	return ST_OK;
+}
+
+static void defer_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	struct ft_xfer *x = arg;
+	struct ft_fetcher *f = x->f;
+	struct ft_result r;
+
+	(void)fd;
+	(void)kind;
+	result_base(x, &r);
+	r.status = x->fixed;
+	active_unlink(f, x);
+	deliver(f, x, &r);
+	xfer_free(x);
+}
+
+/* Move queued fetches into curl while there is room.  A fetch curl
+ * refuses ends with FT_LOCAL_ERROR, from the loop. */
+static int start_queued(struct ft_fetcher *f)
+{
+	static const struct timeval now = { 0, 0 };
+	int ret = ST_OK;
+
+	while (f->q_head && f->st.inflight < f->cfg.max_transfers) {
+		struct ft_xfer *x = f->q_head;
+
+		f->q_head = x->next;
+		if (f->q_head == NULL)
+			f->q_tail = NULL;
+		x->next = NULL;
+		f->st.queued--;
+		if (start_one(f, x) == ST_OK)
+			continue;
+		x->fixed = FT_LOCAL_ERROR;
+		active_link(f, x);
+		if (evtimer_add(x->defer, &now) != 0) {
+			active_unlink(f, x);
+			ret = ST_EUNKNOWN;
+			ST_ERR(f->cfg.log, COMP, "%s: fetch lost", x->host);
+			xfer_free(x);
+		}
+	}
+	return ret;
+}
+
+static bool host_ok(const char *host)
+{
+	size_t n = strnlen(host, HOST_MAX + 1);
+
+	if (n == 0 || n > HOST_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = host[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			return false;
+	}
+	return host[0] != '.' && host[n - 1] != '.';
+}
+
+/* Append one allowed address to the CURLOPT_RESOLVE line. */
+static int resolve_append(char *line, size_t cap, size_t *len,
+			  const struct sockaddr *sa, bool first)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *p;
+	int n;
+
+	if (sa->sa_family == AF_INET)
+		p = inet_ntop(AF_INET,
+			      &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			      buf, sizeof(buf));
+	else
+		p = inet_ntop(AF_INET6,
+			      &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			      buf, sizeof(buf));
+	if (p == NULL)
+		return ST_EINVAL;
+	n = snprintf(line + *len, cap - *len,
+		     sa->sa_family == AF_INET6 ? "%s[%s]" : "%s%s",
+		     first ? "" : ",", buf);
+	if (n < 0 || (size_t)n >= cap - *len)
+		return ST_ESPACE;
+	*len += (size_t)n;
+	return ST_OK;
+}
+
+int ft_fetch_policy(struct ft_fetcher *f, const char *host,
+		    const struct sockaddr *const *addrs, size_t n_addrs,
+		    uint16_t port, ft_callback cb, void *arg)
+{
+	static const struct timeval now = { 0, 0 };
+	struct ft_xfer *x;
+	char *line = NULL;
+	size_t cap, len;
+	size_t n_ok = 0;
+	int ret;
+
+	if (f == NULL || host == NULL || addrs == NULL || n_addrs == 0 ||
+	    cb == NULL || f->freeing || !host_ok(host))
+		return ST_EINVAL;
+	if (port == 0)
+		port = 443;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return ST_ENOMEM;
+	x->f = f;
+	x->cb = cb;
+	x->arg = arg;
+	x->port = port;
+	memcpy(x->host, host, strlen(host) + 1);
+	if (port == 443)
+		snprintf(x->url, sizeof(x->url),
+			 "https://%s/.well-known/mta-sts.txt", host);
+	else
+		snprintf(x->url, sizeof(x->url),
+			 "https://%s:%u/.well-known/mta-sts.txt", host,
+			 (unsigned)port);
+	ret = ST_ENOMEM;
+	x->defer = evtimer_new(f->base, defer_cb, x);
+	if (x->defer == NULL)
+		goto fail;
+	/* "host:port:" then up to n addresses of 47 bytes with a comma. */
+	cap = strlen(host) + 16 + n_addrs * (INET6_ADDRSTRLEN + 4);
+	line = malloc(cap);
+	if (line == NULL)
+		goto fail;
+	len = (size_t)snprintf(line, cap, "%s:%u:", host, (unsigned)port);
+	for (size_t i = 0; i < n_addrs; i++) {
+		enum ft_addr_class cls;
+
+		ret = ft_guard_check(&f->guard, addrs[i], &cls);
+		if (ret == ST_EINVAL)
+			goto fail;
+		if (ret != ST_OK) {
+			if (x->n_denied++ == 0)
+				x->denied_class = cls;
+			continue;
+		}
+		ret = resolve_append(line, cap, &len, addrs[i], n_ok == 0);
+		if (ret != ST_OK)
+			goto fail;
+		n_ok++;
+	}
+	if (n_ok == 0) {
+		/* No connection at all; deliver from the loop. */
+		x->fixed = FT_NON_PUBLIC;
+		if (evtimer_add(x->defer, &now) != 0) {
+			ret = ST_EUNKNOWN;
+			goto fail;
+		}
+		active_link(f, x);
+		free(line);
+		f->st.submitted++;
+		return ST_OK;
+	}
+	ret = xfer_setup_curl(f, x, line);
+	free(line);
+	line = NULL;
+	if (ret != ST_OK)
+		goto fail;
+	f->st.submitted++;
+	if (f->q_tail)
+		f->q_tail->next = x;
+	else
+		f->q_head = x;
+	f->q_tail = x;
+	f->st.queued++;
+	/* curl_multi_add_handle() only arms curl's timer; the transfer
+	 * starts from the loop, so the callback never runs from here. */
+	if (start_queued(f) != ST_OK)
+		ST_WARN(f->cfg.log, COMP, "could not start queued fetches");
+	return ST_OK;
+fail:
+	free(line);
+	xfer_free(x);
+	return ret;
+}
+
+void ft_fetcher_stats(const struct ft_fetcher *f, struct ft_stats *out)
+{
+	*out = f->st;
+}
+
+size_t ft_fetcher_pending(const struct ft_fetcher *f)
+{
+	size_t n = f->st.queued;
+
+	for (const struct ft_xfer *x = f->active; x; x = x->next)
+		n++;
+	return n;
+}
+
+static void cancel(struct ft_fetcher *f, struct ft_xfer *x)
+{
+	struct ft_result r;
+
+	result_base(x, &r);
+	r.status = FT_CANCELLED;
+	deliver(f, x, &r);
+	if (x->in_curl &&
+	    curl_multi_remove_handle(f->multi, x->easy) != CURLM_OK)
+		ST_WARN(f->cfg.log, COMP, "curl_multi_remove_handle failed");
+	xfer_free(x);
+}
+
+void ft_fetcher_free(struct ft_fetcher *f)
+{
+	CURLMcode mc;
+
+	if (f == NULL)
+		return;
+	f->freeing = true;
+	while (f->active) {
+		struct ft_xfer *x = f->active;
+
+		active_unlink(f, x);
+		cancel(f, x);
+	}
+	while (f->q_head) {
+		struct ft_xfer *x = f->q_head;
+
+		f->q_head = x->next;
+		cancel(f, x);
+	}
+	/* Closes the kept connections.  curl does not always report their
+	 * sockets removed, so free what the socket callback left. */
+	mc = curl_multi_cleanup(f->multi);
+	if (mc != CURLM_OK)
+		ST_WARN(f->cfg.log, COMP, "curl_multi_cleanup: %s",
+			curl_multi_strerror(mc));
+	while (f->socks)
+		sock_free(f, f->socks);
+	event_free(f->timer);
+	free(f->ca_file);
+	free(f->user_agent);
+	free(f);
+}

@@ -1,0 +1,193 @@
+/*
+ * ft_fetch.h - the HTTPS policy fetcher: GET https://HOST/.well-known/
+ * mta-sts.txt over libcurl's multi interface, driven by a libevent loop.
+ *
+ * One struct ft_fetcher per event loop (the one the resolver runs on).
+ * ft_fetch_policy() queues a fetch of a policy host whose addresses the
+ * caller's own resolver found; the outcome (or the precise reason there is
+ * none) is delivered once, from the loop, to the callback.
+ *
+ * - Every address is checked with ft_guard_check() first; the allowed ones
+ *   are pinned with CURLOPT_RESOLVE, so curl never resolves a name itself,
+ *   and curl tries the next address when a connect fails.  If none is
+ *   allowed, no connection is made and the status is FT_NON_PUBLIC.
+ * - Redirects are never followed: the 3xx status and its Location are
+ *   recorded.  The body is kept up to FT_BODY_MAX bytes; one byte more ends
+ *   the transfer with FT_TOO_LARGE.
+ * - TLS is verified against the system CA store or cfg.ca_file.  The peer
+ *   chain is verified through OpenSSL directly (a cert-verify callback on
+ *   curl's SSL_CTX), so the result carries the precise X509 verify error
+ *   and the leaf's names, issuer and validity, whether or not it verified.
+ * - Connections are kept and reused across fetches of the same host and
+ *   port (rescans, several names on one policy host); TLS sessions are not
+ *   resumed, so every new connection verifies the chain afresh.
+ *
+ * fetch/ does not know RFC 8461: it reports what happened.  The mapping to
+ * analysis/'s enum an_fetch_status (an_classify.h) is one to one by name,
+ * to be done by the scanner: FT_DONE -> AN_FETCH_DONE, FT_NON_PUBLIC ->
+ * AN_FETCH_NON_PUBLIC, FT_CONNECT_REFUSED -> AN_FETCH_CONNECT_REFUSED, ...,
+ * FT_TRANSFER -> AN_FETCH_TRANSFER; FT_CANCELLED and FT_LOCAL_ERROR are not
+ * observations of the host and map to AN_FETCH_NOT_ATTEMPTED.
+ *
+ * No global state beyond curl_global_init(), which the process must call
+ * once at start-up (ft_fetcher_new() does not).  Not thread safe: use a
+ * fetcher only from the thread running its event_base.
+ */
+#ifndef FT_FETCH_H
+#define FT_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+
+#include "ft_guard.h"
+#include "st_log.h"
+
+struct event_base;
+struct ft_fetcher;
+
+/* RFC 8461 §3.3: senders may limit the policy body to 64 KiB. */
+#define FT_BODY_MAX 65536u
+/* Leaf subjectAltName dNSNames kept in a result; more are counted only. */
+#define FT_MAX_CERT_NAMES 32u
+
+struct ft_config {
+	unsigned max_transfers;        /* fetches in flight; more wait (256) */
+	unsigned max_host_connections; /* per host:port, 0: no cap (2) */
+	/* curl's connect phase: TCP and the TLS handshake (10000).  A TCP
+	 * connect that does not finish in time is FT_CONNECT_TIMEOUT; a
+	 * handshake that does not is FT_TIMEOUT. */
+	unsigned connect_timeout_ms;
+	unsigned total_timeout_ms;     /* whole fetch; RFC 8461 §3.3 (60000) */
+	const char *ca_file;    /* PEM bundle; NULL: the system store (NULL) */
+	const char *contact_url; /* named in the default User-Agent (NULL) */
+	const char *user_agent; /* NULL: "stsmap/<version> (+<contact_url>)" */
+	bool allow_private;     /* --allow-private, see ft_guard.h (false) */
+	struct st_log *log;     /* not owned; may be NULL (NULL) */
+};
+
+/* Fill cfg with the defaults given in parentheses above. */
+void ft_config_default(struct ft_config *cfg);
+
+/* Values are stable (they may be stored); FT_STATUS_COUNT is not one. */
+enum ft_status {
+	FT_DONE = 0,            /* a complete HTTP response: see http_status */
+	FT_NON_PUBLIC,          /* the guard denied every address */
+	FT_CONNECT_REFUSED,     /* no address accepted a TCP connection */
+	FT_CONNECT_TIMEOUT,     /* connect did not complete in time */
+	FT_TLS_HANDSHAKE,       /* handshake failed, not for the certificate */
+	FT_CERT_EXPIRED,        /* X509_V_ERR_CERT_HAS_EXPIRED */
+	FT_CERT_NOT_YET_VALID,  /* X509_V_ERR_CERT_NOT_YET_VALID */
+	FT_CERT_NAME_MISMATCH,  /* chain fine, host not in the certificate */
+	FT_CERT_SELF_SIGNED,    /* DEPTH_ZERO_SELF_SIGNED, SELF_SIGNED_IN_CHAIN */
+	FT_CERT_UNTRUSTED,      /* no path to a trusted root (unknown issuer,
+				 * missing intermediate), other verify errors */
+	FT_TIMEOUT,             /* connected; response not complete in time */
+	FT_TOO_LARGE,           /* body passed FT_BODY_MAX; reading stopped */
+	FT_TRANSFER,            /* other HTTP/transport failure: see error */
+	FT_CANCELLED,           /* the fetcher was freed first */
+	FT_LOCAL_ERROR,         /* our own failure (memory, curl setup) */
+	FT_STATUS_COUNT
+};
+
+/*
+ * One fetch's outcome.  The struct and everything it points to is valid
+ * only during the callback; copy what you keep.  Pointers are NULL (and
+ * numbers 0 or -1 as said) when the value is unknown or absent.
+ */
+struct ft_result {
+	enum ft_status status;
+	const char *host;           /* as given to ft_fetch_policy() */
+	uint16_t port;
+	size_t n_addrs_denied;      /* addresses the guard refused */
+	enum ft_addr_class denied_class; /* class of the first one refused */
+
+	int http_status;            /* 0 if no response header was received */
+	const char *location;       /* Location header of the response */
+	const char *content_type;   /* Content-Type as sent */
+	const uint8_t *body;        /* at most FT_BODY_MAX bytes received */
+	size_t body_len;
+	int http_version;           /* 10, 11, 20, 30; 0 unknown */
+	const char *peer_ip;        /* address connected to, text form */
+	uint16_t peer_port;
+	bool reused;                /* an existing connection served it */
+
+	/* Microseconds from the start of the transfer (curl *_TIME_T). */
+	int64_t connect_us;         /* TCP connected */
+	int64_t tls_us;             /* TLS handshake done */
+	int64_t first_byte_us;      /* first response byte */
+	int64_t total_us;
+
+	/* The leaf certificate, as seen during this fetch's handshake; absent
+	 * (cert_known false) on a reused connection or when none was sent. */
+	bool cert_known;
+	const char *const *cert_names; /* SAN dNSNames, in certificate order */
+	size_t n_cert_names;        /* at most FT_MAX_CERT_NAMES */
+	const char *cert_subject;   /* one-line RFC 2253 form */
+	const char *cert_issuer;
+	int64_t cert_not_before;    /* Unix time */
+	int64_t cert_not_after;
+	bool cert_name_match;       /* X509_check_host(leaf, host) */
+	int verify_error;           /* X509_V_OK (0) or X509_V_ERR_* */
+	const char *verify_error_str; /* X509_verify_cert_error_string() */
+
+	const char *error;          /* curl's error text on failure, or NULL */
+};
+
+/* Called once per fetch, from the loop, never from within
+ * ft_fetch_policy().  The callback may call ft_fetch_policy() but must not
+ * free the fetcher. */
+typedef void (*ft_callback)(const struct ft_result *res, void *arg);
+
+struct ft_stats {
+	uint64_t submitted;         /* ft_fetch_policy() calls accepted */
+	uint64_t started;           /* transfers handed to curl */
+	uint64_t completed;         /* callbacks delivered */
+	uint64_t denied;            /* fetches ended FT_NON_PUBLIC */
+	uint64_t connections_reused; /* transfers served on a kept connection */
+	size_t inflight;            /* transfers in curl now */
+	size_t queued;              /* waiting for a slot */
+};
+
+/*
+ * Create a fetcher on base with cfg (copied; its strings too).  Returns
+ * ST_OK and *out (free with ft_fetcher_free()); ST_EINVAL for a NULL
+ * argument or max_transfers 0; ST_ENOMEM; ST_EUNKNOWN if curl or libevent
+ * refuse the set-up.
+ */
+int ft_fetcher_new(struct event_base *base, const struct ft_config *cfg,
+		   struct ft_fetcher **out);
+
+/*
+ * Fetch https://host[:port]/.well-known/mta-sts.txt (":port" only when not
+ * 443), connecting only to addrs[0..n_addrs-1] that pass the guard, in that
+ * order.  host is a name without trailing dot ("mta-sts.example.com"), up
+ * to 253 bytes of [A-Za-z0-9.-]; addrs are sockaddr_in/sockaddr_in6 (their
+ * port is ignored), only read during the call; port 0 means 443.  All
+ * arguments are copied.
+ * Returns ST_OK (the callback will run exactly once), ST_EINVAL (bad host,
+ * n_addrs 0, NULL argument, or the fetcher is being freed) or ST_ENOMEM;
+ * on error the callback is not called.
+ */
+int ft_fetch_policy(struct ft_fetcher *f, const char *host,
+		    const struct sockaddr *const *addrs, size_t n_addrs,
+		    uint16_t port, ft_callback cb, void *arg);
+
+/* Counters so far, copied into out. */
+void ft_fetcher_stats(const struct ft_fetcher *f, struct ft_stats *out);
+
+/* Fetches not yet completed (queued or in flight). */
+size_t ft_fetcher_pending(const struct ft_fetcher *f);
+
+/* Free the fetcher and its connections: every fetch not yet completed gets
+ * its callback with FT_CANCELLED first.  Not from within a callback.  NULL
+ * is a no-op. */
+void ft_fetcher_free(struct ft_fetcher *f);
+
+/* "done", "non-public", "connect-refused", ... ; "unknown" outside the
+ * enum.  Static strings. */
+const char *ft_status_name(enum ft_status st);
+
+#endif /* FT_FETCH_H */

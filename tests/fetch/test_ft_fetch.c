@@ -1,0 +1,1005 @@
+/*
+ * test_ft_fetch.c - fetch/: the HTTPS policy fetcher against a real nginx
+ * on 127.6.0.1, one SNI server block per case, with certificates made by
+ * datasets/ds_certs (a root, an intermediate, and leaves broken in exactly
+ * one way each).  Skipped (exit 77) when nginx is not on PATH.
+ *
+ * Every fetch runs under a hard deadline (an evtimer that breaks the loop
+ * and fails the test), so a hung transfer cannot hang the suite.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ds_certs.h"
+#include "ft_fetch.h"
+#include "st_error.h"
+
+extern char **environ;
+
+#define NGINX_IP "127.6.0.1"
+#define REFUSED_IP "127.6.0.2"
+#define DEADLINE_S 20
+#define DAY 86400
+
+static const char policy_body[] =
+	"version: STSv1\nmode: enforce\nmx: mx.valid.test\nmax_age: 86400\n";
+
+/* The world, set up once for the whole file. */
+static struct world {
+	char dir[64];
+	char ca_path[128];
+	char access_log[128];
+	uint16_t port;
+	pid_t nginx;
+	time_t now;
+	time_t good_not_after;
+} W;
+
+/* What a test keeps from one result (the result dies with the callback). */
+struct got {
+	bool done;
+	enum ft_status status;
+	int http_status;
+	char location[256];
+	char content_type[128];
+	size_t body_len;
+	char body[FT_BODY_MAX + 1];
+	int http_version;
+	char peer_ip[64];
+	bool reused;
+	bool cert_known;
+	int64_t not_after;
+	int verify_error;
+	char verify_str[128];
+	char names[4][64];
+	size_t n_names;
+	bool name_match;
+	char error[256];
+	int64_t total_us;
+	size_t n_denied;
+	enum ft_addr_class denied_class;
+};
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	if (src == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	snprintf(dst, cap, "%s", src);
+}
+
+struct run {
+	struct event_base *base;
+	struct got *got;
+	size_t n_got;
+	size_t n_done;
+	bool timed_out;
+};
+
+struct one {
+	struct run *run;
+	struct got *g;
+};
+
+static void on_result(const struct ft_result *r, void *arg)
+{
+	struct one *o = arg;
+	struct got *g = o->g;
+
+	g->done = true;
+	g->status = r->status;
+	g->http_status = r->http_status;
+	copy_str(g->location, sizeof(g->location), r->location);
+	copy_str(g->content_type, sizeof(g->content_type), r->content_type);
+	g->body_len = r->body_len;
+	assert_true(r->body_len <= FT_BODY_MAX);
+	if (r->body_len)
+		memcpy(g->body, r->body, r->body_len);
+	g->body[r->body_len] = '\0';
+	g->http_version = r->http_version;
+	copy_str(g->peer_ip, sizeof(g->peer_ip), r->peer_ip);
+	g->reused = r->reused;
+	g->cert_known = r->cert_known;
+	g->not_after = r->cert_not_after;
+	g->verify_error = r->verify_error;
+	copy_str(g->verify_str, sizeof(g->verify_str), r->verify_error_str);
+	g->n_names = r->n_cert_names < 4 ? r->n_cert_names : 4;
+	for (size_t i = 0; i < g->n_names; i++)
+		copy_str(g->names[i], sizeof(g->names[i]), r->cert_names[i]);
+	g->name_match = r->cert_name_match;
+	copy_str(g->error, sizeof(g->error), r->error);
+	g->total_us = r->total_us;
+	g->n_denied = r->n_addrs_denied;
+	g->denied_class = r->denied_class;
+	if (++o->run->n_done == o->run->n_got)
+		assert_int_equal(event_base_loopbreak(o->run->base), 0);
+}
+
+static void on_deadline(evutil_socket_t fd, short kind, void *arg)
+{
+	struct run *run = arg;
+
+	(void)fd;
+	(void)kind;
+	run->timed_out = true;
+	assert_int_equal(event_base_loopbreak(run->base), 0);
+}
+
+static void make_sin(struct sockaddr_in *sin, const char *ip)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
+}
+
+static void config(struct ft_config *cfg)
+{
+	ft_config_default(cfg);
+	cfg->ca_file = W.ca_path;
+	cfg->allow_private = true;
+	cfg->contact_url = "https://example.test/stsmap";
+	cfg->connect_timeout_ms = 3000;
+	cfg->total_timeout_ms = 10000;
+}
+
+/*
+ * Fetch hosts[0..n-1] one after the other (each starts when the previous
+ * one has ended, so a kept connection can be reused) from ip with cfg,
+ * under the hard deadline.
+ */
+static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
+		      size_t n, const char *ip, struct got *got,
+		      struct ft_stats *stats)
+{
+	struct run run = { 0 };
+	struct ft_fetcher *f = NULL;
+	struct event *deadline;
+	struct timeval tv = { DEADLINE_S, 0 };
+	struct sockaddr_in sin;
+	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
+	struct one *ones = calloc(n, sizeof(*ones));
+
+	assert_non_null(ones);
+	make_sin(&sin, ip);
+	run.base = event_base_new();
+	assert_non_null(run.base);
+	assert_int_equal(ft_fetcher_new(run.base, cfg, &f), ST_OK);
+	deadline = evtimer_new(run.base, on_deadline, &run);
+	assert_non_null(deadline);
+	assert_int_equal(evtimer_add(deadline, &tv), 0);
+	for (size_t i = 0; i < n; i++) {
+		memset(&got[i], 0, sizeof(got[i]));
+		ones[i].run = &run;
+		ones[i].g = &got[i];
+		run.got = got;
+		run.n_got = 1;
+		run.n_done = 0;
+		assert_int_equal(ft_fetch_policy(f, hosts[i], addrs, 1, W.port,
+						 on_result, &ones[i]),
+				 ST_OK);
+		/* Never from within ft_fetch_policy(). */
+		assert_false(got[i].done);
+		assert_int_equal(event_base_dispatch(run.base), 0);
+		if (run.timed_out)
+			fail_msg("fetch of %s passed the %d s deadline",
+				 hosts[i], DEADLINE_S);
+		assert_true(got[i].done);
+	}
+	assert_int_equal(ft_fetcher_pending(f), 0);
+	if (stats)
+		ft_fetcher_stats(f, stats);
+	ft_fetcher_free(f);
+	event_free(deadline);
+	event_base_free(run.base);
+	free(ones);
+}
+
+static void fetch1(const char *host, struct got *g)
+{
+	struct ft_config cfg;
+
+	config(&cfg);
+	fetch_seq(&cfg, &host, 1, NGINX_IP, g, NULL);
+}
+
+/* ---- the world ---- */
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void path_of(char *out, size_t cap, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", W.dir, name);
+
+	assert_true(n > 0 && (size_t)n < cap);
+}
+
+/* A leaf for names, by issuer (NULL: self-signed), written with chain
+ * (leaf + extra) to <dir>/<file>.crt. */
+static void leaf(const struct ds_ca *issuer, EVP_PKEY *key,
+		 const char *const *names, size_t n_names, time_t nb,
+		 time_t na, X509 *extra, const char *file)
+{
+	struct ds_leaf_req req = { 0 };
+	X509 *cert = NULL;
+	X509 *chain[2];
+	char path[192];
+
+	req.dns_names = names;
+	req.n_dns_names = n_names;
+	req.not_before = nb;
+	req.not_after = na;
+	req.self_signed = issuer == NULL;
+	assert_int_equal(ds_leaf_issue(issuer, key, &req, &cert), ST_OK);
+	chain[0] = cert;
+	chain[1] = extra;
+	path_of(path, sizeof(path), file);
+	assert_int_equal(ds_write_pem_cert(path, chain, extra ? 2 : 1), ST_OK);
+	X509_free(cert);
+}
+
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	make_sin(&sin, NGINX_IP);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+static bool port_accepts(void)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	assert_true(fd >= 0);
+	make_sin(&sin, NGINX_IP);
+	sin.sin_port = htons(W.port);
+	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+struct vhost {
+	const char *name;
+	const char *cert;     /* file in dir */
+	const char *location; /* body of the location block */
+};
+
+static void write_nginx_conf(const char *conf_path)
+{
+	char b[16384];
+	size_t n = 0;
+	const char *key = "leaf.key";
+	static const struct vhost vh[] = {
+		{ "valid.test", "good.crt",
+		  "default_type text/plain; return 200 \"$policy\";" },
+		{ "redirect.test", "good.crt",
+		  "return 301 https://valid.test/.well-known/mta-sts.txt;" },
+		{ "notfound.test", "good.crt", "return 404;" },
+		{ "error.test", "good.crt", "return 500;" },
+		{ "html.test", "good.crt",
+		  "default_type text/html; return 200 \"$policy\";" },
+		{ "charset.test", "good.crt",
+		  "default_type \"text/plain; charset=utf-8\"; return 200 \"$policy\";" },
+		{ "large.test", "good.crt",
+		  "default_type text/plain; root $dir/large;" },
+		{ "slow.test", "good.crt",
+		  "default_type text/plain; root $dir/slow; limit_rate 1k;" },
+		{ "expired.test", "expired.crt", "return 200 \"$policy\";" },
+		{ "future.test", "future.crt", "return 200 \"$policy\";" },
+		{ "wrongname.test", "wrongname.crt", "return 200 \"$policy\";" },
+		{ "selfsigned.test", "selfsigned.crt", "return 200 \"$policy\";" },
+		{ "untrusted.test", "untrusted.crt", "return 200 \"$policy\";" },
+		{ "nointer.test", "nointer.crt", "return 200 \"$policy\";" },
+	};
+
+#define EMIT(...)                                                        \
+	do {                                                             \
+		int k_ = snprintf(b + n, sizeof(b) - n, __VA_ARGS__);    \
+		assert_true(k_ > 0 && (size_t)k_ < sizeof(b) - n);       \
+		n += (size_t)k_;                                         \
+	} while (0)
+
+	EMIT("daemon off;\nmaster_process off;\nworker_processes 1;\n"
+	     "pid %s/nginx.pid;\nerror_log %s/error.log info;\n"
+	     "events { worker_connections 256; }\n"
+	     "http {\n access_log %s;\n"
+	     " client_body_temp_path %s/tmp/body;\n"
+	     " proxy_temp_path %s/tmp/proxy;\n"
+	     " fastcgi_temp_path %s/tmp/fastcgi;\n"
+	     " uwsgi_temp_path %s/tmp/uwsgi;\n"
+	     " scgi_temp_path %s/tmp/scgi;\n"
+	     " keepalive_timeout 60s;\n sendfile off;\n"
+	     " ssl_protocols TLSv1.2 TLSv1.3;\n",
+	     W.dir, W.dir, W.access_log, W.dir, W.dir, W.dir, W.dir, W.dir);
+	for (size_t i = 0; i < sizeof(vh) / sizeof(vh[0]); i++) {
+		char loc[512];
+		const char *s = vh[i].location;
+		size_t m = 0;
+
+		/* Expand $policy and $dir (nginx's own variables are not used). */
+		while (*s) {
+			if (strncmp(s, "$policy", 7) == 0) {
+				for (const char *p = policy_body; *p; p++) {
+					if (*p == '\n') {
+						loc[m++] = '\\';
+						loc[m++] = 'n';
+					} else {
+						loc[m++] = *p;
+					}
+				}
+				s += 7;
+			} else if (strncmp(s, "$dir", 4) == 0) {
+				m += (size_t)snprintf(loc + m, sizeof(loc) - m,
+						      "%s", W.dir);
+				s += 4;
+			} else {
+				loc[m++] = *s++;
+			}
+			assert_true(m < sizeof(loc) - 64);
+		}
+		loc[m] = '\0';
+		EMIT(" server {\n  listen %s:%u ssl%s;\n  server_name %s;\n"
+		     "  ssl_certificate %s/%s;\n  ssl_certificate_key %s/%s;\n"
+		     "  location = /.well-known/mta-sts.txt { %s }\n"
+		     "  location / { return 404; }\n }\n",
+		     NGINX_IP, (unsigned)W.port, i == 0 ? " default_server" : "",
+		     vh[i].name, W.dir, vh[i].cert, W.dir, key, loc);
+	}
+	EMIT("}\n");
+	write_file(conf_path, b, n);
+#undef EMIT
+}
+
+static void make_certs(void)
+{
+	struct ds_ca *root = NULL, *inter = NULL, *other = NULL;
+	EVP_PKEY *key = NULL;
+	time_t now = W.now;
+	char path[192];
+	static const char *const good[] = {
+		"valid.test", "redirect.test", "notfound.test", "error.test",
+		"html.test", "charset.test", "large.test", "slow.test",
+	};
+	const char *n1[1];
+
+	assert_int_equal(ds_ca_new("stsmap test root", now - 10 * DAY,
+				   now + 3650 * DAY, &root), ST_OK);
+	assert_int_equal(ds_ca_new_intermediate(root, "stsmap test inter",
+						now - 10 * DAY,
+						now + 3650 * DAY, &inter),
+			 ST_OK);
+	assert_int_equal(ds_ca_new("stsmap other root", now - 10 * DAY,
+				   now + 3650 * DAY, &other), ST_OK);
+	assert_int_equal(ds_key_new(&key), ST_OK);
+	assert_int_equal(ds_ca_write(root, W.ca_path, NULL), ST_OK);
+	path_of(path, sizeof(path), "leaf.key");
+	assert_int_equal(ds_write_pem_key(path, key), ST_OK);
+
+	W.good_not_after = now + 90 * DAY;
+	leaf(inter, key, good, sizeof(good) / sizeof(good[0]), now - DAY,
+	     W.good_not_after, ds_ca_cert(inter), "good.crt");
+	n1[0] = "expired.test";
+	leaf(inter, key, n1, 1, now - 30 * DAY, now - DAY, ds_ca_cert(inter),
+	     "expired.crt");
+	n1[0] = "future.test";
+	leaf(inter, key, n1, 1, now + 10 * DAY, now + 90 * DAY,
+	     ds_ca_cert(inter), "future.crt");
+	n1[0] = "other.test";
+	leaf(inter, key, n1, 1, now - DAY, now + 90 * DAY, ds_ca_cert(inter),
+	     "wrongname.crt");
+	n1[0] = "selfsigned.test";
+	leaf(NULL, key, n1, 1, now - DAY, now + 90 * DAY, NULL,
+	     "selfsigned.crt");
+	n1[0] = "untrusted.test";
+	leaf(other, key, n1, 1, now - DAY, now + 90 * DAY, NULL,
+	     "untrusted.crt");
+	n1[0] = "nointer.test";
+	leaf(inter, key, n1, 1, now - DAY, now + 90 * DAY, NULL,
+	     "nointer.crt");
+	EVP_PKEY_free(key);
+	ds_ca_free(root);
+	ds_ca_free(inter);
+	ds_ca_free(other);
+}
+
+static void make_bodies(void)
+{
+	static char big[FT_BODY_MAX + 1];
+	static char slow[20000];
+	char path[192];
+
+	memset(big, 'x', sizeof(big));
+	memset(slow, 's', sizeof(slow));
+	for (int i = 0; i < 2; i++) {
+		const char *sub = i ? "slow" : "large";
+		char d[192];
+
+		snprintf(d, sizeof(d), "%s/%s", W.dir, sub);
+		assert_int_equal(mkdir(d, 0755), 0);
+		snprintf(d, sizeof(d), "%s/%s/.well-known", W.dir, sub);
+		assert_int_equal(mkdir(d, 0755), 0);
+		snprintf(d, sizeof(d), "%s/%s/.well-known/mta-sts.txt", W.dir,
+			 sub);
+		if (i)
+			write_file(d, slow, sizeof(slow));
+		else
+			write_file(d, big, sizeof(big));
+	}
+	path_of(path, sizeof(path), "tmp");
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static int setup(void **state)
+{
+	char conf[192];
+	char *argv[8];
+	char prefix[80];
+
+	(void)state;
+	W.now = time(NULL);
+	snprintf(W.dir, sizeof(W.dir), "/tmp/test_ft_fetch.XXXXXX");
+	if (mkdtemp(W.dir) == NULL)
+		return -1;
+	path_of(W.ca_path, sizeof(W.ca_path), "root.pem");
+	path_of(W.access_log, sizeof(W.access_log), "access.log");
+	make_certs();
+	make_bodies();
+	W.port = free_port();
+	path_of(conf, sizeof(conf), "nginx.conf");
+	write_nginx_conf(conf);
+	snprintf(prefix, sizeof(prefix), "%s/", W.dir);
+	argv[0] = "nginx";
+	argv[1] = "-c";
+	argv[2] = conf;
+	argv[3] = "-p";
+	argv[4] = prefix;
+	argv[5] = "-e";
+	argv[6] = W.access_log; /* replaced below: start-up errors */
+	argv[7] = NULL;
+	{
+		static char elog[192];
+
+		path_of(elog, sizeof(elog), "startup.log");
+		argv[6] = elog;
+	}
+	if (posix_spawnp(&W.nginx, "nginx", NULL, NULL, argv, environ) != 0)
+		return -1;
+	for (int i = 0; i < 200; i++) {
+		int st;
+
+		if (port_accepts())
+			return 0;
+		if (waitpid(W.nginx, &st, WNOHANG) == W.nginx) {
+			fprintf(stderr, "nginx exited; see %s/startup.log\n",
+				W.dir);
+			W.nginx = 0;
+			return -1;
+		}
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (W.nginx > 0) {
+		int st;
+
+		kill(W.nginx, SIGTERM);
+		waitpid(W.nginx, &st, 0);
+	}
+	if (getenv("KEEP_FT_FETCH") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", W.dir);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_valid(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+
+	(void)state;
+	assert_non_null(g);
+	fetch1("valid.test", g);
+	assert_int_equal(g->status, FT_DONE);
+	assert_int_equal(g->http_status, 200);
+	assert_string_equal(g->content_type, "text/plain");
+	assert_int_equal(g->body_len, strlen(policy_body));
+	assert_string_equal(g->body, policy_body);
+	assert_string_equal(g->location, "");
+	assert_int_equal(g->http_version, 11);
+	assert_string_equal(g->peer_ip, NGINX_IP);
+	assert_false(g->reused);
+	assert_true(g->cert_known);
+	assert_int_equal(g->not_after, (int64_t)W.good_not_after);
+	assert_int_equal(g->verify_error, X509_V_OK);
+	assert_true(g->name_match);
+	assert_true(g->n_names >= 1);
+	assert_string_equal(g->names[0], "valid.test");
+	assert_string_equal(g->error, "");
+	free(g);
+}
+
+static void test_http_cases(void **state)
+{
+	static const struct {
+		const char *host;
+		enum ft_status status;
+		int http;
+		const char *ctype;
+		const char *location;
+		size_t body_len;
+	} rows[] = {
+		{ "redirect.test", FT_DONE, 301, "text/html",
+		  "https://valid.test/.well-known/mta-sts.txt", (size_t)-1 },
+		{ "notfound.test", FT_DONE, 404, "text/html", "", (size_t)-1 },
+		{ "error.test", FT_DONE, 500, "text/html", "", (size_t)-1 },
+		{ "html.test", FT_DONE, 200, "text/html", "",
+		  sizeof(policy_body) - 1 },
+		{ "charset.test", FT_DONE, 200, "text/plain; charset=utf-8", "",
+		  sizeof(policy_body) - 1 },
+		/* RFC 8461 §3.3: reading stops at 64 KiB + 1. */
+		{ "large.test", FT_TOO_LARGE, 200, "text/plain", "",
+		  FT_BODY_MAX },
+	};
+	struct got *g = calloc(1, sizeof(*g));
+
+	(void)state;
+	assert_non_null(g);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		fetch1(rows[i].host, g);
+		if (g->status != rows[i].status)
+			fail_msg("%s: %s, want %s (%s)", rows[i].host,
+				 ft_status_name(g->status),
+				 ft_status_name(rows[i].status), g->error);
+		assert_int_equal(g->http_status, rows[i].http);
+		assert_string_equal(g->content_type, rows[i].ctype);
+		assert_string_equal(g->location, rows[i].location);
+		if (rows[i].body_len != (size_t)-1)
+			assert_int_equal(g->body_len, rows[i].body_len);
+		assert_int_equal(g->verify_error, X509_V_OK);
+		assert_int_equal(g->not_after, (int64_t)W.good_not_after);
+	}
+	free(g);
+}
+
+static void test_cert_cases(void **state)
+{
+	static const struct {
+		const char *host;
+		enum ft_status status;
+		int verify;
+		bool name_match;
+	} rows[] = {
+		{ "expired.test", FT_CERT_EXPIRED, X509_V_ERR_CERT_HAS_EXPIRED, true },
+		{ "future.test", FT_CERT_NOT_YET_VALID, X509_V_ERR_CERT_NOT_YET_VALID, true },
+		/* Chain valid; curl's own name check fails. */
+		{ "wrongname.test", FT_CERT_NAME_MISMATCH, X509_V_OK, false },
+		{ "selfsigned.test", FT_CERT_SELF_SIGNED,
+		  X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, true },
+		{ "untrusted.test", FT_CERT_UNTRUSTED,
+		  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, true },
+		{ "nointer.test", FT_CERT_UNTRUSTED,
+		  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, true },
+	};
+	struct got *g = calloc(1, sizeof(*g));
+
+	(void)state;
+	assert_non_null(g);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		fetch1(rows[i].host, g);
+		if (g->status != rows[i].status)
+			fail_msg("%s: %s, want %s (verify %d, %s)",
+				 rows[i].host, ft_status_name(g->status),
+				 ft_status_name(rows[i].status),
+				 g->verify_error, g->error);
+		assert_int_equal(g->verify_error, rows[i].verify);
+		assert_true(g->cert_known);
+		assert_true(g->name_match == rows[i].name_match);
+		assert_int_equal(g->http_status, 0);
+		assert_true(g->error[0] != '\0');
+		assert_true(g->verify_str[0] != '\0');
+		assert_true(g->not_after != 0);
+	}
+	free(g);
+}
+
+static void test_refused(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+	struct ft_config cfg;
+	const char *host = "valid.test";
+
+	(void)state;
+	assert_non_null(g);
+	config(&cfg);
+	fetch_seq(&cfg, &host, 1, REFUSED_IP, g, NULL);
+	assert_int_equal(g->status, FT_CONNECT_REFUSED);
+	assert_int_equal(g->http_status, 0);
+	assert_false(g->cert_known);
+	assert_true(g->error[0] != '\0');
+	free(g);
+}
+
+static void test_total_timeout(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+	struct ft_config cfg;
+	const char *host = "slow.test";
+
+	(void)state;
+	assert_non_null(g);
+	config(&cfg);
+	cfg.total_timeout_ms = 1500;
+	fetch_seq(&cfg, &host, 1, NGINX_IP, g, NULL);
+	assert_int_equal(g->status, FT_TIMEOUT);
+	assert_int_equal(g->http_status, 200);
+	assert_true(g->body_len > 0 && g->body_len < 20000);
+	assert_true(g->total_us >= 1400000 && g->total_us < 5000000);
+	free(g);
+}
+
+static long file_size(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return -1;
+	return (long)sb.st_size;
+}
+
+static void test_guard(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+	struct ft_config cfg;
+	struct ft_stats st;
+	const char *host = "valid.test";
+	long before = file_size(W.access_log);
+
+	(void)state;
+	assert_non_null(g);
+	config(&cfg);
+	cfg.allow_private = false;
+	fetch_seq(&cfg, &host, 1, NGINX_IP, g, &st);
+	assert_int_equal(g->status, FT_NON_PUBLIC);
+	assert_int_equal(g->n_denied, 1);
+	assert_int_equal(g->denied_class, FT_ADDR_LOOPBACK);
+	assert_int_equal(st.started, 0);
+	assert_int_equal(st.denied, 1);
+	assert_int_equal(st.completed, 1);
+	assert_false(g->cert_known);
+	assert_int_equal(file_size(W.access_log), before);
+	/* The same fetch allowed does reach nginx, which logs it (nginx
+	 * writes its access log unbuffered). */
+	cfg.allow_private = true;
+	fetch_seq(&cfg, &host, 1, NGINX_IP, g, NULL);
+	assert_int_equal(g->status, FT_DONE);
+	assert_true(file_size(W.access_log) > before);
+	{
+		/* The User-Agent names stsmap and the operator's contact. */
+		static char log[1 << 16];
+		FILE *fp = fopen(W.access_log, "r");
+		size_t n;
+
+		assert_non_null(fp);
+		n = fread(log, 1, sizeof(log) - 1, fp);
+		fclose(fp);
+		log[n] = '\0';
+		assert_non_null(strstr(log, "\"stsmap/"));
+		assert_non_null(strstr(log, " (+https://example.test/stsmap)\""));
+	}
+	free(g);
+}
+
+static void test_reuse(void **state)
+{
+	struct got *g = calloc(3, sizeof(*g));
+	struct ft_config cfg;
+	struct ft_stats st;
+	const char *hosts[3] = { "valid.test", "valid.test", "valid.test" };
+
+	(void)state;
+	assert_non_null(g);
+	config(&cfg);
+	fetch_seq(&cfg, hosts, 3, NGINX_IP, g, &st);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(g[i].status, FT_DONE);
+	assert_false(g[0].reused);
+	assert_true(g[0].cert_known);
+	assert_true(g[1].reused);
+	assert_true(g[2].reused);
+	/* The handshake, and so the certificate, belongs to the first. */
+	assert_false(g[1].cert_known);
+	assert_int_equal(st.started, 3);
+	assert_int_equal(st.completed, 3);
+	assert_int_equal(st.connections_reused, 2);
+	free(g);
+}
+
+/* A listener on 127.6.0.3:port that never accepts: with the accept queue
+ * full, further SYNs are dropped and connect() times out; with room, the
+ * kernel completes the TCP handshake and nothing is ever said. */
+static int silent_listener(uint16_t *port, int backlog)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	make_sin(&sin, "127.6.0.3");
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, backlog), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Accepts and never speaks: connected, the TLS handshake never ends, the
+ * total timeout does. */
+static void test_silent_server(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+	struct ft_config cfg;
+	const char *host = "valid.test";
+	uint16_t saved = W.port;
+	int fd;
+
+	(void)state;
+	assert_non_null(g);
+	fd = silent_listener(&W.port, 16);
+	config(&cfg);
+	cfg.total_timeout_ms = 1000;
+	fetch_seq(&cfg, &host, 1, "127.6.0.3", g, NULL);
+	W.port = saved;
+	close(fd);
+	if (g->status != FT_TIMEOUT)
+		fail_msg("%s (%s) peer %s", ft_status_name(g->status), g->error, g->peer_ip);
+	assert_int_equal(g->http_status, 0);
+	assert_false(g->cert_known);
+	free(g);
+}
+
+/* A listener whose accept queue is full drops SYNs: the TCP connect
+ * itself times out. */
+static void test_connect_timeout(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+	struct ft_config cfg;
+	const char *host = "valid.test";
+	uint16_t saved = W.port;
+	int fd, fill[4];
+	struct sockaddr_in sin;
+
+	(void)state;
+	assert_non_null(g);
+	fd = silent_listener(&W.port, 0);
+	make_sin(&sin, "127.6.0.3");
+	sin.sin_port = htons(W.port);
+	for (int i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(fill[i] >= 0);
+		if (connect(fill[i], (struct sockaddr *)&sin, sizeof(sin)) != 0)
+			assert_int_equal(errno, EINPROGRESS);
+	}
+	usleep(100 * 1000);
+	config(&cfg);
+	cfg.connect_timeout_ms = 1000;
+	fetch_seq(&cfg, &host, 1, "127.6.0.3", g, NULL);
+	W.port = saved;
+	for (int i = 0; i < 4; i++)
+		close(fill[i]);
+	close(fd);
+	if (g->status != FT_CONNECT_TIMEOUT)
+		fail_msg("%s (%s)", ft_status_name(g->status), g->error);
+	assert_true(g->total_us >= 900000 && g->total_us < 5000000);
+	free(g);
+}
+
+/* A server that answers the ClientHello with plain-text garbage. */
+static void test_tls_garbage(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+	struct ft_config cfg;
+	const char *host = "valid.test";
+	uint16_t saved = W.port;
+	pid_t child;
+	int fd, st;
+
+	(void)state;
+	assert_non_null(g);
+	fd = silent_listener(&W.port, 16);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		static const char junk[] =
+			"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+		char buf[4096];
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0) {
+			if (read(c, buf, sizeof(buf)) < 0)
+				_exit(1);
+			if (write(c, junk, sizeof(junk) - 1) < 0)
+				_exit(1);
+			close(c);
+		}
+		_exit(0);
+	}
+	config(&cfg);
+	fetch_seq(&cfg, &host, 1, "127.6.0.3", g, NULL);
+	W.port = saved;
+	close(fd);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	if (g->status != FT_TLS_HANDSHAKE)
+		fail_msg("%s (%s)", ft_status_name(g->status), g->error);
+	assert_false(g->cert_known);
+	assert_true(g->error[0] != '\0');
+	free(g);
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/* Many fetches, successful and failed, leave no descriptor behind. */
+static void test_no_fd_leak(void **state)
+{
+	enum { N = 60 };
+	static const char *const pick[] = {
+		"valid.test", "expired.test", "notfound.test", "valid.test",
+		"wrongname.test", "large.test",
+	};
+	const char *hosts[N];
+	struct got *g = calloc(N, sizeof(*g));
+	struct ft_config cfg;
+	int before = count_fds();
+
+	(void)state;
+	assert_non_null(g);
+	for (size_t i = 0; i < N; i++)
+		hosts[i] = pick[i % (sizeof(pick) / sizeof(pick[0]))];
+	config(&cfg);
+	fetch_seq(&cfg, hosts, N, NGINX_IP, g, NULL);
+	assert_int_equal(g[0].status, FT_DONE);
+	assert_int_equal(g[1].status, FT_CERT_EXPIRED);
+	assert_int_equal(g[5].status, FT_TOO_LARGE);
+	assert_int_equal(count_fds(), before);
+	free(g);
+}
+
+static void noop_cb(const struct ft_result *r, void *arg)
+{
+	int *n = arg;
+
+	assert_int_equal(r->status, FT_CANCELLED);
+	(*n)++;
+}
+
+/* Bad arguments are refused without a callback; freeing cancels. */
+static void test_api(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct ft_fetcher *f = NULL;
+	struct ft_config cfg;
+	struct sockaddr_in sin;
+	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
+	int n = 0;
+
+	(void)state;
+	assert_non_null(base);
+	config(&cfg);
+	make_sin(&sin, NGINX_IP);
+	assert_int_equal(ft_fetcher_new(base, &cfg, &f), ST_OK);
+	assert_int_equal(ft_fetch_policy(f, "bad host", addrs, 1, W.port,
+					 noop_cb, &n), ST_EINVAL);
+	assert_int_equal(ft_fetch_policy(f, "valid.test", addrs, 0, W.port,
+					 noop_cb, &n), ST_EINVAL);
+	assert_int_equal(ft_fetch_policy(f, "valid.test.", addrs, 1, W.port,
+					 noop_cb, &n), ST_EINVAL);
+	assert_int_equal(ft_fetch_policy(f, "valid.test", addrs, 1, W.port,
+					 noop_cb, &n), ST_OK);
+	assert_int_equal(ft_fetcher_pending(f), 1);
+	ft_fetcher_free(f);
+	assert_int_equal(n, 1);
+	assert_string_equal(ft_status_name(FT_CERT_EXPIRED), "cert-expired");
+	assert_string_equal(ft_status_name(FT_STATUS_COUNT), "unknown");
+	event_base_free(base);
+}
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[512];
+
+	while (path && *path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_api),
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_http_cases),
+		cmocka_unit_test(test_cert_cases),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_total_timeout),
+		cmocka_unit_test(test_guard),
+		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_silent_server),
+		cmocka_unit_test(test_tls_garbage),
+		cmocka_unit_test(test_connect_timeout),
+		cmocka_unit_test(test_no_fd_leak),
+	};
+	int ret;
+
+	if (!on_path("nginx")) {
+		printf("SKIP: nginx not on PATH\n");
+		return 77;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return 1;
+	ret = cmocka_run_group_tests(tests, setup, teardown);
+	curl_global_cleanup();
+	return ret;
+}
