@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "an_mx.h"
+#include "an_text.h"
 #include "st_error.h"
 
 #define EXPIRY_WARN_SECONDS (14 * 86400)
@@ -113,21 +114,14 @@ static int classify_tlsrpt(const struct an_observation *obs,
 static bool content_type_ok(const char *ct)
 {
 	static const char want[] = "text/plain";
-	size_t n = sizeof(want) - 1;
 
 	if (ct == NULL)
 		return false;
 	while (*ct == ' ' || *ct == '\t')
 		ct++;
-	for (size_t i = 0; i < n; i++) {
-		char c = ct[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != want[i])
-			return false;
-	}
-	ct += n;
+	if (!an_prefix_nocase((const uint8_t *)ct, strlen(ct), want))
+		return false;
+	ct += sizeof(want) - 1;
 	while (*ct == ' ' || *ct == '\t')
 		ct++;
 	return *ct == '\0' || *ct == ';';
@@ -206,36 +200,12 @@ static bool classify_fetch(const struct an_observation *obs,
 	return ok && out->policy.usable;
 }
 
-/* Host names compare case-insensitively, ignoring one trailing dot. */
-static bool host_eq(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	if (la != lb)
-		return false;
-	for (size_t i = 0; i < la; i++) {
-		char x = a[i], y = b[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 static const struct an_probe *find_probe(const struct an_observation *obs,
 					 const char *host)
 {
 	for (size_t i = 0; i < obs->n_probes; i++) {
 		if (obs->probes[i].host != NULL &&
-		    host_eq(obs->probes[i].host, host))
+		    an_mx_host_eq(obs->probes[i].host, host))
 			return &obs->probes[i];
 	}
 	return NULL;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "an_mx.h"
+#include "an_text.h"
 #include "an_sts_record.h"
 #include "st_error.h"
 
@@ -46,16 +47,7 @@ struct gen_out {
 
 static char ascii_lower(char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool eq_nocase(const char *a, const char *b, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (ascii_lower(a[i]) != ascii_lower(b[i]))
-			return false;
-	}
-	return true;
+	return (char)an_lower((uint8_t)c);
 }
 
 /* Does the parsed slice p equal the lower-cased name exactly? */
@@ -137,7 +129,8 @@ static int collect_names(const struct an_gen_request *req,
 		dup = false;
 		for (size_t j = 0; j < out->n && !dup; j++)
 			dup = out->name[j].len == len &&
-			      eq_nocase(out->name[j].p, s, len);
+			      an_eq_nocase((const uint8_t *)out->name[j].p,
+					   (const uint8_t *)s, len);
 		if (dup)
 			continue;
 		if (out->n == AN_POLICY_MX_MAX) {

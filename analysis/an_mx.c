@@ -11,28 +11,16 @@
 
 #include <string.h>
 
+#include "an_text.h"
+
 /* RFC 1035 §2.3.4 / RFC 5321 §4.5.3.1.2: label and name size limits. */
 #define AN_MX_LABEL_MAX 63
 #define AN_MX_NAME_MAX 253
 
-static unsigned char ascii_fold(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (unsigned char)(c - 'A' + 'a');
-	return c;
-}
-
 /* RFC 4343 §3: DNS names compare ASCII case-insensitively. */
 static bool ascii_eq_nocase(const char *a, const char *b, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (ascii_fold((unsigned char)a[i]) !=
-		    ascii_fold((unsigned char)b[i]))
-			return false;
-	}
-	return true;
+	return an_eq_nocase((const uint8_t *)a, (const uint8_t *)b, len);
 }
 
 /* Drop one trailing dot: "mx.example.com." is the same name, fully
@@ -264,4 +252,15 @@ out:
 	if (why != NULL)
 		*why = reason;
 	return ok;
+}
+
+bool an_mx_host_eq(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	if (a == NULL || b == NULL)
+		return false;
+	la = strip_dot(a, strlen(a));
+	lb = strip_dot(b, strlen(b));
+	return la == lb && ascii_eq_nocase(a, b, la);
 }

@@ -21,6 +21,11 @@
 bool an_mx_match(const char *pattern, size_t plen, const char *host,
 		 size_t hlen);
 
+/* Are host names a and b (NUL-terminated) the same name: ASCII
+ * case-insensitive, one trailing dot ignored on either side, no wildcard?
+ * NULL is never equal. */
+bool an_mx_host_eq(const char *a, const char *b);
+
 /* As an_mx_match, for NUL-terminated strings. */
 bool an_mx_match_str(const char *pattern, const char *host);
 

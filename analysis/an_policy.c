@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "an_mx.h"
+#include "an_text.h"
 #include "st_error.h"
 
 #define QUOTE_MAX 40
@@ -36,17 +37,6 @@ struct pol_parse {
 	size_t mx_lines;     /* mx lines, valid or not */
 };
 
-static bool is_wsp(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_alnum(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
-
 static int quote_len(size_t len)
 {
 	return (int)(len < QUOTE_MAX ? len : QUOTE_MAX);
@@ -55,21 +45,6 @@ static int quote_len(size_t len)
 static bool bytes_eq(const uint8_t *p, size_t len, const char *s)
 {
 	return strlen(s) == len && memcmp(p, s, len) == 0;
-}
-
-static bool bytes_eq_nocase(const uint8_t *p, size_t len, const char *s)
-{
-	if (strlen(s) != len)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = p[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c - 'A' + 'a');
-		if (c != (uint8_t)s[i])
-			return false;
-	}
-	return true;
 }
 
 /* Record a finding; an error-severity one makes the policy unusable. */
@@ -125,18 +100,6 @@ static size_t utf8_seq(const uint8_t *p, size_t len)
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
 	return n;
-}
-
-/* sts-policy-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-static bool key_valid(const uint8_t *p, size_t len)
-{
-	if (len == 0 || len > 32 || !is_alnum(p[0]))
-		return false;
-	for (size_t i = 1; i < len; i++) {
-		if (!is_alnum(p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
-			return false;
-	}
-	return true;
 }
 
 static bool has_non_ascii(const uint8_t *p, size_t len)
@@ -220,7 +183,7 @@ static void take_mode(struct pol_parse *ps, const struct line *ln,
 		}
 	}
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (bytes_eq_nocase(v, vlen, modes[i].name)) {
+		if (an_bytes_eq_nocase(v, vlen, modes[i].name)) {
 			problem(ps, AN_F_POLICY_MODE_INVALID,
 			      "line %zu: mode \"%.*s\" (values are "
 			      "case-sensitive)", ln->no, Q(v, vlen));
@@ -274,7 +237,7 @@ static void take_other(struct pol_parse *ps, const struct line *ln,
 		       size_t vlen)
 {
 	for (size_t i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++) {
-		if (bytes_eq_nocase(k, klen, key_names[i])) {
+		if (an_bytes_eq_nocase(k, klen, key_names[i])) {
 			problem(ps, AN_F_POLICY_UNKNOWN_KEY,
 			      "line %zu: key \"%.*s\" (keys are case-sensitive)",
 			      ln->no, Q(k, klen));
@@ -308,11 +271,11 @@ static void take_line(struct pol_parse *ps, const struct line *ln)
 	klen = (size_t)(colon - k);
 	v = colon + 1;
 	vlen = ln->len - klen - 1;
-	while (vlen > 0 && is_wsp(v[0])) {
+	while (vlen > 0 && an_is_wsp(v[0])) {
 		v++;
 		vlen--;
 	}
-	while (vlen > 0 && is_wsp(v[vlen - 1]))
+	while (vlen > 0 && an_is_wsp(v[vlen - 1]))
 		vlen--;
 
 	if (has_non_ascii(k, klen)) {
@@ -320,7 +283,7 @@ static void take_line(struct pol_parse *ps, const struct line *ln)
 		      ln->no, Q(k, klen));
 		return;
 	}
-	if (!key_valid(k, klen)) {
+	if (!an_ext_name_valid(k, klen)) {
 		problem(ps, AN_F_POLICY_SYNTAX, "line %zu: bad key \"%.*s\"",
 		      ln->no, Q(k, klen));
 		return;
@@ -386,11 +349,11 @@ static void take_lines(struct pol_parse *ps, const uint8_t *body, size_t pos,
 			      Q(ln.p, ln.len));
 			continue;
 		}
-		if (ln.len == 0 || (ln.len > 0 && is_wsp(ln.p[0]))) {
+		if (ln.len == 0 || (ln.len > 0 && an_is_wsp(ln.p[0]))) {
 			bool blank = true;
 
 			for (size_t i = 0; i < ln.len; i++)
-				blank = blank && is_wsp(ln.p[i]);
+				blank = blank && an_is_wsp(ln.p[i]);
 			if (blank) {
 				if (ps->blank_lines++ == 0)
 					ps->first_blank = ln.no;

@@ -2,40 +2,12 @@
 
 #include <string.h>
 
+#include "an_text.h"
 #include "st_error.h"
 
 #define STS_VERSION "v=STSv1"
 #define STS_VERSION_LEN 7
 #define QUOTE_MAX 40 /* bytes of server text quoted in a detail */
-
-static bool is_wsp(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_alnum(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
-
-static uint8_t ascii_lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
-}
-
-static bool prefix_nocase(const struct an_bytes *b, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	if (b->len < n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (ascii_lower(b->data[i]) != (uint8_t)prefix[i])
-			return false;
-	}
-	return true;
-}
 
 /* RFC 8461 §3.1: a record is an STS record when it begins with the exact,
  * case-sensitive "v=STSv1" and the version token ends there. */
@@ -45,19 +17,7 @@ static bool is_candidate(const struct an_bytes *b)
 	    memcmp(b->data, STS_VERSION, STS_VERSION_LEN) != 0)
 		return false;
 	return b->len == STS_VERSION_LEN || b->data[STS_VERSION_LEN] == ';' ||
-	       is_wsp(b->data[STS_VERSION_LEN]);
-}
-
-/* sts-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-static bool ext_name_valid(const uint8_t *p, size_t len)
-{
-	if (len == 0 || len > 32 || !is_alnum(p[0]))
-		return false;
-	for (size_t i = 1; i < len; i++) {
-		if (!is_alnum(p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
-			return false;
-	}
-	return true;
+	       an_is_wsp(b->data[STS_VERSION_LEN]);
 }
 
 /* sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E) */
@@ -76,7 +36,7 @@ static bool ext_value_valid(const uint8_t *p, size_t len)
  * delimiter, so whatever follows is checked as a delimiter. */
 static size_t field_end(const struct an_bytes *b, size_t pos)
 {
-	while (pos < b->len && b->data[pos] != ';' && !is_wsp(b->data[pos]))
+	while (pos < b->len && b->data[pos] != ';' && !an_is_wsp(b->data[pos]))
 		pos++;
 	return pos;
 }
@@ -96,7 +56,7 @@ static void take_id(struct sts_parse *ps, const uint8_t *v, size_t vlen)
 	bool ok = vlen >= 1 && vlen <= AN_STS_ID_MAX;
 
 	for (size_t i = 0; ok && i < vlen; i++)
-		ok = is_alnum(v[i]);
+		ok = an_is_alnum(v[i]);
 	if (!ok) {
 		an_findings_add(ps->f, AN_F_STS_ID_INVALID,
 				"id \"%.*s\" (%zu bytes) is not 1-32 letters "
@@ -141,7 +101,7 @@ static size_t take_field(struct sts_parse *ps, size_t pos)
 		take_id(ps, eq + 1, len - nlen - 1);
 		return end;
 	}
-	if (!ext_name_valid(p, nlen) || !ext_value_valid(eq + 1, len - nlen - 1)) {
+	if (!an_ext_name_valid(p, nlen) || !ext_value_valid(eq + 1, len - nlen - 1)) {
 		an_findings_add(ps->f, AN_F_STS_SYNTAX,
 				"malformed field \"%.*s\" at offset %zu",
 				(int)(len < QUOTE_MAX ? len : QUOTE_MAX),
@@ -166,7 +126,7 @@ static bool parse_one(const struct an_bytes *b, struct an_sts_record *rec,
 	while (pos < b->len) {
 		size_t ws = pos;
 
-		while (pos < b->len && is_wsp(b->data[pos]))
+		while (pos < b->len && an_is_wsp(b->data[pos]))
 			pos++;
 		if (pos == b->len) {
 			/* The ABNF has no trailing WSP; senders trim it. */
@@ -192,7 +152,7 @@ static bool parse_one(const struct an_bytes *b, struct an_sts_record *rec,
 			ps.ws_reported = true;
 		}
 		pos++;
-		while (pos < b->len && is_wsp(b->data[pos]))
+		while (pos < b->len && an_is_wsp(b->data[pos]))
 			pos++;
 		if (pos == b->len)
 			break; /* [sts-field-delim] at the end */
@@ -232,7 +192,7 @@ int an_sts_record_parse(const struct an_bytes *txt, size_t n,
 		if (is_candidate(b)) {
 			rec->candidates++;
 			one = b;
-		} else if (prefix_nocase(b, "v=sts")) {
+		} else if (an_prefix_nocase(b->data, b->len, "v=sts")) {
 			/* Discarded like any non-STS record, but worth naming:
 			 * v=STSv10, v=stsv1, v=STSv2 are operator typos. */
 			an_findings_add(findings, AN_F_STS_VERSION,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "an_text.h"
 #include "st_error.h"
 
 #define TR_VERSION "v=TLSRPTv1"
@@ -15,7 +16,6 @@
 #define TR_PREFIX_CI "v=tlsrpt"
 #define TR_QUOTE_MAX 64  /* a quoted URI, NUL included; fits in a detail */
 #define TR_SHORT_QUOTE 40 /* a quoted name or record start */
-#define TR_EXT_NAME_MAX 32
 #define TR_DOMAIN_MAX 253 /* RFC 1035 §2.3.4, without the trailing dot */
 #define TR_LABEL_MAX 63
 #define TR_IP6_MAX 45    /* INET6_ADDRSTRLEN - 1 */
@@ -39,24 +39,10 @@ enum tr_kind {
 	TR_BAD_VERSION,
 };
 
-/* Own ASCII classes: <ctype.h> follows the locale and wants unsigned char,
- * and the record is bytes, not text. */
-static bool is_wsp(uint8_t c) { return c == ' ' || c == '\t'; }
-static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
-static bool is_alpha(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-static bool is_alnum(uint8_t c) { return is_alpha(c) || is_digit(c); }
 static bool is_hex(uint8_t c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return an_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-static uint8_t to_lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
-}
-
 /* Bytes no part of the grammar admits anywhere (TAB is WSP, so allowed). */
 static bool is_raw_bad(uint8_t c)
 {
@@ -66,7 +52,7 @@ static bool is_raw_bad(uint8_t c)
 /* RFC 3986 §2.3 unreserved. */
 static bool is_unreserved(uint8_t c)
 {
-	return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+	return an_is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 /* RFC 3986 §2.2 sub-delims without ',' and ';', which RFC 8460 §3 says
@@ -74,19 +60,6 @@ static bool is_unreserved(uint8_t c)
 static bool is_subdelim(uint8_t c)
 {
 	return c != '\0' && strchr("!$&'()*+=", c) != NULL;
-}
-
-static bool prefix_ci(const uint8_t *s, size_t len, const char *pfx)
-{
-	size_t n = strlen(pfx);
-
-	if (len < n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (to_lower(s[i]) != (uint8_t)pfx[i])
-			return false;
-	}
-	return true;
 }
 
 /* RFC 3986 §2.1: "%" HEXDIG HEXDIG starting at s[i]. */
@@ -118,7 +91,7 @@ static size_t find(const struct tr_ctx *c, size_t from, size_t to, uint8_t ch)
 
 static size_t skip_wsp(const struct tr_ctx *c, size_t pos)
 {
-	while (pos < c->len && is_wsp(c->p[pos]))
+	while (pos < c->len && an_is_wsp(c->p[pos]))
 		pos++;
 	return pos;
 }
@@ -165,7 +138,7 @@ static bool ldh_domain_ok(const uint8_t *s, size_t len)
 			label = 0;
 			continue;
 		}
-		if (!is_alnum(s[i]) && s[i] != '-')
+		if (!an_is_alnum(s[i]) && s[i] != '-')
 			return false;
 		if (s[i] == '-' && label == 0)
 			return false;
@@ -223,11 +196,11 @@ static bool port_ok(const uint8_t *s, size_t len, size_t *pos)
 	size_t i = *pos;
 	unsigned long v = 0;
 
-	while (i < len && is_digit(s[i]) && i - *pos < 5) {
+	while (i < len && an_is_digit(s[i]) && i - *pos < 5) {
 		v = v * 10 + (unsigned long)(s[i] - '0');
 		i++;
 	}
-	if (i == *pos || v > 65535 || (i < len && is_digit(s[i])))
+	if (i == *pos || v > 65535 || (i < len && an_is_digit(s[i])))
 		return false;
 	*pos = i;
 	return true;
@@ -289,10 +262,10 @@ bool an_tlsrpt_uri_valid(const char *uri, size_t len,
 	if (s == NULL)
 		return false;
 	/* RFC 3986 §3.1: schemes compare case-insensitively. */
-	if (prefix_ci(s, len, "mailto:")) {
+	if (an_prefix_nocase(s, len, "mailto:")) {
 		ok = mailto_ok(s + 7, len - 7);
 		sch = AN_RUA_MAILTO;
-	} else if (prefix_ci(s, len, "https://")) {
+	} else if (an_prefix_nocase(s, len, "https://")) {
 		ok = https_ok(s + 8, len - 8);
 		sch = AN_RUA_HTTPS;
 	}
@@ -339,16 +312,16 @@ static void parse_rua(struct tr_ctx *c, size_t start, size_t end)
 		syntax(c, AN_SEV_WARN,
 		       "rua repeated at offset %zu; URIs taken together",
 		       start - 4);
-	if (start < end && is_wsp(c->p[start]))
+	if (start < end && an_is_wsp(c->p[start]))
 		syntax(c, AN_SEV_ERROR,
 		       "whitespace after \"rua=\" at offset %zu", start);
 	for (;;) {
 		comma = find(c, pos, end, ',');
 		us = pos;
 		ue = comma;
-		while (us < ue && is_wsp(c->p[us]))
+		while (us < ue && an_is_wsp(c->p[us]))
 			us++;
-		while (ue > us && is_wsp(c->p[ue - 1]))
+		while (ue > us && an_is_wsp(c->p[ue - 1]))
 			ue--;
 		check_uri(c, us, ue);
 		if (comma == end)
@@ -364,12 +337,9 @@ static void parse_ext(struct tr_ctx *c, size_t start, size_t eq, size_t end)
 {
 	const uint8_t *name = c->p + start;
 	size_t nlen = eq - start;
-	bool ok = nlen >= 1 && nlen <= TR_EXT_NAME_MAX && is_alnum(name[0]);
+	bool ok = an_ext_name_valid(name, nlen);
 	char q[TR_QUOTE_MAX];
 
-	for (size_t i = 1; ok && i < nlen; i++)
-		ok = is_alnum(name[i]) || name[i] == '_' || name[i] == '-' ||
-		     name[i] == '.';
 	quote(q, TR_SHORT_QUOTE, name, nlen);
 	if (!ok && !has_raw_bad(name, nlen))
 		syntax(c, AN_SEV_ERROR,
@@ -409,7 +379,7 @@ static void parse_field(struct tr_ctx *c, size_t start, size_t end)
 		parse_rua(c, eq + 1, end);
 		return;
 	}
-	if (eq - start == 3 && prefix_ci(c->p + start, 3, "rua") &&
+	if (eq - start == 3 && an_prefix_nocase(c->p + start, 3, "rua") &&
 	    c->rua_case_off == TR_NONE)
 		c->rua_case_off = start;
 	parse_ext(c, start, eq, end);
@@ -474,7 +444,7 @@ static void parse_fields(struct tr_ctx *c)
 			continue;
 		}
 		end = find(c, pos, c->len, ';');
-		while (end > pos && is_wsp(c->p[end - 1]))
+		while (end > pos && an_is_wsp(c->p[end - 1]))
 			end--;
 		parse_field(c, pos, end);
 		pos = end;
@@ -514,10 +484,10 @@ static enum tr_kind classify(const struct an_bytes *rr)
 
 	if (rr->len >= TR_VERSION_LEN &&
 	    memcmp(s, TR_VERSION, TR_VERSION_LEN) == 0 &&
-	    (rr->len == TR_VERSION_LEN || is_wsp(s[TR_VERSION_LEN]) ||
+	    (rr->len == TR_VERSION_LEN || an_is_wsp(s[TR_VERSION_LEN]) ||
 	     s[TR_VERSION_LEN] == ';'))
 		return TR_CANDIDATE;
-	if (rr->len > 0 && prefix_ci(s, rr->len, TR_PREFIX_CI))
+	if (rr->len > 0 && an_prefix_nocase(s, rr->len, TR_PREFIX_CI))
 		return TR_BAD_VERSION;
 	return TR_OTHER;
 }
