@@ -85,7 +85,7 @@ struct rs_query {
 	bool truncated;        /* TC seen: further attempts use TCP */
 	bool in_idmap;
 	struct rs_tcp *tcp;    /* connection of the TCP attempt, or NULL */
-	struct timespec first_sent;
+	uint64_t first_sent_us;  /* monotonic, at the first send */
 	struct event *timer;
 	struct rs_query *dedup_next, *id_next, *queue_next, *tcp_next;
 	struct rs_query *all_prev, *all_next;
@@ -107,7 +107,7 @@ struct rs_resolver {
 	struct rs_query *all;
 	struct event *drain;
 	double tokens;
-	struct timespec refill_at;
+	uint64_t refill_us;      /* monotonic, at the last refill */
 	struct rs_stats st;
 	uint8_t *rbuf;
 	uint8_t rand_pool[RS_RAND_POOL];
@@ -166,11 +166,6 @@ static uint64_t now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t ts_us(const struct timespec *ts)
-{
-	return (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u;
 }
 
 /* Query IDs come from the kernel CSPRNG, read a pool at a time. */
@@ -660,7 +655,7 @@ static void send_attempt(struct rs_query *qy)
 
 	qy->upstream = (qy->first_upstream + qy->attempt) % r->n_up;
 	if (qy->state == Q_QUEUED) {
-		clock_gettime(CLOCK_MONOTONIC, &qy->first_sent);
+		qy->first_sent_us = now_us();
 		r->st.inflight++;
 		if (r->st.inflight > r->st.inflight_peak)
 			r->st.inflight_peak = r->st.inflight;
@@ -802,7 +797,7 @@ static void complete(struct rs_query *qy, enum rs_status status,
 	res.upstream = -1;
 	res.attempts = qy->attempt;
 	if (qy->state != Q_QUEUED)
-		res.latency_us = (uint32_t)(now_us() - ts_us(&qy->first_sent));
+		res.latency_us = (uint32_t)(now_us() - qy->first_sent_us);
 	if (ans != NULL) {
 		res.rcode = ans->rcode;
 		res.nodata = ans->nodata;
@@ -837,15 +832,13 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (r->cfg.qps > 0) {
-		struct timespec now;
+		uint64_t now = now_us();
 		double burst = r->cfg.qps / 100.0 > 1.0 ? r->cfg.qps / 100.0 : 1.0;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		r->tokens += (double)(ts_us(&now) - ts_us(&r->refill_at)) *
-			     r->cfg.qps / 1e6;
+		r->tokens += (double)(now - r->refill_us) * r->cfg.qps / 1e6;
 		if (r->tokens > burst)
 			r->tokens = burst;
-		r->refill_at = now;
+		r->refill_us = now;
 	}
 	while (r->queue_head != NULL && r->st.inflight < r->cfg.max_inflight) {
 		struct rs_query *qy = r->queue_head;
@@ -1011,7 +1004,7 @@ static int setup(struct rs_resolver *r, const struct rs_config *cfg)
 		return ST_ENOMEM;
 	r->rand_used = sizeof(r->rand_pool); /* fill on first use */
 	r->tokens = 1.0;
-	clock_gettime(CLOCK_MONOTONIC, &r->refill_at);
+	r->refill_us = now_us();
 	return open_sockets(r);
 }
 
