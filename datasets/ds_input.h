@@ -1,0 +1,138 @@
+/*
+ * ds_input.h - the scanner's inputs: domain lists, ranked top lists and DNS
+ * zone files, plain or gzip-compressed, from a file or stdin; the
+ * normalisation of a name; sharding; opt-out exclusion lists.
+ *
+ * Everything is streamed: a reader holds one line (or one resource record)
+ * at a time, so memory does not depend on the input's size.  A reader never
+ * fails for a bad line: the line comes back as an item with an error and
+ * its line number (an input finding), and reading goes on.  Only I/O errors
+ * and a gzip stream that is corrupt end a reader.
+ *
+ * Formats:
+ *  - list:   one domain per line; blank lines and lines starting with '#'
+ *            are skipped; CRLF is accepted; surrounding blanks are removed.
+ *  - tranco: "rank,domain" per line (a header line without a numeric rank
+ *            is skipped once, at line 1); the rank is kept.
+ *  - zone:   RFC 1035 master file read with ldns, one resource record at a
+ *            time; $ORIGIN and $TTL are honoured, $INCLUDE is refused (an
+ *            item error, since following it would read arbitrary files).
+ *            Every owner of an NS RRset other than the zone apex (the first
+ *            SOA owner, or $ORIGIN when no SOA came first) is a delegated
+ *            name and is yielded once when it first appears; repeats of the
+ *            same owner in a row are not yielded again (the scanner skips
+ *            names it has already seen anyway).
+ *  - auto:   decided from the first non-blank, non-comment line: a zone if
+ *            it starts with '$' or has a resource record shape (a class or
+ *            type word in its fields), tranco if it is "digits,name", a list
+ *            otherwise.
+ * Compression is detected from the gzip magic, whatever the file name.
+ *
+ * Not thread safe per reader; no global state.
+ */
+#ifndef DS_INPUT_H
+#define DS_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DS_NAME_MAX 253 /* presentation length of a name, no trailing dot */
+
+enum ds_input_format {
+	DS_FMT_AUTO = 0,
+	DS_FMT_LIST,
+	DS_FMT_TRANCO,
+	DS_FMT_ZONE,
+};
+
+/* "auto", "list", "tranco", "zone"; ST_EINVAL for another name. */
+int ds_input_format_from_name(const char *name, enum ds_input_format *out);
+const char *ds_input_format_name(enum ds_input_format fmt);
+
+/*
+ * Normalise one presentation-form name: surrounding blanks and one trailing
+ * dot removed, U-labels converted to A-labels (IDNA2008 via libidn2, input
+ * taken as UTF-8 and NFC-normalised), lower-cased, then checked: 1 to 253
+ * bytes, 2 or more labels, labels of 1 to 63 bytes of [a-z0-9-] (and '_'),
+ * no label starting or ending with '-'.  Writes the result, NUL-terminated,
+ * to out (DS_NAME_MAX + 1 bytes).
+ * Returns ST_OK; ST_EPARSE with *why (a static one-line reason, e.g.
+ * "empty label", "IDNA: disallowed code point") for a bad name; ST_EINVAL
+ * for NULL arguments.  why may be NULL.
+ */
+int ds_name_normalise(const char *in, size_t len, char *out,
+		      const char **why);
+
+/*
+ * The shard of a normalised name among n (0 <= result < n): a fixed,
+ * documented hash (FNV-1a 64 over the bytes of the name) modulo n, so the
+ * same name lands in the same shard on every machine and every version.
+ * n == 0 is treated as 1.
+ */
+uint32_t ds_shard_of(const char *name, uint32_t n);
+
+/* Parse "I/N" (0 <= I < N, N >= 1) as given to --shard.  ST_EINVAL else. */
+int ds_shard_parse(const char *s, uint32_t *index, uint32_t *count);
+
+/*
+ * An exclusion (opt-out) list: one name per line, '#' comments, blanks
+ * ignored; "example.com" excludes the name and every name below it;
+ * "*.example.com" only the names below it.  Lines are normalised with
+ * ds_name_normalise(); bad lines are counted (ds_exclude_bad) and skipped.
+ * Memory grows with the list (it is small: opt-outs, not the input).
+ */
+struct ds_exclude;
+
+/* Load path (gzip accepted).  ST_OK and *out; ST_EIO, ST_ENOMEM. */
+int ds_exclude_load(const char *path, struct ds_exclude **out);
+/* Is the normalised name excluded?  A NULL list excludes nothing. */
+bool ds_exclude_match(const struct ds_exclude *ex, const char *name);
+size_t ds_exclude_count(const struct ds_exclude *ex); /* entries loaded */
+size_t ds_exclude_bad(const struct ds_exclude *ex);   /* lines refused */
+void ds_exclude_free(struct ds_exclude *ex);
+
+/* One item read from an input.  Strings are owned by the reader and valid
+ * until the next ds_input_next() or ds_input_close() on it. */
+struct ds_input_item {
+	int error;            /* ST_OK, or ST_EPARSE for a bad line */
+	const char *why;      /* the reason when error != ST_OK (static) */
+	const char *domain;   /* normalised name; "" when error != ST_OK */
+	const char *raw;      /* the name as read (cut to 255 bytes, bytes
+			       * outside 0x20-0x7e replaced by '?') */
+	uint64_t rank;        /* tranco rank; 0 for other formats */
+	uint64_t line;        /* 1-based line number in the source */
+};
+
+struct ds_input;
+
+/*
+ * Open path ("-" for stdin) in format fmt (DS_FMT_AUTO to detect).  Returns
+ * ST_OK and *out; ST_ENOENT (no such file), ST_EIO, ST_ENOMEM.  For stdin,
+ * detection reads ahead through a buffer, never seeks.
+ */
+int ds_input_open(const char *path, enum ds_input_format fmt,
+		  struct ds_input **out);
+
+/*
+ * Read the next item.  Returns 1 with *item filled, 0 at the end of the
+ * input, or a negative ST_* error (ST_EIO for a read error or a corrupt
+ * gzip stream); after 0 or an error, further calls return the same.
+ */
+int ds_input_next(struct ds_input *in, struct ds_input_item *item);
+
+/* The format in use (after detection). */
+enum ds_input_format ds_input_format(const struct ds_input *in);
+/* Bytes of the underlying file consumed so far (compressed bytes for
+ * gzip), and its size (0 when unknown: stdin, a pipe), for progress. */
+uint64_t ds_input_offset(const struct ds_input *in);
+uint64_t ds_input_size(const struct ds_input *in);
+/* Lines read so far. */
+uint64_t ds_input_lines(const struct ds_input *in);
+/* SHA-256 of every (decompressed) byte read so far, as 64 lower-case hex
+ * digits and a NUL in out; complete once ds_input_next() returned 0. */
+void ds_input_digest(const struct ds_input *in, char out[65]);
+
+void ds_input_close(struct ds_input *in); /* NULL is a no-op */
+
+#endif /* DS_INPUT_H */

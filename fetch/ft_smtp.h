@@ -1,0 +1,143 @@
+/*
+ * ft_smtp.h - the SMTP STARTTLS prober: connect to an MX host on port 25,
+ * read the greeting, EHLO, STARTTLS, TLS handshake with SNI = the MX name,
+ * and report what a sending MTA would see (RFC 3207, RFC 8461 §4.2).
+ *
+ * One struct ft_prober per event loop (the one the resolver and the
+ * fetcher run on); every probe is a non-blocking state machine on libevent
+ * (bufferevents; OpenSSL through libevent's OpenSSL filter after STARTTLS).
+ * The caller resolves the MX host with its own resolver and hands the
+ * addresses over; each is checked with ft_guard_check() first, and they are
+ * tried in order until one accepts the TCP connection.
+ *
+ * Conversation: wait for a 220 greeting (multi-line allowed), send
+ * "EHLO <ehlo_name>", read the 250 reply and look for the STARTTLS
+ * keyword (case-insensitive), send "STARTTLS", expect 220, handshake
+ * (TLS 1.0 and up accepted, so an old server is measured rather than
+ * failed), then "QUIT" and close.  No mail is ever sent.  Every reply line
+ * is capped (1000 bytes, RFC 5321 §4.5.3.1.5 plus slack) and the whole
+ * conversation has a deadline, so a slow or hostile server costs at most
+ * timeout_ms.
+ *
+ * The peer chain is verified through OpenSSL (system CA store or ca_file)
+ * with a verify callback that records the first error and lets the
+ * handshake finish, so the result carries the precise X509 error, the
+ * leaf's names and validity, and X509_check_host() against the MX name.
+ *
+ * fetch/ does not know RFC 8461: the scanner maps a result to analysis/'s
+ * enum an_probe_status (OK: handshake done, verify_error 0 and name_match;
+ * CERT_INVALID: a verify error; NAME_MISMATCH: chain fine, name not; ...).
+ *
+ * No global state.  Not thread safe: use a prober only from the thread
+ * running its event_base.
+ */
+#ifndef FT_SMTP_H
+#define FT_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+
+#include "ft_guard.h"
+#include "st_log.h"
+
+struct event_base;
+struct ft_prober;
+
+#define FT_SMTP_LINE_MAX 1000u
+#define FT_SMTP_MAX_CERT_NAMES 32u
+
+struct ft_smtp_config {
+	unsigned max_probes;         /* probes in flight; more wait (64) */
+	unsigned connect_timeout_ms; /* per address (10000) */
+	unsigned timeout_ms;         /* whole probe (30000) */
+	uint16_t port;               /* 25; tests use another */
+	const char *ehlo_name;       /* EHLO argument; NULL: "stsmap.invalid" */
+	const char *ca_file;         /* PEM bundle; NULL: system store */
+	bool allow_private;          /* see ft_guard.h (false) */
+	struct st_log *log;          /* not owned; may be NULL */
+};
+
+void ft_smtp_config_default(struct ft_smtp_config *cfg);
+
+/* Values are stable (they may be stored). */
+enum ft_smtp_status {
+	FT_SMTP_TLS = 0,          /* handshake done: see verify_error etc. */
+	FT_SMTP_NON_PUBLIC,       /* the guard denied every address */
+	FT_SMTP_CONNECT_REFUSED,  /* no address accepted a TCP connection */
+	FT_SMTP_CONNECT_TIMEOUT,
+	FT_SMTP_BAD_GREETING,     /* no 220 greeting (554, garbage, closed) */
+	FT_SMTP_EHLO_FAILED,      /* EHLO not answered with 250 */
+	FT_SMTP_NO_STARTTLS,      /* STARTTLS not offered */
+	FT_SMTP_STARTTLS_REFUSED, /* offered, but STARTTLS not answered 220 */
+	FT_SMTP_TLS_HANDSHAKE,    /* the handshake failed */
+	FT_SMTP_TIMEOUT,          /* connected; deadline passed */
+	FT_SMTP_PROTOCOL,         /* reply line too long, bad reply syntax */
+	FT_SMTP_CANCELLED,        /* the prober was freed first */
+	FT_SMTP_LOCAL_ERROR,      /* our own failure (memory, socket) */
+	FT_SMTP_STATUS_COUNT
+};
+
+/* Valid only during the callback; copy what you keep. */
+struct ft_smtp_result {
+	enum ft_smtp_status status;
+	const char *host;            /* as given */
+	const char *peer_ip;         /* address that accepted, or NULL */
+	uint16_t peer_port;
+	size_t n_addrs_denied;
+	const char *greeting;        /* first greeting line, sanitised */
+	bool starttls_offered;
+	int reply_code;              /* last SMTP reply code seen, 0 none */
+
+	int tls_version;             /* SSL_version(): 0x0303, 0x0304; 0 */
+	const char *cipher;          /* or NULL */
+	bool cert_known;
+	const char *const *cert_names; /* SAN dNSNames */
+	size_t n_cert_names;
+	const char *cert_subject;
+	const char *cert_issuer;
+	int64_t cert_not_before;
+	int64_t cert_not_after;
+	bool name_match;             /* X509_check_host(leaf, host) */
+	int verify_error;            /* X509_V_OK or X509_V_ERR_*; -1 if no
+				      * handshake */
+	const char *verify_error_str;
+
+	const char *error;           /* reason text on failure, or NULL */
+	uint32_t duration_ms;
+};
+
+typedef void (*ft_smtp_callback)(const struct ft_smtp_result *res,
+				 void *arg);
+
+struct ft_smtp_stats {
+	uint64_t submitted, completed, denied;
+	size_t inflight, queued;
+};
+
+/* ST_OK and *out; ST_EINVAL, ST_ENOMEM, ST_ETLS (SSL_CTX set-up). */
+int ft_prober_new(struct event_base *base, const struct ft_smtp_config *cfg,
+		  struct ft_prober **out);
+
+/*
+ * Probe host (an MX name, no trailing dot) at addrs[0..n_addrs-1] (port
+ * ignored; cfg.port used), all copied.  The callback runs exactly once,
+ * from the loop, never from within this call.  ST_OK, ST_EINVAL (bad
+ * host, n_addrs 0, being freed), ST_ENOMEM (then no callback).
+ */
+int ft_probe_smtp(struct ft_prober *p, const char *host,
+		  const struct sockaddr *const *addrs, size_t n_addrs,
+		  ft_smtp_callback cb, void *arg);
+
+void ft_prober_stats(const struct ft_prober *p, struct ft_smtp_stats *out);
+size_t ft_prober_pending(const struct ft_prober *p);
+
+/* Every probe not completed gets FT_SMTP_CANCELLED first.  Not from
+ * within a callback.  NULL is a no-op. */
+void ft_prober_free(struct ft_prober *p);
+
+const char *ft_smtp_status_name(enum ft_smtp_status st); /* "tls", ... */
+
+#endif /* FT_SMTP_H */
