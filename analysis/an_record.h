@@ -21,6 +21,13 @@
  * varint length, the bytes, and a NUL that the length does not count):
  *   magic "SR", version byte (AN_RECORD_VERSION), then the fields in the
  *   order of struct an_record, each array as a varint count and its items.
+ * In detail: unsigned integers and enums are minimal LEB128 varints, signed
+ * ones zigzag varints, bools one varint 0 or 1; a string's varint is its
+ * length + 1, 0 standing for NULL; TXT data (binary, any byte) is a varint
+ * length and the bytes, no NUL; body_hash is 32 raw bytes, present only
+ * when have_body (it decodes as zeros otherwise); an array is its count,
+ * its *_total, then the items.  Every record has exactly one encoding, so
+ * decoding and encoding again gives back the same bytes.
  * A decoder accepts every version up to its own; an unknown newer version
  * is ST_ENOTSUP, anything malformed (short, overlong, counts over their
  * caps, missing NUL, values outside their enums) is ST_EPARSE.  Decoding
@@ -43,6 +50,7 @@
 #define AN_RECORD_TXT_LEN_MAX 4096 /* bytes kept per TXT RR */
 #define AN_RECORD_MX_MAX 32       /* MX hosts kept (AN_CLASSIFY_MX_MAX) */
 #define AN_RECORD_PATTERNS_MAX 32 /* policy mx patterns kept */
+#define AN_RECORD_STR_LEN_MAX 512 /* bytes kept per string (NUL excluded) */
 #define AN_RECORD_ENCODED_MAX (256 * 1024) /* an encoding never exceeds it */
 #define AN_RECORD_HASH_LEN 32     /* SHA-256 of the policy body */
 
@@ -119,7 +127,11 @@ void an_record_init(struct an_record *r);
  * too small (AN_RECORD_ENCODED_MAX always suffices), ST_EINVAL for a NULL
  * argument, a NULL domain or a count over its cap.  NULL strings encode as
  * absent and decode as NULL.  TXT data longer than AN_RECORD_TXT_LEN_MAX is
- * cut to that length.
+ * cut to that length, strings longer than AN_RECORD_STR_LEN_MAX to that
+ * one (the decoder refuses anything longer).  Also ST_EINVAL, since the
+ * decoder would refuse the bytes: a count over its *_total, TXT data NULL
+ * with a non-zero length, an enum field out of its range, a severity over
+ * AN_SEV_ERROR, a finding code NULL, empty or not printable ASCII.
  */
 int an_record_encode(const struct an_record *r, uint8_t *buf, size_t cap,
 		     size_t *len);
@@ -138,8 +150,13 @@ int an_record_version(const uint8_t *buf, size_t len);
 /*
  * One MX host's STARTTLS probe, stored once per (scan, host) and shared by
  * every domain using the host.  Same ownership and format rules ("SP"
- * magic, own version).
+ * magic, own version AN_PROBE_RECORD_VERSION); host is required as the
+ * domain is (NULL: ST_EINVAL), status must be an enum an_probe_status.
+ * an_probe_record_init zeroes every field but verify_error, set to -1
+ * (unknown: 0 would claim X509_V_OK).
  */
+#define AN_PROBE_RECORD_VERSION 1
+
 struct an_probe_record {
 	const char *host;            /* MX name, no trailing dot */
 	int64_t time;
