@@ -115,6 +115,15 @@ int ds_input_open(const char *path, enum ds_input_format fmt,
 		  struct ds_input **out);
 
 /*
+ * As ds_input_open(), reading the len bytes at buf (plain or gzip) instead
+ * of a file: for tests and the fuzz target.  The bytes are copied (into an
+ * anonymous memory file), so buf may be freed as soon as this returns; the
+ * size is len.  ST_OK and *out; ST_EINVAL, ST_EIO, ST_ENOMEM.
+ */
+int ds_input_open_memory(const void *buf, size_t len,
+			 enum ds_input_format fmt, struct ds_input **out);
+
+/*
  * Read the next item.  Returns 1 with *item filled, 0 at the end of the
  * input, or a negative ST_* error (ST_EIO for a read error or a corrupt
  * gzip stream); after 0 or an error, further calls return the same.
