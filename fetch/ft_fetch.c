@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,8 +20,8 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
+#include "ft_cert.h"
 #include "st_error.h"
 
 #ifndef STSMAP_VERSION
@@ -31,6 +30,9 @@
 
 #define COMP "fetch"
 #define HOST_MAX 253
+
+_Static_assert(FT_MAX_CERT_NAMES == FT_CERT_MAX_NAMES,
+	       "ft_result.cert_names is ft_cert.names");
 
 struct ft_fetcher;
 
@@ -66,16 +68,7 @@ struct ft_xfer {
 	bool too_large;
 	bool in_curl;
 	bool tcp_connected;         /* TLS set-up began on a connection */
-	/* Leaf certificate seen by the verify callback. */
-	bool cert_known;
-	char *cert_names[FT_MAX_CERT_NAMES];
-	size_t n_cert_names;
-	char *cert_subject;
-	char *cert_issuer;
-	int64_t not_before;
-	int64_t not_after;
-	bool name_match;
-	int verify_error;
+	struct ft_cert cert;        /* leaf seen by the verify callback */
 };
 
 struct ft_fetcher {
@@ -159,83 +152,11 @@ static void xfer_free(struct ft_xfer *x)
 	if (x->defer)
 		event_free(x->defer);
 	free(x->body);
-	for (size_t i = 0; i < x->n_cert_names; i++)
-		free(x->cert_names[i]);
-	free(x->cert_subject);
-	free(x->cert_issuer);
+	ft_cert_clear(&x->cert);
 	free(x);
 }
 
 /* ---- certificate capture (OpenSSL) ---- */
-
-static int64_t asn1_time_unix(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-static char *name_oneline(const X509_NAME *n)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *out = NULL;
-	char *p;
-	long len;
-
-	if (b == NULL)
-		return NULL;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) < 0)
-		goto cleanup;
-	len = BIO_get_mem_data(b, &p);
-	if (len < 0)
-		goto cleanup;
-	out = malloc((size_t)len + 1);
-	if (out == NULL)
-		goto cleanup;
-	memcpy(out, p, (size_t)len);
-	out[len] = '\0';
-cleanup:
-	BIO_free(b);
-	return out;
-}
-
-static void capture_leaf(struct ft_xfer *x, X509 *leaf)
-{
-	GENERAL_NAMES *sans;
-
-	x->cert_known = true;
-	x->not_before = asn1_time_unix(X509_get0_notBefore(leaf));
-	x->not_after = asn1_time_unix(X509_get0_notAfter(leaf));
-	x->cert_subject = name_oneline(X509_get_subject_name(leaf));
-	x->cert_issuer = name_oneline(X509_get_issuer_name(leaf));
-	x->name_match = X509_check_host(leaf, x->host, 0, 0, NULL) == 1;
-	sans = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
-	if (sans == NULL)
-		return;
-	for (int i = 0; i < sk_GENERAL_NAME_num(sans) &&
-			x->n_cert_names < FT_MAX_CERT_NAMES; i++) {
-		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
-		const unsigned char *d;
-		int len;
-		char *s;
-
-		if (gn->type != GEN_DNS)
-			continue;
-		d = ASN1_STRING_get0_data(gn->d.dNSName);
-		len = ASN1_STRING_length(gn->d.dNSName);
-		if (len < 0)
-			continue;
-		s = malloc((size_t)len + 1);
-		if (s == NULL)
-			break;
-		memcpy(s, d, (size_t)len);
-		s[len] = '\0';
-		x->cert_names[x->n_cert_names++] = s;
-	}
-	GENERAL_NAMES_free(sans);
-}
 
 /*
  * Replaces OpenSSL's chain verification for the connections this transfer
@@ -246,16 +167,8 @@ static void capture_leaf(struct ft_xfer *x, X509 *leaf)
 static int cert_verify_cb(X509_STORE_CTX *ctx, void *arg)
 {
 	struct ft_xfer *x = arg;
-	X509 *leaf = X509_STORE_CTX_get0_cert(ctx);
-	int ok;
 
-	if (leaf != NULL && !x->cert_known)
-		capture_leaf(x, leaf);
-	ok = X509_verify_cert(ctx);
-	x->verify_error = X509_STORE_CTX_get_error(ctx);
-	if (ok != 1 && x->verify_error == X509_V_OK)
-		x->verify_error = X509_V_ERR_UNSPECIFIED;
-	return ok == 1 ? 1 : 0;
+	return ft_cert_verify(&x->cert, ctx, x->host);
 }
 
 /* curl sets up TLS only once the TCP connection is up, so this is also
@@ -344,16 +257,16 @@ static enum ft_status map_curl(const struct ft_xfer *x, CURLcode rc,
 	case CURLE_WRITE_ERROR:
 		return x->too_large ? FT_TOO_LARGE : FT_TRANSFER;
 	case CURLE_PEER_FAILED_VERIFICATION:
-		if (x->verify_error != X509_V_OK)
-			return map_verify(x->verify_error);
+		if (x->cert.verify_error != X509_V_OK)
+			return map_verify(x->cert.verify_error);
 		/* Chain verified: curl's own name check failed. */
 		return FT_CERT_NAME_MISMATCH;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
-		if (x->verify_error != X509_V_OK)
-			return map_verify(x->verify_error);
+		if (x->cert.verify_error != X509_V_OK)
+			return map_verify(x->cert.verify_error);
 		return FT_TLS_HANDSHAKE;
 	default:
 		return FT_TRANSFER;
@@ -367,18 +280,16 @@ static void result_base(const struct ft_xfer *x, struct ft_result *r)
 	r->port = x->port;
 	r->n_addrs_denied = x->n_denied;
 	r->denied_class = x->denied_class;
-	r->cert_known = x->cert_known;
-	r->cert_names = (const char *const *)x->cert_names;
-	r->n_cert_names = x->n_cert_names;
-	r->cert_subject = x->cert_subject;
-	r->cert_issuer = x->cert_issuer;
-	r->cert_not_before = x->not_before;
-	r->cert_not_after = x->not_after;
-	r->cert_name_match = x->name_match;
-	r->verify_error = x->verify_error;
-	if (x->cert_known)
-		r->verify_error_str =
-			X509_verify_cert_error_string(x->verify_error);
+	r->cert_known = x->cert.known;
+	r->cert_names = (const char *const *)x->cert.names;
+	r->n_cert_names = x->cert.n_names;
+	r->cert_subject = x->cert.subject;
+	r->cert_issuer = x->cert.issuer;
+	r->cert_not_before = x->cert.not_before;
+	r->cert_not_after = x->cert.not_after;
+	r->cert_name_match = x->cert.name_match;
+	r->verify_error = x->cert.verify_error;
+	r->verify_error_str = ft_cert_error_string(&x->cert);
 }
 
 static void deliver(struct ft_fetcher *f, struct ft_xfer *x,
@@ -457,7 +368,7 @@ static void finish_curl(struct ft_fetcher *f, struct ft_xfer *x, CURLcode rc)
 
 	ST_DEBUG(f->cfg.log, COMP, "%s: %s http=%d curl=%d verify=%d",
 		 x->host, ft_status_name(r.status), r.http_status, (int)rc,
-		 x->verify_error);
+		 x->cert.verify_error);
 
 	mc = curl_multi_remove_handle(f->multi, x->easy);
 	if (mc != CURLM_OK)

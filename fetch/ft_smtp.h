@@ -29,7 +29,9 @@
  * CERT_INVALID: a verify error; NAME_MISMATCH: chain fine, name not; ...).
  *
  * No global state.  Not thread safe: use a prober only from the thread
- * running its event_base.
+ * running its event_base.  The process must ignore SIGPIPE (signal(SIGPIPE,
+ * SIG_IGN) at start-up): libevent writes with writev(), so a server that
+ * closes while a command is being sent would otherwise kill it.
  */
 #ifndef FT_SMTP_H
 #define FT_SMTP_H
@@ -89,7 +91,9 @@ struct ft_smtp_result {
 	size_t n_addrs_denied;
 	const char *greeting;        /* first greeting line, sanitised */
 	bool starttls_offered;
-	int reply_code;              /* last SMTP reply code seen, 0 none */
+	int reply_code;              /* last SMTP reply code seen before
+				      * QUIT (so 220 after STARTTLS, 554
+				      * for a refusing greeting), 0 none */
 
 	int tls_version;             /* SSL_version(): 0x0303, 0x0304; 0 */
 	const char *cipher;          /* or NULL */
@@ -106,9 +110,11 @@ struct ft_smtp_result {
 	const char *verify_error_str;
 
 	const char *error;           /* reason text on failure, or NULL */
-	uint32_t duration_ms;
+	uint32_t duration_ms;        /* from the first connect attempt;
+				      * time queued is not counted */
 };
 
+/* The callback may call ft_probe_smtp() but must not free the prober. */
 typedef void (*ft_smtp_callback)(const struct ft_smtp_result *res,
 				 void *arg);
 
