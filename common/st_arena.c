@@ -1,0 +1,110 @@
+/*
+ * st_arena.c - chunked bump allocator.
+ */
+#include "st_arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_MIN 4096u
+#define ALIGN (sizeof(max_align_t))
+
+struct st_arena_chunk {
+	struct st_arena_chunk *next;
+	size_t size;  /* bytes of data[] */
+	size_t off;   /* next free byte */
+	max_align_t data[];
+};
+
+void st_arena_init(struct st_arena *a, size_t cap)
+{
+	a->head = NULL;
+	a->used = 0;
+	a->cap = cap;
+}
+
+void *st_arena_alloc(struct st_arena *a, size_t n)
+{
+	struct st_arena_chunk *c = a->head;
+	size_t need = (n + ALIGN - 1) & ~(ALIGN - 1);
+	void *p;
+
+	if (n == 0)
+		need = ALIGN;
+	if (need < n || need > a->cap - a->used)
+		return NULL;
+	if (c == NULL || c->size - c->off < need) {
+		size_t size = need > CHUNK_MIN ? need : CHUNK_MIN;
+
+		if (c != NULL && c->size * 2 > size && c->size * 2 <= 65536)
+			size = c->size * 2;
+		c = malloc(sizeof(*c) + size);
+		if (c == NULL)
+			return NULL;
+		c->next = a->head;
+		c->size = size;
+		c->off = 0;
+		a->head = c;
+	}
+	p = (char *)c->data + c->off;
+	c->off += need;
+	a->used += need;
+	return p;
+}
+
+void *st_arena_calloc(struct st_arena *a, size_t count, size_t size)
+{
+	void *p;
+
+	if (size != 0 && count > SIZE_MAX / size)
+		return NULL;
+	p = st_arena_alloc(a, count * size);
+	if (p != NULL)
+		memset(p, 0, count * size);
+	return p;
+}
+
+char *st_arena_strndup(struct st_arena *a, const char *s, size_t len)
+{
+	char *p;
+
+	if (len == SIZE_MAX)
+		return NULL;
+	p = st_arena_alloc(a, len + 1);
+	if (p == NULL)
+		return NULL;
+	if (len > 0)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *st_arena_strdup(struct st_arena *a, const char *s)
+{
+	return s != NULL ? st_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+void st_arena_reset(struct st_arena *a)
+{
+	struct st_arena_chunk *c = a->head, *last = NULL;
+
+	while (c != NULL && c->next != NULL) {
+		struct st_arena_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+	last = c;
+	if (last != NULL)
+		last->off = 0;
+	a->head = last;
+	a->used = 0;
+}
+
+void st_arena_free(struct st_arena *a)
+{
+	st_arena_reset(a);
+	free(a->head);
+	a->head = NULL;
+}

@@ -1,0 +1,93 @@
+/*
+ * test_st_arena.c - common/st_arena: alignment, the cap, big allocations,
+ * reset keeping one chunk, strndup with any byte.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "st_arena.h"
+
+static void test_align_and_content(void **state)
+{
+	struct st_arena a;
+
+	(void)state;
+	st_arena_init(&a, 1 << 20);
+	for (size_t n = 0; n < 100; n++) {
+		uint8_t *p = st_arena_alloc(&a, n);
+
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % sizeof(max_align_t), 0);
+		memset(p, (int)n, n);
+	}
+	st_arena_free(&a);
+}
+
+static void test_cap(void **state)
+{
+	struct st_arena a;
+
+	(void)state;
+	st_arena_init(&a, 10000);
+	assert_non_null(st_arena_alloc(&a, 6000));
+	assert_null(st_arena_alloc(&a, 6000));  /* over the cap */
+	assert_non_null(st_arena_alloc(&a, 3000));
+	assert_null(st_arena_alloc(&a, SIZE_MAX)); /* no overflow */
+	assert_null(st_arena_calloc(&a, SIZE_MAX / 2, 4));
+	st_arena_reset(&a);
+	assert_int_equal(a.used, 0);
+	assert_non_null(st_arena_alloc(&a, 9000)); /* room again */
+	st_arena_free(&a);
+}
+
+static void test_big_and_reset(void **state)
+{
+	struct st_arena a;
+	char *big;
+
+	(void)state;
+	st_arena_init(&a, 1 << 20);
+	big = st_arena_alloc(&a, 200000); /* larger than any chunk */
+	assert_non_null(big);
+	memset(big, 'x', 200000);
+	for (int i = 0; i < 1000; i++)
+		assert_non_null(st_arena_alloc(&a, 100));
+	st_arena_reset(&a);
+	assert_non_null(a.head);
+	st_arena_free(&a);
+	assert_null(a.head);
+}
+
+static void test_strdup(void **state)
+{
+	static const char bin[] = { 'a', '\0', (char)0xff, 'b' };
+	struct st_arena a;
+	char *s;
+
+	(void)state;
+	st_arena_init(&a, 4096);
+	s = st_arena_strndup(&a, bin, sizeof(bin));
+	assert_non_null(s);
+	assert_memory_equal(s, bin, sizeof(bin));
+	assert_int_equal(s[sizeof(bin)], '\0');
+	assert_string_equal(st_arena_strdup(&a, "mta-sts"), "mta-sts");
+	assert_null(st_arena_strdup(&a, NULL));
+	st_arena_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_align_and_content),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_big_and_reset),
+		cmocka_unit_test(test_strdup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
