@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define CHUNK_MIN 4096u
-#define ALIGN (sizeof(max_align_t))
+#define ALIGN (_Alignof(max_align_t))
 
 struct st_arena_chunk {
 	struct st_arena_chunk *next;

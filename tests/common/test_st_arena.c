@@ -22,7 +22,7 @@ static void test_align_and_content(void **state)
 		uint8_t *p = st_arena_alloc(&a, n);
 
 		assert_non_null(p);
-		assert_int_equal((uintptr_t)p % sizeof(max_align_t), 0);
+		assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
 		memset(p, (int)n, n);
 	}
 	st_arena_free(&a);
