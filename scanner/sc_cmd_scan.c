@@ -1,0 +1,659 @@
+/*
+ * sc_cmd_scan.c - `stsmap scan`: inputs through the engine into the store,
+ * resumably.
+ *
+ * Resume: a scan is identified by its input key, a SHA-256 over the
+ * options that select and judge domains (format, shard, exclusion list,
+ * --probe-mx, --dane, --fetch-all) and each input's real path, size and
+ * modification time.  If the store's latest unfinished scan has the same
+ * key, this run continues it: the input is read again from the start and
+ * every domain whose result is already committed is skipped, so a scan
+ * killed at any moment (even kill -9) loses at most the results not yet
+ * flushed, and those are exactly the ones redone.  Counters of results are
+ * committed in the same transaction as the results they count.
+ *
+ * Duplicates: a name is scanned once per scan.  Names in flight or done
+ * but not yet flushed are in `seen`; older ones are found in the store.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "an_json.h"
+#include "an_record.h"
+#include "ds_input.h"
+#include "ds_store.h"
+#include "sc_cli.h"
+#include "sc_scan.h"
+#include "sc_scan_opts.h"
+#include "st_error.h"
+#include "st_hmap.h"
+
+#define FLUSH_MS 500
+
+struct scan_ctx {
+	struct sc_scan_opts *o;
+	struct ds_store *store;
+	struct ds_exclude *exclude;
+	uint32_t scan_id;
+	struct ds_scan_info info;
+	bool resumed;
+
+	/* input */
+	size_t input_i;                 /* index into o->inputs */
+	struct ds_input *in;
+	char digest[SC_MAX_INPUTS][65];
+	uint64_t lines[SC_MAX_INPUTS];
+
+	/* names in flight or not yet flushed; keys are malloc'ed */
+	struct st_hmap seen;
+	char **unflushed;               /* completed since the last flush */
+	size_t n_unflushed, cap_unflushed;
+
+	/* counters of this pass */
+	uint64_t n_read, n_bad, n_excluded, n_other_shard, n_dup, n_skipped;
+	uint64_t n_stored, n_probes;
+	uint64_t t0_us, last_progress_us;
+	uint64_t last_done;
+	struct sc_engine *engine;
+	struct sc_counters last;        /* the engine's, at its end */
+	struct event *flush_ev, *progress_ev, *sigint_ev, *sigterm_ev;
+	bool tty;
+	int error;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* --- resume key and metadata --- */
+
+static void input_key(const struct sc_scan_opts *o, char out[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t h[32];
+	char buf[PATH_MAX + 128];
+	unsigned int hl = 0;
+
+	out[0] = '\0';
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	snprintf(buf, sizeof(buf), "fmt=%d shard=%u/%u probe=%d dane=%d "
+		 "fetchall=%d exclude=%s\n", (int)o->format, o->shard_i,
+		 o->shard_n, o->cfg.probe_mx, o->cfg.dane, o->cfg.fetch_all,
+		 o->exclude != NULL ? o->exclude : "");
+	EVP_DigestUpdate(md, buf, strlen(buf));
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		char rp[PATH_MAX];
+		struct stat st = { 0 };
+
+		if (strcmp(o->inputs[i], "-") == 0 ||
+		    realpath(o->inputs[i], rp) == NULL)
+			snprintf(rp, sizeof(rp), "%s", o->inputs[i]);
+		stat(o->inputs[i], &st);
+		snprintf(buf, sizeof(buf), "%s %lld %lld\n", rp,
+			 (long long)st.st_size, (long long)st.st_mtime);
+		EVP_DigestUpdate(md, buf, strlen(buf));
+	}
+	if (EVP_DigestFinal_ex(md, h, &hl) != 1)
+		goto out;
+	for (size_t i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+out:
+	EVP_MD_CTX_free(md);
+}
+
+/* The scan's metadata as JSON, in a malloc'ed string. */
+static char *meta_json(struct scan_ctx *x, bool final)
+{
+	const struct sc_scan_opts *o = x->o;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "{\"tool\":\"stsmap\",\"version\":\"%s\",\"command\":[",
+		STSMAP_VERSION);
+	for (int i = 0; i < o->argc; i++) {
+		fputs(i > 0 ? "," : "", f);
+		an_json_str(f, o->argv[i]);
+	}
+	fputs("],\"resolvers\":[", f);
+	for (size_t i = 0; i < o->cfg.n_resolvers; i++) {
+		fputs(i > 0 ? "," : "", f);
+		an_json_str(f, o->cfg.resolvers[i]);
+	}
+	fprintf(f, "],\"options\":{\"format\":\"%s\",\"qps\":%u,"
+		"\"inflight\":%u,\"probe_mx\":%s,\"dane\":%s,"
+		"\"fetch_all\":%s,\"allow_private\":%s,\"shard\":\"%u/%u\","
+		"\"exclude\":", ds_input_format_name(o->format), o->cfg.qps,
+		o->cfg.inflight, o->cfg.probe_mx ? "true" : "false",
+		o->cfg.dane ? "true" : "false",
+		o->cfg.fetch_all ? "true" : "false",
+		o->cfg.allow_private ? "true" : "false", o->shard_i,
+		o->shard_n);
+	an_json_str(f, o->exclude);
+	fputs("},\"inputs\":[", f);
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		fprintf(f, "%s{\"path\":", i > 0 ? "," : "");
+		an_json_str(f, o->inputs[i]);
+		fprintf(f, ",\"lines\":%" PRIu64 ",\"sha256\":", x->lines[i]);
+		an_json_str(f, final && x->digest[i][0] != '\0' ? x->digest[i]
+								 : NULL);
+		fputc('}', f);
+	}
+	fprintf(f, "],\"resumed\":%s,\"pass\":{\"read\":%" PRIu64
+		",\"bad\":%" PRIu64 ",\"excluded\":%" PRIu64
+		",\"other_shard\":%" PRIu64 ",\"duplicates\":%" PRIu64
+		",\"already_done\":%" PRIu64 ",\"stored\":%" PRIu64
+		",\"probes\":%" PRIu64 ",\"elapsed_s\":%.1f}}",
+		x->resumed ? "true" : "false", x->n_read, x->n_bad,
+		x->n_excluded, x->n_other_shard, x->n_dup, x->n_skipped,
+		x->n_stored, x->n_probes, (double)(now_us() - x->t0_us) / 1e6);
+	fclose(f);
+	return buf;
+}
+
+/* --- the store side --- */
+
+static int flush(struct scan_ctx *x)
+{
+	char *meta = meta_json(x, false);
+	int ret;
+
+	x->info.meta_json = meta;
+	ret = ds_store_scan_update(x->store, &x->info);
+	if (ret == ST_OK)
+		ret = ds_store_flush(x->store);
+	x->info.meta_json = NULL;
+	free(meta);
+	if (ret != ST_OK)
+		return ret;
+	for (size_t i = 0; i < x->n_unflushed; i++) {
+		st_hmap_del(&x->seen, x->unflushed[i]);
+		free(x->unflushed[i]);
+	}
+	x->n_unflushed = 0;
+	return ST_OK;
+}
+
+static int sink(void *arg, const struct sc_done *done)
+{
+	struct scan_ctx *x = arg;
+	const struct an_record *rec = done->rec;
+	size_t len = 0;
+	uint8_t *buf;
+	char *key;
+	int ret;
+
+	buf = malloc(AN_RECORD_ENCODED_MAX);
+	if (buf == NULL)
+		return ST_ENOMEM;
+	ret = an_record_encode(rec, buf, AN_RECORD_ENCODED_MAX, &len);
+	if (ret == ST_OK && done->body != NULL)
+		ret = ds_store_put_body(x->store, rec->body_hash, done->body,
+					done->body_len);
+	if (ret == ST_OK)
+		ret = ds_store_put_result(x->store, x->scan_id, rec->domain,
+					  buf, len);
+	free(buf);
+	if (ret != ST_OK)
+		return ret;
+	x->n_stored++;
+	x->info.n_results++;
+	if (rec->verdict < DS_SCAN_VERDICTS)
+		x->info.verdicts[rec->verdict]++;
+	/* The name stays in `seen` until its result is committed. */
+	key = st_hmap_get(&x->seen, rec->domain);
+	if (key == NULL)
+		return ST_OK;
+	if (x->n_unflushed == x->cap_unflushed) {
+		size_t ncap = x->cap_unflushed ? x->cap_unflushed * 2 : 1024;
+		char **nu = realloc(x->unflushed, ncap * sizeof(*nu));
+
+		if (nu == NULL)
+			return ST_ENOMEM;
+		x->unflushed = nu;
+		x->cap_unflushed = ncap;
+	}
+	x->unflushed[x->n_unflushed++] = key;
+	if (x->n_unflushed >= x->o->batch)
+		return flush(x);
+	return ST_OK;
+}
+
+static int probe_sink(void *arg, const struct an_probe_record *p)
+{
+	struct scan_ctx *x = arg;
+	uint8_t buf[4096];
+	size_t len = 0;
+	int ret;
+
+	ret = an_probe_record_encode(p, buf, sizeof(buf), &len);
+	if (ret == ST_OK)
+		ret = ds_store_put_probe(x->store, x->scan_id, p->host, buf,
+					 len);
+	if (ret == ST_OK)
+		x->n_probes++;
+	return ret;
+}
+
+/* --- the input side --- */
+
+static int next_input(struct scan_ctx *x)
+{
+	const struct sc_scan_opts *o = x->o;
+	int ret;
+
+	if (x->in != NULL) {
+		x->lines[x->input_i] = ds_input_lines(x->in);
+		ds_input_digest(x->in, x->digest[x->input_i]);
+		ds_input_close(x->in);
+		x->in = NULL;
+		x->input_i++;
+	}
+	if (x->input_i >= o->n_inputs)
+		return 0;
+	ret = ds_input_open(o->inputs[x->input_i], o->format, &x->in);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap scan: %s: %s\n", o->inputs[x->input_i],
+			st_strerror(ret));
+		return ret;
+	}
+	return 1;
+}
+
+/* Should this name be scanned now?  1 yes, 0 skip, <0 error. */
+static int wanted(struct scan_ctx *x, const char *name)
+{
+	const struct sc_scan_opts *o = x->o;
+	int ret;
+
+	if (o->shard_n > 1 && ds_shard_of(name, o->shard_n) != o->shard_i) {
+		x->n_other_shard++;
+		return 0;
+	}
+	if (ds_exclude_match(x->exclude, name)) {
+		x->n_excluded++;
+		return 0;
+	}
+	if (st_hmap_get(&x->seen, name) != NULL) {
+		x->n_dup++;
+		return 0;
+	}
+	ret = ds_store_has_result(x->store, x->scan_id, name);
+	if (ret < 0)
+		return ret;
+	if (ret == 1) {
+		x->n_skipped++;
+		return 0;
+	}
+	return 1;
+}
+
+static int source(void *arg, struct sc_item *item)
+{
+	struct scan_ctx *x = arg;
+	struct ds_input_item it;
+	int ret;
+
+	for (;;) {
+		char *key;
+
+		if (x->in == NULL) {
+			ret = next_input(x);
+			if (ret <= 0)
+				return ret;
+		}
+		ret = ds_input_next(x->in, &it);
+		if (ret < 0) {
+			fprintf(stderr, "stsmap scan: %s: %s\n",
+				x->o->inputs[x->input_i], st_strerror(ret));
+			return ret;
+		}
+		if (ret == 0) {
+			ret = next_input(x);
+			if (ret <= 0)
+				return ret;
+			continue;
+		}
+		x->n_read++;
+		if (it.error != ST_OK) {
+			x->n_bad++;
+			ret = ds_store_put_input_error(x->store, x->scan_id,
+						       (uint32_t)x->input_i,
+						       it.line, it.raw, it.why);
+			if (ret != ST_OK)
+				return ret;
+			continue;
+		}
+		ret = wanted(x, it.domain);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			continue;
+		key = strdup(it.domain);
+		if (key == NULL || st_hmap_put(&x->seen, key, key) != ST_OK) {
+			free(key);
+			return ST_ENOMEM;
+		}
+		item->domain = key;
+		item->rank = it.rank;
+		return 1;
+	}
+}
+
+/* --- progress --- */
+
+static void progress(struct scan_ctx *x, bool final)
+{
+	struct sc_counters c;
+	uint64_t t = now_us();
+	double el = (double)(t - x->t0_us) / 1e6;
+	double rate = el > 0 ? (double)x->n_stored / el : 0;
+	uint64_t off = x->in != NULL ? ds_input_offset(x->in) : 0;
+	uint64_t size = x->in != NULL ? ds_input_size(x->in) : 0;
+	char eta[32] = "?";
+
+	sc_engine_counters(x->engine, &c);
+	if (size > 0 && off > 0 && x->o->n_inputs == 1 && el > 1) {
+		double left = el * (double)(size - off) / (double)off;
+
+		snprintf(eta, sizeof(eta), "%.0fs", left);
+	}
+	fprintf(stderr, "%sstsmap: %" PRIu64 " done (%.0f/s), %zu in flight, "
+		"dns %.0f q/s, https %zu, errors %" PRIu64 ", eta %s%s",
+		x->tty ? "\r\033[K" : "", x->info.n_results, rate, c.inflight,
+		el > 0 ? (double)c.dns_sent / el : 0.0, c.https_inflight,
+		x->n_bad + c.local_errors, eta,
+		x->tty && !final ? "" : "\n");
+	x->last_progress_us = t;
+}
+
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+	struct scan_ctx *x = arg;
+
+	(void)fd;
+	(void)what;
+	if (x->tty || now_us() - x->last_progress_us >= 5000000u)
+		progress(x, false);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct scan_ctx *x = arg;
+	int ret;
+
+	(void)fd;
+	(void)what;
+	if (x->n_unflushed == 0)
+		return;
+	ret = flush(x);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap scan: store: %s\n", st_strerror(ret));
+		x->error = ret;
+		sc_engine_stop(x->engine);
+	}
+}
+
+static void on_signal(evutil_socket_t fd, short what, void *arg)
+{
+	struct scan_ctx *x = arg;
+
+	(void)what;
+	fprintf(stderr, "\nstsmap scan: %s: stopping; run the same command "
+			"again to resume\n",
+		fd == SIGINT ? "interrupted" : "terminated");
+	x->error = ST_EAGAIN;
+	sc_engine_stop(x->engine);
+}
+
+/* --- set-up, run, wrap-up --- */
+
+/* Continue the latest unfinished scan with the same input key, or make a
+ * new one. */
+static int open_scan(struct scan_ctx *x)
+{
+	struct ds_reader *r = NULL;
+	struct ds_scan_info latest;
+	char key[65];
+	char *meta;
+	int ret;
+
+	input_key(x->o, key);
+	ret = ds_reader_open(x->store, &r);
+	if (ret != ST_OK)
+		return ret;
+	ret = ds_reader_scan_latest(r, &latest);
+	if (ret == ST_OK && !x->o->new_scan &&
+	    latest.state == DS_SCAN_RUNNING &&
+	    strcmp(latest.input_key, key) == 0) {
+		x->info = latest;
+		x->info.meta_json = NULL;
+		x->scan_id = latest.id;
+		x->resumed = true;
+	}
+	ds_reader_close(r);
+	if (ret != ST_OK && ret != ST_ENOENT)
+		return ret;
+	if (x->resumed) {
+		x->info.n_input_errors = 0; /* recounted by this pass */
+		return ST_OK;
+	}
+	memset(&x->info, 0, sizeof(x->info));
+	snprintf(x->info.label, sizeof(x->info.label), "%s",
+		 x->o->label != NULL ? x->o->label : "");
+	memcpy(x->info.input_key, key, sizeof(key));
+	x->info.shard_index = x->o->shard_i;
+	x->info.shard_count = x->o->shard_n;
+	x->info.started = (int64_t)time(NULL);
+	meta = meta_json(x, false);
+	x->info.meta_json = meta;
+	ret = ds_store_scan_create(x->store, &x->info, &x->scan_id);
+	x->info.meta_json = NULL;
+	free(meta);
+	x->info.id = x->scan_id;
+	x->info.state = DS_SCAN_RUNNING;
+	return ret;
+}
+
+static int add_events(struct scan_ctx *x, struct event_base *base)
+{
+	struct timeval fl = { 0, FLUSH_MS * 1000 }, pr = { 1, 0 };
+
+	x->flush_ev = event_new(base, -1, EV_PERSIST, on_flush, x);
+	x->progress_ev = event_new(base, -1, EV_PERSIST, on_progress, x);
+	x->sigint_ev = evsignal_new(base, SIGINT, on_signal, x);
+	x->sigterm_ev = evsignal_new(base, SIGTERM, on_signal, x);
+	if (x->flush_ev == NULL || x->progress_ev == NULL ||
+	    x->sigint_ev == NULL || x->sigterm_ev == NULL)
+		return ST_ENOMEM;
+	event_add(x->flush_ev, &fl);
+	if (!x->o->quiet)
+		event_add(x->progress_ev, &pr);
+	event_add(x->sigint_ev, NULL);
+	event_add(x->sigterm_ev, NULL);
+	return ST_OK;
+}
+
+static void free_events(struct scan_ctx *x)
+{
+	struct event *ev[] = { x->flush_ev, x->progress_ev, x->sigint_ev,
+			       x->sigterm_ev };
+
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		if (ev[i] != NULL)
+			event_free(ev[i]);
+	}
+}
+
+/* Final flush; mark the scan finished when everything was read. */
+static int finish(struct scan_ctx *x, bool complete)
+{
+	char *meta;
+	int ret;
+
+	if (complete) {
+		x->info.state = DS_SCAN_FINISHED;
+		x->info.finished = (int64_t)time(NULL);
+	}
+	x->info.n_input_errors = x->n_bad;
+	meta = meta_json(x, complete);
+	x->info.meta_json = meta;
+	ret = ds_store_scan_update(x->store, &x->info);
+	if (ret == ST_OK)
+		ret = ds_store_flush(x->store);
+	x->info.meta_json = NULL;
+	free(meta);
+	return ret;
+}
+
+static void summary(struct scan_ctx *x, bool complete)
+{
+	double el = (double)(now_us() - x->t0_us) / 1e6;
+	struct rusage ru;
+
+	fprintf(stderr, "stsmap scan: scan %u %s: %" PRIu64 " results (%"
+		PRIu64 " this run, %.0f/s), %" PRIu64 " bad input lines, %"
+		PRIu64 " duplicates, %" PRIu64 " excluded, %.1f s\n",
+		x->scan_id, complete ? "finished" : "stopped (resumable)",
+		x->info.n_results, x->n_stored,
+		el > 0 ? (double)x->n_stored / el : 0.0, x->n_bad, x->n_dup,
+		x->n_excluded, el);
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr, "  dns %.0f q/s (%" PRIu64 " sent, %" PRIu64
+		" timed out), fetched %" PRIu64 " policies (%" PRIu64
+		" HTTP 200), %" PRIu64 " MX hosts probed, %" PRIu64
+		" local errors, peak RSS %ld MiB\n",
+		el > 0 ? (double)x->last.dns_sent / el : 0.0,
+		x->last.dns_sent, x->last.dns_timeouts, x->last.fetches,
+		x->last.fetch_ok, x->last.probes, x->last.local_errors,
+		ru.ru_maxrss / 1024);
+	for (size_t v = 0; v < AN_V_COUNT; v++) {
+		if (x->info.verdicts[v] > 0)
+			fprintf(stderr, "  %-26s %" PRIu64 "\n",
+				an_verdict_name((enum an_verdict)v),
+				x->info.verdicts[v]);
+	}
+}
+
+static void ctx_free(struct scan_ctx *x)
+{
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; (i = st_hmap_next(&x->seen, i, &k, &v)) != 0;)
+		free(v);
+	st_hmap_free(&x->seen);
+	free(x->unflushed);
+	ds_input_close(x->in);
+	ds_exclude_free(x->exclude);
+}
+
+static int run(struct scan_ctx *x, struct event_base *base)
+{
+	bool complete;
+	int ret;
+
+	ret = sc_engine_new(base, &x->o->cfg, &x->engine);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap scan: cannot start: %s (check "
+				"--resolver)\n", st_strerror(ret));
+		return ret;
+	}
+	sc_engine_set_source(x->engine, source, x);
+	sc_engine_set_sink(x->engine, sink, x);
+	sc_engine_set_probe_sink(x->engine, probe_sink, x);
+	ret = add_events(x, base);
+	if (ret == ST_OK)
+		ret = sc_engine_run(x->engine);
+	if (x->error != ST_OK && ret == ST_OK)
+		ret = x->error;
+	complete = ret == ST_OK && x->in == NULL &&
+		   x->input_i >= x->o->n_inputs;
+	if (!x->o->quiet)
+		progress(x, true);
+	sc_engine_counters(x->engine, &x->last);
+	sc_engine_free(x->engine); /* abandons what is still in flight */
+	x->engine = NULL;
+	if (ret == ST_OK || ret == ST_EAGAIN) {
+		int fr = finish(x, complete);
+
+		if (fr != ST_OK)
+			ret = fr;
+	}
+	summary(x, complete);
+	free_events(x);
+	return ret;
+}
+
+int sc_cmd_scan(int argc, char **argv)
+{
+	struct sc_scan_opts o;
+	struct scan_ctx x;
+	struct ds_store_opts so;
+	struct event_base *base = NULL;
+	int ret;
+
+	ret = sc_scan_opts_parse(argc, argv, SC_OPTS_SCAN, &o);
+	if (ret != 0)
+		return ret == 1 ? 0 : 2;
+	memset(&x, 0, sizeof(x));
+	x.o = &o;
+	x.tty = isatty(STDERR_FILENO) == 1;
+	x.t0_us = x.last_progress_us = now_us();
+	st_hmap_init(&x.seen);
+	if (o.exclude != NULL) {
+		ret = ds_exclude_load(o.exclude, &x.exclude);
+		if (ret != ST_OK) {
+			fprintf(stderr, "stsmap scan: --exclude %s: %s\n",
+				o.exclude, st_strerror(ret));
+			goto out;
+		}
+	}
+	ds_store_opts_default(&so);
+	so.batch_records = o.batch * 4 + 16; /* we flush; this is a backstop */
+	so.log = &o.log;
+	ret = ds_store_open(o.db, &so, &x.store);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap scan: --db %s: %s\n", o.db,
+			st_strerror(ret));
+		goto out;
+	}
+	ret = open_scan(&x);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap scan: %s: %s\n", o.db,
+			st_strerror(ret));
+		goto out;
+	}
+	fprintf(stderr, "stsmap scan: %s scan %u in %s\n",
+		x.resumed ? "resuming" : "starting", x.scan_id, o.db);
+	base = event_base_new();
+	ret = base != NULL ? run(&x, base) : ST_ENOMEM;
+out:
+	ctx_free(&x);
+	if (ds_store_close(x.store) != ST_OK && ret == ST_OK)
+		ret = ST_ESTORE;
+	if (base != NULL)
+		event_base_free(base);
+	if (ret == ST_EAGAIN)
+		return 130;
+	return ret == ST_OK ? 0 : 1;
+}

@@ -1,0 +1,354 @@
+/*
+ * sc_domain.c - the per-domain state machine (DESIGN §2 steps 2-6).
+ *
+ *   DNS ──► PH_ADDR ──► FETCH ──► PROBE ──► DONE
+ *    │         │                    ▲
+ *    └─────────┴────────────────────┘  (no valid record: no fetch;
+ *                                        no --probe-mx: no probes)
+ *
+ * Every state submits its queries, counts them in d->pending and waits;
+ * each callback stores what it learnt (copied into the domain's arena) and,
+ * when it was the last one, calls sc_domain_advance(), which picks the
+ * next state through set_state().  Nothing here blocks.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "an_sts_record.h"
+#include "sc_internal.h"
+#include "st_error.h"
+
+static const char *state_name(enum sc_state s)
+{
+	static const char *const names[] = { "dns", "ph-addr", "fetch",
+					     "probe", "done" };
+
+	return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static void set_state(struct sc_domain *d, enum sc_state s)
+{
+	ST_DEBUG(d->e->cfg.log, "scan", "%s: %s -> %s", d->name,
+		 state_name(d->state), state_name(s));
+	d->state = s;
+}
+
+/* A callback came in: returns true when the domain should move on. */
+static bool arrived(struct sc_domain *d)
+{
+	d->pending--;
+	return d->pending == 0;
+}
+
+static void submit(struct sc_domain *d, const char *name, uint16_t type,
+		   unsigned flags, rs_callback cb)
+{
+	int ret;
+
+	d->pending++;
+	ret = rs_submit(d->e->rs, name, type, flags, cb, d);
+	if (ret != ST_OK) {
+		/* No callback will come: count the lookup as failed now. */
+		struct rs_result res = { .status = RS_ERROR, .qname = name,
+					 .qtype = type, .rcode = -1 };
+
+		d->e->c.local_errors++;
+		cb(&res, d);
+	}
+}
+
+/* --- step 2: the three lookups --- */
+
+static void keep_txt(struct sc_domain *d, const struct rs_result *res,
+		     struct sc_txt_answer *a)
+{
+	a->st = sc_dns_status(res);
+	a->ad = res->ad;
+	a->cname = res->n_cname > 0;
+	a->total = 0;
+	for (size_t i = 0; i < res->n_rrs; i++) {
+		const struct rs_rr *rr = &res->rrs[i];
+		char *copy;
+
+		if (rr->type != RS_TYPE_TXT)
+			continue;
+		a->total++;
+		if (a->n >= SC_TXT_MAX)
+			continue;
+		copy = st_arena_strndup(&d->arena, (const char *)rr->data,
+					rr->len);
+		if (copy == NULL) {
+			d->e->c.local_errors++;
+			continue;
+		}
+		a->rr[a->n++] = (struct an_bytes){ (const uint8_t *)copy,
+						   rr->len };
+	}
+}
+
+static void on_sts(const struct rs_result *res, void *arg)
+{
+	struct sc_domain *d = arg;
+
+	keep_txt(d, res, &d->sts);
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+static void on_tlsrpt(const struct rs_result *res, void *arg)
+{
+	struct sc_domain *d = arg;
+
+	keep_txt(d, res, &d->tlsrpt);
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+static void on_mx(const struct rs_result *res, void *arg)
+{
+	struct sc_domain *d = arg;
+
+	d->mx_st = sc_dns_status(res);
+	d->mx_ad = res->ad;
+	for (size_t i = 0; i < res->n_rrs; i++) {
+		const struct rs_rr *rr = &res->rrs[i];
+		char *name;
+
+		if (rr->type != RS_TYPE_MX)
+			continue;
+		d->n_mx_total++;
+		if (d->n_mx >= SC_MX_MAX)
+			continue;
+		name = st_arena_strdup(&d->arena, (const char *)rr->data);
+		if (name == NULL) {
+			d->e->c.local_errors++;
+			continue;
+		}
+		d->mx[d->n_mx++] = (struct an_mx_host){ name, rr->pref };
+	}
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+void sc_domain_start(struct sc_domain *d)
+{
+	char q[300];
+
+	set_state(d, SC_S_DNS);
+	d->pending = 1; /* held until every query is submitted */
+	snprintf(q, sizeof(q), "_mta-sts.%s", d->name);
+	submit(d, q, RS_TYPE_TXT, RS_FLAG_DO, on_sts);
+	submit(d, d->name, RS_TYPE_MX, RS_FLAG_DO, on_mx);
+	snprintf(q, sizeof(q), "_smtp._tls.%s", d->name);
+	submit(d, q, RS_TYPE_TXT, 0, on_tlsrpt);
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+/* --- step 3: the policy host's addresses --- */
+
+static void keep_addrs(struct sc_domain *d, const struct rs_result *res,
+		       enum an_dns_status *st)
+{
+	*st = sc_dns_status(res);
+	if (res->n_cname > 0 && d->ph_cname == NULL)
+		d->ph_cname = st_arena_strdup(&d->arena, res->cname_chain[0]);
+	if (res->n_cname > 0 && res->status == RS_ANSWERED &&
+	    res->rcode == RS_RCODE_NXDOMAIN)
+		d->ph_dangling = true;
+	for (size_t i = 0; i < res->n_rrs && d->n_addrs < SC_ADDR_MAX; i++) {
+		const struct rs_rr *rr = &res->rrs[i];
+		struct sockaddr_storage *ss = &d->addrs[d->n_addrs];
+
+		memset(ss, 0, sizeof(*ss));
+		if (rr->type == RS_TYPE_A && rr->len == 4) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, rr->data, 4);
+		} else if (rr->type == RS_TYPE_AAAA && rr->len == 16) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+			sin6->sin6_family = AF_INET6;
+			memcpy(&sin6->sin6_addr, rr->data, 16);
+		} else {
+			continue;
+		}
+		d->n_addrs++;
+	}
+}
+
+static void on_ph_a(const struct rs_result *res, void *arg)
+{
+	struct sc_domain *d = arg;
+
+	keep_addrs(d, res, &d->a_st);
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+static void on_ph_aaaa(const struct rs_result *res, void *arg)
+{
+	struct sc_domain *d = arg;
+
+	keep_addrs(d, res, &d->aaaa_st);
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+static bool dns_failed(enum an_dns_status st)
+{
+	return st == AN_DNS_SERVFAIL || st == AN_DNS_REFUSED ||
+	       st == AN_DNS_TIMEOUT || st == AN_DNS_OTHER;
+}
+
+/* --- step 4: the fetch --- */
+
+static void on_fetch(const struct ft_result *res, void *arg)
+{
+	struct sc_domain *d = arg;
+	struct st_arena *a = &d->arena;
+	struct an_fetch *f = &d->fetch;
+
+	f->status = sc_fetch_status(res->status);
+	f->http_status = res->http_status;
+	f->location = st_arena_strdup(a, res->location);
+	f->content_type = st_arena_strdup(a, res->content_type);
+	f->cert_not_after = res->cert_known ? res->cert_not_after : 0;
+	f->detail = st_arena_strdup(a, res->error);
+	if (res->body != NULL && res->body_len > 0) {
+		char *body = st_arena_strndup(a, (const char *)res->body,
+					      res->body_len);
+
+		if (body != NULL)
+			f->body = (struct an_bytes){ (const uint8_t *)body,
+						     res->body_len };
+		else
+			d->e->c.local_errors++;
+	}
+	d->ph_addr = st_arena_strdup(a, res->peer_ip);
+	d->cert_issuer = res->cert_known ? st_arena_strdup(a, res->cert_issuer)
+					 : NULL;
+	d->fetch_ms = (uint32_t)(res->total_us / 1000);
+	d->e->c.fetches++;
+	if (res->status == FT_DONE && res->http_status == 200)
+		d->e->c.fetch_ok++;
+	if (res->status == FT_LOCAL_ERROR)
+		d->e->c.local_errors++;
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+static void start_fetch(struct sc_domain *d)
+{
+	const struct sockaddr *sa[SC_ADDR_MAX];
+	int ret;
+
+	for (size_t i = 0; i < d->n_addrs; i++)
+		sa[i] = (const struct sockaddr *)&d->addrs[i];
+	set_state(d, SC_S_FETCH);
+	d->pending++;
+	ret = ft_fetch_policy(d->e->ft, d->ph_name, sa, d->n_addrs,
+			      d->e->cfg.https_port, on_fetch, d);
+	if (ret != ST_OK) {
+		d->pending--;
+		d->fetch.status = AN_FETCH_NOT_ATTEMPTED;
+		d->fetch.detail = st_strerror(ret);
+		d->e->c.local_errors++;
+	}
+}
+
+/* After the policy host lookups: fetch, or record why not. */
+static void after_ph_addr(struct sc_domain *d)
+{
+	if (d->n_addrs > 0) {
+		start_fetch(d);
+		return;
+	}
+	if (d->ph_dangling)
+		d->fetch.status = AN_FETCH_DANGLING_CNAME;
+	else if (dns_failed(d->a_st) || dns_failed(d->aaaa_st))
+		d->fetch.status = AN_FETCH_DNS_FAILURE;
+	else
+		d->fetch.status = AN_FETCH_NO_ADDRESS;
+}
+
+/* --- step 6: probes --- */
+
+static void start_probes(struct sc_domain *d)
+{
+	set_state(d, SC_S_PROBE);
+	d->pending++; /* held while requesting */
+	if (d->mx_st == AN_DNS_NOERROR) {
+		for (size_t i = 0; i < d->n_mx; i++) {
+			if (d->mx[i].name[0] == '\0')
+				continue; /* null MX: nothing to probe */
+			sc_mx_request(d->e, d, d->n_probes++, d->mx[i].name);
+		}
+	} else if (d->mx_st == AN_DNS_NODATA) {
+		/* RFC 5321 §5.1: no MX, the domain itself is the MX. */
+		sc_mx_request(d->e, d, d->n_probes++, d->name);
+	}
+	d->pending--;
+}
+
+/* Does the STS RRset hold exactly one valid record (worth a fetch)? */
+static bool sts_valid(const struct sc_domain *d)
+{
+	struct an_sts_record rec;
+	struct an_findings f;
+
+	an_findings_init(&f);
+	if (an_sts_record_parse(d->sts.rr, d->sts.n, &rec, &f) != ST_OK)
+		return false;
+	return rec.status == AN_STS_VALID;
+}
+
+void sc_domain_advance(struct sc_domain *d)
+{
+	struct sc_engine *e = d->e;
+
+	if (e->stopping) {
+		sc_domain_finished(d);
+		return;
+	}
+	switch (d->state) {
+	case SC_S_DNS:
+		if ((d->sts.st == AN_DNS_NOERROR && sts_valid(d)) ||
+		    e->cfg.fetch_all) {
+			set_state(d, SC_S_PH_ADDR);
+			snprintf(d->ph_name, sizeof(d->ph_name), "mta-sts.%s",
+				 d->name);
+			d->pending = 1;
+			submit(d, d->ph_name, RS_TYPE_A, 0, on_ph_a);
+			submit(d, d->ph_name, RS_TYPE_AAAA, 0, on_ph_aaaa);
+			if (arrived(d))
+				sc_domain_advance(d);
+			return;
+		}
+		break;
+	case SC_S_PH_ADDR:
+		after_ph_addr(d);
+		if (d->pending > 0)
+			return;
+		break;
+	case SC_S_FETCH:
+		break;
+	case SC_S_PROBE:
+		set_state(d, SC_S_DONE);
+		sc_domain_finished(d);
+		return;
+	case SC_S_DONE:
+		return;
+	}
+	/* Leaving DNS, PH_ADDR or FETCH: probes, or done. */
+	if (e->cfg.probe_mx) {
+		start_probes(d);
+		if (d->pending > 0)
+			return;
+	}
+	set_state(d, SC_S_DONE);
+	sc_domain_finished(d);
+}

@@ -1,0 +1,198 @@
+/*
+ * sc_record.c - from what the wire said to what analysis/ reads: status
+ * mappings at the fetch/resolver edge, the observation handed to
+ * an_classify(), and the stored record.
+ */
+#include <openssl/x509_vfy.h>
+#include <string.h>
+#include <time.h>
+
+#include "an_policy.h"
+#include "sc_internal.h"
+
+enum an_dns_status sc_dns_status(const struct rs_result *res)
+{
+	switch (res->status) {
+	case RS_ANSWERED:
+		break;
+	case RS_TIMEOUT:
+		return AN_DNS_TIMEOUT;
+	default:
+		return AN_DNS_OTHER;
+	}
+	switch (res->rcode) {
+	case RS_RCODE_NOERROR:
+		return res->nodata || res->n_rrs == 0 ? AN_DNS_NODATA
+						      : AN_DNS_NOERROR;
+	case RS_RCODE_NXDOMAIN:
+		return AN_DNS_NXDOMAIN;
+	case RS_RCODE_SERVFAIL:
+		return AN_DNS_SERVFAIL;
+	case RS_RCODE_REFUSED:
+		return AN_DNS_REFUSED;
+	default:
+		return AN_DNS_OTHER;
+	}
+}
+
+/* fetch/ reports what happened; analysis/ names the same outcomes (one to
+ * one, see ft_fetch.h).  Our own failures are not observations of the
+ * host: they map to NOT_ATTEMPTED and are counted as local errors. */
+enum an_fetch_status sc_fetch_status(enum ft_status st)
+{
+	switch (st) {
+	case FT_DONE: return AN_FETCH_DONE;
+	case FT_NON_PUBLIC: return AN_FETCH_NON_PUBLIC;
+	case FT_CONNECT_REFUSED: return AN_FETCH_CONNECT_REFUSED;
+	case FT_CONNECT_TIMEOUT: return AN_FETCH_CONNECT_TIMEOUT;
+	case FT_TLS_HANDSHAKE: return AN_FETCH_TLS_HANDSHAKE;
+	case FT_CERT_EXPIRED: return AN_FETCH_CERT_EXPIRED;
+	case FT_CERT_NOT_YET_VALID: return AN_FETCH_CERT_NOT_YET_VALID;
+	case FT_CERT_NAME_MISMATCH: return AN_FETCH_CERT_NAME_MISMATCH;
+	case FT_CERT_SELF_SIGNED: return AN_FETCH_CERT_SELF_SIGNED;
+	case FT_CERT_UNTRUSTED: return AN_FETCH_CERT_UNTRUSTED;
+	case FT_TIMEOUT: return AN_FETCH_TIMEOUT;
+	case FT_TOO_LARGE: return AN_FETCH_TOO_LARGE;
+	case FT_TRANSFER: return AN_FETCH_TRANSFER;
+	case FT_CANCELLED:
+	case FT_LOCAL_ERROR:
+	case FT_STATUS_COUNT:
+		break;
+	}
+	return AN_FETCH_NOT_ATTEMPTED;
+}
+
+enum an_probe_status sc_probe_status(const struct ft_smtp_result *r)
+{
+	switch (r->status) {
+	case FT_SMTP_TLS:
+		if (r->verify_error == X509_V_OK)
+			return r->name_match ? AN_PROBE_OK
+					     : AN_PROBE_NAME_MISMATCH;
+		if (r->verify_error == X509_V_ERR_HOSTNAME_MISMATCH)
+			return AN_PROBE_NAME_MISMATCH;
+		return AN_PROBE_CERT_INVALID;
+	case FT_SMTP_NO_STARTTLS:
+	case FT_SMTP_STARTTLS_REFUSED:
+		return AN_PROBE_NO_STARTTLS;
+	case FT_SMTP_TLS_HANDSHAKE:
+		return AN_PROBE_HANDSHAKE;
+	default:
+		return AN_PROBE_UNREACHABLE;
+	}
+}
+
+void sc_observation(struct sc_domain *d, struct an_observation *obs)
+{
+	memset(obs, 0, sizeof(*obs));
+	obs->domain = d->name;
+	obs->now = d->e->cfg.now != 0 ? d->e->cfg.now : time(NULL);
+	obs->sts_dns = d->sts.st;
+	obs->sts_txt = d->sts.rr;
+	obs->n_sts_txt = d->sts.n;
+	obs->sts_cname = d->sts.cname;
+	obs->mx_dns = d->mx_st;
+	obs->mx = d->mx;
+	obs->n_mx = d->n_mx;
+	obs->tlsrpt_dns = d->tlsrpt.st;
+	obs->tlsrpt_txt = d->tlsrpt.rr;
+	obs->n_tlsrpt_txt = d->tlsrpt.n;
+	obs->fetch = d->fetch;
+	obs->probes = d->probes;
+	obs->n_probes = d->n_probes;
+}
+
+static void fill_dns(struct sc_domain *d, struct an_record *rec)
+{
+	rec->sts_dns = (uint8_t)d->sts.st;
+	rec->mx_dns = (uint8_t)d->mx_st;
+	rec->tlsrpt_dns = (uint8_t)d->tlsrpt.st;
+	rec->sts_cname = d->sts.cname;
+	rec->sts_ad = d->sts.ad;
+	rec->mx_ad = d->mx_ad;
+	rec->n_sts_txt = d->sts.n;
+	rec->n_sts_txt_total = d->sts.total;
+	memcpy(rec->sts_txt, d->sts.rr, d->sts.n * sizeof(d->sts.rr[0]));
+	rec->n_tlsrpt_txt = d->tlsrpt.n;
+	rec->n_tlsrpt_txt_total = d->tlsrpt.total;
+	memcpy(rec->tlsrpt_txt, d->tlsrpt.rr,
+	       d->tlsrpt.n * sizeof(d->tlsrpt.rr[0]));
+	rec->n_mx = d->n_mx;
+	rec->n_mx_total = d->n_mx_total;
+	for (size_t i = 0; i < d->n_mx; i++)
+		rec->mx[i] = (struct an_record_mx){ d->mx[i].name,
+						    d->mx[i].preference,
+						    false };
+}
+
+static void fill_policy(struct sc_domain *d,
+			const struct an_classification *cls,
+			struct an_record *rec)
+{
+	const struct an_policy *pol = &cls->policy;
+	const uint8_t *body = d->fetch.body.data;
+
+	if (cls->record.status == AN_STS_VALID)
+		rec->sts_id = cls->record.id;
+	if (!cls->have_policy)
+		return;
+	rec->mode = (uint8_t)pol->mode;
+	rec->policy_usable = pol->usable;
+	rec->have_max_age = pol->has_max_age;
+	rec->max_age = pol->max_age;
+	rec->n_patterns_total = pol->n_mx + pol->n_mx_dropped;
+	for (size_t i = 0; i < pol->n_mx && rec->n_patterns <
+					    AN_RECORD_PATTERNS_MAX; i++) {
+		char tmp[256];
+		char *s;
+
+		if (an_policy_mx_string(pol, body, i, tmp, sizeof(tmp)) != 0)
+			continue;
+		s = st_arena_strdup(&d->arena, tmp);
+		if (s != NULL)
+			rec->patterns[rec->n_patterns++] = s;
+	}
+}
+
+void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
+		    const uint8_t *body_hash, struct an_record *rec)
+{
+	an_record_init(rec);
+	rec->domain = d->name;
+	rec->rank = d->rank;
+	rec->time = d->e->cfg.now != 0 ? (int64_t)d->e->cfg.now
+					: (int64_t)time(NULL);
+	rec->duration_ms = (uint32_t)((sc_now_us() - d->t0_us) / 1000);
+	fill_dns(d, rec);
+	for (size_t i = 0; i < d->n_mx && i < AN_CLASSIFY_MX_MAX; i++)
+		rec->mx[i].covered = cls->mx_covered[i];
+	rec->ph_cname = d->ph_cname;
+	rec->ph_addr = d->ph_addr;
+	rec->fetch_status = (uint8_t)d->fetch.status;
+	rec->http_status = (uint16_t)d->fetch.http_status;
+	rec->location = d->fetch.location;
+	rec->content_type = d->fetch.content_type;
+	if (body_hash != NULL) {
+		rec->have_body = true;
+		rec->body_len = (uint32_t)d->fetch.body.len;
+		memcpy(rec->body_hash, body_hash, AN_RECORD_HASH_LEN);
+	}
+	rec->cert_not_after = d->fetch.cert_not_after;
+	rec->cert_issuer = d->cert_issuer;
+	rec->fetch_ms = d->fetch_ms;
+	fill_policy(d, cls, rec);
+	rec->tlsrpt_valid = cls->tlsrpt.status == AN_TLSRPT_VALID;
+	rec->verdict = (uint8_t)cls->verdict;
+	rec->n_mx_judged = cls->n_mx;
+	rec->n_mx_covered = cls->n_mx_covered;
+	rec->n_mx_usable = cls->n_mx_usable;
+	rec->n_findings_total = cls->findings.n + cls->findings.dropped;
+	for (size_t i = 0; i < cls->findings.n; i++) {
+		const struct an_finding *f = &cls->findings.item[i];
+
+		rec->findings[i] = (struct an_record_finding){
+			an_code_info(f->code)->name, (uint8_t)f->severity,
+			f->detail };
+	}
+	rec->n_findings = cls->findings.n;
+}
