@@ -42,6 +42,12 @@ static size_t utf8_len(const uint8_t *s, size_t n)
 	return len;
 }
 
+/* Does byte c need escaping (or a UTF-8 check) in a JSON string? */
+static int special(uint8_t c)
+{
+	return c == '"' || c == '\\' || c < 0x20 || c >= 0x7f;
+}
+
 void an_json_strn(FILE *out, const char *s, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)s;
@@ -53,9 +59,18 @@ void an_json_strn(FILE *out, const char *s, size_t len)
 	}
 	fputc('"', out);
 	while (i < len) {
-		uint8_t c = p[i];
-		size_t l;
+		size_t run = i, l;
+		uint8_t c;
 
+		/* Plain ASCII goes out in one write. */
+		while (run < len && !special(p[run]))
+			run++;
+		if (run > i)
+			fwrite(p + i, 1, run - i, out);
+		i = run;
+		if (i >= len)
+			break;
+		c = p[i];
 		if (c == '"' || c == '\\') {
 			fputc('\\', out);
 			fputc(c, out);
