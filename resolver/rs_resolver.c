@@ -197,7 +197,7 @@ static uint32_t question_hash(const struct rs_question *q)
 	for (const char *p = q->name; *p != '\0'; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	h = (h ^ q->type) * 16777619u;
-	return (h ^ (q->do_bit ? 1u : 0u)) * 16777619u;
+	return (h ^ (q->do_bit ? 1u : 0u) ^ (q->ad_bit ? 2u : 0u)) * 16777619u;
 }
 
 static size_t pow2_at_least(size_t n)
@@ -875,6 +875,7 @@ int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
 	if (r == NULL || cb == NULL || r->closing ||
 	    rs_question_init(&q, name, type, (flags & RS_FLAG_DO) != 0) != ST_OK)
 		return ST_EINVAL;
+	q.ad_bit = (flags & RS_FLAG_AD) != 0;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return ST_ENOMEM;
@@ -883,7 +884,8 @@ int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
 	hash = question_hash(&q);
 	for (qy = *dedup_slot(r, hash); qy != NULL; qy = qy->dedup_next) {
 		if (qy->hash == hash && qy->q.type == q.type &&
-		    qy->q.do_bit == q.do_bit && strcmp(qy->q.name, q.name) == 0)
+		    qy->q.do_bit == q.do_bit &&
+		    qy->q.ad_bit == q.ad_bit && strcmp(qy->q.name, q.name) == 0)
 			break;
 	}
 	if (qy != NULL) {

@@ -73,6 +73,9 @@ void rs_config_default(struct rs_config *cfg);
 
 /* Flags for rs_submit(). */
 #define RS_FLAG_DO 0x1u /* set the DNSSEC OK bit, to read the AD bit */
+#define RS_FLAG_AD 0x2u /* set AD in the query: a validating upstream
+			 * reports AD without adding DNSSEC records
+			 * (RFC 6840 §5.7); the cheap way to learn AD */
 
 enum rs_status {
 	RS_ANSWERED = 0, /* a matching response arrived: see rcode */

@@ -43,6 +43,7 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 	q->name[len] = '\0';
 	q->type = type;
 	q->do_bit = do_bit;
+	q->ad_bit = false;
 	return ST_OK;
 }
 
@@ -70,6 +71,7 @@ int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
 	buf[0] = (uint8_t)(id >> 8);
 	buf[1] = (uint8_t)id;
 	buf[2] = 0x01; /* RD */
+	buf[3] = q->ad_bit ? 0x20 : 0; /* AD */
 	buf[5] = 1;    /* QDCOUNT */
 	buf[11] = edns_size > 0; /* ARCOUNT */
 	while (*p != '\0') {

@@ -19,6 +19,7 @@ struct rs_question {
 	char name[RS_NAME_MAX]; /* lower case, no trailing dot ("" is root) */
 	uint16_t type;
 	bool do_bit;
+	bool ad_bit;  /* set AD in the query (RFC 6840 §5.7); false by init */
 };
 
 /* Fill q from a presentation-format name: lower-cased, one trailing dot
@@ -31,7 +32,9 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 		     bool do_bit);
 
 /* Build the query message for q with the given ID, RD set and, if
- * edns_size > 0, an OPT record (RFC 6891) advertising it, with DO per q.
+ * edns_size > 0, an OPT record (RFC 6891) advertising it, with DO per q;
+ * AD in the header per q (RFC 6840 §5.7: the validator then reports AD
+ * without sending DNSSEC records, as with DO but with smaller answers).
  * *wire is malloc'd: the caller frees it.  ST_OK, ST_EINVAL or ST_ENOMEM. */
 int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
 		  uint8_t **wire, size_t *len);

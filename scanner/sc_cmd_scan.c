@@ -64,6 +64,7 @@ struct scan_ctx {
 	/* counters of this pass */
 	uint64_t n_read, n_bad, n_excluded, n_other_shard, n_dup, n_skipped;
 	uint64_t n_stored, n_probes;
+	uint64_t n_flushes, flush_us;   /* store commits and their time */
 	uint64_t t0_us, last_progress_us;
 	uint64_t last_done;
 	struct sc_engine *engine;
@@ -174,6 +175,7 @@ static char *meta_json(struct scan_ctx *x, bool final)
 
 static int flush(struct scan_ctx *x)
 {
+	uint64_t t0 = now_us();
 	char *meta = meta_json(x, false);
 	int ret;
 
@@ -183,6 +185,8 @@ static int flush(struct scan_ctx *x)
 		ret = ds_store_flush(x->store);
 	x->info.meta_json = NULL;
 	free(meta);
+	x->n_flushes++;
+	x->flush_us += now_us() - t0;
 	if (ret != ST_OK)
 		return ret;
 	for (size_t i = 0; i < x->n_unflushed; i++) {
@@ -541,11 +545,12 @@ static void summary(struct scan_ctx *x, bool complete)
 	fprintf(stderr, "  dns %.0f q/s (%" PRIu64 " sent, %" PRIu64
 		" timed out), fetched %" PRIu64 " policies (%" PRIu64
 		" HTTP 200), %" PRIu64 " MX hosts probed, %" PRIu64
-		" local errors, peak RSS %ld MiB\n",
+		" local errors, %" PRIu64 " store commits (%.1f s), peak RSS "
+		"%ld MiB\n",
 		el > 0 ? (double)x->last.dns_sent / el : 0.0,
 		x->last.dns_sent, x->last.dns_timeouts, x->last.fetches,
 		x->last.fetch_ok, x->last.probes, x->last.local_errors,
-		ru.ru_maxrss / 1024);
+		x->n_flushes, (double)x->flush_us / 1e6, ru.ru_maxrss / 1024);
 	for (size_t v = 0; v < AN_V_COUNT; v++) {
 		if (x->info.verdicts[v] > 0)
 			fprintf(stderr, "  %-26s %" PRIu64 "\n",

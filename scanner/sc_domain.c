@@ -139,8 +139,8 @@ void sc_domain_start(struct sc_domain *d)
 	set_state(d, SC_S_DNS);
 	d->pending = 1; /* held until every query is submitted */
 	snprintf(q, sizeof(q), "_mta-sts.%s", d->name);
-	submit(d, q, RS_TYPE_TXT, RS_FLAG_DO, on_sts);
-	submit(d, d->name, RS_TYPE_MX, RS_FLAG_DO, on_mx);
+	submit(d, q, RS_TYPE_TXT, RS_FLAG_AD, on_sts);
+	submit(d, d->name, RS_TYPE_MX, RS_FLAG_AD, on_mx);
 	snprintf(q, sizeof(q), "_smtp._tls.%s", d->name);
 	submit(d, q, RS_TYPE_TXT, 0, on_tlsrpt);
 	if (arrived(d))

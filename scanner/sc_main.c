@@ -3,6 +3,7 @@
  * `stsmap generate`.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "sc_cli.h"
 #include "st_error.h"
 
-#define SC_MAX_OPTS 32
+#define SC_MAX_OPTS 48
 #define GEN_MAX_MX AN_POLICY_MX_MAX
 
 int sc_opt_next(int argc, char **argv, const struct sc_opt *opts,
@@ -179,6 +180,17 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "scan", sc_cmd_scan, "scan domains from lists or zone files into "
+			       "a result store" },
+	{ "check", sc_cmd_check, "scan one domain now: findings, verdict, "
+				 "fix" },
+	{ "show", sc_cmd_show, "print a domain's stored result" },
+	{ "export", sc_cmd_export, "write a scan's records (JSON Lines, CSV, "
+				   "registry fixes)" },
+	{ "diff", sc_cmd_diff, "compare two scans (adoption, withdrawal, "
+			       "stale policies)" },
+	{ "merge", sc_cmd_merge, "merge shard stores into one scan" },
+	{ "report", sc_cmd_report, "statistics of a scan (text, JSON, HTML)" },
 	{ "lint", sc_cmd_lint, "judge a record, policy and MX set given by "
 			       "hand (offline)" },
 	{ "generate", sc_cmd_generate, "write a consistent TXT record and "
@@ -200,6 +212,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* A peer closing while we write (an SMTP probe, a store on a full
+	 * disk pipe) must be an error return, not the end of the scan. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -296,7 +296,7 @@ void sc_mx_request(struct sc_engine *e, struct sc_domain *d, size_t slot,
 		lookup(e, h, h->name, RS_TYPE_AAAA, 0, on_mx_addr);
 		if (e->cfg.dane) {
 			snprintf(q, sizeof(q), "_25._tcp.%s", h->name);
-			lookup(e, h, q, RS_TYPE_TLSA, RS_FLAG_DO, on_tlsa);
+			lookup(e, h, q, RS_TYPE_TLSA, RS_FLAG_AD, on_tlsa);
 		}
 		/* Lookups answer from the loop, never from rs_submit(), so
 		 * the entry is still resolving here. */

@@ -112,8 +112,18 @@ static void test_query_wire(void **state)
 	assert_true(ldns_pkt_edns(pkt));
 	assert_int_equal(ldns_pkt_edns_udp_size(pkt), 1232);
 	assert_true(ldns_pkt_edns_do(pkt));
+	assert_false(ldns_pkt_ad(pkt)); /* AD only when asked */
 	ldns_pkt_free(pkt);
 	free(wire);
+
+	/* RFC 6840 §5.7: AD set in the query when asked. */
+	q.ad_bit = true;
+	assert_int_equal(rs_wire_query(&q, 7, 1232, &wire, &len), ST_OK);
+	assert_int_equal(ldns_wire2pkt(&pkt, wire, len), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_ad(pkt));
+	ldns_pkt_free(pkt);
+	free(wire);
+	q.ad_bit = false;
 
 	/* No EDNS at all when the size is 0. */
 	q.do_bit = false;
