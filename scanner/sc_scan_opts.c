@@ -18,58 +18,65 @@ enum {
 	O_BATCH, O_NEW, O_QUIET, O_LOG, O_JSON,
 };
 
-/* Options of both commands first; SCAN_ONLY marks the end of those. */
-static const struct sc_opt opts[] = {
-	{ "resolver", "IP[:PORT]", O_RESOLVER, "DNS server to ask (repeat; "
-	  "default: /etc/resolv.conf)" },
-	{ "qps", "N", O_QPS, "DNS queries per second, all servers (default: "
-	  "no cap)" },
-	{ "dns-timeout", "MS", O_DNS_TIMEOUT, "first DNS attempt, doubled "
-	  "per retry (2000)" },
-	{ "dns-retries", "N", O_DNS_RETRIES, "DNS retries (2)" },
-	{ "https-timeout", "MS", O_HTTPS_TIMEOUT, "whole policy fetch "
-	  "(30000)" },
-	{ "smtp-timeout", "MS", O_SMTP_TIMEOUT, "whole STARTTLS probe "
-	  "(30000)" },
-	{ "probe-mx", NULL, O_PROBE_MX, "probe every MX host with STARTTLS "
-	  "(once per host)" },
-	{ "dane", NULL, O_DANE, "with --probe-mx: look up TLSA _25._tcp.MX "
-	  "and its AD bit" },
-	{ "fetch-all", NULL, O_FETCH_ALL, "fetch the policy even without a "
-	  "valid TXT record" },
-	{ "ca-file", "PEM", O_CA_FILE, "trust these roots instead of the "
-	  "system store" },
-	{ "allow-private", NULL, O_ALLOW_PRIVATE, "allow connections to "
-	  "private/loopback addresses (test worlds)" },
-	{ "user-agent", "S", O_USER_AGENT, "HTTP User-Agent (default: "
-	  "stsmap/VERSION (+CONTACT))" },
-	{ "contact", "URL", O_CONTACT, "contact URL named in User-Agent" },
-	{ "ehlo", "NAME", O_EHLO, "EHLO name for probes (stsmap.invalid)" },
-	{ "https-port", "N", O_HTTPS_PORT, "policy host port (443; test "
-	  "worlds)" },
-	{ "smtp-port", "N", O_SMTP_PORT, "MX port probed (25; test worlds)" },
-	{ "log", "LEVEL", O_LOG, "error, warn, info or debug (warn)" },
-	{ "json", NULL, O_JSON, "check: print the record as JSON" },
-	/* scan only from here */
-	{ "db", "FILE", O_DB, "result store (stsmap.lmdb)" },
-	{ "format", "F", O_FORMAT, "auto, list, tranco or zone (auto)" },
-	{ "inflight", "N", O_INFLIGHT, "domains in flight (500)" },
-	{ "dns-inflight", "N", O_DNS_INFLIGHT, "DNS questions on the wire "
-	  "(1000)" },
-	{ "https-max", "N", O_HTTPS_MAX, "policy fetches in flight (128)" },
-	{ "smtp-max", "N", O_SMTP_MAX, "STARTTLS probes in flight (64)" },
-	{ "shard", "I/N", O_SHARD, "scan only shard I of N (hash of the "
-	  "name)" },
-	{ "exclude", "FILE", O_EXCLUDE, "opt-out list: names and suffixes "
-	  "never scanned" },
-	{ "label", "NAME", O_LABEL, "a name for this scan" },
-	{ "batch", "N", O_BATCH, "results per store transaction (5000)" },
-	{ "new", NULL, O_NEW, "start a new scan even if an unfinished one "
-	  "matches" },
-	{ "quiet", NULL, O_QUIET, "no progress output" },
-	SC_OPT_END,
+/* Which commands take an option. */
+#define SC_FOR_SCAN 1u
+#define SC_FOR_CHECK 2u
+#define SC_FOR_BOTH (SC_FOR_SCAN | SC_FOR_CHECK)
+
+/* Every option of scan and check, once, with the commands that take it. */
+static const struct {
+	struct sc_opt opt;
+	unsigned scope;
+} opts[] = {
+	{ { "resolver", "IP[:PORT]", O_RESOLVER, "DNS server to ask (repeat; "
+	  "default: /etc/resolv.conf)" }, SC_FOR_BOTH },
+	{ { "qps", "N", O_QPS, "DNS queries per second, all servers (default: "
+	  "no cap)" }, SC_FOR_BOTH },
+	{ { "dns-timeout", "MS", O_DNS_TIMEOUT, "first DNS attempt, doubled "
+	  "per retry (2000)" }, SC_FOR_BOTH },
+	{ { "dns-retries", "N", O_DNS_RETRIES, "DNS retries (2)" }, SC_FOR_BOTH },
+	{ { "https-timeout", "MS", O_HTTPS_TIMEOUT, "whole policy fetch "
+	  "(30000)" }, SC_FOR_BOTH },
+	{ { "smtp-timeout", "MS", O_SMTP_TIMEOUT, "whole STARTTLS probe "
+	  "(30000)" }, SC_FOR_BOTH },
+	{ { "probe-mx", NULL, O_PROBE_MX, "probe every MX host with STARTTLS "
+	  "(once per host)" }, SC_FOR_BOTH },
+	{ { "dane", NULL, O_DANE, "with --probe-mx: look up TLSA _25._tcp.MX "
+	  "and its AD bit" }, SC_FOR_BOTH },
+	{ { "fetch-all", NULL, O_FETCH_ALL, "fetch the policy even without a "
+	  "valid TXT record" }, SC_FOR_BOTH },
+	{ { "ca-file", "PEM", O_CA_FILE, "trust these roots instead of the "
+	  "system store" }, SC_FOR_BOTH },
+	{ { "allow-private", NULL, O_ALLOW_PRIVATE, "allow connections to "
+	  "private/loopback addresses (test worlds)" }, SC_FOR_BOTH },
+	{ { "user-agent", "S", O_USER_AGENT, "HTTP User-Agent (default: "
+	  "stsmap/VERSION (+CONTACT))" }, SC_FOR_BOTH },
+	{ { "contact", "URL", O_CONTACT, "contact URL named in User-Agent" }, SC_FOR_BOTH },
+	{ { "ehlo", "NAME", O_EHLO, "EHLO name for probes (stsmap.invalid)" }, SC_FOR_BOTH },
+	{ { "https-port", "N", O_HTTPS_PORT, "policy host port (443; test "
+	  "worlds)" }, SC_FOR_BOTH },
+	{ { "smtp-port", "N", O_SMTP_PORT, "MX port probed (25; test worlds)" }, SC_FOR_BOTH },
+	{ { "log", "LEVEL", O_LOG, "error, warn, info or debug (warn)" }, SC_FOR_BOTH },
+	{ { "json", NULL, O_JSON, "print the record as one JSON object" }, SC_FOR_CHECK },
+	{ { "db", "FILE", O_DB, "result store (stsmap.lmdb)" }, SC_FOR_SCAN },
+	{ { "format", "F", O_FORMAT, "auto, list, tranco or zone (auto)" }, SC_FOR_SCAN },
+	{ { "inflight", "N", O_INFLIGHT, "domains in flight (500)" }, SC_FOR_SCAN },
+	{ { "dns-inflight", "N", O_DNS_INFLIGHT, "DNS questions on the wire "
+	  "(1000)" }, SC_FOR_SCAN },
+	{ { "https-max", "N", O_HTTPS_MAX, "policy fetches in flight (128)" }, SC_FOR_SCAN },
+	{ { "smtp-max", "N", O_SMTP_MAX, "STARTTLS probes in flight (64)" }, SC_FOR_SCAN },
+	{ { "shard", "I/N", O_SHARD, "scan only shard I of N (hash of the "
+	  "name)" }, SC_FOR_SCAN },
+	{ { "exclude", "FILE", O_EXCLUDE, "opt-out list: names and suffixes "
+	  "never scanned" }, SC_FOR_SCAN },
+	{ { "label", "NAME", O_LABEL, "a name for this scan" }, SC_FOR_SCAN },
+	{ { "batch", "N", O_BATCH, "results per store transaction (5000)" }, SC_FOR_SCAN },
+	{ { "new", NULL, O_NEW, "start a new scan even if an unfinished one "
+	  "matches" }, SC_FOR_SCAN },
+	{ { "quiet", NULL, O_QUIET, "no progress output" }, SC_FOR_SCAN },
 };
-#define N_CHECK_OPTS 18 /* entries before "db" */
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
 
 static int num(const char *name, const char *arg, unsigned long long max,
 	       unsigned long long min, unsigned long long *v)
@@ -163,8 +170,9 @@ static int apply(int c, const char *arg, struct sc_scan_opts *o)
 int sc_scan_opts_parse(int argc, char **argv, enum sc_opts_for which,
 		       struct sc_scan_opts *o)
 {
-	struct sc_opt check_opts[N_CHECK_OPTS + 1];
-	const struct sc_opt *table = opts;
+	unsigned scope = which == SC_OPTS_CHECK ? SC_FOR_CHECK : SC_FOR_SCAN;
+	struct sc_opt table[N_OPTS + 1];
+	size_t n = 0;
 	const char *synopsis = "scan [OPTIONS] INPUT...";
 	const char *summary =
 		"Scan the domains of each INPUT (a list, a rank,domain CSV or a "
@@ -183,10 +191,12 @@ int sc_scan_opts_parse(int argc, char **argv, enum sc_opts_for which,
 	o->cfg.log = &o->log;
 	o->argc = argc;
 	o->argv = argv;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (opts[i].scope & scope)
+			table[n++] = opts[i].opt;
+	}
+	table[n] = (struct sc_opt)SC_OPT_END;
 	if (which == SC_OPTS_CHECK) {
-		memcpy(check_opts, opts, N_CHECK_OPTS * sizeof(opts[0]));
-		check_opts[N_CHECK_OPTS] = (struct sc_opt)SC_OPT_END;
-		table = check_opts;
 		synopsis = "check [OPTIONS] DOMAIN";
 		summary = "Scan one domain now and print its findings, what a "
 			  "sending server would do,\nand for a broken setup a "

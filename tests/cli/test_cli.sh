@@ -125,5 +125,30 @@ expect_rc 1 "$bin" lint --policy "$tmp/does-not-exist"
 expect_rc 2 "$bin" lint --http-status 99
 expect_rc 2 "$bin" lint --bogus
 
+# --- scan, show, report, export: usage errors and an empty input (no
+# network: every name below is refused before any query is sent) ---
+expect_rc 2 "$bin" scan
+expect_rc 2 "$bin" scan --shard 4/4 x.txt
+expect_rc 2 "$bin" scan --shard 1 x.txt
+expect_rc 2 "$bin" scan --format csv x.txt
+expect_rc 2 "$bin" scan --inflight 0 x.txt
+expect_rc 2 "$bin" check
+expect_rc 2 "$bin" check 'bad..name'
+expect_rc 2 "$bin" check a.example b.example
+expect_rc 0 "$bin" scan --help
+expect_grep '^  --shard I/N'
+expect_rc 1 "$bin" scan --db "$tmp/s.lmdb" --resolver 127.0.0.1:9 "$tmp/does-not-exist"
+expect_rc 1 "$bin" show --db "$tmp/none.lmdb" example.com
+expect_rc 1 "$bin" report --db "$tmp/none.lmdb"
+expect_rc 1 "$bin" export --db "$tmp/none.lmdb"
+# A list of bad lines only: every line is an input finding, nothing is
+# resolved, the scan finishes and the store has an empty scan.
+printf 'bad..name\n-x.example\n\n# comment\nonelabel\n' >"$tmp/bad.txt"
+expect_rc 0 "$bin" scan --db "$tmp/bad.lmdb" --resolver 127.0.0.1:9 --quiet "$tmp/bad.txt"
+if grep -q ' 3 bad input lines' "$tmp/err"; then ok; else bad "bad lines not counted: $(cat "$tmp/err")"; fi
+expect_rc 0 "$bin" export --db "$tmp/bad.lmdb"
+if [ ! -s "$tmp/out" ]; then ok; else bad "export of an empty scan is not empty"; fi
+expect_rc 1 "$bin" show --db "$tmp/bad.lmdb" example.com
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
