@@ -4,8 +4,10 @@
  * One pass over the domains, in output order: each domain's zone records,
  * policy file, certificate, nginx server block, MX host lines, truth line
  * and domain line are written as it is generated, so memory stays flat.
+ * Everything about MX hosts (addresses, certificates, TLSA, Postfix) is in
+ * ds_world_mx.c.
  */
-#include "ds_world.h"
+#include "ds_world_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,40 +24,10 @@
 #include "ds_certs.h"
 #include "st_error.h"
 
-#define DAY ((time_t)86400)
-#define TTL 3600
-#define NAME_MAX_LEN 256
-#define BODY_MAX 4096
+#define DAY DS_WORLD_DAY
+#define TTL DS_WORLD_TTL
+#define NAME_MAX_LEN DS_WORLD_NAME_MAX
 #define BIG_BODY 65537 /* RFC 8461 §3.3 cap (64 KiB) plus one byte */
-#define OWN_MX_ADDRS (254u * 256u)
-
-/* The generator's context: every piece of mutable state of one run. */
-struct world {
-	const struct ds_world_opts *o;
-	char path[PATH_MAX];          /* scratch for file names */
-	FILE *zone, *truth, *domains, *nginx, *mxhosts;
-	uint64_t rng;                 /* splitmix64 state */
-	struct ds_ca *root, *inter, *untrusted;
-	EVP_PKEY *key;
-	const struct ds_scenario *scen;
-	size_t n_scen;
-	uint64_t *counts;             /* per scenario */
-	uint64_t cum_total;
-	uint64_t n_sts_cname;
-	struct ds_world_stats st;
-	char body[BODY_MAX];
-};
-
-/* One domain being generated. */
-struct dom {
-	const char *name;             /* without trailing dot */
-	const struct ds_scenario *sc;
-	uint64_t index;
-	unsigned provider;
-	char id[24];
-	char host[NAME_MAX_LEN];      /* mta-sts.<name> */
-	char addr[16];                /* the policy host's address */
-};
 
 /* splitmix64 (Steele, Lea, Flood 2014): small, fast, good enough. */
 static uint64_t rng_next(uint64_t *s)
@@ -89,16 +61,16 @@ static int mkdir_p(const char *path)
 }
 
 /* w->path = OUT/rel; ST_ETOOBIG if it does not fit. */
-static int out_path(struct world *w, const char *rel)
+int ds_world_out_path(struct world *w, const char *rel)
 {
 	int n = snprintf(w->path, sizeof(w->path), "%s/%s", w->o->out_dir, rel);
 
 	return n < 0 || (size_t)n >= sizeof(w->path) ? ST_ETOOBIG : ST_OK;
 }
 
-static int open_out(struct world *w, const char *rel, FILE **f)
+int ds_world_open_out(struct world *w, const char *rel, FILE **f)
 {
-	int ret = out_path(w, rel);
+	int ret = ds_world_out_path(w, rel);
 
 	if (ret != ST_OK)
 		return ret;
@@ -110,7 +82,7 @@ static int open_out(struct world *w, const char *rel, FILE **f)
 	return ST_OK;
 }
 
-static int close_out(FILE **f)
+int ds_world_close_out(FILE **f)
 {
 	int ret = ST_OK;
 
@@ -132,18 +104,6 @@ static void addr_policy(uint64_t host_index, char out[16])
 
 	snprintf(out, 16, "127.2.%u.%u", (unsigned)((a / 254) % 256),
 		 (unsigned)(a % 254 + 1));
-}
-
-static void addr_shared_mx(unsigned h, char out[16])
-{
-	snprintf(out, 16, "127.3.%u.%u", (h / 254) % 256, h % 254 + 1);
-}
-
-static void addr_own_mx(uint64_t i, char out[16])
-{
-	unsigned a = (unsigned)(i % OWN_MX_ADDRS);
-
-	snprintf(out, 16, "127.4.%u.%u", (a / 254) % 256, a % 254 + 1);
 }
 
 /* --- templates and escaping --- */
@@ -290,12 +250,17 @@ static void put_json_codes(FILE *f, const char *a, const char *b)
 static void write_truth(struct world *w, const struct dom *d)
 {
 	const struct ds_scenario *sc = d->sc;
-	const char *probe_extra = NULL;
+	const char *probe_extra = NULL, *dane = NULL;
 
 	/* The implicit MX of a domain without MX is D (A 127.5.0.1): a
 	 * probe finds nothing listening. */
 	if (sc->mx == DS_MX_NONE && sc->sts_how != DS_STS_BROKEN)
 		probe_extra = "mx-tls.unreachable";
+	/* A probe also looks up TLSA: validated records at the MX hosts
+	 * of every 4th provider (RFC 7672). */
+	if (sc->mx == DS_MX_PROVIDER && sc->sts_how != DS_STS_BROKEN &&
+	    ds_world_mx_provider_tlsa(d->provider))
+		dane = "mx-tls.dane mx-tls.dnssec";
 	fputs("{\"domain\":", w->truth);
 	put_json_string(w->truth, d->name);
 	fputs(",\"scenario\":", w->truth);
@@ -314,24 +279,17 @@ static void write_truth(struct world *w, const struct dom *d)
 	fputs(",\"verdict_probe\":", w->truth);
 	put_json_string(w->truth, sc->verdict_probe != NULL ? sc->verdict_probe
 							   : sc->verdict);
+	fputs(",\"info_probe\":", w->truth);
+	put_json_codes(w->truth, sc->info, dane);
 	fputs("}\n", w->truth);
 }
 
-static const char *special_mx(uint8_t kind)
-{
-	switch (kind) {
-	case DS_MX_NOSTARTTLS: return "mx-nostarttls";
-	case DS_MX_WRONGNAME: return "mx-wrongname";
-	case DS_MX_EXPIRED: return "mx-expired";
-	}
-	return NULL;
-}
-
-static void write_mx(struct world *w, const struct dom *d)
+static int write_mx(struct world *w, const struct dom *d)
 {
 	static const char *const own[] = { "mx1", "mx2" };
+	char host[NAME_MAX_LEN], addr[16];
 	FILE *z = w->zone;
-	char addr[16];
+	int ret = ST_OK;
 
 	switch (d->sc->mx) {
 	case DS_MX_PROVIDER:
@@ -341,23 +299,19 @@ static void write_mx(struct world *w, const struct dom *d)
 			d->provider, w->o->tld);
 		break;
 	case DS_MX_OWN:
-		for (size_t i = 0; i < 2; i++) {
-			addr_own_mx(w->st.n_mx_own++, addr);
-			fprintf(z, "%s.\t%d\tIN\tMX\t%zu %s.%s.\n", d->name, TTL,
-				10 * (i + 1), own[i], d->name);
-			fprintf(z, "%s.%s.\t%d\tIN\tA\t%s\n", own[i], d->name,
-				TTL, addr);
-			fprintf(w->mxhosts, "%s.%s %s starttls-valid\n", own[i],
-				d->name, addr);
+		for (size_t i = 0; i < 2 && ret == ST_OK; i++) {
+			snprintf(host, sizeof(host), "%s.%s", own[i], d->name);
+			ret = ds_world_mx_own(w, d, host, addr);
+			fprintf(z, "%s.\t%d\tIN\tMX\t%zu %s.\n", d->name, TTL,
+				10 * (i + 1), host);
+			fprintf(z, "%s.\t%d\tIN\tA\t%s\n", host, TTL, addr);
 		}
 		break;
 	case DS_MX_OWN_DEEP:
-		addr_own_mx(w->st.n_mx_own++, addr);
-		fprintf(z, "%s.\t%d\tIN\tMX\t10 mx.eu.%s.\n", d->name, TTL,
-			d->name);
-		fprintf(z, "mx.eu.%s.\t%d\tIN\tA\t%s\n", d->name, TTL, addr);
-		fprintf(w->mxhosts, "mx.eu.%s %s starttls-valid\n", d->name,
-			addr);
+		snprintf(host, sizeof(host), "mx.eu.%s", d->name);
+		ret = ds_world_mx_own(w, d, host, addr);
+		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.\n", d->name, TTL, host);
+		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", host, TTL, addr);
 		break;
 	case DS_MX_NULL:
 		fprintf(z, "%s.\t%d\tIN\tMX\t0 .\n", d->name, TTL);
@@ -368,9 +322,10 @@ static void write_mx(struct world *w, const struct dom *d)
 		break;
 	default:
 		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.%s.\n", d->name, TTL,
-			special_mx(d->sc->mx), w->o->tld);
+			ds_world_mx_special(d->sc->mx), w->o->tld);
 		break;
 	}
+	return ret;
 }
 
 /* The policy host's DNS records; sets d->addr for served hosts. */
@@ -435,7 +390,8 @@ static int write_dns(struct world *w, struct dom *d)
 		snprintf(owner, sizeof(owner), "_smtp._tls.%s", d->name);
 		ret = put_txt_set(w, d, owner, sc->tlsrpt);
 	}
-	write_mx(w, d);
+	if (ret == ST_OK)
+		ret = write_mx(w, d);
 	write_policy_host_dns(w, d);
 	return ret;
 }
@@ -490,9 +446,34 @@ static int write_cert(struct world *w, const struct dom *d)
 		return ret;
 	chain[1] = ds_ca_cert(w->inter);
 	snprintf(rel, sizeof(rel), "tls/certs/%s.pem", d->host);
-	ret = out_path(w, rel);
+	ret = ds_world_out_path(w, rel);
 	if (ret == ST_OK)
 		ret = ds_write_pem_cert(w->path, chain, n_chain);
+	X509_free(chain[0]);
+	if (ret == ST_OK)
+		w->st.n_certs++;
+	return ret;
+}
+
+int ds_world_issue(struct world *w, const char *const *names, size_t n,
+		   time_t not_before, time_t not_after, const char *file)
+{
+	struct ds_leaf_req req = { .dns_names = names, .n_dns_names = n,
+				   .not_before = not_before,
+				   .not_after = not_after };
+	char rel[NAME_MAX_LEN + 32];
+	X509 *chain[2] = { NULL, NULL };
+	int ret;
+
+	if (snprintf(rel, sizeof(rel), "tls/certs/%s", file) >= (int)sizeof(rel))
+		return ST_ETOOBIG;
+	ret = ds_leaf_issue(w->inter, w->key, &req, &chain[0]);
+	if (ret != ST_OK)
+		return ret;
+	chain[1] = ds_ca_cert(w->inter);
+	ret = ds_world_out_path(w, rel);
+	if (ret == ST_OK)
+		ret = ds_write_pem_cert(w->path, chain, 2);
 	X509_free(chain[0]);
 	if (ret == ST_OK)
 		w->st.n_certs++;
@@ -511,12 +492,12 @@ static int write_body(struct world *w, const struct dom *d)
 	if (len < 0)
 		return ST_ETOOBIG;
 	snprintf(rel, sizeof(rel), "nginx/www/%s", d->host);
-	ret = out_path(w, rel);
+	ret = ds_world_out_path(w, rel);
 	if (ret == ST_OK)
 		ret = mkdir_p(w->path);
 	if (ret == ST_OK) {
 		snprintf(rel, sizeof(rel), "nginx/www/%s/mta-sts.txt", d->host);
-		ret = out_path(w, rel);
+		ret = ds_world_out_path(w, rel);
 	}
 	if (ret != ST_OK)
 		return ret;
@@ -625,11 +606,10 @@ static int gen_domain(struct world *w, const char *name, size_t scen,
 
 /* --- heads and tails --- */
 
-static void write_zone_head(struct world *w)
+static int write_zone_head(struct world *w)
 {
 	const char *t = w->o->tld;
 	FILE *z = w->zone;
-	char addr[16];
 
 	fprintf(z, "; stsmap world: zone %s., seed %" PRIu64 "\n", t,
 		w->o->seed);
@@ -643,25 +623,7 @@ static void write_zone_head(struct world *w)
 	fprintf(z, "ns.broken.%s.\t%d\tIN\tA\t%s\n", t, TTL,
 		DS_WORLD_ADDR_REFUSED);
 	fprintf(z, "pages.hosting.%s.\t%d\tIN\tA\t127.2.0.1\n", t, TTL);
-	for (unsigned k = 0; k < DS_WORLD_PROVIDERS; k++) {
-		for (unsigned j = 0; j < 2; j++) {
-			addr_shared_mx(2 * k + j, addr);
-			fprintf(z, "mx%u.prov%03u.%s.\t%d\tIN\tA\t%s\n", j + 1, k,
-				t, TTL, addr);
-			fprintf(w->mxhosts, "mx%u.prov%03u.%s %s starttls-valid\n",
-				j + 1, k, t, addr);
-		}
-	}
-	for (uint8_t m = DS_MX_NOSTARTTLS; m <= DS_MX_EXPIRED; m++) {
-		static const char *const beh[] = { "no-starttls", "wrong-name",
-						   "expired" };
-
-		addr_shared_mx(2 * DS_WORLD_PROVIDERS + m - DS_MX_NOSTARTTLS,
-			       addr);
-		fprintf(z, "%s.%s.\t%d\tIN\tA\t%s\n", special_mx(m), t, TTL, addr);
-		fprintf(w->mxhosts, "%s.%s %s %s\n", special_mx(m), t, addr,
-			beh[m - DS_MX_NOSTARTTLS]);
-	}
+	return ds_world_mx_shared(w);
 }
 
 static void write_nginx_head(struct world *w)
@@ -701,7 +663,7 @@ static const char *shape_name(const struct world *w)
 static int write_world_json(struct world *w)
 {
 	FILE *f = NULL;
-	int ret = open_out(w, "world.json", &f);
+	int ret = ds_world_open_out(w, "world.json", &f);
 
 	if (ret != ST_OK)
 		return ret;
@@ -710,35 +672,42 @@ static int write_world_json(struct world *w)
 		w->o->seed, shape_name(w), (long long)w->o->now);
 	put_json_string(f, w->o->tld);
 	fprintf(f, ",\n  \"https_port\": %u,\n  \"dns_port\": %u,\n"
+		   "  \"smtp_port\": %u,\n"
 		   "  \"domains\": %" PRIu64 ",\n  \"policy_hosts\": %" PRIu64
 		   ",\n  \"certificates\": %" PRIu64 ",\n"
 		   "  \"own_mx_hosts\": %" PRIu64 ",\n",
-		w->o->https_port, w->o->dns_port, w->st.n_domains,
-		w->st.n_policy_hosts, w->st.n_certs, w->st.n_mx_own);
+		w->o->https_port, w->o->dns_port, w->o->smtp_port,
+		w->st.n_domains, w->st.n_policy_hosts, w->st.n_certs,
+		w->st.n_mx_own);
+	fprintf(f, "  \"mx_certificates\": %" PRIu64 ",\n"
+		   "  \"smtp_services\": %" PRIu64 ",\n"
+		   "  \"tlsa_hosts\": %" PRIu64 ",\n",
+		w->st.n_mx_certs, w->st.n_smtp_services, w->st.n_tlsa);
 	fprintf(f, "  \"addresses\": {\n    \"nsd\": \"%s\",\n"
 		   "    \"unbound\": \"%s\",\n    \"resolver\": \"%s\",\n"
 		   "    \"policy_hosts\": \"127.2.0.0/16\",\n"
 		   "    \"policy_hosts_per_address\": %d,\n"
 		   "    \"shared_mx\": \"127.3.0.0/16\",\n"
-		   "    \"own_mx\": \"127.4.0.0/16\",\n"
+		   "    \"own_mx\": \"127.4.0.1-127.4.0.%d\",\n"
 		   "    \"refused\": \"%s\",\n    \"hang\": \"%s\",\n"
 		   "    \"plain_http\": \"%s\",\n"
 		   "    \"postfix\": \"127.3.0.0/16 and 127.4.0.0/16\"\n  },\n",
 		DS_WORLD_ADDR_NSD, DS_WORLD_ADDR_UNBOUND, DS_WORLD_ADDR_UNBOUND,
-		DS_WORLD_PER_ADDR, DS_WORLD_ADDR_REFUSED, DS_WORLD_ADDR_HANG,
-		DS_WORLD_ADDR_PLAIN);
+		DS_WORLD_PER_ADDR, DS_WORLD_OWN_MX_ADDRS, DS_WORLD_ADDR_REFUSED,
+		DS_WORLD_ADDR_HANG, DS_WORLD_ADDR_PLAIN);
 	fprintf(f, "  \"files\": {\n    \"domains\": \"domains.txt\",\n"
 		   "    \"truth\": \"truth.jsonl\",\n"
 		   "    \"zone\": \"dns/%s.zone\",\n"
 		   "    \"mx_hosts\": \"mx-hosts.txt\",\n"
 		   "    \"ca\": \"tls/ca.pem\",\n"
-		   "    \"nginx\": \"nginx/nginx.conf\"\n  },\n"
+		   "    \"nginx\": \"nginx/nginx.conf\",\n"
+		   "    \"postfix_config\": \"postfix\"\n  },\n"
 		   "  \"scenarios\": {", w->o->tld);
 	for (size_t i = 0; i < w->n_scen; i++)
 		fprintf(f, "%s\n    \"%s\": %" PRIu64, i == 0 ? "" : ",",
 			w->scen[i].name, w->counts[i]);
 	fputs("\n  }\n}\n", f);
-	return close_out(&f);
+	return ds_world_close_out(&f);
 }
 
 /* --- set-up and the two shapes --- */
@@ -760,7 +729,7 @@ static int make_cas(struct world *w)
 	if (ret == ST_OK)
 		ret = ds_key_new(&w->key);
 	if (ret == ST_OK)
-		ret = out_path(w, "tls/ca.pem");
+		ret = ds_world_out_path(w, "tls/ca.pem");
 	if (ret == ST_OK) {
 		char key[PATH_MAX];
 
@@ -768,7 +737,7 @@ static int make_cas(struct world *w)
 		ret = ds_ca_write(w->root, w->path, key);
 	}
 	if (ret == ST_OK)
-		ret = out_path(w, "tls/intermediate.pem");
+		ret = ds_world_out_path(w, "tls/intermediate.pem");
 	if (ret == ST_OK) {
 		char key[PATH_MAX];
 
@@ -777,11 +746,11 @@ static int make_cas(struct world *w)
 		ret = ds_ca_write(w->inter, w->path, key);
 	}
 	if (ret == ST_OK)
-		ret = out_path(w, "tls/untrusted-ca.pem");
+		ret = ds_world_out_path(w, "tls/untrusted-ca.pem");
 	if (ret == ST_OK)
 		ret = ds_ca_write(w->untrusted, w->path, NULL);
 	if (ret == ST_OK)
-		ret = out_path(w, "tls/leaf.key");
+		ret = ds_world_out_path(w, "tls/leaf.key");
 	if (ret == ST_OK)
 		ret = ds_write_pem_key(w->path, w->key);
 	return ret;
@@ -861,27 +830,28 @@ static bool tld_ok(const char *t)
 static int open_all(struct world *w)
 {
 	static const char *const dirs[] = { "dns", "tls/certs", "nginx/www",
-					    "nginx/logs", "nginx/tmp" };
+					    "nginx/logs", "nginx/tmp",
+					    "postfix" };
 	char rel[DS_WORLD_TLD_MAX + 16];
 	int ret = mkdir_p(w->o->out_dir);
 
 	for (size_t i = 0; ret == ST_OK && i < sizeof(dirs) / sizeof(dirs[0]);
 	     i++) {
-		ret = out_path(w, dirs[i]);
+		ret = ds_world_out_path(w, dirs[i]);
 		if (ret == ST_OK)
 			ret = mkdir_p(w->path);
 	}
 	snprintf(rel, sizeof(rel), "dns/%s.zone", w->o->tld);
 	if (ret == ST_OK)
-		ret = open_out(w, rel, &w->zone);
+		ret = ds_world_open_out(w, rel, &w->zone);
 	if (ret == ST_OK)
-		ret = open_out(w, "truth.jsonl", &w->truth);
+		ret = ds_world_open_out(w, "truth.jsonl", &w->truth);
 	if (ret == ST_OK)
-		ret = open_out(w, "domains.txt", &w->domains);
+		ret = ds_world_open_out(w, "domains.txt", &w->domains);
 	if (ret == ST_OK)
-		ret = open_out(w, "nginx/nginx.conf", &w->nginx);
+		ret = ds_world_open_out(w, "nginx/nginx.conf", &w->nginx);
 	if (ret == ST_OK)
-		ret = open_out(w, "mx-hosts.txt", &w->mxhosts);
+		ret = ds_world_open_out(w, "mx-hosts.txt", &w->mxhosts);
 	return ret;
 }
 
@@ -894,7 +864,8 @@ int ds_world_generate(const struct ds_world_opts *opts,
 	if (opts == NULL || opts->out_dir == NULL || !tld_ok(opts->tld) ||
 	    opts->n_domains > DS_WORLD_DOMAINS_MAX || opts->https_port == 0 ||
 	    opts->https_port > 65535 || opts->dns_port == 0 ||
-	    opts->dns_port > 65535)
+	    opts->dns_port > 65535 || opts->smtp_port == 0 ||
+	    opts->smtp_port > 65535)
 		return ST_EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -906,25 +877,31 @@ int ds_world_generate(const struct ds_world_opts *opts,
 	ret = w->counts != NULL ? open_all(w) : ST_ENOMEM;
 	if (ret == ST_OK)
 		ret = make_cas(w);
+	if (ret == ST_OK)
+		ret = ds_world_mx_begin(w);
+	if (ret == ST_OK)
+		ret = write_zone_head(w);
 	if (ret != ST_OK)
 		goto cleanup;
-	write_zone_head(w);
 	write_nginx_head(w);
 	ret = opts->n_domains == 0 ? gen_catalog(w) : gen_bulk(w);
 	fputs("}\n", w->nginx);
 	if (ret == ST_OK)
+		ret = ds_world_mx_end(w);
+	if (ret == ST_OK)
 		ret = write_world_json(w);
 cleanup:
-	r2 = close_out(&w->zone);
+	r2 = ds_world_close_out(&w->zone);
 	ret = ret == ST_OK ? r2 : ret;
-	r2 = close_out(&w->truth);
+	r2 = ds_world_close_out(&w->truth);
 	ret = ret == ST_OK ? r2 : ret;
-	r2 = close_out(&w->domains);
+	r2 = ds_world_close_out(&w->domains);
 	ret = ret == ST_OK ? r2 : ret;
-	r2 = close_out(&w->nginx);
+	r2 = ds_world_close_out(&w->nginx);
 	ret = ret == ST_OK ? r2 : ret;
-	r2 = close_out(&w->mxhosts);
+	r2 = ds_world_close_out(&w->mxhosts);
 	ret = ret == ST_OK ? r2 : ret;
+	ds_world_mx_free(w);
 	if (ret == ST_OK && stats != NULL)
 		*stats = w->st;
 	ds_ca_free(w->root);

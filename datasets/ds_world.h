@@ -12,30 +12,53 @@
  *   domains.txt          the domain list, one per line: the scanner's input
  *   truth.jsonl          one JSON object per domain, sorted by domain:
  *                          {"domain","scenario","verdict","findings",
- *                           "info","findings_probe","verdict_probe"}
+ *                           "info","findings_probe","verdict_probe",
+ *                           "info_probe"}
  *                        findings: the exact set of error and warn codes
  *                        (an_findings.c names) a scan without --probe-mx
  *                        reports; info: the info codes expected; the
  *                        *_probe fields: the same with --probe-mx against
- *                        the MX behaviours of mx-hosts.txt.
+ *                        the MX behaviours of mx-hosts.txt (info_probe adds
+ *                        mx-tls.dane and mx-tls.dnssec where an MX host
+ *                        publishes TLSA records).
  *   dns/<tld>.zone       RFC 1035 master file for <tld>, absolute names
- *   mx-hosts.txt         "host address behaviour" per MX host; behaviour is
- *                        starttls-valid, no-starttls, wrong-name or expired
+ *   mx-hosts.txt         "host address behaviour tlsa" per MX host:
+ *                        behaviour is starttls-valid, no-starttls,
+ *                        wrong-name or expired (what a STARTTLS probe with
+ *                        SNI = host and tls/ca.pem as the only root sees);
+ *                        tlsa is "tlsa" if _25._tcp.<host> has a TLSA
+ *                        record in the zone, else "-".  Shared hosts
+ *                        first, then the per-domain hosts in domain order.
  *   tls/ca.pem           the root every client of the world trusts
  *   tls/ca.key           its key (to issue more certificates later)
  *   tls/intermediate.pem, tls/intermediate.key
  *   tls/untrusted-ca.pem a second root nobody trusts
  *   tls/leaf.key         the key shared by every leaf certificate
- *   tls/certs/<host>.pem the chain a policy host serves, leaf first
+ *   tls/certs/<host>.pem the chain a policy or MX host serves, leaf first
+ *   tls/certs/mx-own-g<N>.pem  bulk worlds: one chain naming every
+ *                        per-domain MX host of the domains of group N
+ *                        (see "MX hosts and Postfix" below)
  *   nginx/nginx.conf     `nginx -c OUT/nginx/nginx.conf -p OUT/nginx/`;
  *                        every path in it is relative, so OUT can move
  *   nginx/www/<host>/mta-sts.txt   the policy bodies
  *   nginx/logs/, nginx/tmp/        nginx's pid, logs and temp files
+ *   postfix/main.cf, postfix/master.cf, postfix/sni-own-<NN>.regexp
+ *                        one Postfix instance for every MX host:
+ *                        `$(postconf -h daemon_directory)/master -c
+ *                        OUT/postfix` as root (world-up does it); every
+ *                        path is relative to config_directory (or, in the
+ *                        SNI tables, to the queue directory), so OUT can
+ *                        move.  Its queue and data directories are
+ *                        OUT/run/postfix and OUT/run/postfix-data, made by
+ *                        world-up, never by the generator.  (`postfix
+ *                        check` would rewrite main.cf with absolute
+ *                        paths: post-install does that.)
  *   world.json           seed, shape, now, tld, ports, address plan,
  *                        counts per scenario, file names
  *
  * Every file except tls/ is a function of (seed, shape, now, tld, ports):
- * two runs with the same options are byte-identical.  tls/ holds fresh keys
+ * two runs with the same options are byte-identical, but for the data of
+ * the zone's TLSA records, which hash tls/leaf.key.  tls/ holds fresh keys
  * and random serials each run (ds_certs.h draws them from RAND_bytes); the
  * names, SANs and validity windows are the same.
  *
@@ -47,17 +70,70 @@
  *                      names per address, served by SNI; 127.2.0.1 also
  *                      holds pages.hosting.<tld>, the target of CNAMEd
  *                      policy hosts
- *   127.3.x.y          shared provider MX hosts (mxN.provNNN.<tld>)
- *   127.4.x.y          per-domain MX hosts (mx1.D, mx2.D, ...)
+ *   127.3.0.1-127.3.1.46  shared provider MX hosts (mxN.provNNN.<tld>),
+ *                      one address each               (port smtp_port)
+ *   127.3.1.47-49      the special MX hosts mx-nostarttls, mx-wrongname,
+ *                      mx-expired.<tld>               (port smtp_port)
+ *   127.4.0.1-127.4.0.32  per-domain MX hosts (mx1.D, mx2.D, mx.eu.D),
+ *                      DS_WORLD_OWN_MX_ADDRS addresses however many
+ *                      domains (port smtp_port): the catalog assigns them
+ *                      round robin, a host per address; a bulk world puts
+ *                      the hosts of group g of domains (below) on
+ *                      127.4.0.<g % 32 + 1>
  *   127.5.0.1          refused: nothing listens on any port (also the
  *                      glue of the dead name server of broken.<tld>)
  *   127.5.0.2          hang: a listener that accepts and never speaks
  *                      (started by world-up, not by nginx)
  *   127.5.0.3          plain HTTP on https_port: the TLS handshake fails
  *
+ * MX hosts and Postfix.  One Postfix master serves every MX address, one
+ * smtpd service (master.cf line "ADDR:smtp_port inet ... smtpd") per
+ * address: 300 shared + 3 special + at most DS_WORLD_OWN_MX_ADDRS, so
+ * about 335 listeners for any number of domains.  Postfix cannot serve a
+ * range of addresses with one service (inet_interfaces must name
+ * addresses configured on an interface, and 127.3/127.4 are only routed
+ * to lo), and a service per per-domain host would mean ~200,000 services
+ * in a million-domain world; hence per-domain hosts share 32 addresses.
+ * Behaviours:
+ *   starttls-valid  smtpd_tls_security_level=may.  A shared host is alone
+ *                   on its address: its service serves its chain
+ *                   (tls/certs/<host>.pem), SNI or not.  Per-domain hosts
+ *                   share addresses: each address's service picks the
+ *                   chain by SNI from its own table sni-own-<NN>.regexp
+ *                   (tls_server_sni_maps; an smtpd loads every chain of
+ *                   its table when it starts, so one table for all ~335
+ *                   services would be loaded ~335 times).  The catalog has
+ *                   a rule and a chain per host; a bulk world one rule per
+ *                   group of 10^k domains (the smallest k >= 1 that makes
+ *                   at most ~1,000 groups: ~200 hosts a group for a
+ *                   million domains) whose chain, tls/certs/mx-own-g<N>.pem,
+ *                   names all the group's per-domain MX hosts, so tables
+ *                   and certificates stay small however many domains
+ *                   there are.  Without SNI, an address holding one host
+ *                   serves that host's chain, one holding several the
+ *                   chain of mx.<tld> (Postfix's myhostname).
+ *   no-starttls     smtpd_tls_security_level=none on that service.
+ *   wrong-name      a valid chain for www.mx-wrongname.<tld>.
+ *   expired         a chain for the right name that expired 30 days
+ *                   before now.
+ * Every leaf uses the shared leaf key; certificates are issued only for
+ * hosts that serve TLS.  Postfix never accepts or delivers mail: the
+ * sender, recipient, relay, data and ETRN restrictions reject, VRFY is
+ * off, there is no cleanup, queue manager or delivery service in
+ * master.cf, every transport is error:, and DNS is off for the SMTP and
+ * LMTP clients and for smtpd's peer name lookups.  It is a STARTTLS
+ * endpoint only.
+ *
+ * TLSA (RFC 7672): the two MX hosts of every 4th provider (provNNN with
+ * NNN % 4 == 0) have "_25._tcp.<host> TLSA 3 1 1 <SHA-256 of the leaf
+ * key's SubjectPublicKeyInfo>" (DANE-EE, the shared leaf key, so every
+ * such record matches what Postfix serves), signed with the rest of the
+ * zone by world-up.  The owner is always _25, whatever smtp_port is.
+ *
  * Streaming: records are written as each domain is generated; memory does
  * not grow with the number of domains (a bulk world of 1,000,000 domains
- * needs a few MB).
+ * needs a few MB; the largest buffer is the name list of one bulk MX
+ * certificate group).
  */
 #ifndef DS_WORLD_H
 #define DS_WORLD_H
@@ -74,6 +150,8 @@
 #define DS_WORLD_ADDR_PLAIN "127.5.0.3"
 #define DS_WORLD_PER_ADDR 64      /* policy host names per 127.2 address */
 #define DS_WORLD_PROVIDERS 150    /* shared providers, two MX hosts each */
+#define DS_WORLD_OWN_MX_ADDRS 32  /* 127.4.0.1-32: per-domain MX hosts */
+#define DS_WORLD_TLSA_EVERY 4     /* providers with TLSA: p % 4 == 0 */
 #define DS_WORLD_TLD_MAX 63
 #define DS_WORLD_DOMAINS_MAX 9999999u /* d<7 digits> */
 
@@ -85,6 +163,7 @@ struct ds_world_opts {
 	time_t now;            /* clock for certificate validity windows */
 	unsigned https_port;   /* nginx listen port, default 443 */
 	unsigned dns_port;     /* NSD and Unbound port, default 53 */
+	unsigned smtp_port;    /* Postfix listen port, default 25 */
 };
 
 /*
@@ -158,8 +237,11 @@ const struct ds_scenario *ds_world_scenarios(size_t *n);
 struct ds_world_stats {
 	uint64_t n_domains;
 	uint64_t n_policy_hosts;   /* server blocks */
-	uint64_t n_certs;          /* leaf certificates issued */
+	uint64_t n_certs;          /* leaf certificates issued, all hosts */
 	uint64_t n_mx_own;         /* per-domain MX hosts */
+	uint64_t n_mx_certs;       /* of n_certs: for MX hosts */
+	uint64_t n_smtp_services;  /* smtpd listeners in master.cf */
+	uint64_t n_tlsa;           /* MX hosts with a TLSA record */
 };
 
 /*

@@ -20,6 +20,7 @@ enum world_opt {
 	W_NOW,
 	W_HTTPS_PORT,
 	W_DNS_PORT,
+	W_SMTP_PORT,
 };
 
 static const struct sc_opt world_opts[] = {
@@ -33,6 +34,8 @@ static const struct sc_opt world_opts[] = {
 	{ "https-port", "N", W_HTTPS_PORT, "port the policy hosts listen on "
 					   "(default 443)" },
 	{ "dns-port", "N", W_DNS_PORT, "port of NSD and Unbound (default 53)" },
+	{ "smtp-port", "N", W_SMTP_PORT, "port the MX hosts (Postfix) listen "
+					 "on (default 25)" },
 	SC_OPT_END,
 };
 
@@ -49,6 +52,7 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o)
 		{ W_NOW, 0, 253402300799ull, "--now" },
 		{ W_HTTPS_PORT, 1, 65535, "--https-port" },
 		{ W_DNS_PORT, 1, 65535, "--dns-port" },
+		{ W_SMTP_PORT, 1, 65535, "--smtp-port" },
 	};
 	unsigned long long v;
 
@@ -66,6 +70,7 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o)
 		case W_NOW: o->now = (time_t)v; break;
 		case W_HTTPS_PORT: o->https_port = (unsigned)v; break;
 		case W_DNS_PORT: o->dns_port = (unsigned)v; break;
+		case W_SMTP_PORT: o->smtp_port = (unsigned)v; break;
 		}
 		return 0;
 	}
@@ -75,14 +80,16 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o)
 int sc_cmd_world(int argc, char **argv)
 {
 	struct ds_world_opts o = { .seed = 1, .tld = "test", .now = time(NULL),
-				   .https_port = 443, .dns_port = 53 };
+				   .https_port = 443, .dns_port = 53,
+				   .smtp_port = 25 };
 	struct ds_world_stats st = { 0 };
 	static const char synopsis[] =
 		"world --out DIR [--domains N] [--seed S] [--tld NAME] "
-		"[--now UNIXTIME]";
+		"[--now UNIXTIME] [--https-port N] [--dns-port N] "
+		"[--smtp-port N]";
 	static const char summary[] =
 		"Write a synthetic MTA-STS world: DNS zone, certificates, nginx "
-		"configuration,\npolicy files and the ground truth "
+		"and Postfix\nconfiguration, policy files and the ground truth "
 		"(truth.jsonl).  Without --domains, the\ncatalog: every "
 		"scenario once, named <scenario>.<tld>.";
 	const char *arg;
@@ -121,7 +128,10 @@ int sc_cmd_world(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "stsmap world: %" PRIu64 " domains, %" PRIu64
-			" policy hosts, %" PRIu64 " certificates in %s\n",
-		st.n_domains, st.n_policy_hosts, st.n_certs, o.out_dir);
+			" policy hosts, %" PRIu64 " MX hosts on %" PRIu64
+			" SMTP listeners, %" PRIu64 " certificates in %s\n",
+		st.n_domains, st.n_policy_hosts,
+		st.n_mx_own + 2 * DS_WORLD_PROVIDERS + 3, st.n_smtp_services,
+		st.n_certs, o.out_dir);
 	return 0;
 }

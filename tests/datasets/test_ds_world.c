@@ -3,11 +3,13 @@
  *
  * Generates worlds into temporary directories and checks what the servers
  * and the scanner will read: the zone loads with ldns and holds the
- * records the scenarios promise, the ground truth names only real verdicts
- * and codes and covers every scenario, the output is deterministic, bulk
- * proportions are realistic, nginx.conf serves every policy host (and
- * passes `nginx -t` when nginx is installed), and each certificate fails
- * verification exactly as its scenario says.
+ * records the scenarios promise (TLSA included), the ground truth names
+ * only real verdicts and codes and covers every scenario, the output is
+ * deterministic, bulk proportions are realistic, nginx.conf serves every
+ * policy host (and passes `nginx -t` when nginx is installed), each
+ * certificate fails verification exactly as its scenario or MX behaviour
+ * says, mx-hosts.txt and the Postfix configuration agree (and pass
+ * `postconf` and, as root, `postfix check` when Postfix is installed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 
 #include <ldns/ldns.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -59,7 +62,8 @@ static void gen(const char *dir, uint64_t n, uint64_t seed, unsigned port)
 {
 	struct ds_world_opts o = { .out_dir = dir, .n_domains = n,
 				   .seed = seed, .tld = "test", .now = NOW,
-				   .https_port = port, .dns_port = 53 };
+				   .https_port = port, .dns_port = 53,
+				   .smtp_port = 2525 };
 	struct ds_world_stats st;
 
 	assert_int_equal(ds_world_generate(&o, &st), ST_OK);
@@ -385,11 +389,40 @@ static bool same_file(const char *a, const char *b, const char *rel)
 	return same;
 }
 
+/* Blank the data of every TLSA record in the zone text: it hashes
+ * tls/leaf.key, which is fresh each run like the rest of tls/. */
+static void blank_tlsa(char *zone)
+{
+	for (char *p = strstr(zone, "\tTLSA\t3 1 1 "); p != NULL;
+	     p = strstr(p + 1, "\tTLSA\t3 1 1 ")) {
+		for (p += 12; *p != '\n' && *p != '\0'; p++)
+			*p = 'x';
+	}
+}
+
+static bool same_zone(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *x = slurp(a, "dns/test.zone", &la);
+	char *y = slurp(b, "dns/test.zone", &lb);
+	bool same;
+
+	assert_non_null(x);
+	assert_non_null(y);
+	blank_tlsa(x);
+	blank_tlsa(y);
+	same = la == lb && memcmp(x, y, la) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
 static void test_determinism(void **state)
 {
 	static const char *const files[] = {
-		"truth.jsonl", "domains.txt", "dns/test.zone", "mx-hosts.txt",
-		"nginx/nginx.conf", "world.json",
+		"truth.jsonl", "domains.txt", "mx-hosts.txt",
+		"nginx/nginx.conf", "world.json", "postfix/main.cf",
+		"postfix/master.cf", "postfix/sni-own-00.regexp",
 		"nginx/www/mta-sts.policy-bom.test/mta-sts.txt",
 		"nginx/www/mta-sts.http-too-large.test/mta-sts.txt",
 	};
@@ -405,13 +438,16 @@ static void test_determinism(void **state)
 		if (!same_file(a.path, b.path, files[i]))
 			fail_msg("catalog %s differs between runs", files[i]);
 	}
+	assert_true(same_zone(a.path, b.path));
 	gen(a.path, 500, 3, 443);
 	gen(b.path, 500, 3, 443);
 	gen(c.path, 500, 4, 443);
 	assert_true(same_file(a.path, b.path, "truth.jsonl"));
-	assert_true(same_file(a.path, b.path, "dns/test.zone"));
+	assert_true(same_zone(a.path, b.path));
+	assert_true(same_file(a.path, b.path, "mx-hosts.txt"));
+	assert_true(same_file(a.path, b.path, "postfix/master.cf"));
 	assert_false(same_file(a.path, c.path, "truth.jsonl"));
-	assert_false(same_file(a.path, c.path, "dns/test.zone"));
+	assert_false(same_zone(a.path, c.path));
 	tmp_remove(&a);
 	tmp_remove(&b);
 	tmp_remove(&c);
@@ -547,9 +583,10 @@ static STACK_OF(X509) *read_chain(const char *path)
 	return sk;
 }
 
-/* Verify host's served chain against a store holding ca.pem only, at NOW;
- * returns the X509 error. */
-static int verify_host(const char *dir, const char *host, X509 **leaf_out)
+/* Verify the chain tls/certs/<file> for host against a store holding
+ * ca.pem only, at NOW; returns the X509 error. */
+static int verify_file(const char *dir, const char *host, const char *file,
+		       X509 **leaf_out)
 {
 	char path[512];
 	STACK_OF(X509) *chain;
@@ -562,7 +599,7 @@ static int verify_host(const char *dir, const char *host, X509 **leaf_out)
 	assert_non_null(ctx);
 	snprintf(path, sizeof(path), "%s/tls/ca.pem", dir);
 	assert_int_equal(X509_STORE_load_file(store, path), 1);
-	snprintf(path, sizeof(path), "%s/tls/certs/%s.pem", dir, host);
+	snprintf(path, sizeof(path), "%s/tls/certs/%s", dir, file);
 	chain = read_chain(path);
 	assert_int_equal(X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0),
 					     chain), 1);
@@ -578,6 +615,15 @@ static int verify_host(const char *dir, const char *host, X509 **leaf_out)
 	X509_STORE_free(store);
 	sk_X509_pop_free(chain, X509_free);
 	return err;
+}
+
+/* The same for the chain a policy host serves, tls/certs/<host>.pem. */
+static int verify_host(const char *dir, const char *host, X509 **leaf_out)
+{
+	char file[300];
+
+	snprintf(file, sizeof(file), "%s.pem", host);
+	return verify_file(dir, host, file, leaf_out);
 }
 
 static void test_certs(void **state)
@@ -721,6 +767,21 @@ static enum an_fetch_status fetch_status(const struct ds_scenario *s)
 	return AN_FETCH_DONE;
 }
 
+/* True if mx-hosts.txt says host has a TLSA record (4th column). */
+static bool mx_tlsa(const char *mxhosts, const char *host)
+{
+	char pat[300];
+	const char *p, *end;
+
+	snprintf(pat, sizeof(pat), "\n%s ", host);
+	p = strstr(mxhosts, pat);
+	if (p == NULL)
+		return false;
+	end = strchr(p + 1, '\n');
+	assert_non_null(end);
+	return end - p > 5 && strncmp(end - 5, " tlsa", 5) == 0;
+}
+
 /* The probe outcome mx-hosts.txt promises for host. */
 static enum an_probe_status mx_behaviour(const char *mxhosts, const char *host)
 {
@@ -734,13 +795,13 @@ static enum an_probe_status mx_behaviour(const char *mxhosts, const char *host)
 	p = strchr(p + strlen(pat), ' '); /* past the address */
 	assert_non_null(p);
 	p++;
-	if (strncmp(p, "no-starttls\n", 12) == 0)
+	if (strncmp(p, "no-starttls ", 12) == 0)
 		return AN_PROBE_NO_STARTTLS;
-	if (strncmp(p, "wrong-name\n", 11) == 0)
+	if (strncmp(p, "wrong-name ", 11) == 0)
 		return AN_PROBE_NAME_MISMATCH;
-	if (strncmp(p, "expired\n", 8) == 0)
+	if (strncmp(p, "expired ", 8) == 0)
 		return AN_PROBE_CERT_INVALID;
-	assert_int_equal(strncmp(p, "starttls-valid\n", 15), 0);
+	assert_int_equal(strncmp(p, "starttls-valid ", 15), 0);
 	return AN_PROBE_OK;
 }
 
@@ -776,7 +837,9 @@ static void observe(const char *dir, const ldns_zone *z,
 		x->mxname[i][len - 1] = '\0'; /* drop the dot for lookups */
 		x->probe[i] = (struct an_probe){
 			.host = x->mxname[i],
-			.status = mx_behaviour(mxhosts, x->mxname[i]) };
+			.status = mx_behaviour(mxhosts, x->mxname[i]),
+			.tlsa = mx_tlsa(mxhosts, x->mxname[i]),
+			.tlsa_secure = mx_tlsa(mxhosts, x->mxname[i]) };
 	}
 	ldns_rr_list_free(l);
 	if (s->mx == DS_MX_NONE)
@@ -859,7 +922,7 @@ static void sorted_list(const char *a, const char *b, char *out, size_t cap)
 
 static void check_one(const char *dir, const ldns_zone *z,
 		      const struct ds_scenario *s, const char *mxhosts,
-		      bool probes)
+		      const char *truth, bool probes)
 {
 	struct xobs *x = calloc(1, sizeof(*x));
 	struct an_classification *c = calloc(1, sizeof(*c));
@@ -893,13 +956,24 @@ static void check_one(const char *dir, const ldns_zone *z,
 	if (strcmp(an_verdict_name(c->verdict), vwant) != 0)
 		fail_msg("%s: classifier %s, truth %s", s->name,
 			 an_verdict_name(c->verdict), vwant);
-	if (!probes) {
+	{
 		struct an_findings f;
-		char buf[512];
+		char buf[512], pat[300];
 		char *save = NULL;
+		const char *line;
 
+		/* The info codes: the table's, or with probes the truth's
+		 * info_probe (TLSA depends on the domain's provider). */
 		an_findings_init(&f);
 		snprintf(buf, sizeof(buf), "%s", s->info);
+		if (probes) {
+			snprintf(pat, sizeof(pat), "{\"domain\":\"%s\",",
+				 domain);
+			line = strstr(truth, pat);
+			assert_non_null(line);
+			assert_true(json_arr(line, "info_probe", buf,
+					     sizeof(buf)));
+		}
 		for (char *t = strtok_r(buf, " ", &save); t != NULL;
 		     t = strtok_r(NULL, " ", &save)) {
 			enum an_code code;
@@ -910,8 +984,8 @@ static void check_one(const char *dir, const ldns_zone *z,
 		codes_of(&f, true, want, sizeof(want));
 		codes_of(&c->findings, true, got, sizeof(got));
 		if (strcmp(got, want) != 0)
-			fail_msg("%s: classifier info [%s], truth [%s]",
-				 s->name, got, want);
+			fail_msg("%s%s: classifier info [%s], truth [%s]",
+				 s->name, probes ? " (probes)" : "", got, want);
 	}
 	free(x->body);
 	free(x);
@@ -924,12 +998,14 @@ static void test_truth_vs_classifier(void **state)
 	size_t n;
 	const struct ds_scenario *s = ds_world_scenarios(&n);
 	ldns_zone *z;
-	char *mx, *mxhosts;
+	char *mx, *mxhosts, *truth;
 
 	(void)state;
 	tmp_make(&t);
 	gen(t.path, 0, 1, 443);
 	z = load_zone(t.path);
+	truth = slurp(t.path, "truth.jsonl", NULL);
+	assert_non_null(truth);
 	mx = slurp(t.path, "mx-hosts.txt", NULL);
 	assert_non_null(mx);
 	mxhosts = malloc(strlen(mx) + 2);
@@ -939,12 +1015,362 @@ static void test_truth_vs_classifier(void **state)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].sts_how == DS_STS_BROKEN)
 			continue; /* a failed lookup: nothing to observe */
-		check_one(t.path, z, &s[i], mxhosts, false);
-		check_one(t.path, z, &s[i], mxhosts, true);
+		check_one(t.path, z, &s[i], mxhosts, truth, false);
+		check_one(t.path, z, &s[i], mxhosts, truth, true);
 	}
+	free(truth);
 	free(mx);
 	free(mxhosts);
 	ldns_zone_deep_free(z);
+	tmp_remove(&t);
+}
+
+/* --- MX hosts, TLSA and Postfix --- */
+
+struct mxline {
+	char host[256], addr[16], beh[32], tlsa[8];
+};
+
+/* Parse mx-hosts.txt into *out (caller frees); returns the line count. */
+static size_t read_mx_hosts(const char *dir, struct mxline **out)
+{
+	char *text = slurp(dir, "mx-hosts.txt", NULL), *save = NULL;
+	size_t n = 0, cap = 0;
+	struct mxline *v = NULL;
+
+	assert_non_null(text);
+	for (char *l = strtok_r(text, "\n", &save); l != NULL;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char extra[8];
+
+		if (n == cap) {
+			cap = cap == 0 ? 512 : 2 * cap;
+			v = realloc(v, cap * sizeof(*v));
+			assert_non_null(v);
+		}
+		if (sscanf(l, "%255s %15s %31s %7s %7s", v[n].host, v[n].addr,
+			   v[n].beh, v[n].tlsa, extra) != 4)
+			fail_msg("mx-hosts.txt: not 4 columns: %s", l);
+		n++;
+	}
+	free(text);
+	*out = v;
+	return n;
+}
+
+/* RFC 7672 §3.1.1: the SHA-256 of the leaf key's SubjectPublicKeyInfo. */
+static void leaf_spki_sha256(const char *dir, unsigned char md[32])
+{
+	char path[512];
+	unsigned char *der = NULL;
+	unsigned int md_len = 0;
+	EVP_PKEY *k;
+	FILE *f;
+	int len;
+
+	snprintf(path, sizeof(path), "%s/tls/leaf.key", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(k);
+	len = i2d_PUBKEY(k, &der);
+	assert_true(len > 0);
+	assert_int_equal(EVP_Digest(der, (size_t)len, md, &md_len, EVP_sha256(),
+				    NULL), 1);
+	assert_int_equal(md_len, 32);
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+}
+
+static void test_mx_hosts(void **state)
+{
+	struct tmpdir t;
+	struct mxline *mx;
+	size_t n, n_tlsa = 0, n_own = 0, n_zone_tlsa = 0;
+	unsigned char md[32];
+	ldns_zone *z;
+	ldns_rr_list *all;
+
+	(void)state;
+	tmp_make(&t);
+	gen(t.path, 0, 1, 443);
+	z = load_zone(t.path);
+	leaf_spki_sha256(t.path, md);
+	n = read_mx_hosts(t.path, &mx);
+	for (size_t i = 0; i < n; i++) {
+		char owner[300], file[300];
+		unsigned prov = 0;
+		bool provider =
+			sscanf(mx[i].host, "mx%*u.prov%u.test", &prov) == 1;
+		ldns_rr_list *l;
+		char *a;
+		X509 *leaf = NULL;
+		int err, want = X509_V_OK;
+
+		/* The zone's A record is the line's address. */
+		snprintf(owner, sizeof(owner), "%s.", mx[i].host);
+		l = zone_get(z, owner, LDNS_RR_TYPE_A);
+		assert_int_equal(ldns_rr_list_rr_count(l), 1);
+		a = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(l, 0), 0));
+		assert_string_equal(a, mx[i].addr);
+		free(a);
+		ldns_rr_list_free(l);
+		if (strncmp(mx[i].addr, "127.4.", 6) == 0)
+			n_own++;
+		else
+			assert_int_equal(strncmp(mx[i].addr, "127.3.", 6), 0);
+		/* TLSA exactly for every 4th provider's hosts (RFC 7672
+		 * DANE-EE SPKI SHA-256 of the shared leaf key). */
+		snprintf(owner, sizeof(owner), "_25._tcp.%s.", mx[i].host);
+		l = zone_get(z, owner, LDNS_RR_TYPE_TLSA);
+		if (strcmp(mx[i].tlsa, "tlsa") == 0) {
+			ldns_rr *rr;
+			/* DANE-EE(3) SPKI(1) SHA2-256(1) */
+			const uint8_t head[3] = { 3, 1, 1 };
+
+			assert_true(provider && prov % 4 == 0);
+			assert_int_equal(ldns_rr_list_rr_count(l), 1);
+			rr = ldns_rr_list_rr(l, 0);
+			assert_int_equal(ldns_rr_rd_count(rr), 4);
+			for (size_t j = 0; j < 3; j++)
+				assert_int_equal(
+					ldns_rdf_data(ldns_rr_rdf(rr, j))[0],
+					head[j]);
+			assert_int_equal(ldns_rdf_size(ldns_rr_rdf(rr, 3)), 32);
+			assert_memory_equal(ldns_rdf_data(ldns_rr_rdf(rr, 3)),
+					    md, 32);
+			n_tlsa++;
+		} else {
+			assert_string_equal(mx[i].tlsa, "-");
+			assert_false(provider && prov % 4 == 0);
+			assert_int_equal(ldns_rr_list_rr_count(l), 0);
+		}
+		ldns_rr_list_free(l);
+		/* The chain Postfix serves fails exactly as the behaviour
+		 * says (catalog: one file per host). */
+		if (strcmp(mx[i].beh, "no-starttls") == 0)
+			continue;
+		if (strcmp(mx[i].beh, "wrong-name") == 0)
+			want = X509_V_ERR_HOSTNAME_MISMATCH;
+		else if (strcmp(mx[i].beh, "expired") == 0)
+			want = X509_V_ERR_CERT_HAS_EXPIRED;
+		else
+			assert_string_equal(mx[i].beh, "starttls-valid");
+		snprintf(file, sizeof(file), "%s.pem", mx[i].host);
+		err = verify_file(t.path, mx[i].host, file, &leaf);
+		if (err != want)
+			fail_msg("%s: %s, want %s", mx[i].host,
+				 X509_verify_cert_error_string(err),
+				 X509_verify_cert_error_string(want));
+		X509_free(leaf);
+	}
+	assert_int_equal(n_tlsa, 2 * ((DS_WORLD_PROVIDERS + 3) / 4));
+	assert_int_equal(n, 2 * DS_WORLD_PROVIDERS + 3 + n_own);
+	assert_true(n_own >= 10 && n_own <= DS_WORLD_OWN_MX_ADDRS);
+	all = ldns_zone_rrs(z);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(all); i++)
+		n_zone_tlsa += ldns_rr_get_type(ldns_rr_list_rr(all, i)) ==
+			       LDNS_RR_TYPE_TLSA;
+	assert_int_equal(n_zone_tlsa, n_tlsa);
+	free(mx);
+	ldns_zone_deep_free(z);
+	tmp_remove(&t);
+}
+
+/* Every "certs/<file>" named in text exists under dir/tls. */
+static void check_cert_refs(const char *dir, const char *text)
+{
+	for (const char *p = strstr(text, "/certs/"); p != NULL;
+	     p = strstr(p + 1, "/certs/")) {
+		char file[300], path[600];
+		struct stat sb;
+		size_t len = strcspn(p + 7, " ,\t\n");
+
+		assert_true(len > 0 && len < sizeof(file));
+		memcpy(file, p + 7, len);
+		file[len] = '\0';
+		snprintf(path, sizeof(path), "%s/tls/certs/%s", dir, file);
+		if (stat(path, &sb) != 0)
+			fail_msg("Postfix names a missing chain %s", path);
+	}
+}
+
+/* Run cmd (a shell command line); its exit status, or -1. */
+static int run(const char *cmd)
+{
+	int rc = system(cmd);
+
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_postfix_conf(void **state)
+{
+	static const char *const must[] = {
+		"\nsmtpd_sender_restrictions = reject\n",
+		"\nsmtpd_recipient_restrictions = reject\n",
+		"\nsmtpd_relay_restrictions = reject\n",
+		"\nsmtpd_delay_reject = no\n",
+		"\ndefault_transport = error:",
+		"\nrelay_transport = $default_transport\n",
+		"\nsmtp_dns_support_level = disabled\n",
+		"\nsmtpd_peername_lookup = no\n",
+		"\ninet_protocols = ipv4\n",
+		"\nmynetworks = 127.0.0.1/32\n",
+		"\nmydestination =\n",
+		"\nqueue_directory = ${config_directory}/../run/postfix\n",
+		"\ndata_directory = ${config_directory}/../run/postfix-data\n",
+	};
+	struct tmpdir t;
+	struct mxline *mx;
+	char *main_cf, *master, *copy, *save = NULL, cmd[1024], pat[64];
+	size_t n, n_services = 0;
+
+	(void)state;
+	tmp_make(&t);
+	gen(t.path, 0, 1, 443);
+	main_cf = slurp(t.path, "postfix/main.cf", NULL);
+	master = slurp(t.path, "postfix/master.cf", NULL);
+	assert_non_null(main_cf);
+	assert_non_null(master);
+	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
+		if (strstr(main_cf, must[i]) == NULL)
+			fail_msg("main.cf lacks \"%s\"", must[i] + 1);
+	}
+	/* Nothing of OUT's own path: the world can move. */
+	assert_null(strstr(main_cf, t.path));
+	assert_null(strstr(master, t.path));
+	/* Nothing that could queue or deliver; smtpd listeners only. */
+	copy = strdup(master);
+	assert_non_null(copy);
+	for (char *l = strtok_r(copy, "\n", &save); l != NULL;
+	     l = strtok_r(NULL, "\n", &save)) {
+		static const char *const banned[] = {
+			"cleanup", "qmgr", "pickup", "smtp\t", "relay", "local",
+			"virtual", "lmtp", "bounce", "pipe" };
+		const char *tail = strstr(l, ":2525\tinet\t");
+
+		for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
+			assert_false(strncmp(l, banned[i],
+					     strlen(banned[i])) == 0);
+		if (tail == NULL)
+			continue;
+		assert_string_equal(tail, ":2525\tinet\tn\t-\tn\t-\t-\tsmtpd");
+		n_services++;
+	}
+	free(copy);
+	/* One smtpd per distinct MX address, each on the smtp port. */
+	n = read_mx_hosts(t.path, &mx);
+	assert_int_equal(n_services, n); /* the catalog: one host each */
+	for (size_t i = 0; i < n; i++) {
+		const char *l;
+
+		snprintf(pat, sizeof(pat), "\n%s:2525\tinet\t", mx[i].addr);
+		l = strstr(master, pat);
+		if (l == NULL)
+			fail_msg("master.cf: no listener for %s (%s)",
+				 mx[i].addr, mx[i].host);
+		l = strchr(l + 1, '\n') + 1;
+		if (strcmp(mx[i].beh, "no-starttls") == 0)
+			assert_int_equal(strncmp(l, "  -o smtpd_tls_security"
+						    "_level=none\n", 33), 0);
+		else
+			assert_int_equal(strncmp(l, "  -o smtpd_tls_chain_"
+						    "files=", 27), 0);
+	}
+	free(mx);
+	check_cert_refs(t.path, main_cf);
+	check_cert_refs(t.path, master);
+	for (unsigned s = 0; s < DS_WORLD_OWN_MX_ADDRS; s++) {
+		char rel[64], *tab;
+
+		snprintf(rel, sizeof(rel), "postfix/sni-own-%02u.regexp", s);
+		tab = slurp(t.path, rel, NULL);
+		if (tab == NULL)
+			continue;
+		check_cert_refs(t.path, tab);
+		free(tab);
+	}
+	/* Postfix's own checks, where it is installed. */
+	if (access("/usr/sbin/postconf", X_OK) == 0) {
+		snprintf(cmd, sizeof(cmd), "/usr/sbin/postconf -c %s/postfix "
+			 "-n >/dev/null 2>%s/postconf.err && ! grep -q . "
+			 "%s/postconf.err && /usr/sbin/postconf -c %s/postfix "
+			 "-M >/dev/null", t.path, t.path, t.path, t.path);
+		if (run(cmd) != 0)
+			fail_msg("postconf -n/-M complains: see "
+				 "%s/postconf.err", t.path);
+	}
+	/* `postfix check` creates the queue and chowns it: root only.  It
+	 * also rewrites main.cf (absolute paths): this world is a copy. */
+	if (access("/usr/sbin/postfix", X_OK) == 0 && geteuid() == 0) {
+		snprintf(cmd, sizeof(cmd), "mkdir -p %s/run/postfix && "
+			 "/usr/sbin/postfix -c %s/postfix check", t.path,
+			 t.path);
+		assert_int_equal(run(cmd), 0);
+	}
+	free(main_cf);
+	free(master);
+	tmp_remove(&t);
+}
+
+/* A bulk world: per-domain hosts in groups of 10^k domains, one chain
+ * per group naming all its hosts, on the group's address, with an SNI
+ * rule in that address's table. */
+static void test_mx_bulk(void **state)
+{
+	struct tmpdir t;
+	struct mxline *mx;
+	size_t n, n_checked = 0;
+	char *master;
+
+	(void)state;
+	tmp_make(&t);
+	gen(t.path, 3000, 7, 443); /* 3000 / 10 <= 1000: groups of 10 */
+	n = read_mx_hosts(t.path, &mx);
+	master = slurp(t.path, "postfix/master.cf", NULL);
+	assert_non_null(master);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long idx;
+		unsigned g;
+		char addr[16], file[64], rel[64], rule[64], *tab;
+		X509 *leaf = NULL;
+		const char *d = strstr(mx[i].host, ".d");
+		int err;
+
+		if (strncmp(mx[i].addr, "127.4.", 6) != 0)
+			continue;
+		assert_non_null(d);
+		assert_int_equal(sscanf(d, ".d%7lu.test", &idx), 1);
+		g = (unsigned)(idx / 10);
+		snprintf(addr, sizeof(addr), "127.4.0.%u",
+			 g % DS_WORLD_OWN_MX_ADDRS + 1);
+		assert_string_equal(mx[i].addr, addr);
+		if (i % 7 != 0)
+			continue; /* a sample is enough for the certificates */
+		snprintf(file, sizeof(file), "mx-own-g%04u.pem", g);
+		err = verify_file(t.path, mx[i].host, file, &leaf);
+		if (err != X509_V_OK)
+			fail_msg("%s in %s: %s", mx[i].host, file,
+				 X509_verify_cert_error_string(err));
+		X509_free(leaf);
+		snprintf(rel, sizeof(rel), "postfix/sni-own-%02u.regexp",
+			 g % DS_WORLD_OWN_MX_ADDRS);
+		tab = slurp(t.path, rel, NULL);
+		assert_non_null(tab);
+		snprintf(rule, sizeof(rule), "\n/\\.d%06u[0-9]{1}\\.test$/\t",
+			 g);
+		if (strstr(tab, rule) == NULL || strstr(tab, file) == NULL)
+			fail_msg("%s: no rule %s for %s", rel, rule + 1, file);
+		free(tab);
+		snprintf(rule, sizeof(rule), "sni-own-%02u.regexp\n",
+			 g % DS_WORLD_OWN_MX_ADDRS);
+		assert_non_null(strstr(master, rule));
+		n_checked++;
+	}
+	assert_true(n_checked >= 20);
+	free(master);
+	free(mx);
 	tmp_remove(&t);
 }
 
@@ -952,7 +1378,8 @@ static void test_bad_options(void **state)
 {
 	struct ds_world_opts o = { .out_dir = "/tmp/x", .seed = 1,
 				   .tld = "Bad.TLD", .now = NOW,
-				   .https_port = 443, .dns_port = 53 };
+				   .https_port = 443, .dns_port = 53,
+				   .smtp_port = 25 };
 
 	(void)state;
 	assert_int_equal(ds_world_generate(&o, NULL), ST_EINVAL);
@@ -960,6 +1387,11 @@ static void test_bad_options(void **state)
 	o.https_port = 0;
 	assert_int_equal(ds_world_generate(&o, NULL), ST_EINVAL);
 	o.https_port = 443;
+	o.smtp_port = 0;
+	assert_int_equal(ds_world_generate(&o, NULL), ST_EINVAL);
+	o.smtp_port = 65536;
+	assert_int_equal(ds_world_generate(&o, NULL), ST_EINVAL);
+	o.smtp_port = 25;
 	o.n_domains = DS_WORLD_DOMAINS_MAX + 1;
 	assert_int_equal(ds_world_generate(&o, NULL), ST_EINVAL);
 	assert_int_equal(ds_world_generate(NULL, NULL), ST_EINVAL);
@@ -977,6 +1409,9 @@ int main(void)
 		cmocka_unit_test(test_nginx_t),
 		cmocka_unit_test(test_certs),
 		cmocka_unit_test(test_truth_vs_classifier),
+		cmocka_unit_test(test_mx_hosts),
+		cmocka_unit_test(test_postfix_conf),
+		cmocka_unit_test(test_mx_bulk),
 		cmocka_unit_test(test_bad_options),
 	};
 

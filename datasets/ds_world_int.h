@@ -1,0 +1,105 @@
+/*
+ * ds_world_int.h - what the files of the world generator share (not a
+ * public interface: ds_world.h is).
+ *
+ * ds_world.c runs the pass over the domains and writes the zone, the
+ * policy hosts, nginx and the truth; ds_world_mx.c makes everything about
+ * the MX hosts: their addresses, certificates, TLSA records, mx-hosts.txt
+ * lines and the Postfix configuration.  Both work on one struct world.
+ */
+#ifndef DS_WORLD_INT_H
+#define DS_WORLD_INT_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <openssl/types.h>
+
+#include "ds_world.h"
+
+#define DS_WORLD_DAY ((time_t)86400)
+#define DS_WORLD_TTL 3600
+#define DS_WORLD_NAME_MAX 256 /* a host name with its NUL */
+#define DS_WORLD_BODY_MAX 4096
+
+struct ds_ca;
+struct world_mx; /* ds_world_mx.c's state, opaque here */
+
+/* The generator's context: every piece of mutable state of one run. */
+struct world {
+	const struct ds_world_opts *o;
+	char path[PATH_MAX];          /* scratch for file names */
+	FILE *zone, *truth, *domains, *nginx, *mxhosts;
+	uint64_t rng;                 /* splitmix64 state */
+	struct ds_ca *root, *inter, *untrusted;
+	EVP_PKEY *key;                /* the leaf key every leaf shares */
+	const struct ds_scenario *scen;
+	size_t n_scen;
+	uint64_t *counts;             /* per scenario */
+	uint64_t cum_total;
+	uint64_t n_sts_cname;
+	struct ds_world_stats st;
+	struct world_mx *mx;
+	char body[DS_WORLD_BODY_MAX];
+};
+
+/* One domain being generated. */
+struct dom {
+	const char *name;             /* without trailing dot */
+	const struct ds_scenario *sc;
+	uint64_t index;               /* bulk: N of dN; catalog: its rank */
+	unsigned provider;
+	char id[24];
+	char host[DS_WORLD_NAME_MAX]; /* mta-sts.<name> */
+	char addr[16];                /* the policy host's address */
+};
+
+/* w->path = OUT/rel.  Errors: ST_ETOOBIG if it does not fit. */
+int ds_world_out_path(struct world *w, const char *rel);
+
+/* Open OUT/rel for writing (truncating) into *f, with a large buffer.
+ * Errors: ST_ETOOBIG, ST_EIO. */
+int ds_world_open_out(struct world *w, const char *rel, FILE **f);
+
+/* Close *f (NULL is fine) and set it to NULL.  Errors: ST_EIO if any
+ * write to it failed. */
+int ds_world_close_out(FILE **f);
+
+/* Issue a leaf for names[0..n) with the world's shared key, signed by the
+ * intermediate, valid from not_before to not_after, and write the chain
+ * (leaf, intermediate) to OUT/tls/certs/<file>.
+ * Errors: ST_EINVAL, ST_ETLS, ST_ENOMEM, ST_EIO, ST_ETOOBIG. */
+int ds_world_issue(struct world *w, const char *const *names, size_t n,
+		   time_t not_before, time_t not_after, const char *file);
+
+/* --- ds_world_mx.c ---
+ * Call order: begin (after the CAs and the leaf key exist, before any
+ * domain), shared (in the zone head), own (per per-domain MX host, in
+ * domain order), end (after the last domain), free (always, also after a
+ * failure; NULL-safe).  Each returns ST_OK or a negative st_err. */
+int ds_world_mx_begin(struct world *w);
+
+/* The shared provider and special MX hosts: their A and TLSA records in
+ * the zone, their mx-hosts.txt lines, certificates and SNI rules. */
+int ds_world_mx_shared(struct world *w);
+
+/* A per-domain MX host `host` of d: picks its address (into addr), writes
+ * its mx-hosts.txt line and makes sure a certificate names it.  The
+ * caller writes the A record. */
+int ds_world_mx_own(struct world *w, const struct dom *d, const char *host,
+		    char addr[16]);
+
+/* The name (without the TLD) of the special MX host of kind
+ * DS_MX_NOSTARTTLS..DS_MX_EXPIRED, e.g. "mx-expired"; NULL otherwise. */
+const char *ds_world_mx_special(uint8_t kind);
+
+/* True if the MX hosts of domains on provider p publish TLSA records. */
+bool ds_world_mx_provider_tlsa(unsigned p);
+
+/* Write postfix/main.cf and postfix/master.cf. */
+int ds_world_mx_end(struct world *w);
+
+void ds_world_mx_free(struct world *w);
+
+#endif /* DS_WORLD_INT_H */

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Differential check of the world's ground truth against an independent
+# MTA-STS client: mta-sts-query, from Debian's postfix-mta-sts-resolver.
+#
+# Serves the catalog with scripts/world-up on the real ports (DNS 53,
+# HTTPS 443: mta-sts-query has no port options), then runs mta-sts-query
+# for every domain inside its own mount namespace (unshare --mount) where
+# /etc/resolv.conf is a bind-mounted file naming the world's Unbound, with
+# SSL_CERT_FILE set to the world's CA.  Its answer (VALID, NONE,
+# FETCH_ERROR) must agree with truth.jsonl: VALID exactly where the truth
+# has a usable policy (verdict none-mode, testing or enforce-*), except for
+# the scenarios listed in lax below, where mta-sts-query is known to accept
+# what RFC 8461 rejects.  A new disagreement, or one of those scenarios
+# agreeing, fails the test: either the truth or the list is wrong.
+#
+# Usage: test_world_diff.sh PATH/TO/stsmap
+# Exits 77 (skipped) unless root, with mta-sts-query, unshare and the
+# servers world-up needs; and when ports 53 or 443 of the world's
+# addresses are taken.  SMTP port 2526, so it can run beside
+# test_world.sh's Postfix (2525) but not beside its DNS and HTTPS (the
+# same addresses on other ports are fine).
+set -euo pipefail
+
+stsmap=${1:?usage: test_world_diff.sh STSMAP}
+PATH=$PATH:/usr/sbin:/sbin
+here=$(cd "$(dirname "$0")" && pwd -P)
+scripts=$(cd "$here/../../scripts" && pwd -P)
+smtp_port=2526
+ub=127.1.0.2
+
+# Scenarios where mta-sts-query (1.1.2) accepts a policy RFC 8461 rejects:
+# it does not check the record's id syntax nor extra fields without "="
+# (§3.1), duplicate policy keys, bare CR line ends, nor the syntax of mx
+# patterns (§3.2).
+lax="sts-id-invalid sts-syntax policy-duplicate-key policy-bare-cr
+policy-mx-bad-wildcard policy-mx-ip-literal"
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "not root (ports 53 and 443, unshare --mount)"
+for t in mta-sts-query:postfix-mta-sts-resolver unshare:util-linux nsd:nsd \
+	unbound:unbound nginx:nginx-light ldns-signzone:ldnsutils dig:dnsutils \
+	curl:curl; do
+	command -v "${t%%:*}" >/dev/null 2>&1 ||
+		skip "${t%%:*} not installed (apt-get install ${t#*:})"
+done
+unshare --mount true 2>/dev/null || skip "unshare --mount not permitted here"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-world-diff.XXXXXX")
+chmod 755 "$tmp" # Postfix's daemons must reach the world
+w=$tmp/w
+cleanup() {
+	trap '' INT TERM
+	if [ -d "$w/run" ]; then
+		"$scripts/world-down" "$w" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+die() {
+	echo "test_world_diff: $*" >&2
+	exit 1
+}
+
+"$stsmap" world --out "$w" --dns-port 53 --https-port 443 --smtp-port "$smtp_port" \
+	>"$tmp/gen.log" 2>&1 || { cat "$tmp/gen.log" >&2; die "stsmap world failed"; }
+if ! "$scripts/world-up" "$w" >"$tmp/up.log" 2>&1; then
+	if grep -q 'already' "$tmp/up.log"; then
+		cat "$tmp/up.log"
+		skip "the world's addresses are taken on ports 53/443"
+	fi
+	cat "$tmp/up.log" >&2
+	die "world-up failed"
+fi
+
+printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$ub" >"$tmp/resolv.conf"
+cat >"$tmp/query.sh" <<'EOF'
+# query.sh TMP DOMAIN: "DOMAIN RESULT", RESULT as mta-sts-query prints it.
+r=$(timeout 60 unshare --mount sh -c '
+	mount --bind "$1/resolv.conf" /etc/resolv.conf &&
+	SSL_CERT_FILE="$1/w/tls/ca.pem" exec mta-sts-query "$2"' sh "$1" "$2" 2>/dev/null |
+	sed -n 's/^(<STSFetchResult\.\([A-Z_]*\):.*/\1/p' | tail -n1)
+echo "$2 ${r:-NO-ANSWER}"
+EOF
+t0=$SECONDS
+xargs -P 4 -n 1 bash "$tmp/query.sh" "$tmp" <"$w/domains.txt" >"$tmp/got" 2>&1 || true
+echo "mta-sts-query on $(wc -l <"$w/domains.txt") domains: $((SECONDS - t0)) s"
+
+pass=0
+fail=0
+while read -r d got; do
+	line=$(grep -F "{\"domain\":\"$d\"," "$w/truth.jsonl")
+	sc=$(sed 's/.*"scenario":"\([^"]*\)".*/\1/' <<<"$line")
+	v=$(sed 's/.*"verdict":"\([^"]*\)".*/\1/' <<<"$line")
+	case $v in
+	none-mode | testing | enforce-*) want=VALID ;;
+	*) want=not-VALID ;;
+	esac
+	is=not-VALID
+	[ "$got" = VALID ] && is=VALID
+	case " $(tr '\n' ' ' <<<"$lax") " in
+	*" $sc "*)
+		if [ "$is" = VALID ] && [ "$want" = not-VALID ]; then
+			pass=$((pass + 1))
+			echo "ok - $d: truth $v, mta-sts-query $got (known lax)"
+		else
+			fail=$((fail + 1))
+			echo "FAIL - $d: listed as lax, but truth $v, mta-sts-query $got"
+		fi
+		;;
+	*)
+		if [ "$is" = "$want" ]; then
+			pass=$((pass + 1))
+			echo "ok - $d: truth $v, mta-sts-query $got"
+		else
+			fail=$((fail + 1))
+			echo "FAIL - $d: truth $v, mta-sts-query $got"
+		fi
+		;;
+	esac
+done < <(sort "$tmp/got")
+n=$(wc -l <"$w/domains.txt")
+if [ "$((pass + fail))" -ne "$n" ]; then
+	fail=$((fail + 1))
+	echo "FAIL - $n domains, $((pass + fail - 1)) answers"
+fi
+
+down=0
+"$scripts/world-down" "$w" >"$tmp/down.log" 2>&1 || down=$?
+if [ "$down" -eq 0 ]; then pass=$((pass + 1)); echo "ok - world-down"; else
+	fail=$((fail + 1)); echo "FAIL - world-down exited $down"; fi
+echo "world-diff: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
