@@ -39,5 +39,12 @@ void sc_opt_usage(FILE *out, const char *synopsis, const char *summary,
 int sc_cmd_generate(int argc, char **argv);
 int sc_cmd_lint(int argc, char **argv);
 int sc_cmd_world(int argc, char **argv);
+int sc_cmd_scan(int argc, char **argv);
+int sc_cmd_show(int argc, char **argv);
+int sc_cmd_check(int argc, char **argv);
+int sc_cmd_export(int argc, char **argv);
+int sc_cmd_diff(int argc, char **argv);
+int sc_cmd_merge(int argc, char **argv);
+int sc_cmd_report(int argc, char **argv);
 
 #endif /* SC_CLI_H */
