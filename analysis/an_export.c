@@ -87,37 +87,6 @@ static void sb_fmt(struct sbuf *b, const char *fmt, ...)
 
 /* --- CSV cells --- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid
- * (RFC 3629: no overlongs, no surrogates, at most U+10FFFF). */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0];
-	size_t len;
-	uint32_t cp, min;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, cp = c & 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, cp = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, cp = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Spreadsheets run a cell beginning with one of these as a formula
  * (OWASP "CSV injection"); TAB and CR are stripped by some first. */
 static bool formula_start(uint8_t c)
@@ -153,7 +122,7 @@ void an_csv_cell(FILE *out, const char *s, size_t len)
 		else if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') ||
 			 c == 0x7f)
 			subst = "\xef\xbf\xbd";
-		else if (c >= 0x80 && (l = utf8_len(p + i, len - i)) == 0)
+		else if (c >= 0x80 && (l = an_utf8_len(p + i, len - i)) == 0)
 			subst = "\xef\xbf\xbd"; /* U+FFFD */
 		if (subst == NULL) {
 			i += l;

@@ -2,6 +2,7 @@
  * an_json.c - JSON writers for records.
  */
 #include "an_json.h"
+#include "an_text.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -10,37 +11,6 @@
 #include "an_classify.h"
 #include "an_findings.h"
 #include "an_policy.h"
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid
- * (RFC 3629: no overlongs, no surrogates, at most U+10FFFF). */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0];
-	size_t len;
-	uint32_t cp, min;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, cp = c & 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, cp = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, cp = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* Does byte c need escaping (or a UTF-8 check) in a JSON string? */
 static int special(uint8_t c)
@@ -87,7 +57,7 @@ void an_json_strn(FILE *out, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		l = utf8_len(p + i, len - i);
+		l = an_utf8_len(p + i, len - i);
 		if (l == 0) {
 			fputs("\xef\xbf\xbd", out); /* U+FFFD */
 			i++;

@@ -68,40 +68,6 @@ static void problem(struct pol_parse *ps, enum an_code code, const char *fmt,
 /* Arguments for a "%.*s" quoting at most QUOTE_MAX bytes of p. */
 #define Q(p, len) quote_len(len), (const char *)(p)
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid. */
-static size_t utf8_seq(const uint8_t *p, size_t len)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 static bool has_non_ascii(const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -124,7 +90,7 @@ static void check_ext_value(struct pol_parse *ps, const struct line *ln,
 			      ln->no, Q(v, vlen));
 			return;
 		}
-		n = utf8_seq(v + i, vlen - i);
+		n = an_utf8_len(v + i, vlen - i);
 		if (n == 0) {
 			problem(ps, AN_F_POLICY_NON_ASCII,
 			      "line %zu: invalid UTF-8 in value \"%.*s\"",

@@ -81,4 +81,36 @@ static inline bool an_ext_name_valid(const uint8_t *p, size_t len)
 	return true;
 }
 
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes left), 0 if the
+ * bytes there are not one (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF).  For writers that must emit valid UTF-8 whatever came in. */
+static inline size_t an_utf8_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	size_t len;
+	uint32_t cp, min;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, cp = c & 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, cp = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, cp = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 #endif /* AN_TEXT_H */
