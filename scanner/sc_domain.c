@@ -159,24 +159,8 @@ static void keep_addrs(struct sc_domain *d, const struct rs_result *res,
 	    res->rcode == RS_RCODE_NXDOMAIN)
 		d->ph_dangling = true;
 	for (size_t i = 0; i < res->n_rrs && d->n_addrs < SC_ADDR_MAX; i++) {
-		const struct rs_rr *rr = &res->rrs[i];
-		struct sockaddr_storage *ss = &d->addrs[d->n_addrs];
-
-		memset(ss, 0, sizeof(*ss));
-		if (rr->type == RS_TYPE_A && rr->len == 4) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-			sin->sin_family = AF_INET;
-			memcpy(&sin->sin_addr, rr->data, 4);
-		} else if (rr->type == RS_TYPE_AAAA && rr->len == 16) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-			sin6->sin6_family = AF_INET6;
-			memcpy(&sin6->sin6_addr, rr->data, 16);
-		} else {
-			continue;
-		}
-		d->n_addrs++;
+		if (sc_rr_sockaddr(&res->rrs[i], &d->addrs[d->n_addrs]))
+			d->n_addrs++;
 	}
 }
 

@@ -150,6 +150,9 @@ void sc_mxcache_free(struct sc_engine *e);
 enum an_fetch_status sc_fetch_status(enum ft_status st);
 enum an_probe_status sc_probe_status(const struct ft_smtp_result *r);
 enum an_dns_status sc_dns_status(const struct rs_result *res);
+/* An A or AAAA answer record as a socket address (port 0); false for
+ * any other record. */
+bool sc_rr_sockaddr(const struct rs_rr *rr, struct sockaddr_storage *ss);
 /* Build the observation of d (arrays point into d). */
 void sc_observation(struct sc_domain *d, struct an_observation *obs);
 /* Fill rec from d and its classification (rec points into d and cls). */

@@ -179,24 +179,8 @@ static void on_mx_addr(const struct rs_result *res, void *arg)
 	else
 		h->aaaa_st = st;
 	for (size_t i = 0; i < res->n_rrs && h->n_addrs < SC_ADDR_MAX; i++) {
-		const struct rs_rr *rr = &res->rrs[i];
-		struct sockaddr_storage *ss = &h->addrs[h->n_addrs];
-
-		memset(ss, 0, sizeof(*ss));
-		if (rr->type == RS_TYPE_A && rr->len == 4) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-			sin->sin_family = AF_INET;
-			memcpy(&sin->sin_addr, rr->data, 4);
-		} else if (rr->type == RS_TYPE_AAAA && rr->len == 16) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, rr->data, 16);
-		} else {
-			continue;
-		}
-		h->n_addrs++;
+		if (sc_rr_sockaddr(&res->rrs[i], &h->addrs[h->n_addrs]))
+			h->n_addrs++;
 	}
 	mx_lookup_done(h);
 }

@@ -3,6 +3,7 @@
  * mappings at the fetch/resolver edge, the observation handed to
  * an_classify(), and the stored record.
  */
+#include <netinet/in.h>
 #include <openssl/x509_vfy.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,26 @@ enum an_dns_status sc_dns_status(const struct rs_result *res)
 	default:
 		return AN_DNS_OTHER;
 	}
+}
+
+bool sc_rr_sockaddr(const struct rs_rr *rr, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (rr->type == RS_TYPE_A && rr->len == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, rr->data, 4);
+		return true;
+	}
+	if (rr->type == RS_TYPE_AAAA && rr->len == 16) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, rr->data, 16);
+		return true;
+	}
+	return false;
 }
 
 /* fetch/ reports what happened; analysis/ names the same outcomes (one to
