@@ -68,7 +68,7 @@ starts=$(cat "$tmp"/res.*.log | grep -c 'starting scan 1 ' || true)
 others=$(cat "$tmp"/res.*.log | grep -E '(starting|resuming) scan' |
 	grep -vc -e 'starting scan 1 ' -e 'resuming scan 1 ' || true)
 check "one scan was started ($starts), every later run resumed it ($others others)" \
-	[ "$starts" -eq 1 ] -a "$others" -eq 0 ]
+	[ "$starts" -eq 1 -a "$others" -eq 0 ]
 "$stsmap" export --db "$tmp/res.lmdb" >"$tmp/res.jsonl"
 keys "$tmp/res.jsonl" >"$tmp/res.keys"
 check "resumed scan holds each domain exactly once ($n)" \
