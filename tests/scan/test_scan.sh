@@ -34,7 +34,7 @@ check "show prints a stored record" \
 	sh -c "'$stsmap' show --db '$tmp/s.lmdb' enforce-ok.test | grep -q 'enforce-ok'"
 check "show --json prints one object" \
 	sh -c "'$stsmap' show --db '$tmp/s.lmdb' --json enforce-ok.test | python3 -c 'import json,sys; json.load(sys.stdin)'"
-check "a second run of the same command resumes a finished scan as a new one" \
+check "the same command after a finished scan starts a new scan" \
 	sh -c "'$stsmap' scan --db '$tmp/s.lmdb' ${opts[*]} '$w/domains.txt' 2>&1 | grep -q 'starting scan 2'"
 
 # 2. With --probe-mx, when the world serves its MX hosts (Postfix, root).
