@@ -7,16 +7,17 @@
 #   world_stop                  world-down (also run on exit)
 #   check DESC CMD...           count CMD's outcome as ok/FAIL
 #   finish                      print the tally, exit 1 on any failure
-# Needs $stsmap (the binary) and $tmp (a scratch directory it removes).
-# Ports: DNS 5300, HTTPS 8443, SMTP 2525, so no root is needed for the
-# world itself (Postfix is skipped by world-up when not root).
+# Needs $stsmap (the binary) and $tmp (a scratch directory it removes,
+# unless STSMAP_TEST_KEEP is set).  Ports: DNS 5300, HTTPS 8443, SMTP 2525
+# (STSMAP_TEST_DNS_PORT, _HTTPS_PORT, _SMTP_PORT to move them), so no root
+# is needed for the world itself (world-up skips Postfix without root).
 
 PATH=$PATH:/usr/sbin:/sbin
 lib_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 scripts=$(cd "$lib_here/../../scripts" && pwd -P)
-dns_port=5300
-https_port=8443
-smtp_port=2525
+dns_port=${STSMAP_TEST_DNS_PORT:-5300}
+https_port=${STSMAP_TEST_HTTPS_PORT:-8443}
+smtp_port=${STSMAP_TEST_SMTP_PORT:-2525}
 resolver=127.1.0.2:$dns_port
 served=()
 
@@ -30,10 +31,16 @@ bad() {
 	fail=$((fail + 1))
 	echo "FAIL - $*"
 }
+# check DESC CMD...: count CMD's outcome; its output is shown on failure.
 check() {
-	local desc=$1
+	local desc=$1 out=${tmp:-/tmp}/check.out
 	shift
-	if "$@"; then ok "$desc"; else bad "$desc"; fi
+	if "$@" >"$out" 2>&1; then
+		ok "$desc"
+	else
+		bad "$desc"
+		sed 's/^/    | /' "$out" | head -40
+	fi
 }
 skip() {
 	echo "SKIP: $*"
@@ -52,7 +59,7 @@ world_need_tools() {
 	local t
 	for t in nsd:nsd unbound:unbound nginx:nginx-light \
 		ldns-keygen:ldnsutils ldns-signzone:ldnsutils dig:dnsutils \
-		perl:perl-base python3:python3; do
+		curl:curl perl:perl-base python3:python3; do
 		command -v "${t%%:*}" >/dev/null 2>&1 ||
 			skip "${t%%:*} not installed (apt-get install ${t#*:})"
 	done
@@ -70,7 +77,12 @@ world_stop() {
 lib_cleanup() {
 	trap '' INT TERM
 	world_stop
-	[ -n "${tmp:-}" ] && rm -rf "$tmp"
+	if [ -n "${STSMAP_TEST_KEEP:-}" ]; then
+		echo "kept ${tmp:-}"
+	elif [ -n "${tmp:-}" ]; then
+		rm -rf "$tmp"
+	fi
+	return 0
 }
 trap lib_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -90,7 +102,9 @@ world_serve() {
 		die "stsmap world failed: $(cat "$w.gen.log")"
 	served+=("$w")
 	"$scripts/world-up" "$w" >"$w.up.log" 2>&1 ||
-		die "world-up failed: $(tail -5 "$w.up.log")"
+		die "world-up failed (another world on these ports? set" \
+			"STSMAP_TEST_DNS_PORT/_HTTPS_PORT/_SMTP_PORT):" \
+			"$(tail -5 "$w.up.log")"
 }
 
 # The scan options that point stsmap at the served world $1: through the

@@ -30,67 +30,17 @@
 set -euo pipefail
 
 stsmap=${1:?usage: test_export.sh STSMAP}
-PATH=$PATH:/usr/sbin:/sbin
 here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
 repo=$(cd "$here/../.." && pwd -P)
-scripts=$repo/scripts
 schema=$repo/docs/record.schema.json
-dns_port=${STSMAP_TEST_DNS_PORT:-5300}
-https_port=${STSMAP_TEST_HTTPS_PORT:-8443}
 probe_port=${STSMAP_TEST_PROBE_PORT:-1}
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-for t in nsd:nsd unbound:unbound nginx:nginx-light ldns-keygen:ldnsutils \
-	ldns-signzone:ldnsutils dig:dnsutils curl:curl perl:perl-base \
-	python3:python3; do
-	command -v "${t%%:*}" >/dev/null 2>&1 ||
-		skip "${t%%:*} not installed (apt-get install ${t#*:})"
-done
-[ -x "$stsmap" ] || {
-	echo "test_export: $stsmap is not an executable" >&2
-	exit 2
-}
-
+world_need_tools
+[ -x "$stsmap" ] || die "$stsmap is not an executable"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-export.XXXXXX")
 w=$tmp/w
-cleanup() {
-	trap '' INT TERM
-	if [ -d "$w/run" ]; then
-		"$scripts/world-down" "$w" >/dev/null 2>&1 || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() {
-	echo "test_export: $*" >&2
-	exit 1
-}
-
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $*"
-}
-# check DESC CMD...: count CMD's outcome; its output is shown on failure.
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$tmp/check.out" 2>&1; then
-		ok "$desc"
-	else
-		bad "$desc"
-		sed 's/^/    | /' "$tmp/check.out" | head -40
-	fi
-}
 
 # --- the Python side: the standard library only ---------------------------
 cat >"$tmp/check.py" <<'PY'
@@ -378,6 +328,7 @@ py() { python3 "$tmp/check.py" "$@"; }
 "$stsmap" world --out "$w" --dns-port "$dns_port" --https-port "$https_port" \
 	>"$tmp/gen.log" 2>&1 || { cat "$tmp/gen.log" >&2; die "stsmap world failed"; }
 rm -rf "$w/postfix" # no MX hosts needed: world-up skips Postfix
+served+=("$w") # stopped on exit by tests/lib/world.sh
 if ! "$scripts/world-up" "$w" >"$tmp/up.log" 2>&1; then
 	cat "$tmp/up.log" >&2
 	die "world-up failed (another world on ports $dns_port/$https_port?" \
@@ -518,5 +469,4 @@ check "diff (text): one line per change, body-changed-same-id as error" \
 		[ "$n" -eq "$j" ] && grep -q "^error longitudinal.body-changed-same-id  *enforce-ok.test " "$1"' \
 	_ "$tmp/d.txt" "$tmp/d.json"
 
-echo "summary: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

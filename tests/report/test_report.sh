@@ -20,90 +20,30 @@
 # Ports: STSMAP_TEST_DNS_PORT (5300), STSMAP_TEST_HTTPS_PORT (8443) and
 # STSMAP_TEST_SMTP_PORT (2525, the world's Postfix); bulk size
 # REPORT_BULK_DOMAINS (3000); STSMAP_TEST_KEEP=1 keeps the work directory.
-# Everything stays on 127.0.0.0/8.
+# Everything stays on 127.0.0.0/8 (tests/lib/world.sh serves the worlds).
 set -euo pipefail
 
 stsmap=${1:?usage: test_report.sh STSMAP [OUTDIR]}
 outdir=$(cd "${2:-$PWD}" && pwd -P)
-PATH=$PATH:/usr/sbin:/sbin
 here=$(cd "$(dirname "$0")" && pwd -P)
-scripts=$(cd "$here/../../scripts" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
 check_py=$here/report_check.py
-dns_port=${STSMAP_TEST_DNS_PORT:-5300}
-https_port=${STSMAP_TEST_HTTPS_PORT:-8443}
-smtp_port=${STSMAP_TEST_SMTP_PORT:-2525}
 bulk=${REPORT_BULK_DOMAINS:-3000}
-# NSD's response rate limiting (on in Debian's build, 200 answers/s per
-# bucket) drops NXDOMAIN answers to a cold Unbound when the scan runs
-# unpaced, and Unbound then answers SERVFAIL: a few hundred queries per
-# second keep the world exact (see the report of issue 7).
+# A paced scan keeps a cold, single-threaded validating Unbound from
+# timing out (which would turn verdicts into "undetermined").
 qps=${REPORT_QPS:-180}
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-for t in nsd:nsd unbound:unbound nginx:nginx-light ldns-keygen:ldnsutils \
-	ldns-signzone:ldnsutils dig:dnsutils curl:curl perl:perl-base \
-	python3:python3; do
-	command -v "${t%%:*}" >/dev/null 2>&1 ||
-		skip "${t%%:*} not installed (apt-get install ${t#*:})"
-done
-[ -x "$stsmap" ] || {
-	echo "test_report: $stsmap is not an executable" >&2
-	exit 2
-}
-
+world_need_tools
+[ -x "$stsmap" ] || die "$stsmap is not an executable"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-report.XXXXXX")
-chmod o+x "$tmp" # Postfix's own user must reach the world's run/
 db=$tmp/store.lmdb
-cleanup() {
-	trap '' INT TERM
-	for w in "$tmp"/w-*; do
-		[ -d "$w/run" ] && "$scripts/world-down" "$w" >/dev/null 2>&1
-	done
-	if [ -n "${STSMAP_TEST_KEEP:-}" ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $*"
-}
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else bad "$desc"; fi
-}
-die() {
-	echo "test_report: $*" >&2
-	exit 1
-}
 
 # serve NAME [world options]: generate world $tmp/w-NAME and serve it.
 serve() {
-	local name=$1 w=$tmp/w-$1
+	local name=$1
 	shift
-	"$stsmap" world --out "$w" --dns-port "$dns_port" \
-		--https-port "$https_port" --smtp-port "$smtp_port" "$@" \
-		>"$tmp/gen-$name.log" 2>&1 ||
-		{ cat "$tmp/gen-$name.log" >&2; die "stsmap world ($name) failed"; }
-	"$scripts/world-up" "$w" >"$tmp/up-$name.log" 2>&1 || {
-		cat "$tmp/up-$name.log" >&2
-		die "world-up ($name) failed (another world on these ports?" \
-			"set STSMAP_TEST_DNS_PORT/_HTTPS_PORT/_SMTP_PORT)"
-	}
+	world_serve "$tmp/w-$name" "$@"
 }
 unserve() { "$scripts/world-down" "$tmp/w-$1" >/dev/null 2>&1 || true; }
 
@@ -196,7 +136,12 @@ else
 			"file://$file" >"$tmp/$name.chromium.log" 2>&1 || rc=$?
 		[ "$rc" -eq 0 ] && [ -s "$tmp/$name.png" ]
 	}
-	console() { grep -E ':CONSOLE[:(]' "$tmp/$1.chromium.log"; }
+	# Console messages of the page; Chromium's own pages (source
+	# chrome://..., e.g. a "slow network" notice under load) are not ours.
+	console() {
+		grep -E ':CONSOLE[:(]' "$tmp/$1.chromium.log" |
+			grep -v 'source: chrome://'
+	}
 	requests() { python3 "$check_py" netlog "$tmp/$1.netlog.json"; }
 
 	cat >"$tmp/neg-request.html" <<-'EOF'
@@ -229,5 +174,4 @@ else
 	fi
 fi
 
-echo "report: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
