@@ -45,18 +45,22 @@ kills=0
 runs=0
 while :; do
 	runs=$((runs + 1))
-	"$stsmap" scan --db "$tmp/res.lmdb" "${opts[@]}" "$w/domains.txt" \
-		2>"$tmp/res.$runs.log" &
+	# Small batches: commits every few milliseconds, so a kill lands
+	# between commits with some committed and some not.
+	"$stsmap" scan --db "$tmp/res.lmdb" "${opts[@]}" --batch 200 \
+		"$w/domains.txt" 2>"$tmp/res.$runs.log" &
 	pid=$!
 	if [ "$kills" -lt 5 ]; then
-		# between 5% and 35% of an uninterrupted run
-		delay=$((ms * (5 + RANDOM % 31) / 100))
+		# between 3% and 15% of an uninterrupted run, so that five
+		# kills always come before the work runs out
+		delay=$((ms * (3 + RANDOM % 13) / 100))
 		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 		if kill -0 "$pid" 2>/dev/null; then
 			kill -9 "$pid"
 			kills=$((kills + 1))
 			wait "$pid" 2>/dev/null || true
-			echo "# run $runs killed after ${delay} ms"
+			echo "# run $runs killed after ${delay} ms," \
+				"$("$stsmap" export --db "$tmp/res.lmdb" 2>/dev/null | wc -l) results committed"
 			continue
 		fi
 	fi
