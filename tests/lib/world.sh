@@ -33,7 +33,7 @@ bad() {
 }
 # check DESC CMD...: count CMD's outcome; its output is shown on failure.
 check() {
-	local desc=$1 out=${tmp:-/tmp}/check.out
+	local desc=$1 out=${tmp:-/tmp}/.check-output
 	shift
 	if "$@" >"$out" 2>&1; then
 		ok "$desc"

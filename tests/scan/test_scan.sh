@@ -51,10 +51,10 @@ fi
 
 # 3. check DOMAIN: live, with the fix for a broken policy.
 "$stsmap" check "${opts[@]}" --https-timeout 4000 policy-mode-case.test \
-	>"$tmp/check.out" 2>&1 || true
-check "check prints the verdict" grep -q '^policy-mode-case.test: policy-invalid' "$tmp/check.out"
+	>"$tmp/check-cmd.out" 2>&1 || true
+check "check prints the verdict" grep -q '^policy-mode-case.test: policy-invalid' "$tmp/check-cmd.out"
 check "check suggests a corrected TXT record and policy" \
-	grep -q 'Suggested fix' "$tmp/check.out"
+	grep -q 'Suggested fix' "$tmp/check-cmd.out"
 check "check refuses a malformed name" \
 	sh -c "! '$stsmap' check 'bad..name' >/dev/null 2>&1"
 
