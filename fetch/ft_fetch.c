@@ -51,6 +51,7 @@ struct ft_xfer {
 	struct ft_xfer *next;       /* queue or in-flight list */
 	struct ft_xfer *prev;
 	CURL *easy;
+	CURLSH *dns;                /* this transfer's own DNS cache */
 	struct curl_slist *resolve;
 	struct event *defer;        /* delivers results decided without curl */
 	ft_callback cb;
@@ -148,6 +149,8 @@ static void xfer_free(struct ft_xfer *x)
 		return;
 	if (x->easy)
 		curl_easy_cleanup(x->easy);
+	if (x->dns)
+		curl_share_cleanup(x->dns); /* after the easy: no longer in use */
 	curl_slist_free_all(x->resolve);
 	if (x->defer)
 		event_free(x->defer);
@@ -598,9 +601,24 @@ static int xfer_setup_curl(struct ft_fetcher *f, struct ft_xfer *x,
 	if (x->resolve == NULL)
 		return ST_ENOMEM;
 	x->easy = curl_easy_init();
-	if (x->easy == NULL)
+	x->dns = curl_share_init();
+	if (x->easy == NULL || x->dns == NULL)
 		return ST_ENOMEM;
+	/*
+	 * CURLOPT_RESOLVE entries are permanent in the DNS cache they are
+	 * loaded into, and curl walks the whole cache on every transfer's
+	 * end (Curl_hostcache_prune).  In the multi's shared cache one entry
+	 * per policy host would pile up over a scan: memory that grows with
+	 * the input and a cost per fetch that grows with it too.  A cache of
+	 * the transfer's own, freed with it, holds the one entry it needs.
+	 * Connection reuse does not involve DNS: kept connections stay in
+	 * the multi's connection cache.
+	 */
+	if (curl_share_setopt(x->dns, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
+	    CURLSHE_OK)
+		return ST_EUNKNOWN;
 	SETOPT(CURLOPT_URL, x->url);
+	SETOPT(CURLOPT_SHARE, x->dns);
 	SETOPT(CURLOPT_RESOLVE, x->resolve);
 	SETOPT(CURLOPT_PRIVATE, (void *)x);
 	SETOPT(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -614,6 +632,11 @@ static int xfer_setup_curl(struct ft_fetcher *f, struct ft_xfer *x,
 	SETOPT(CURLOPT_TIMEOUT_MS, (long)f->cfg.total_timeout_ms);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	/* RFC 8996: no TLS 1.0 or 1.1, whatever the system's OpenSSL
+	 * configuration allows.  A server with nothing newer then fails
+	 * with a protocol_version alert, which errbuf names, rather than
+	 * with whatever TLS 1.1 happened to trip over first. */
+	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	/* Verify every new connection afresh: no TLS session resumption. */
 	SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	SETOPT(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);

@@ -14,13 +14,20 @@
  * - Redirects are never followed: the 3xx status and its Location are
  *   recorded.  The body is kept up to FT_BODY_MAX bytes; one byte more ends
  *   the transfer with FT_TOO_LARGE.
+ * - TLS 1.2 and up only (RFC 8996), whatever the system's OpenSSL
+ *   configuration allows: a server with only TLS 1.0/1.1 is FT_TLS_HANDSHAKE
+ *   and error carries OpenSSL's reason ("... alert protocol version").
  * - TLS is verified against the system CA store or cfg.ca_file.  The peer
  *   chain is verified through OpenSSL directly (a cert-verify callback on
  *   curl's SSL_CTX), so the result carries the precise X509 verify error
  *   and the leaf's names, issuer and validity, whether or not it verified.
  * - Connections are kept and reused across fetches of the same host and
  *   port (rescans, several names on one policy host); TLS sessions are not
- *   resumed, so every new connection verifies the chain afresh.
+ *   resumed, so every new connection verifies the chain afresh.  At most
+ *   max_transfers idle connections are kept, and nothing else is kept per
+ *   host: memory and the cost of a fetch do not grow with the number of
+ *   hosts fetched (each transfer's pinned addresses live in a DNS cache
+ *   of its own, freed with it).
  *
  * fetch/ does not know RFC 8461: it reports what happened.  The mapping to
  * analysis/'s enum an_fetch_status (an_classify.h) is one to one by name,
