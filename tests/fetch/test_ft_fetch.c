@@ -180,6 +180,7 @@ static void config(struct ft_config *cfg)
  * one has ended, so a kept connection can be reused) from ip with cfg,
  * under the hard deadline.
  */
+/* ip: one address, or several separated by commas (tried in order). */
 static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 		      size_t n, const char *ip, struct got *got,
 		      struct ft_stats *stats)
@@ -188,12 +189,20 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 	struct ft_fetcher *f = NULL;
 	struct event *deadline;
 	struct timeval tv = { DEADLINE_S, 0 };
-	struct sockaddr_in sin;
-	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
+	struct sockaddr_in sin[4];
+	const struct sockaddr *addrs[4];
+	size_t n_addrs = 0;
+	char list[128], *save = NULL;
 	struct one *ones = calloc(n, sizeof(*ones));
 
 	assert_non_null(ones);
-	make_sin(&sin, ip);
+	snprintf(list, sizeof(list), "%s", ip);
+	for (char *a = strtok_r(list, ",", &save); a != NULL && n_addrs < 4;
+	     a = strtok_r(NULL, ",", &save)) {
+		make_sin(&sin[n_addrs], a);
+		addrs[n_addrs] = (const struct sockaddr *)&sin[n_addrs];
+		n_addrs++;
+	}
 	run.base = event_base_new();
 	assert_non_null(run.base);
 	assert_int_equal(ft_fetcher_new(run.base, cfg, &f), ST_OK);
@@ -207,8 +216,8 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 		run.got = got;
 		run.n_got = 1;
 		run.n_done = 0;
-		assert_int_equal(ft_fetch_policy(f, hosts[i], addrs, 1, W.port,
-						 on_result, &ones[i]),
+		assert_int_equal(ft_fetch_policy(f, hosts[i], addrs, n_addrs,
+						 W.port, on_result, &ones[i]),
 				 ST_OK);
 		/* Never from within ft_fetch_policy(). */
 		assert_false(got[i].done);
@@ -705,6 +714,29 @@ static void test_refused(void **state)
 	assert_int_equal(g->http_status, 0);
 	assert_false(g->cert_known);
 	assert_true(g->error[0] != '\0');
+	free(g);
+}
+
+/* The caller's addresses are tried in order: a refused first address
+ * costs one connect, the second serves the policy. */
+static void test_failover(void **state)
+{
+	static const char *const host = "valid.test";
+	struct got *g = calloc(1, sizeof(*g));
+	struct ft_config cfg;
+
+	(void)state;
+	assert_non_null(g);
+	config(&cfg);
+	fetch_seq(&cfg, &host, 1, REFUSED_IP "," NGINX_IP, g, NULL);
+	if (g->status != FT_DONE)
+		fail_msg("failover: %s (%s)", ft_status_name(g->status),
+			 g->error);
+	assert_int_equal(g->http_status, 200);
+	assert_string_equal(g->peer_ip, NGINX_IP);
+	/* Both refused: the outcome of the last attempt. */
+	fetch_seq(&cfg, &host, 1, REFUSED_IP "," REFUSED_IP, g, NULL);
+	assert_int_equal(g->status, FT_CONNECT_REFUSED);
 	free(g);
 }
 
@@ -1246,6 +1278,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_http_cases),
 		cmocka_unit_test(test_cert_cases),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_total_timeout),
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_reuse),
