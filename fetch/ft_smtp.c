@@ -194,6 +194,7 @@ static void set_state(struct ft_probe *pr, enum probe_state st)
 	pr->state = st;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void set_error(struct ft_probe *pr, const char *fmt, va_list ap)
 {
 	vsnprintf(pr->error, sizeof(pr->error), fmt, ap);
