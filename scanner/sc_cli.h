@@ -35,6 +35,10 @@ int sc_opt_u64(const char *s, unsigned long long max, unsigned long long *out);
 void sc_opt_usage(FILE *out, const char *synopsis, const char *summary,
 		  const struct sc_opt *opts);
 
+/* Write the head every stored scan's metadata starts with:
+ * {"tool":"stsmap","version":"...","command":[argv...]  (object left open). */
+void sc_meta_head(FILE *out, int argc, char **argv);
+
 /* Subcommands: argv[0] is the subcommand name.  Return the exit status. */
 int sc_cmd_generate(int argc, char **argv);
 int sc_cmd_lint(int argc, char **argv);

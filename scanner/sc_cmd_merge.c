@@ -399,13 +399,8 @@ static char *meta_json(const struct merge_ctx *m)
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "{\"tool\":\"stsmap\",\"version\":\"%s\",\"command\":[",
-		STSMAP_VERSION);
-	for (int i = 0; i < m->argc; i++) {
-		fputs(i > 0 ? "," : "", f);
-		an_json_str(f, m->argv[i]);
-	}
-	fprintf(f, "],\"merge\":{\"shard_count\":%u,\"partial\":%s,"
+	sc_meta_head(f, m->argc, m->argv);
+	fprintf(f, ",\"merge\":{\"shard_count\":%u,\"partial\":%s,"
 		"\"complete\":%s,\"missing\":[", m->count,
 		m->partial ? "true" : "false", m->complete ? "true" : "false");
 	for (uint32_t idx = 0, first = 1; m->count > 1 && idx < m->count;

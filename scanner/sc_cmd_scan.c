@@ -74,14 +74,6 @@ struct scan_ctx {
 	int error;
 };
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* --- resume key and metadata --- */
 
 static void input_key(const struct sc_scan_opts *o, char out[65])
@@ -129,13 +121,8 @@ static char *meta_json(struct scan_ctx *x, bool final)
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "{\"tool\":\"stsmap\",\"version\":\"%s\",\"command\":[",
-		STSMAP_VERSION);
-	for (int i = 0; i < o->argc; i++) {
-		fputs(i > 0 ? "," : "", f);
-		an_json_str(f, o->argv[i]);
-	}
-	fputs("],\"resolvers\":[", f);
+	sc_meta_head(f, o->argc, o->argv);
+	fputs(",\"resolvers\":[", f);
 	for (size_t i = 0; i < o->cfg.n_resolvers; i++) {
 		fputs(i > 0 ? "," : "", f);
 		an_json_str(f, o->cfg.resolvers[i]);
@@ -166,17 +153,18 @@ static char *meta_json(struct scan_ctx *x, bool final)
 		",\"probes\":%" PRIu64 ",\"elapsed_s\":%.1f}}",
 		x->resumed ? "true" : "false", x->n_read, x->n_bad,
 		x->n_excluded, x->n_other_shard, x->n_dup, x->n_skipped,
-		x->n_stored, x->n_probes, (double)(now_us() - x->t0_us) / 1e6);
+		x->n_stored, x->n_probes, (double)(sc_now_us() - x->t0_us) / 1e6);
 	fclose(f);
 	return buf;
 }
 
 /* --- the store side --- */
 
-static int flush(struct scan_ctx *x)
+/* Put the scan's info (counters, metadata) into the batch and commit it
+ * with the results it counts. */
+static int commit_info(struct scan_ctx *x, bool final)
 {
-	uint64_t t0 = now_us();
-	char *meta = meta_json(x, false);
+	char *meta = meta_json(x, final);
 	int ret;
 
 	x->info.meta_json = meta;
@@ -185,8 +173,16 @@ static int flush(struct scan_ctx *x)
 		ret = ds_store_flush(x->store);
 	x->info.meta_json = NULL;
 	free(meta);
+	return ret;
+}
+
+static int flush(struct scan_ctx *x)
+{
+	uint64_t t0 = sc_now_us();
+	int ret = commit_info(x, false);
+
 	x->n_flushes++;
-	x->flush_us += now_us() - t0;
+	x->flush_us += sc_now_us() - t0;
 	if (ret != ST_OK)
 		return ret;
 	for (size_t i = 0; i < x->n_unflushed; i++) {
@@ -368,7 +364,7 @@ static int source(void *arg, struct sc_item *item)
 static void progress(struct scan_ctx *x, bool final)
 {
 	struct sc_counters c;
-	uint64_t t = now_us();
+	uint64_t t = sc_now_us();
 	double el = (double)(t - x->t0_us) / 1e6;
 	double rate = el > 0 ? (double)x->n_stored / el : 0;
 	uint64_t off = x->in != NULL ? ds_input_offset(x->in) : 0;
@@ -396,7 +392,7 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (x->tty || now_us() - x->last_progress_us >= 5000000u)
+	if (x->tty || sc_now_us() - x->last_progress_us >= 5000000u)
 		progress(x, false);
 }
 
@@ -511,22 +507,12 @@ static void free_events(struct scan_ctx *x)
 /* Final flush; mark the scan finished when everything was read. */
 static int finish(struct scan_ctx *x, bool complete)
 {
-	char *meta;
-	int ret;
-
 	if (complete) {
 		x->info.state = DS_SCAN_FINISHED;
 		x->info.finished = (int64_t)time(NULL);
 	}
 	x->info.n_input_errors = x->n_bad;
-	meta = meta_json(x, complete);
-	x->info.meta_json = meta;
-	ret = ds_store_scan_update(x->store, &x->info);
-	if (ret == ST_OK)
-		ret = ds_store_flush(x->store);
-	x->info.meta_json = NULL;
-	free(meta);
-	return ret;
+	return commit_info(x, complete);
 }
 
 /* Resident memory now, split as /proc reports it: anonymous (the heap:
@@ -552,7 +538,7 @@ static void rss_split(long *anon_kib, long *file_kib)
 static void summary(struct scan_ctx *x, bool complete)
 {
 	long anon, file;
-	double el = (double)(now_us() - x->t0_us) / 1e6;
+	double el = (double)(sc_now_us() - x->t0_us) / 1e6;
 	struct rusage ru;
 
 	fprintf(stderr, "stsmap scan: scan %u %s: %" PRIu64 " results (%"
@@ -646,7 +632,7 @@ int sc_cmd_scan(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	x.tty = isatty(STDERR_FILENO) == 1;
-	x.t0_us = x.last_progress_us = now_us();
+	x.t0_us = x.last_progress_us = sc_now_us();
 	st_hmap_init(&x.seen);
 	if (o.exclude != NULL) {
 		ret = ds_exclude_load(o.exclude, &x.exclude);

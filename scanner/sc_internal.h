@@ -131,7 +131,6 @@ struct sc_engine {
 };
 
 /* sc_engine.c */
-uint64_t sc_now_us(void);
 void sc_domain_finished(struct sc_domain *d); /* record out, release */
 
 /* sc_domain.c */

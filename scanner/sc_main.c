@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "an_generate.h"
+#include "an_json.h"
 #include "an_policy.h"
 #include "sc_cli.h"
 #include "st_error.h"
@@ -67,6 +68,17 @@ static const struct sc_opt gen_opts[] = {
 				      "now; for reproducible output)" },
 	SC_OPT_END,
 };
+
+void sc_meta_head(FILE *out, int argc, char **argv)
+{
+	fprintf(out, "{\"tool\":\"stsmap\",\"version\":\"%s\",\"command\":[",
+		STSMAP_VERSION);
+	for (int i = 0; i < argc; i++) {
+		fputs(i > 0 ? "," : "", out);
+		an_json_str(out, argv[i]);
+	}
+	fputc(']', out);
+}
 
 int sc_opt_u64(const char *s, unsigned long long max, unsigned long long *out)
 {

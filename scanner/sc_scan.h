@@ -60,6 +60,10 @@ struct sc_config {
 
 void sc_config_default(struct sc_config *cfg);
 
+/* Microseconds of CLOCK_MONOTONIC: the scanner's one clock for rates,
+ * durations and timers. */
+uint64_t sc_now_us(void);
+
 /* A domain handed to the engine.  Strings are copied. */
 struct sc_item {
 	const char *domain;  /* normalised */
