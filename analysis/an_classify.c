@@ -67,8 +67,9 @@ static int classify_sts(const struct an_observation *obs,
 	int ret;
 
 	if (obs->sts_dns == AN_DNS_NOERROR)
-		ret = an_sts_record_parse(obs->sts_txt, obs->n_sts_txt,
-					  &out->record, f);
+		ret = an_sts_record_parse_total(obs->sts_txt, obs->n_sts_txt,
+						obs->n_sts_txt_total,
+						&out->record, f);
 	else
 		ret = an_sts_record_parse(NULL, 0, &out->record, f);
 	if (ret != ST_OK)
@@ -92,8 +93,10 @@ static int classify_tlsrpt(const struct an_observation *obs,
 	int ret;
 
 	if (obs->tlsrpt_dns == AN_DNS_NOERROR)
-		ret = an_tlsrpt_parse(obs->tlsrpt_txt, obs->n_tlsrpt_txt,
-				      &out->tlsrpt, f);
+		ret = an_tlsrpt_parse_total(obs->tlsrpt_txt,
+					    obs->n_tlsrpt_txt,
+					    obs->n_tlsrpt_txt_total,
+					    &out->tlsrpt, f);
 	else
 		ret = an_tlsrpt_parse(NULL, 0, &out->tlsrpt, f);
 	if (ret != ST_OK)

@@ -94,6 +94,7 @@ struct an_observation {
 	enum an_dns_status sts_dns;
 	const struct an_bytes *sts_txt; /* joined TXT RRs, n_sts_txt of them */
 	size_t n_sts_txt;
+	size_t n_sts_txt_total;    /* TXT RRs in the answer; 0: n_sts_txt */
 	bool sts_cname;            /* _mta-sts reached through a CNAME */
 
 	enum an_dns_status mx_dns;
@@ -103,6 +104,7 @@ struct an_observation {
 	enum an_dns_status tlsrpt_dns;
 	const struct an_bytes *tlsrpt_txt;
 	size_t n_tlsrpt_txt;
+	size_t n_tlsrpt_txt_total; /* TXT RRs in the answer; 0: n_tlsrpt_txt */
 
 	struct an_fetch fetch;
 

@@ -26,6 +26,9 @@ static const struct an_code_info code_table[AN_F_COUNT] = {
 	ROW(AN_F_STS_MULTIPLE, "sts-record.multiple", ERROR, STS_RECORD,
 	    "more than one v=STSv1 record: senders assume no policy",
 	    R8461 " §3.1"),
+	ROW(AN_F_STS_DISCARDED, "sts-record.discarded", WARN, STS_RECORD,
+	    "among several TXT records, one beginning v=STSv1 but not "
+	    "\"v=STSv1;\" is discarded by senders", R8461 " §3.1"),
 	ROW(AN_F_STS_VERSION, "sts-record.version", ERROR, STS_RECORD,
 	    "record looks like MTA-STS but is not v=STSv1 (typo or case)",
 	    R8461 " §3.1"),
@@ -187,6 +190,9 @@ static const struct an_code_info code_table[AN_F_COUNT] = {
 	ROW(AN_F_TLSRPT_MULTIPLE, "tlsrpt.multiple", ERROR, TLSRPT,
 	    "more than one v=TLSRPTv1 record: senders assume none",
 	    R8460 " §3"),
+	ROW(AN_F_TLSRPT_DISCARDED, "tlsrpt.discarded", WARN, TLSRPT,
+	    "among several TXT records, one beginning v=TLSRPTv1 but not "
+	    "\"v=TLSRPTv1;\" is discarded by senders", R8460 " §3"),
 	ROW(AN_F_TLSRPT_VERSION, "tlsrpt.version", ERROR, TLSRPT,
 	    "record looks like TLS-RPT but is not v=TLSRPTv1", R8460 " §3"),
 	ROW(AN_F_TLSRPT_SYNTAX, "tlsrpt.syntax", ERROR, TLSRPT,

@@ -9,8 +9,9 @@
 #define STS_VERSION_LEN 7
 #define QUOTE_MAX 40 /* bytes of server text quoted in a detail */
 
-/* RFC 8461 §3.1: a record is an STS record when it begins with the exact,
- * case-sensitive "v=STSv1" and the version token ends there. */
+/* A lone record is an STS record when it begins with the exact,
+ * case-sensitive "v=STSv1" and the version token ends there (errata 6285:
+ * the ABNF lets WSP come before the ';'). */
 static bool is_candidate(const struct an_bytes *b)
 {
 	if (b->len < STS_VERSION_LEN ||
@@ -18,6 +19,15 @@ static bool is_candidate(const struct an_bytes *b)
 		return false;
 	return b->len == STS_VERSION_LEN || b->data[STS_VERSION_LEN] == ';' ||
 	       an_is_wsp(b->data[STS_VERSION_LEN]);
+}
+
+/* RFC 8461 §3.1: "If multiple TXT records for "_mta-sts" are returned by
+ * the resolver, records that do not begin with "v=STSv1;" are discarded."
+ * Among several records only the exact bytes "v=STSv1;" let one count. */
+static bool begins_exactly(const struct an_bytes *b)
+{
+	return b->len > STS_VERSION_LEN &&
+	       memcmp(b->data, STS_VERSION ";", STS_VERSION_LEN + 1) == 0;
 }
 
 /* sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E) */
@@ -47,7 +57,6 @@ struct sts_parse {
 	struct an_findings *f;
 	bool bad;         /* an error-severity problem was found */
 	bool id_seen;
-	bool ws_reported;
 };
 
 /* sts-id = %s"id=" 1*32(ALPHA / DIGIT) */
@@ -129,10 +138,16 @@ static bool parse_one(const struct an_bytes *b, struct an_sts_record *rec,
 		while (pos < b->len && an_is_wsp(b->data[pos]))
 			pos++;
 		if (pos == b->len) {
-			/* The ABNF has no trailing WSP; senders trim it. */
-			an_findings_add_sev(f, AN_F_STS_SYNTAX, AN_SEV_WARN,
-					    "trailing whitespace at offset %zu",
-					    ws);
+			/* RFC 8461 §3.1: WSP belongs to a sts-field-delim
+			 * only with its ';', so trailing WSP alone is outside
+			 * the grammar: "if the resulting record is
+			 * syntactically invalid, senders MUST assume the
+			 * recipient domain does not have an available MTA-STS
+			 * Policy". */
+			an_findings_add(f, AN_F_STS_SYNTAX,
+					"trailing whitespace without ';' at "
+					"offset %zu", ws);
+			ps.bad = true;
 			break;
 		}
 		if (b->data[pos] != ';') {
@@ -144,12 +159,13 @@ static bool parse_one(const struct an_bytes *b, struct an_sts_record *rec,
 			ps.bad = true;
 			break;
 		}
-		if (pos > ws && !ps.ws_reported) {
-			/* Errata 6285: valid ABNF, but not "v=STSv1;". */
+		if (pos > ws && ws == STS_VERSION_LEN) {
+			/* Errata 6285: valid ABNF, but the record does not
+			 * begin with "v=STSv1;".  WSP before a later ';' is
+			 * plain sts-field-delim and needs no word. */
 			an_findings_add(f, AN_F_STS_WS_BEFORE_DELIM,
 					"whitespace before ';' at offset %zu",
 					ws);
-			ps.ws_reported = true;
 		}
 		pos++;
 		while (pos < b->len && an_is_wsp(b->data[pos]))
@@ -175,52 +191,108 @@ static bool parse_one(const struct an_bytes *b, struct an_sts_record *rec,
 	return !ps.bad;
 }
 
-int an_sts_record_parse(const struct an_bytes *txt, size_t n,
-			struct an_sts_record *rec, struct an_findings *findings)
+#define QUOTE(b) (int)((b)->len < QUOTE_MAX ? (b)->len : QUOTE_MAX), \
+		 (const char *)(b)->data
+
+/* Sort one TXT RR into the record's counts; returns true if it counts as
+ * the STS record.  several: the RRset has more than one TXT record. */
+static bool select_one(const struct an_bytes *b, bool several,
+		       struct an_sts_record *rec, struct an_findings *f)
+{
+	if (several ? begins_exactly(b) : is_candidate(b)) {
+		rec->candidates++;
+		return true;
+	}
+	if (several && is_candidate(b)) {
+		/* RFC 8461 §3.1: "records that do not begin with "v=STSv1;"
+		 * are discarded" - v=STSv1 alone, "v=STSv1 ;", "v=STSv1 is
+		 * not a policy". */
+		rec->discarded++;
+		an_findings_add(f, AN_F_STS_DISCARDED,
+				"record \"%.*s\" discarded: one of several TXT "
+				"records and it does not begin with "
+				"\"v=STSv1;\"", QUOTE(b));
+	} else if (an_prefix_nocase(b->data, b->len, "v=sts")) {
+		/* Discarded like any non-STS record, but worth naming:
+		 * v=STSv10, v=stsv1, v=STSv2 are operator typos. */
+		an_findings_add(f, AN_F_STS_VERSION,
+				"record \"%.*s\" ignored: it does not begin "
+				"with v=STSv1", QUOTE(b));
+	} else {
+		rec->other++;
+	}
+	return false;
+}
+
+/* The counts of the RRset, saying "at least" where records were not
+ * examined (rec->total > n). */
+static void report_counts(size_t n, struct an_sts_record *rec,
+			  struct an_findings *f)
+{
+	bool capped = rec->total > n;
+
+	if (rec->other > 0 && capped)
+		an_findings_add(f, AN_F_STS_OTHER_TXT,
+				"%zu non-STS TXT record(s) among the first %zu "
+				"examined; %zu TXT records at the name",
+				rec->other, n, rec->total);
+	else if (rec->other > 0)
+		an_findings_add(f, AN_F_STS_OTHER_TXT,
+				"%zu non-STS TXT record(s) at the name",
+				rec->other);
+	if (rec->candidates < 2)
+		return;
+	if (capped)
+		an_findings_add(f, AN_F_STS_MULTIPLE,
+				"at least %zu of %zu TXT records begin with "
+				"\"v=STSv1;\" (first %zu examined)",
+				rec->candidates, rec->total, n);
+	else
+		an_findings_add(f, AN_F_STS_MULTIPLE,
+				"%zu records begin with \"v=STSv1;\"",
+				rec->candidates);
+}
+
+int an_sts_record_parse_total(const struct an_bytes *txt, size_t n,
+			      size_t total, struct an_sts_record *rec,
+			      struct an_findings *findings)
 {
 	const struct an_bytes *one = NULL;
+	bool several;
 
 	if (rec == NULL || findings == NULL || (txt == NULL && n > 0))
 		return ST_EINVAL;
 	memset(rec, 0, sizeof(*rec));
-
 	for (size_t i = 0; i < n; i++) {
-		const struct an_bytes *b = &txt[i];
-
-		if (b->data == NULL && b->len > 0)
+		if (txt[i].data == NULL && txt[i].len > 0)
 			return ST_EINVAL;
-		if (is_candidate(b)) {
-			rec->candidates++;
-			one = b;
-		} else if (an_prefix_nocase(b->data, b->len, "v=sts")) {
-			/* Discarded like any non-STS record, but worth naming:
-			 * v=STSv10, v=stsv1, v=STSv2 are operator typos. */
-			an_findings_add(findings, AN_F_STS_VERSION,
-					"record \"%.*s\" ignored: it does not "
-					"begin with v=STSv1",
-					(int)(b->len < QUOTE_MAX ? b->len : QUOTE_MAX),
-					(const char *)b->data);
-		} else {
-			rec->other++;
-		}
 	}
-	if (rec->other > 0)
-		an_findings_add(findings, AN_F_STS_OTHER_TXT,
-				"%zu non-STS TXT record(s) at the name",
-				rec->other);
+	rec->total = total > n ? total : n;
+	several = rec->total > 1;
+	for (size_t i = 0; i < n; i++) {
+		if (select_one(&txt[i], several, rec, findings))
+			one = &txt[i];
+	}
+	report_counts(n, rec, findings);
 
-	if (rec->candidates == 0) {
+	/* RFC 8461 §3.1: "If the number of resulting records is not one, or
+	 * if the resulting record is syntactically invalid, senders MUST
+	 * assume the recipient domain does not have an available MTA-STS
+	 * Policy." */
+	if (rec->candidates == 0)
 		rec->status = AN_STS_ABSENT;
-	} else if (rec->candidates > 1) {
+	else if (rec->candidates > 1)
 		rec->status = AN_STS_MULTIPLE;
-		an_findings_add(findings, AN_F_STS_MULTIPLE,
-				"%zu records begin with v=STSv1",
-				rec->candidates);
-	} else {
+	else
 		rec->status = parse_one(one, rec, findings) ? AN_STS_VALID
 							     : AN_STS_INVALID;
-	}
 	return ST_OK;
+}
+
+int an_sts_record_parse(const struct an_bytes *txt, size_t n,
+			struct an_sts_record *rec, struct an_findings *findings)
+{
+	return an_sts_record_parse_total(txt, n, n, rec, findings);
 }
 
 const char *an_sts_status_name(enum an_sts_status st)

@@ -35,7 +35,8 @@ struct tr_ctx {
 
 enum tr_kind {
 	TR_OTHER,     /* not TLS-RPT at all: ignored */
-	TR_CANDIDATE, /* begins with v=TLSRPTv1 and a delimiter */
+	TR_CANDIDATE, /* the record that counts (see classify()) */
+	TR_DISCARDED, /* v=TLSRPTv1 without ';', one of several records */
 	TR_BAD_VERSION,
 };
 
@@ -419,12 +420,13 @@ static void parse_fields(struct tr_ctx *c)
 	for (;;) {
 		ws = skip_wsp(c, pos);
 		if (ws == c->len) {
-			/* Not in the grammar, but harmless to senders that
-			 * trim: a warning. */
+			/* RFC 8460 §3: WSP belongs to a field-delim only
+			 * with its ';', so trailing WSP alone is outside the
+			 * tlsrpt-record grammar: an error, like any other. */
 			if (ws > pos)
-				syntax(c, AN_SEV_WARN,
-				       "trailing whitespace at offset %zu",
-				       pos);
+				syntax(c, AN_SEV_ERROR,
+				       "trailing whitespace without ';' at "
+				       "offset %zu", pos);
 			break;
 		}
 		if (c->p[ws] == ';') {
@@ -476,27 +478,62 @@ static void parse_candidate(const struct an_bytes *rr, struct an_tlsrpt *rpt,
 			      : AN_TLSRPT_INVALID;
 }
 
-/* RFC 8460 §3: selection is on the exact, case-sensitive version string
- * followed by a field-delim or the end. */
-static enum tr_kind classify(const struct an_bytes *rr)
+/* RFC 8460 §3: "If multiple TXT records for "_smtp._tls" are returned by
+ * the resolver, records that do not begin with "v=TLSRPTv1;" are
+ * discarded.  If the number of resulting records is not one, senders MUST
+ * assume the recipient domain does not implement TLSRPT."  Among several
+ * records only the exact bytes "v=TLSRPTv1;" count; a lone record counts
+ * when the case-sensitive version token ends at a delimiter, WSP or the
+ * end (the same reading as RFC 8461 errata 6285). */
+static enum tr_kind classify(const struct an_bytes *rr, bool several)
 {
 	const uint8_t *s = rr->data;
+	bool version = rr->len >= TR_VERSION_LEN &&
+		       memcmp(s, TR_VERSION, TR_VERSION_LEN) == 0;
+	bool semi = version && rr->len > TR_VERSION_LEN &&
+		    s[TR_VERSION_LEN] == ';';
 
-	if (rr->len >= TR_VERSION_LEN &&
-	    memcmp(s, TR_VERSION, TR_VERSION_LEN) == 0 &&
-	    (rr->len == TR_VERSION_LEN || an_is_wsp(s[TR_VERSION_LEN]) ||
-	     s[TR_VERSION_LEN] == ';'))
-		return TR_CANDIDATE;
+	if (version && (semi || rr->len == TR_VERSION_LEN ||
+			an_is_wsp(s[TR_VERSION_LEN])))
+		return (semi || !several) ? TR_CANDIDATE : TR_DISCARDED;
 	if (rr->len > 0 && an_prefix_nocase(s, rr->len, TR_PREFIX_CI))
 		return TR_BAD_VERSION;
 	return TR_OTHER;
 }
 
-int an_tlsrpt_parse(const struct an_bytes *txt, size_t n, struct an_tlsrpt *rpt,
-		    struct an_findings *findings)
+/* One finding per record not taken; true if txt is the one that counts. */
+static bool select_one(const struct an_bytes *txt, bool several,
+		       struct an_tlsrpt *rpt, struct an_findings *findings)
+{
+	char q[TR_QUOTE_MAX];
+
+	switch (classify(txt, several)) {
+	case TR_CANDIDATE:
+		rpt->candidates++;
+		return true;
+	case TR_DISCARDED:
+		rpt->discarded++;
+		quote(q, TR_SHORT_QUOTE, txt->data, txt->len);
+		an_findings_add(findings, AN_F_TLSRPT_DISCARDED,
+				"record \"%s\" discarded: one of several TXT "
+				"records and it does not begin with "
+				"\"v=TLSRPTv1;\"", q);
+		break;
+	case TR_BAD_VERSION:
+		quote(q, TR_SHORT_QUOTE, txt->data, txt->len);
+		an_findings_add(findings, AN_F_TLSRPT_VERSION,
+				"record starts \"%s\"", q);
+		break;
+	case TR_OTHER:
+		break;
+	}
+	return false;
+}
+
+int an_tlsrpt_parse_total(const struct an_bytes *txt, size_t n, size_t total,
+			  struct an_tlsrpt *rpt, struct an_findings *findings)
 {
 	size_t first = 0;
-	char q[TR_QUOTE_MAX];
 	int ret = ST_EINVAL;
 
 	if (rpt != NULL)
@@ -507,34 +544,41 @@ int an_tlsrpt_parse(const struct an_bytes *txt, size_t n, struct an_tlsrpt *rpt,
 		if (txt[i].data == NULL && txt[i].len > 0)
 			goto out;
 	}
+	rpt->total = total > n ? total : n;
 	for (size_t i = 0; i < n; i++) {
-		switch (classify(&txt[i])) {
-		case TR_CANDIDATE:
-			if (rpt->candidates++ == 0)
-				first = i;
-			break;
-		case TR_BAD_VERSION:
-			quote(q, TR_SHORT_QUOTE, txt[i].data, txt[i].len);
-			an_findings_add(findings, AN_F_TLSRPT_VERSION,
-					"record starts \"%s\"", q);
-			break;
-		case TR_OTHER:
-			break;
-		}
+		if (select_one(&txt[i], rpt->total > 1, rpt, findings) &&
+		    rpt->candidates == 1)
+			first = i;
 	}
 	ret = ST_OK;
 	if (rpt->candidates == 0)
 		goto out; /* whether absence matters is decided elsewhere */
 	if (rpt->candidates > 1) {
-		/* RFC 8460 §3: senders treat several records as none. */
+		/* RFC 8460 §3: "If the number of resulting records is not
+		 * one, senders MUST assume the recipient domain does not
+		 * implement TLSRPT." */
 		rpt->status = AN_TLSRPT_MULTIPLE;
-		an_findings_add(findings, AN_F_TLSRPT_MULTIPLE,
-				"%zu v=TLSRPTv1 records", rpt->candidates);
+		if (rpt->total > n)
+			an_findings_add(findings, AN_F_TLSRPT_MULTIPLE,
+					"at least %zu of %zu TXT records begin "
+					"with \"v=TLSRPTv1;\" (first %zu "
+					"examined)", rpt->candidates,
+					rpt->total, n);
+		else
+			an_findings_add(findings, AN_F_TLSRPT_MULTIPLE,
+					"%zu records begin with "
+					"\"v=TLSRPTv1;\"", rpt->candidates);
 		goto out;
 	}
 	parse_candidate(&txt[first], rpt, findings);
 out:
 	return ret;
+}
+
+int an_tlsrpt_parse(const struct an_bytes *txt, size_t n, struct an_tlsrpt *rpt,
+		    struct an_findings *findings)
+{
+	return an_tlsrpt_parse_total(txt, n, n, rpt, findings);
 }
 
 const char *an_tlsrpt_status_name(enum an_tlsrpt_status st)

@@ -13,11 +13,28 @@
  *   tlsrpt-ext-name  = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
  *   tlsrpt-ext-value = 1*(%x21-3A / %x3C / %x3E-7E)
  *
- * Selection mirrors MTA-STS: records not beginning with "v=TLSRPTv1" are
- * discarded; not exactly one left means no TLS reporting.  Records that begin
+ * Selection (RFC 8460 §3): "If multiple TXT records for "_smtp._tls" are
+ * returned by the resolver, records that do not begin with "v=TLSRPTv1;"
+ * are discarded.  If the number of resulting records is not one, senders
+ * MUST assume the recipient domain does not implement TLSRPT."  Among
+ * several TXT records only those beginning with the exact bytes
+ * "v=TLSRPTv1;" count; one beginning "v=TLSRPTv1" followed by the end or
+ * WSP is discarded and named by AN_F_TLSRPT_DISCARDED (a warning).  A lone
+ * record counts when it begins "v=TLSRPTv1" followed by the end, WSP or
+ * ';' (the reading stsmap gives RFC 8461 errata 6285).  Records that begin
  * with "v=TLSRPT" in any case but are not v=TLSRPTv1 are reported as
- * AN_F_TLSRPT_VERSION.  A record with several rua fields is accepted, their
- * URIs taken together, and flagged AN_F_TLSRPT_SYNTAX as a warning.
+ * AN_F_TLSRPT_VERSION.
+ *
+ * Grammar: the record that counts must follow the ABNF exactly, or it is
+ * AN_TLSRPT_INVALID: trailing WSP without ';', an empty field, a field
+ * without '=', an extension name or value outside its character set,
+ * control or non-ASCII bytes.  A record with several rua fields is inside
+ * the grammar (1*(field-delim tlsrpt-field)); it is accepted, the URIs
+ * taken together, and flagged AN_F_TLSRPT_SYNTAX as a warning.
+ *
+ * Counts: an_tlsrpt_parse_total() is told the RRset's true size when the
+ * scanner kept only the first AN_RECORD_TXT_MAX records; details then say
+ * "at least N of TOTAL".
  */
 #ifndef AN_TLSRPT_H
 #define AN_TLSRPT_H
@@ -42,7 +59,9 @@ enum an_rua_scheme {
 
 struct an_tlsrpt {
 	enum an_tlsrpt_status status;
-	size_t candidates;         /* records beginning with v=TLSRPTv1 */
+	size_t candidates;         /* records that count (see Selection) */
+	size_t discarded;          /* v=TLSRPTv1 records discarded */
+	size_t total;              /* TXT records at the name */
 	size_t n_rua;              /* valid URIs */
 	size_t n_mailto;           /* of which mailto: */
 	size_t n_https;            /* of which https: */
@@ -57,6 +76,11 @@ struct an_tlsrpt {
  */
 int an_tlsrpt_parse(const struct an_bytes *txt, size_t n, struct an_tlsrpt *rpt,
 		    struct an_findings *findings);
+
+/* As an_tlsrpt_parse(), for an RRset of total TXT records of which only the
+ * first n were kept (total < n counts as n). */
+int an_tlsrpt_parse_total(const struct an_bytes *txt, size_t n, size_t total,
+			  struct an_tlsrpt *rpt, struct an_findings *findings);
 
 /* Check one rua URI (already split at commas, WSP trimmed).  Returns true
  * and sets *scheme for "mailto:local@domain" (RFC 6068) or

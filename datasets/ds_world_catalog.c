@@ -93,6 +93,35 @@ static const struct ds_scenario scenarios[] = {
 	  .findings = "sts-record.other-txt", .info = "",
 	  .sts = "v=spf1 -all\nv=STSv1; id={id}", .tlsrpt = RPT_OK,
 	  .ph = DS_PH_SERVED, .body = POL_ENF_P, .weight = 60 },
+	/* RFC 8461 §3.1: "If multiple TXT records for "_mta-sts" are
+	 * returned by the resolver, records that do not begin with
+	 * "v=STSv1;" are discarded": the bare version is, and the verdict
+	 * follows the valid record. */
+	{ .name = "sts-discarded-bare", .verdict = ENF_OK,
+	  .findings = "sts-record.discarded", .info = "",
+	  .sts = "v=STSv1\nv=STSv1; id={id}", .tlsrpt = RPT_OK,
+	  .ph = DS_PH_SERVED, .body = POL_ENF_P, .weight = 20 },
+	/* The same for prose after the version. */
+	{ .name = "sts-discarded-prose", .verdict = ENF_OK,
+	  .findings = "sts-record.discarded", .info = "",
+	  .sts = "v=STSv1 is not a policy\nv=STSv1; id={id}",
+	  .tlsrpt = RPT_OK, .ph = DS_PH_SERVED, .body = POL_ENF_P,
+	  .weight = 10 },
+	/* Errata 6285 applies to a lone record only: beside an SPF record
+	 * "v=STSv1 ;" is discarded and none is left ("If the number of
+	 * resulting records is not one ... senders MUST assume the
+	 * recipient domain does not have an available MTA-STS Policy"). */
+	{ .name = "sts-discarded-ws", .verdict = "no-policy",
+	  .findings = "sts-record.discarded sts-record.other-txt",
+	  .info = "sts-record.none", .sts = "v=spf1 -all\nv=STSv1 ; id={id}",
+	  .tlsrpt = RPT_OK, .ph = DS_PH_SERVED, .body = POL_ENF_P,
+	  .weight = 10 },
+	/* "or if the resulting record is syntactically invalid": trailing
+	 * WSP without a ';' after it is outside sts-text-record. */
+	{ .name = "sts-trailing-space", .verdict = INVALID,
+	  .findings = "sts-record.syntax", .info = "",
+	  .sts = "v=STSv1; id={id} ", .tlsrpt = RPT_OK, .ph = DS_PH_SERVED,
+	  .body = POL_ENF_P, .weight = 20 },
 	/* One RR of two character-strings, joined without separator. */
 	{ .name = "sts-multi-string", .verdict = ENF_OK, .findings = "",
 	  .info = "", .sts = "v=STSv1; |id={id}", .tlsrpt = RPT_OK,
@@ -311,6 +340,19 @@ static const struct ds_scenario scenarios[] = {
 	  .findings = "tlsrpt.rua-invalid", .info = "", .sts = STS_OK,
 	  .tlsrpt = "v=TLSRPTv1; rua=http://reports.{d}/tlsrpt",
 	  .ph = DS_PH_SERVED, .body = POL_ENF_P, .weight = 40 },
+	/* RFC 8460 §3: "records that do not begin with "v=TLSRPTv1;" are
+	 * discarded" among several: the bare version is. */
+	{ .name = "tlsrpt-discarded", .verdict = ENF_OK,
+	  .findings = "tlsrpt.discarded", .info = "", .sts = STS_OK,
+	  .tlsrpt = "v=TLSRPTv1\n" RPT_OK, .ph = DS_PH_SERVED,
+	  .body = POL_ENF_P, .weight = 10 },
+	/* RFC 8460 §3: trailing WSP without ';' is outside tlsrpt-record,
+	 * so there is no usable TLS-RPT record (an error; the MTA-STS
+	 * verdict does not depend on it). */
+	{ .name = "tlsrpt-trailing-space", .verdict = ENF_OK,
+	  .findings = "tlsrpt.syntax", .info = "", .sts = STS_OK,
+	  .tlsrpt = RPT_OK " ", .ph = DS_PH_SERVED, .body = POL_ENF_P,
+	  .weight = 10 },
 	/* Not a candidate, so also no TLS-RPT at all. */
 	{ .name = "tlsrpt-version", .verdict = ENF_OK,
 	  .findings = "tlsrpt.none tlsrpt.version", .info = "", .sts = STS_OK,

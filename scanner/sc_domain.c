@@ -285,7 +285,8 @@ static bool sts_valid(const struct sc_domain *d)
 	struct an_findings f;
 
 	an_findings_init(&f);
-	if (an_sts_record_parse(d->sts.rr, d->sts.n, &rec, &f) != ST_OK)
+	if (an_sts_record_parse_total(d->sts.rr, d->sts.n, d->sts.total, &rec,
+				      &f) != ST_OK)
 		return false;
 	return rec.status == AN_STS_VALID;
 }

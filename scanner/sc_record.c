@@ -111,6 +111,7 @@ void sc_observation(struct sc_domain *d, struct an_observation *obs)
 	obs->sts_dns = d->sts.st;
 	obs->sts_txt = d->sts.rr;
 	obs->n_sts_txt = d->sts.n;
+	obs->n_sts_txt_total = d->sts.total;
 	obs->sts_cname = d->sts.cname;
 	obs->mx_dns = d->mx_st;
 	obs->mx = d->mx;
@@ -118,6 +119,7 @@ void sc_observation(struct sc_domain *d, struct an_observation *obs)
 	obs->tlsrpt_dns = d->tlsrpt.st;
 	obs->tlsrpt_txt = d->tlsrpt.rr;
 	obs->n_tlsrpt_txt = d->tlsrpt.n;
+	obs->n_tlsrpt_txt_total = d->tlsrpt.total;
 	obs->fetch = d->fetch;
 	obs->probes = d->probes;
 	obs->n_probes = d->n_probes;

@@ -69,6 +69,7 @@ struct row {
 	/* _mta-sts.D TXT, RFC 8461 §3.1 */
 	enum an_dns_status sts_dns;
 	const char *sts[MAX_TXT];
+	size_t sts_total;     /* TXT RRs in the answer; 0: those in sts */
 	bool sts_cname;
 	/* D MX */
 	enum an_dns_status mx_dns;
@@ -76,6 +77,7 @@ struct row {
 	/* _smtp._tls.D TXT, RFC 8460 §3 */
 	enum an_dns_status rpt_dns;
 	const char *rpt[MAX_RPT];
+	size_t rpt_total;
 	/* https://mta-sts.D/.well-known/mta-sts.txt, RFC 8461 §3.3 */
 	enum an_fetch_status fetch;
 	int http;
@@ -194,6 +196,37 @@ static const struct row rows[] = {
 	  .sts = { "v=STSv1 ; id=1" }, MX_BOTH, RPT_OK, GOT(ENF2),
 	  .verdict = AN_V_ENFORCE_OK, HAS(AN_F_STS_WS_BEFORE_DELIM),
 	  SEV(AN_F_STS_WS_BEFORE_DELIM, AN_SEV_WARN) },
+	/* RFC 8461 §3.1: "If multiple TXT records for "_mta-sts" are
+	 * returned by the resolver, records that do not begin with
+	 * "v=STSv1;" are discarded": v=STSv1 alone beside a valid record
+	 * is discarded (a warning), the verdict follows the valid one. */
+	{ "enforce-ok: bare v=STSv1 beside a valid record",
+	  .sts_dns = AN_DNS_NOERROR, .sts = { "v=STSv1", REC }, MX_BOTH,
+	  RPT_OK, GOT(ENF2), .verdict = AN_V_ENFORCE_OK,
+	  HAS(AN_F_STS_DISCARDED), LACKS(AN_F_STS_MULTIPLE, AN_F_STS_ID_MISSING),
+	  SEV(AN_F_STS_DISCARDED, AN_SEV_WARN) },
+	/* RFC 8461 §3.1: "If the number of resulting records is not one ...
+	 * senders MUST assume the recipient domain does not have an available
+	 * MTA-STS Policy": "v=STSv1 ;" beside SPF is discarded, none left. */
+	{ "no-policy: v=STSv1 ; beside SPF is discarded",
+	  .sts_dns = AN_DNS_NOERROR, .sts = { SPF, "v=STSv1 ; id=1" },
+	  MX_BOTH, RPT_OK, GOT(ENF2), .verdict = AN_V_NO_POLICY,
+	  HAS(AN_F_STS_DISCARDED, AN_F_STS_NONE, AN_F_STS_OTHER_TXT),
+	  LACKS(AN_F_STS_WS_BEFORE_DELIM, AN_F_CONS_MX_NOT_COVERED) },
+	/* RFC 8461 §3.1: "or if the resulting record is syntactically
+	 * invalid": trailing WSP without ';' is outside sts-text-record. */
+	{ "policy-invalid: trailing whitespace in the record",
+	  .sts_dns = AN_DNS_NOERROR, .sts = { "v=STSv1; id=abc " }, MX_BOTH,
+	  RPT_OK, GOT(ENF2), .verdict = AN_V_POLICY_INVALID,
+	  HAS(AN_F_STS_SYNTAX), LACKS(AN_F_STS_NONE),
+	  SEV(AN_F_STS_SYNTAX, AN_SEV_ERROR) },
+	/* RFC 8461 §3.1: the detail counts the records truly at the name:
+	 * 500 returned, 3 kept, so "at least 3 of 500". */
+	{ "policy-invalid: 500 records, the count says at least",
+	  .sts_dns = AN_DNS_NOERROR, .sts = { REC, REC, REC },
+	  .sts_total = 500, MX_BOTH, RPT_OK, GOT(ENF2),
+	  .verdict = AN_V_POLICY_INVALID, HAS(AN_F_STS_MULTIPLE),
+	  DETAIL(AN_F_STS_MULTIPLE, "at least 3 of 500 TXT records") },
 	/* RFC 8461 §3.1: a CNAME at _mta-sts is allowed; noted as info. */
 	{ "enforce-ok: _mta-sts through a CNAME", STS_OK, .sts_cname = true,
 	  MX_BOTH, RPT_OK, GOT(ENF2), .verdict = AN_V_ENFORCE_OK,
@@ -564,6 +597,24 @@ static const struct row rows[] = {
 	{ "enforce-ok: TLS-RPT not asked", STS_OK, MX_BOTH, GOT(ENF2),
 	  .verdict = AN_V_ENFORCE_OK,
 	  LACKS(AN_F_TLSRPT_NONE, AN_F_TLSRPT_DNS_FAILURE) },
+	/* RFC 8460 §3: "records that do not begin with "v=TLSRPTv1;" are
+	 * discarded": the bare version beside a valid record is. */
+	{ "enforce-ok: bare v=TLSRPTv1 beside a valid TLS-RPT record", STS_OK,
+	  MX_BOTH, .rpt_dns = AN_DNS_NOERROR, .rpt = { "v=TLSRPTv1", RPT },
+	  GOT(ENF2), .verdict = AN_V_ENFORCE_OK, HAS(AN_F_TLSRPT_DISCARDED),
+	  LACKS(AN_F_TLSRPT_MULTIPLE, AN_F_TLSRPT_NONE),
+	  SEV(AN_F_TLSRPT_DISCARDED, AN_SEV_WARN) },
+	/* RFC 8460 §3: trailing WSP without ';' is outside tlsrpt-record:
+	 * an error; the MTA-STS verdict does not depend on TLS-RPT. */
+	{ "enforce-ok: TLS-RPT record with trailing whitespace", STS_OK,
+	  MX_BOTH, .rpt_dns = AN_DNS_NOERROR, .rpt = { RPT " " }, GOT(ENF2),
+	  .verdict = AN_V_ENFORCE_OK, HAS(AN_F_TLSRPT_SYNTAX),
+	  SEV(AN_F_TLSRPT_SYNTAX, AN_SEV_ERROR) },
+	/* RFC 8460 §3: the multiple count is "at least" when cut. */
+	{ "enforce-ok: 40 TLS-RPT records, 2 kept", STS_OK, MX_BOTH,
+	  .rpt_dns = AN_DNS_NOERROR, .rpt = { RPT, RPT }, .rpt_total = 40,
+	  GOT(ENF2), .verdict = AN_V_ENFORCE_OK, HAS(AN_F_TLSRPT_MULTIPLE),
+	  DETAIL(AN_F_TLSRPT_MULTIPLE, "at least 2 of 40 TXT records") },
 	/* RFC 8460 §3: two v=TLSRPTv1 records: senders assume none. */
 	{ "enforce-ok: two TLS-RPT records", STS_OK, MX_BOTH,
 	  .rpt_dns = AN_DNS_NOERROR,
@@ -646,6 +697,7 @@ static void build_obs(const struct row *r, struct obs_buf *b)
 	for (size_t i = 0; i < MAX_TXT && r->sts[i] != NULL; i++)
 		b->sts[o->n_sts_txt++] = str_bytes(r->sts[i]);
 	o->sts_txt = o->n_sts_txt > 0 ? b->sts : NULL;
+	o->n_sts_txt_total = r->sts_total;
 
 	o->mx_dns = r->mx_dns;
 	for (size_t i = 0; i < MAX_MX && r->mx[i] != NULL; i++) {
@@ -659,6 +711,7 @@ static void build_obs(const struct row *r, struct obs_buf *b)
 	for (size_t i = 0; i < MAX_RPT && r->rpt[i] != NULL; i++)
 		b->rpt[o->n_tlsrpt_txt++] = str_bytes(r->rpt[i]);
 	o->tlsrpt_txt = o->n_tlsrpt_txt > 0 ? b->rpt : NULL;
+	o->n_tlsrpt_txt_total = r->rpt_total;
 
 	o->fetch.status = r->fetch;
 	o->fetch.http_status = r->http;

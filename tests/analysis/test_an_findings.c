@@ -114,6 +114,16 @@ static void test_code_from_name(void **state)
 	}
 	assert_int_equal(an_code_from_name("policy.max-age-invalid", &code), ST_OK);
 	assert_int_equal(code, AN_F_POLICY_MAX_AGE_INVALID);
+	/* RFC 8461 §3.1 / RFC 8460 §3: a record discarded among several
+	 * changes nothing for senders, so it is a warning, not an error. */
+	assert_int_equal(an_code_from_name("sts-record.discarded", &code), ST_OK);
+	assert_int_equal(code, AN_F_STS_DISCARDED);
+	assert_int_equal(an_code_info(code)->severity, AN_SEV_WARN);
+	assert_int_equal(an_code_info(code)->layer, AN_LAYER_STS_RECORD);
+	assert_int_equal(an_code_from_name("tlsrpt.discarded", &code), ST_OK);
+	assert_int_equal(code, AN_F_TLSRPT_DISCARDED);
+	assert_int_equal(an_code_info(code)->severity, AN_SEV_WARN);
+	assert_int_equal(an_code_info(code)->layer, AN_LAYER_TLSRPT);
 
 	code = AN_F_STS_NONE;
 	assert_int_equal(an_code_from_name("policy.no-such-code", &code), ST_ENOENT);

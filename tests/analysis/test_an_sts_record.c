@@ -133,9 +133,89 @@ static const struct row rows[] = {
 	/* §3.1: id given twice: first kept, warned */
 	{ "two ids", { "v=STSv1; id=1; id=2" }, AN_STS_VALID, "1",
 	  CODES(AN_F_STS_ID_DUPLICATE), NONE },
-	/* §3.1: trailing WSP without ';' is outside the ABNF: a warning */
-	{ "trailing space", { "v=STSv1; id=1 " }, AN_STS_VALID, "1",
+	/* §3.1: "if the resulting record is syntactically invalid, senders
+	 * MUST assume the recipient domain does not have an available MTA-STS
+	 * Policy": WSP is part of sts-field-delim only with its ';', so
+	 * trailing WSP alone is outside the grammar - invalid, not a warning */
+	{ "trailing space", { "v=STSv1; id=abc " }, AN_STS_INVALID, NULL,
 	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: the same for a trailing tab (WSP = SP / HTAB) */
+	{ "trailing tab", { "v=STSv1; id=1\t" }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: [sts-field-delim] = *WSP ";" *WSP, so WSP after the final
+	 * ';' is inside the grammar */
+	{ "ws after final ;", { "v=STSv1; id=1;  " }, AN_STS_VALID, "1", NONE,
+	  CODES(AN_F_STS_SYNTAX) },
+	/* §3.1: WSP before a later ';' is plain sts-field-delim: valid, and
+	 * the errata 6285 warning is only about the version's ';' */
+	{ "ws before later ;", { "v=STSv1; id=1 ;" }, AN_STS_VALID, "1", NONE,
+	  CODES(AN_F_STS_SYNTAX, AN_F_STS_WS_BEFORE_DELIM) },
+	/* §3.1: at most one trailing delimiter: ";;" at the end is an empty
+	 * sts-field */
+	{ "double trailing ;", { "v=STSv1; id=1;;" }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: "; ;" at the end: two delimiters, still no field between */
+	{ "; ; at end", { "v=STSv1; id=1; ;" }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: version, delimiter, WSP and nothing else: no sts-id */
+	{ "v=STSv1; + space", { "v=STSv1; " }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_ID_MISSING), NONE },
+	/* §3.1: sts-ext-name may be 32 characters */
+	{ "ext name 32",
+	  { "v=STSv1; id=1; abcdefghijklmnopqrstuvwxyz012345=1" },
+	  AN_STS_VALID, "1", CODES(AN_F_STS_EXTENSION),
+	  CODES(AN_F_STS_SYNTAX) },
+	/* §3.1: sts-ext-name allows only ALPHA / DIGIT / "_" / "-" / "." */
+	{ "ext name +", { "v=STSv1; id=1; a+b=1" }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: sts-extension needs a name before '=' */
+	{ "ext name empty", { "v=STSv1; id=1; =x" }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: sts-ext-value = 1*(...): at least one character */
+	{ "ext value empty", { "v=STSv1; id=1; a=" }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: sts-ext-value excludes SP: "a=b c" needs a ';' before c */
+	{ "ext value space", { "v=STSv1; id=1; a=b c" }, AN_STS_INVALID, NULL,
+	  CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: sts-ext-value stops at %x7E: DEL is outside */
+	{ "ext value DEL", { "v=STSv1; id=1; a=b\x7f" }, AN_STS_INVALID,
+	  NULL, CODES(AN_F_STS_SYNTAX), NONE },
+	/* §3.1: sts-ext-value's edges %x21 and %x7E are inside */
+	{ "ext value ! ~", { "v=STSv1; id=1; a=!~" }, AN_STS_VALID, "1",
+	  CODES(AN_F_STS_EXTENSION), CODES(AN_F_STS_SYNTAX) },
+	/* §3.1: the record must begin with sts-version: no leading WSP */
+	{ "leading space", { " v=STSv1; id=1" }, AN_STS_ABSENT, NULL,
+	  CODES(AN_F_STS_OTHER_TXT), NONE },
+	/* §3.1: "If multiple TXT records for "_mta-sts" are returned by the
+	 * resolver, records that do not begin with "v=STSv1;" are
+	 * discarded": v=STSv1 alone beside a valid record is discarded, and
+	 * the verdict follows the valid one */
+	{ "bare version + valid", { "v=STSv1", "v=STSv1; id=1" },
+	  AN_STS_VALID, "1", CODES(AN_F_STS_DISCARDED),
+	  CODES(AN_F_STS_MULTIPLE, AN_F_STS_ID_MISSING) },
+	/* §3.1: the same for prose after the version */
+	{ "prose + valid", { "v=STSv1 is not a policy", "v=STSv1; id=2" },
+	  AN_STS_VALID, "2", CODES(AN_F_STS_DISCARDED),
+	  CODES(AN_F_STS_MULTIPLE, AN_F_STS_SYNTAX) },
+	/* §3.1: among several records "v=STSv1 ;" does not begin with
+	 * "v=STSv1;" (errata 6285 applies to a lone record only) */
+	{ "ws before ; + valid", { "v=STSv1 ; id=x", "v=STSv1;id=3" },
+	  AN_STS_VALID, "3", CODES(AN_F_STS_DISCARDED),
+	  CODES(AN_F_STS_MULTIPLE, AN_F_STS_WS_BEFORE_DELIM) },
+	/* §3.1: "If the number of resulting records is not one": a
+	 * discarded record beside SPF leaves none, so no policy */
+	{ "ws before ; + SPF", { "v=spf1 -all", "v=STSv1 ; id=1" },
+	  AN_STS_ABSENT, NULL,
+	  CODES(AN_F_STS_DISCARDED, AN_F_STS_OTHER_TXT),
+	  CODES(AN_F_STS_WS_BEFORE_DELIM) },
+	/* §3.1: discarding does not rescue two records that do count */
+	{ "two exact + bare", { "v=STSv1; id=1", "v=STSv1", "v=STSv1;id=2" },
+	  AN_STS_MULTIPLE, NULL,
+	  CODES(AN_F_STS_MULTIPLE, AN_F_STS_DISCARDED), NONE },
+	/* §3.1: the one record left must itself be syntactically valid */
+	{ "SPF + trailing space", { "v=spf1 -all", "v=STSv1; id=1 " },
+	  AN_STS_INVALID, NULL, CODES(AN_F_STS_SYNTAX, AN_F_STS_OTHER_TXT),
+	  CODES(AN_F_STS_DISCARDED) },
 	/* §3.1: non-ASCII bytes in an extension value */
 	{ "non-ascii ext", { "v=STSv1; id=1; n=\xc3\xa9" }, AN_STS_INVALID,
 	  NULL, CODES(AN_F_STS_SYNTAX), NONE },
@@ -266,6 +346,107 @@ static void test_detail_sanitised(void **state)
 	}
 }
 
+static const struct an_finding *find_code(const struct an_findings *f,
+					  enum an_code code)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->item[i].code == code)
+			return &f->item[i];
+	}
+	return NULL;
+}
+
+/* Counts are true counts: with 500 records at the name of which the
+ * scanner kept 16, the detail may not say "16 records" as if that were
+ * all of them. */
+static void test_true_counts(void **state)
+{
+	static const char one[] = "v=STSv1; id=1";
+	struct an_bytes rr[16];
+	struct an_sts_record rec;
+	struct an_findings f;
+	const struct an_finding *it;
+
+	(void)state;
+	for (size_t i = 0; i < 16; i++)
+		rr[i] = (struct an_bytes){ (const uint8_t *)one,
+					   sizeof(one) - 1 };
+	an_findings_init(&f);
+	assert_int_equal(an_sts_record_parse_total(rr, 16, 500, &rec, &f),
+			 ST_OK);
+	assert_int_equal(rec.status, AN_STS_MULTIPLE);
+	assert_int_equal(rec.total, 500);
+	it = find_code(&f, AN_F_STS_MULTIPLE);
+	assert_non_null(it);
+	assert_string_equal(it->detail, "at least 16 of 500 TXT records "
+			    "begin with \"v=STSv1;\" (first 16 examined)");
+
+	/* All examined: the count is exact. */
+	an_findings_init(&f);
+	assert_int_equal(an_sts_record_parse_total(rr, 16, 16, &rec, &f),
+			 ST_OK);
+	it = find_code(&f, AN_F_STS_MULTIPLE);
+	assert_non_null(it);
+	assert_string_equal(it->detail,
+			    "16 records begin with \"v=STSv1;\"");
+
+	/* A total under n is n: never fewer than were seen. */
+	an_findings_init(&f);
+	assert_int_equal(an_sts_record_parse_total(rr, 3, 0, &rec, &f), ST_OK);
+	assert_int_equal(rec.total, 3);
+	assert_string_equal(find_code(&f, AN_F_STS_MULTIPLE)->detail,
+			    "3 records begin with \"v=STSv1;\"");
+}
+
+/* Non-STS records are counted as "among the first N examined" when the
+ * RRset was cut. */
+static void test_true_counts_other(void **state)
+{
+	static const char spf[] = "v=spf1 -all";
+	static const char sts[] = "v=STSv1; id=9";
+	struct an_bytes rr[16];
+	struct an_sts_record rec;
+	struct an_findings f;
+
+	(void)state;
+	rr[0] = (struct an_bytes){ (const uint8_t *)sts, sizeof(sts) - 1 };
+	for (size_t i = 1; i < 16; i++)
+		rr[i] = (struct an_bytes){ (const uint8_t *)spf,
+					   sizeof(spf) - 1 };
+	an_findings_init(&f);
+	assert_int_equal(an_sts_record_parse_total(rr, 16, 40, &rec, &f),
+			 ST_OK);
+	assert_int_equal(rec.status, AN_STS_VALID);
+	assert_int_equal(rec.other, 15);
+	assert_string_equal(find_code(&f, AN_F_STS_OTHER_TXT)->detail,
+			    "15 non-STS TXT record(s) among the first 16 "
+			    "examined; 40 TXT records at the name");
+}
+
+/* RFC 8461 §3.1: "If multiple TXT records for "_mta-sts" are returned by
+ * the resolver": the rule follows the records returned, not the ones
+ * kept, so one kept record of two returned is judged as one of several. */
+static void test_several_by_total(void **state)
+{
+	static const char ws[] = "v=STSv1 ; id=1";
+	struct an_bytes rr = { (const uint8_t *)ws, sizeof(ws) - 1 };
+	struct an_sts_record rec;
+	struct an_findings f;
+
+	(void)state;
+	an_findings_init(&f);
+	assert_int_equal(an_sts_record_parse_total(&rr, 1, 1, &rec, &f), ST_OK);
+	assert_int_equal(rec.status, AN_STS_VALID);
+	an_findings_init(&f);
+	assert_int_equal(an_sts_record_parse_total(&rr, 1, 2, &rec, &f), ST_OK);
+	assert_int_equal(rec.status, AN_STS_ABSENT);
+	assert_int_equal(rec.discarded, 1);
+	assert_non_null(strstr(find_code(&f, AN_F_STS_DISCARDED)->detail,
+			       "v=STSv1 ; id=1"));
+	assert_int_equal(find_code(&f, AN_F_STS_DISCARDED)->severity,
+			 AN_SEV_WARN);
+}
+
 static void test_status_names(void **state)
 {
 	(void)state;
@@ -283,6 +464,9 @@ int main(void)
 		cmocka_unit_test(test_exact_length),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_detail_sanitised),
+		cmocka_unit_test(test_true_counts),
+		cmocka_unit_test(test_true_counts_other),
+		cmocka_unit_test(test_several_by_total),
 		cmocka_unit_test(test_status_names),
 	};
 

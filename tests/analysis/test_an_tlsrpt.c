@@ -12,7 +12,7 @@
 #include "st_error.h"
 
 #define MAX_RR 4
-#define MAX_CODES 6
+#define MAX_CODES 7
 #define END AN_F_COUNT /* ends a code list */
 #define CODES(...) { __VA_ARGS__, END }
 #define NO_CODES { END }
@@ -20,7 +20,7 @@
 /* Every tlsrpt finding a clean record must not carry. */
 #define CLEAN CODES(AN_F_TLSRPT_SYNTAX, AN_F_TLSRPT_RUA_MISSING, \
 		    AN_F_TLSRPT_RUA_INVALID, AN_F_TLSRPT_MULTIPLE, \
-		    AN_F_TLSRPT_VERSION)
+		    AN_F_TLSRPT_VERSION, AN_F_TLSRPT_DISCARDED)
 
 #define V "v=TLSRPTv1"
 #define M "mailto:tlsrpt@example.com"
@@ -195,9 +195,45 @@ static const struct row rows[] = {
 	/* RFC 8460 §3: no WSP between "rua=" and the first URI */
 	{ "wsp-after-rua-eq", { V "; rua= " M }, { 0 }, AN_TLSRPT_INVALID, 1,
 	  CODES(AN_F_TLSRPT_SYNTAX), CODES(AN_F_TLSRPT_RUA_INVALID) },
-	/* RFC 8460 §3: trailing WSP without ';' is not a field-delim */
-	{ "trailing-wsp", { V "; rua=" M " " }, { 0 }, AN_TLSRPT_VALID, 1,
+	/* RFC 8460 §3: trailing WSP without ';' is not a field-delim, so the
+	 * record is outside the grammar: invalid, not a warning */
+	{ "trailing-wsp", { V "; rua=" M " " }, { 0 }, AN_TLSRPT_INVALID, 1,
 	  CODES(AN_F_TLSRPT_SYNTAX), CODES(AN_F_TLSRPT_RUA_INVALID) },
+	/* RFC 8460 §3: the same for a trailing tab after an extension */
+	{ "trailing-tab", { V "; rua=" M "; x=1\t" }, { 0 },
+	  AN_TLSRPT_INVALID, 1, CODES(AN_F_TLSRPT_SYNTAX), NO_CODES },
+	/* RFC 8460 §3: ext-value excludes SP */
+	{ "ext-value-space", { V "; rua=" M "; x=a b" }, { 0 },
+	  AN_TLSRPT_INVALID, 1, CODES(AN_F_TLSRPT_SYNTAX), NO_CODES },
+	/* RFC 8460 §3: ext-name is ALPHA / DIGIT / "_" / "-" / "." only */
+	{ "ext-name-plus", { V "; rua=" M "; a+b=1" }, { 0 },
+	  AN_TLSRPT_INVALID, 1, CODES(AN_F_TLSRPT_SYNTAX), NO_CODES },
+	/* RFC 8460 §3: "If multiple TXT records for "_smtp._tls" are
+	 * returned by the resolver, records that do not begin with
+	 * "v=TLSRPTv1;" are discarded": the bare version beside a valid
+	 * record is discarded, the valid one counts */
+	{ "discard-bare-version", { V, V "; rua=" M }, { 0 },
+	  AN_TLSRPT_VALID, 1, CODES(AN_F_TLSRPT_DISCARDED),
+	  CODES(AN_F_TLSRPT_MULTIPLE, AN_F_TLSRPT_RUA_MISSING) },
+	/* RFC 8460 §3: among several, "v=TLSRPTv1 ;" does not begin with
+	 * "v=TLSRPTv1;" either */
+	{ "discard-ws-before-semi", { V " ; rua=mailto:b@example.com",
+				      V ";rua=" M }, { 0 },
+	  AN_TLSRPT_VALID, 1, CODES(AN_F_TLSRPT_DISCARDED),
+	  CODES(AN_F_TLSRPT_MULTIPLE, AN_F_TLSRPT_SYNTAX) },
+	/* RFC 8460 §3: nor does prose after the version */
+	{ "discard-prose", { V " is not a record", V "; rua=" M }, { 0 },
+	  AN_TLSRPT_VALID, 1, CODES(AN_F_TLSRPT_DISCARDED),
+	  CODES(AN_F_TLSRPT_MULTIPLE, AN_F_TLSRPT_SYNTAX) },
+	/* RFC 8460 §3: "If the number of resulting records is not one,
+	 * senders MUST assume the recipient domain does not implement
+	 * TLSRPT": a discarded record beside SPF leaves none */
+	{ "discard-leaves-none", { "v=spf1 -all", V " ; rua=" M }, { 0 },
+	  AN_TLSRPT_ABSENT, 0, CODES(AN_F_TLSRPT_DISCARDED),
+	  CODES(AN_F_TLSRPT_MULTIPLE, AN_F_TLSRPT_SYNTAX) },
+	/* RFC 8460 §3: a lone "v=TLSRPTv1 ;" record is read by the ABNF */
+	{ "lone-ws-before-semi", { V " ; rua=" M }, { 0 }, AN_TLSRPT_VALID, 1,
+	  NO_CODES, CLEAN },
 	/* RFC 8460 §3: commas inside a URI are %-encoded */
 	{ "pct-2c", { V "; rua=mailto:tls%2Creports@example.com" }, { 0 },
 	  AN_TLSRPT_VALID, 1, NO_CODES, CLEAN },
@@ -363,8 +399,9 @@ static void test_rua_repeated_is_warning(void **state)
 	assert_int_equal(an_findings_count_sev(&f, AN_SEV_ERROR), 0);
 }
 
-/* RFC 8460 §3: the multiple finding gives the count. */
-static void test_multiple_detail(void **state)
+/* RFC 8460 §3: records that do not begin with "v=TLSRPTv1;" are discarded
+ * among several, one finding each, and the one left counts. */
+static void test_discard_detail(void **state)
 {
 	struct an_bytes rr[3] = {
 		{ (const uint8_t *)V, 10 },
@@ -378,12 +415,54 @@ static void test_multiple_detail(void **state)
 	(void)state;
 	an_findings_init(&f);
 	assert_int_equal(an_tlsrpt_parse(rr, 3, &rpt, &f), ST_OK);
+	assert_int_equal(rpt.status, AN_TLSRPT_VALID);
+	assert_int_equal(rpt.candidates, 1);
+	assert_int_equal(rpt.discarded, 2);
+	assert_int_equal(f.n, 2);
+	it = find_code(&f, AN_F_TLSRPT_DISCARDED);
+	assert_non_null(it);
+	assert_int_equal(it->severity, AN_SEV_WARN);
+	assert_non_null(strstr(it->detail, "\"v=TLSRPTv1\" discarded"));
+}
+
+/* RFC 8460 §3: the multiple finding gives the true count, "at least" when
+ * the scanner kept only the first records of the RRset. */
+static void test_multiple_detail(void **state)
+{
+	struct an_bytes rr[3] = {
+		{ (const uint8_t *)V ";", 11 },
+		{ (const uint8_t *)V ";rua=" M, 40 },
+		{ (const uint8_t *)V "; x", 13 },
+	};
+	struct an_tlsrpt rpt;
+	struct an_findings f;
+	const struct an_finding *it;
+
+	(void)state;
+	an_findings_init(&f);
+	assert_int_equal(an_tlsrpt_parse(rr, 3, &rpt, &f), ST_OK);
 	assert_int_equal(rpt.status, AN_TLSRPT_MULTIPLE);
 	assert_int_equal(rpt.candidates, 3);
 	it = find_code(&f, AN_F_TLSRPT_MULTIPLE);
 	assert_non_null(it);
-	assert_non_null(strstr(it->detail, "3"));
+	assert_string_equal(it->detail,
+			    "3 records begin with \"v=TLSRPTv1;\"");
 	assert_int_equal(f.n, 1);
+
+	an_findings_init(&f);
+	assert_int_equal(an_tlsrpt_parse_total(rr, 3, 500, &rpt, &f), ST_OK);
+	assert_int_equal(rpt.status, AN_TLSRPT_MULTIPLE);
+	assert_int_equal(rpt.total, 500);
+	assert_string_equal(find_code(&f, AN_F_TLSRPT_MULTIPLE)->detail,
+			    "at least 3 of 500 TXT records begin with "
+			    "\"v=TLSRPTv1;\" (first 3 examined)");
+
+	/* One record kept of two returned: judged as one of several. */
+	an_findings_init(&f);
+	rr[0] = (struct an_bytes){ (const uint8_t *)V " ;rua=" M, 41 };
+	assert_int_equal(an_tlsrpt_parse_total(rr, 1, 2, &rpt, &f), ST_OK);
+	assert_int_equal(rpt.status, AN_TLSRPT_ABSENT);
+	assert_true(an_findings_has(&f, AN_F_TLSRPT_DISCARDED));
 }
 
 /* RFC 8460 §3: the version finding quotes the start of the record. */
@@ -641,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_details_printable),
 		cmocka_unit_test(test_rua_repeated_is_warning),
+		cmocka_unit_test(test_discard_detail),
 		cmocka_unit_test(test_multiple_detail),
 		cmocka_unit_test(test_version_detail),
 		cmocka_unit_test(test_rua_invalid_detail),
