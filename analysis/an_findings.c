@@ -128,8 +128,9 @@ static const struct an_code_info code_table[AN_F_COUNT] = {
 	    "mx pattern is not a host name or *.host name", R8461 " §3.2"),
 	ROW(AN_F_POLICY_MX_TRAILING_DOT, "policy.mx-trailing-dot", WARN, POLICY,
 	    "mx pattern ends with a dot", R8461 " §3.2"),
-	ROW(AN_F_POLICY_DUPLICATE_KEY, "policy.duplicate-key", ERROR, POLICY,
-	    "version, mode or max_age given more than once", R8461 " §3.2"),
+	ROW(AN_F_POLICY_DUPLICATE_KEY, "policy.duplicate-key", WARN, POLICY,
+	    "a field other than mx given again: every entry after the first "
+	    "is ignored", R8461 " §3.2"),
 	ROW(AN_F_POLICY_BOM, "policy.bom", ERROR, POLICY,
 	    "body starts with a byte order mark", R8461 " §3.2"),
 	ROW(AN_F_POLICY_NON_ASCII, "policy.non-ascii", ERROR, POLICY,
