@@ -214,14 +214,15 @@ static const struct an_probe *find_probe(const struct an_observation *obs,
 /* What a probe says about an MX host to a sender enforcing the policy. */
 enum probe_judgment {
 	PJ_PASS,     /* not probed, or STARTTLS with a valid certificate */
-	PJ_REFUSED,  /* RFC 8461 §4.2: the sender MUST NOT deliver to it */
+	PJ_REFUSED,  /* RFC 8461 §5 enforce: "MUST NOT deliver" to it */
 	PJ_UNKNOWN,  /* the session never reached STARTTLS */
 };
 
 /*
- * Findings for one probe, and its judgment.  RFC 8461 §4.2: under enforce
- * a sender "MUST NOT deliver to" a host that does not offer STARTTLS or
- * whose certificate fails validation: refused.  A host the probe could not
+ * Findings for one probe, and its judgment.  RFC 8461 §5: ""enforce": In
+ * this mode, Sending MTAs MUST NOT deliver the message to hosts that fail
+ * MX matching or certificate validation (§4.2) or that do not support
+ * STARTTLS.": such a host is refused.  A host the probe could not
  * talk to (no connection, a greeting that never finished, garbage instead
  * of SMTP: AN_PROBE_UNREACHABLE) got no further than any sender would,
  * policy or not: RFC 5321 §4.5.4.1 has the sender retry later, and the
@@ -400,7 +401,7 @@ static void classify_mx(const struct an_observation *obs,
 /*
  * The enforce verdict from the judged hosts.  A host is usable (covered,
  * probe passed or not made), refused (not covered, RFC 8461 §4.1, or
- * failed by a probe, §4.2) or unreached (covered, but the probe never got
+ * failed by a probe, §4.2 and §5) or unreached (covered, but the probe never got
  * to STARTTLS).  Unreached hosts could go either way, so the verdict is
  * UNDETERMINED unless the other hosts decide it: a usable and a refused
  * host make ENFORCE_MX_MISMATCH whatever the unreached ones would do.

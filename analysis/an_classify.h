@@ -164,7 +164,9 @@ struct an_classification {
  *    host (the domain itself when there is no MX, RFC 5321 §5.1 implicit MX;
  *    none for a null MX) is refused if no pattern covers it or a probe
  *    shows no STARTTLS or a failed handshake or certificate (RFC 8461
- *    §4.2), unreached if covered but its probe never got to STARTTLS
+ *    §4.2, §5: "MUST NOT deliver the message to hosts that fail MX
+ *    matching or certificate validation or that do not support
+ *    STARTTLS"), unreached if covered but its probe never got to STARTTLS
  *    (AN_PROBE_UNREACHABLE: no connection, no complete greeting, not
  *    SMTP), and usable otherwise.  Without an unreached host: all usable
  *    ENFORCE_OK, some ENFORCE_MX_MISMATCH, none ENFORCE_DELIVERY_FAILURE.
@@ -172,7 +174,8 @@ struct an_classification {
  *    refused, else UNDETERMINED (what the unreached hosts would do
  *    decides it, and nobody could ask them).
  *  - testing and none do not depend on probes: a testing sender delivers
- *    whatever the probe shows (RFC 8461 §5).
+ *    whatever the probe shows (RFC 8461 §5: "in any case, messages may be
+ *    delivered as though there were no MTA-STS validation failure").
  * Returns ST_OK or ST_EINVAL.
  */
 int an_classify(const struct an_observation *obs,

@@ -309,7 +309,7 @@ static const struct ds_scenario scenarios[] = {
 	  .body = POL_HEAD "mx: mail.{d}\n" POL_AGE, .weight = 30 },
 	/* RFC 5321 §5.1: the implicit MX is D itself, which the policy
 	 * covers.  Probed, D (A 127.5.0.1) refuses the connection: RFC 8461
-	 * §4.2 leaves nothing to refuse (no STARTTLS session was reached),
+	 * §5 gives the policy nothing to refuse (no STARTTLS was reached),
 	 * the host may be fine for a sender later (RFC 5321 §4.5.4.1), so
 	 * the enforce verdict is undetermined. */
 	{ .name = "no-mx-policy", .verdict = ENF_OK,

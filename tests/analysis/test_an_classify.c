@@ -551,8 +551,9 @@ static const struct row rows[] = {
 	{ "enforce-mx-mismatch: MX handshake failure", STS_OK, MX_BOTH, RPT_OK,
 	  GOT(ENF2), .probe = { { .host = MX1, .status = AN_PROBE_HANDSHAKE } },
 	  .verdict = AN_V_ENFORCE_MX_MISMATCH, HAS(AN_F_MXTLS_HANDSHAKE) },
-	/* RFC 8461 §4.2 names what a sender refuses ("MUST NOT deliver to
-	 * the MX host" without STARTTLS or a valid certificate); a host the
+	/* RFC 8461 §5: ""enforce": In this mode, Sending MTAs MUST NOT
+	 * deliver the message to hosts that fail MX matching or certificate
+	 * validation or that do not support STARTTLS."; a host the
 	 * probe never got to STARTTLS with (RFC 5321 §4.5.4.1: the sender
 	 * retries later, policy or not) is neither refused nor usable.  With
 	 * the other host usable, mismatch or ok depends on it: undetermined. */
@@ -562,7 +563,7 @@ static const struct row rows[] = {
 	  .verdict = AN_V_UNDETERMINED, HAS(AN_F_MXTLS_UNREACHABLE),
 	  LACKS(AN_F_MXTLS_NO_STARTTLS), COVERED("yy"), USABLE(1),
 	  SEV(AN_F_MXTLS_UNREACHABLE, AN_SEV_WARN) },
-	/* RFC 8461 §4.2 + RFC 5321 §4.5.4.1: the only MX answers garbage or
+	/* RFC 8461 §5 + RFC 5321 §4.5.4.1: the only MX answers garbage or
 	 * never finishes its greeting (the probe reports unreachable): no
 	 * sender gets to STARTTLS, so enforce-ok would claim what nobody
 	 * saw; the verdict is undetermined. */
@@ -572,7 +573,8 @@ static const struct row rows[] = {
 	  .probe = { { .host = MX1, .status = AN_PROBE_UNREACHABLE } },
 	  .verdict = AN_V_UNDETERMINED, COVERED("y"), USABLE(0),
 	  DETAIL(AN_F_MXTLS_UNREACHABLE, MX1) },
-	/* RFC 8461 §4.2: "MUST NOT deliver" to the host without STARTTLS;
+	/* RFC 8461 §5: "MUST NOT deliver the message to hosts ... that do not
+	 * support STARTTLS": MX1 is refused;
 	 * the other is unreachable: mismatch or delivery failure depends on
 	 * the unreachable one, so undetermined. */
 	{ "undetermined: one MX refused, the other unreachable", STS_OK,
@@ -595,8 +597,9 @@ static const struct row rows[] = {
 	  .probe = { { .host = MX3, .status = AN_PROBE_UNREACHABLE } },
 	  .verdict = AN_V_ENFORCE_DELIVERY_FAILURE,
 	  HAS(AN_F_MXTLS_UNREACHABLE, AN_F_CONS_NO_MX_COVERED), COVERED("n") },
-	/* RFC 8461 §5: under testing a sender delivers as without a policy
-	 * ("MUST NOT ... fail to deliver"); an unreachable only MX leaves
+	/* RFC 8461 §5: testing: "in any case, messages may be delivered as
+	 * though there were no MTA-STS validation failure."; an unreachable
+	 * only MX leaves
 	 * the verdict testing, the finding reports it. */
 	{ "testing: the only MX unreachable", STS_OK,
 	  .mx_dns = AN_DNS_NOERROR, .mx = { MX1 }, RPT_OK,
@@ -604,8 +607,9 @@ static const struct row rows[] = {
 	  .probe = { { .host = MX1, .status = AN_PROBE_UNREACHABLE } },
 	  .verdict = AN_V_TESTING, HAS(AN_F_MXTLS_UNREACHABLE), COVERED("y"),
 	  USABLE(0) },
-	/* RFC 8461 §5: mode none: senders treat the domain as having no
-	 * policy; probes do not change that. */
+	/* RFC 8461 §5: "none": "Sending MTAs should treat the Policy Domain
+	 * as though it does not have any active policy"; probes do not change
+	 * that. */
 	{ "none-mode: the only MX unreachable", STS_OK,
 	  .mx_dns = AN_DNS_NOERROR, .mx = { MX1 }, RPT_OK,
 	  GOT("version: STSv1\nmode: none\nmax_age: 86400\n"),
