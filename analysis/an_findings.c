@@ -164,7 +164,9 @@ static const struct an_code_info code_table[AN_F_COUNT] = {
 	    "RFC 5321 §5.1"),
 
 	ROW(AN_F_MXTLS_UNREACHABLE, "mx-tls.unreachable", WARN, MX_TLS,
-	    "MX host did not answer on port 25", "RFC 5321 §5.1"),
+	    "no SMTP session with the MX host reached STARTTLS (no address or "
+	    "connection, a greeting never finished, not SMTP): neither "
+	    "accepted nor refused under enforce", "RFC 5321 §4.5.4.1"),
 	ROW(AN_F_MXTLS_NO_STARTTLS, "mx-tls.no-starttls", ERROR, MX_TLS,
 	    "MX host does not offer STARTTLS", "RFC 3207"),
 	ROW(AN_F_MXTLS_HANDSHAKE, "mx-tls.handshake", ERROR, MX_TLS,
