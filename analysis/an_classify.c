@@ -214,10 +214,26 @@ static const struct an_probe *find_probe(const struct an_observation *obs,
 	return NULL;
 }
 
-/* Findings for one probe; true unless it shows a sender enforcing the
- * policy would refuse this MX (RFC 8461 §4.2).  An unreachable host is not
- * refused by the policy: it fails for every sender alike. */
-static bool judge_probe(const struct an_probe *pr, struct an_findings *f)
+/* What a probe says about an MX host to a sender enforcing the policy. */
+enum probe_judgment {
+	PJ_PASS,     /* not probed, or STARTTLS with a valid certificate */
+	PJ_REFUSED,  /* RFC 8461 §5 enforce: "MUST NOT deliver" to it */
+	PJ_UNKNOWN,  /* the session never reached STARTTLS */
+};
+
+/*
+ * Findings for one probe, and its judgment.  RFC 8461 §5: ""enforce": In
+ * this mode, Sending MTAs MUST NOT deliver the message to hosts that fail
+ * MX matching or certificate validation (§4.2) or that do not support
+ * STARTTLS.": such a host is refused.  A host the probe could not
+ * talk to (no connection, a greeting that never finished, garbage instead
+ * of SMTP: AN_PROBE_UNREACHABLE) got no further than any sender would,
+ * policy or not: RFC 5321 §4.5.4.1 has the sender retry later, and the
+ * policy decides nothing about it.  It is neither usable nor refused, so
+ * whether the policy lets mail through to it is not known.
+ */
+static enum probe_judgment judge_probe(const struct an_probe *pr,
+				       struct an_findings *f)
 {
 	const char *d = pr->detail != NULL ? pr->detail : "";
 
@@ -231,24 +247,24 @@ static bool judge_probe(const struct an_probe *pr, struct an_findings *f)
 	switch (pr->status) {
 	case AN_PROBE_NOT_PROBED:
 	case AN_PROBE_OK:
-		return true;
+		return PJ_PASS;
 	case AN_PROBE_UNREACHABLE:
 		an_findings_add(f, AN_F_MXTLS_UNREACHABLE, "%s %s", pr->host, d);
-		return true;
+		return PJ_UNKNOWN;
 	case AN_PROBE_NO_STARTTLS:
 		an_findings_add(f, AN_F_MXTLS_NO_STARTTLS, "%s", pr->host);
-		return false;
+		return PJ_REFUSED;
 	case AN_PROBE_HANDSHAKE:
 		an_findings_add(f, AN_F_MXTLS_HANDSHAKE, "%s %s", pr->host, d);
-		return false;
+		return PJ_REFUSED;
 	case AN_PROBE_CERT_INVALID:
 		an_findings_add(f, AN_F_MXTLS_CERT_INVALID, "%s %s", pr->host, d);
-		return false;
+		return PJ_REFUSED;
 	case AN_PROBE_NAME_MISMATCH:
 		an_findings_add(f, AN_F_MXTLS_NAME_MISMATCH, "%s %s", pr->host, d);
-		return false;
+		return PJ_REFUSED;
 	}
-	return true;
+	return PJ_PASS;
 }
 
 /* RFC 7505: an MX whose exchange is the root ("." or "") says "no mail". */
@@ -285,7 +301,12 @@ static size_t mx_hosts(const struct an_observation *obs, bool *implicit,
 	return 0;
 }
 
-/* Judge one host; i indexes mx_covered. */
+/*
+ * Judge one host; i indexes mx_covered.  Coverage is computed whenever a
+ * body was parsed (the host matches a pattern of the fetched policy), even
+ * if a sender would not apply that policy; usable and unreached count only
+ * under an applied policy (with_policy), for the verdict.
+ */
 static void judge_host(const struct an_observation *obs,
 		       struct an_classification *out, const char *host,
 		       size_t i, bool with_policy)
@@ -293,19 +314,22 @@ static void judge_host(const struct an_observation *obs,
 	const struct an_policy *pol = &out->policy;
 	const uint8_t *body = obs->fetch.body.data;
 	const struct an_probe *pr = find_probe(obs, host);
-	bool covered = false, usable;
+	enum probe_judgment pj;
+	bool covered = false;
 
-	for (size_t j = 0; with_policy && j < pol->n_mx && !covered; j++)
+	for (size_t j = 0; out->have_policy && j < pol->n_mx && !covered; j++)
 		covered = an_mx_match((const char *)body + pol->mx[j].off,
 				      pol->mx[j].len, host, strlen(host));
-	usable = pr == NULL || judge_probe(pr, &out->findings);
+	pj = pr != NULL ? judge_probe(pr, &out->findings) : PJ_PASS;
 	if (i < AN_CLASSIFY_MX_MAX)
 		out->mx_covered[i] = covered;
 	out->n_mx++;
 	if (covered)
 		out->n_mx_covered++;
-	if (covered && usable)
+	if (with_policy && covered && pj == PJ_PASS)
 		out->n_mx_usable++;
+	if (with_policy && covered && pj == PJ_UNKNOWN)
+		out->n_mx_unreached++;
 	if (with_policy && !covered)
 		an_findings_add_sev(&out->findings, AN_F_CONS_MX_NOT_COVERED,
 				    pol->mode == AN_MODE_ENFORCE ? AN_SEV_ERROR
@@ -377,11 +401,25 @@ static void classify_mx(const struct an_observation *obs,
 				n_hosts);
 }
 
+/*
+ * The enforce verdict from the judged hosts.  A host is usable (covered,
+ * probe passed or not made), refused (not covered, RFC 8461 §4.1, or
+ * failed by a probe, §4.2 and §5) or unreached (covered, but the probe never got
+ * to STARTTLS).  Unreached hosts could go either way, so the verdict is
+ * UNDETERMINED unless the other hosts decide it: a usable and a refused
+ * host make ENFORCE_MX_MISMATCH whatever the unreached ones would do.
+ */
 static enum an_verdict enforce_verdict(const struct an_observation *obs,
 				       const struct an_classification *out)
 {
+	size_t refused = out->n_mx - out->n_mx_usable - out->n_mx_unreached;
+
 	if (dns_failed(obs->mx_dns) || obs->mx_dns == AN_DNS_NOT_ASKED)
 		return AN_V_UNDETERMINED;
+	if (out->n_mx_unreached > 0)
+		return out->n_mx_usable > 0 && refused > 0
+			       ? AN_V_ENFORCE_MX_MISMATCH
+			       : AN_V_UNDETERMINED;
 	if (out->n_mx_usable == 0)
 		return AN_V_ENFORCE_DELIVERY_FAILURE;
 	if (out->n_mx_usable < out->n_mx)

@@ -71,7 +71,9 @@ struct an_mx_host {
 enum an_probe_status {
 	AN_PROBE_NOT_PROBED = 0,
 	AN_PROBE_OK,               /* STARTTLS, valid chain, name matches */
-	AN_PROBE_UNREACHABLE,      /* no address, refused, timeout, no banner */
+	AN_PROBE_UNREACHABLE,      /* no address, refused, timeout, a greeting
+				    * that never finished or was not SMTP:
+				    * the session never reached STARTTLS */
 	AN_PROBE_NO_STARTTLS,
 	AN_PROBE_HANDSHAKE,        /* STARTTLS offered, handshake failed */
 	AN_PROBE_CERT_INVALID,     /* chain invalid (expired, untrusted, ...) */
@@ -120,7 +122,8 @@ enum an_verdict {
 	AN_V_ENFORCE_OK,               /* enforce, every MX usable */
 	AN_V_ENFORCE_MX_MISMATCH,      /* enforce, some MX would be refused */
 	AN_V_ENFORCE_DELIVERY_FAILURE, /* enforce, no MX would accept mail */
-	AN_V_UNDETERMINED,             /* a lookup the verdict needs failed */
+	AN_V_UNDETERMINED,             /* a lookup or probe the verdict needs
+					* failed */
 	AN_V_COUNT
 };
 
@@ -134,11 +137,19 @@ struct an_classification {
 	struct an_policy policy;   /* valid while observation's body lives */
 	size_t n_mx;               /* hosts judged: MX exchanges other than
 				    * null MX, or 1 for the implicit MX */
-	size_t n_mx_covered;       /* matched by a policy pattern */
-	size_t n_mx_usable;        /* covered and not failed by a probe */
+	size_t n_mx_covered;       /* matched by a pattern of the parsed
+				    * policy (have_policy), applied or not */
+	size_t n_mx_usable;        /* under an applied policy (testing or
+				    * enforce): covered and passed the probe
+				    * (or not probed); 0 otherwise */
+	size_t n_mx_unreached;     /* under an applied policy: covered, but
+				    * the probe never reached STARTTLS */
 	bool mx_covered[AN_CLASSIFY_MX_MAX]; /* [i] for obs->mx[i] (false for
 					      * a null MX), or [0] for the
-					      * implicit MX */
+					      * implicit MX: matched by a
+					      * pattern of the parsed body,
+					      * whether a sender applies the
+					      * policy or not */
 	struct an_findings findings;
 };
 
@@ -153,9 +164,20 @@ struct an_classification {
  *  - mode none: NONE_MODE; testing: TESTING;
  *  - enforce: with the MX lookup failed, UNDETERMINED; otherwise each MX
  *    host (the domain itself when there is no MX, RFC 5321 §5.1 implicit MX;
- *    none for a null MX) is usable if a pattern covers it and no probe
- *    failed it.  All usable: ENFORCE_OK; some: ENFORCE_MX_MISMATCH; none:
- *    ENFORCE_DELIVERY_FAILURE.
+ *    none for a null MX) is refused if no pattern covers it or a probe
+ *    shows no STARTTLS or a failed handshake or certificate (RFC 8461
+ *    §4.2, §5: "MUST NOT deliver the message to hosts that fail MX
+ *    matching or certificate validation or that do not support
+ *    STARTTLS"), unreached if covered but its probe never got to STARTTLS
+ *    (AN_PROBE_UNREACHABLE: no connection, no complete greeting, not
+ *    SMTP), and usable otherwise.  Without an unreached host: all usable
+ *    ENFORCE_OK, some ENFORCE_MX_MISMATCH, none ENFORCE_DELIVERY_FAILURE.
+ *    With one: ENFORCE_MX_MISMATCH if some host is usable and some
+ *    refused, else UNDETERMINED (what the unreached hosts would do
+ *    decides it, and nobody could ask them).
+ *  - testing and none do not depend on probes: a testing sender delivers
+ *    whatever the probe shows (RFC 8461 §5: "in any case, messages may be
+ *    delivered as though there were no MTA-STS validation failure").
  * Returns ST_OK or ST_EINVAL.
  */
 int an_classify(const struct an_observation *obs,

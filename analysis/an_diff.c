@@ -105,9 +105,15 @@ static const char *vname(const struct an_record *r)
 }
 
 /* MTA-STS announced and judged (a DNS failure decides nothing). */
+/* The record shows a policy announced: anything but no-policy, and an
+ * undetermined verdict only when the _mta-sts lookup itself failed (an MX
+ * lookup failure or an MX host no probe could reach leaves the announced
+ * policy undecided in effect, not in existence). */
 static bool announced(const struct an_record *r)
 {
-	return r->verdict != AN_V_NO_POLICY && r->verdict != AN_V_UNDETERMINED;
+	if (r->verdict == AN_V_UNDETERMINED)
+		return r->sts_dns == AN_DNS_NOERROR && r->sts_id != NULL;
+	return r->verdict != AN_V_NO_POLICY;
 }
 
 /* A policy was fetched under a valid record id: body and id comparable. */

@@ -131,8 +131,9 @@ static const struct an_code_info code_table[AN_F_COUNT] = {
 	    "mx pattern is not a host name or *.host name", R8461 " §3.2"),
 	ROW(AN_F_POLICY_MX_TRAILING_DOT, "policy.mx-trailing-dot", WARN, POLICY,
 	    "mx pattern ends with a dot", R8461 " §3.2"),
-	ROW(AN_F_POLICY_DUPLICATE_KEY, "policy.duplicate-key", ERROR, POLICY,
-	    "version, mode or max_age given more than once", R8461 " §3.2"),
+	ROW(AN_F_POLICY_DUPLICATE_KEY, "policy.duplicate-key", WARN, POLICY,
+	    "a field other than mx given again: every entry after the first "
+	    "is ignored", R8461 " §3.2"),
 	ROW(AN_F_POLICY_BOM, "policy.bom", ERROR, POLICY,
 	    "body starts with a byte order mark", R8461 " §3.2"),
 	ROW(AN_F_POLICY_NON_ASCII, "policy.non-ascii", ERROR, POLICY,
@@ -166,7 +167,9 @@ static const struct an_code_info code_table[AN_F_COUNT] = {
 	    "RFC 5321 §5.1"),
 
 	ROW(AN_F_MXTLS_UNREACHABLE, "mx-tls.unreachable", WARN, MX_TLS,
-	    "MX host did not answer on port 25", "RFC 5321 §5.1"),
+	    "no SMTP session with the MX host reached STARTTLS (no address or "
+	    "connection, a greeting never finished, not SMTP): neither "
+	    "accepted nor refused under enforce", "RFC 5321 §4.5.4.1"),
 	ROW(AN_F_MXTLS_NO_STARTTLS, "mx-tls.no-starttls", ERROR, MX_TLS,
 	    "MX host does not offer STARTTLS", "RFC 3207"),
 	ROW(AN_F_MXTLS_HANDSHAKE, "mx-tls.handshake", ERROR, MX_TLS,

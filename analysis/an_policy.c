@@ -26,12 +26,22 @@ struct line {
 	size_t no;        /* 1-based line number */
 };
 
+/* Distinct extension names remembered for the first-wins rule; a body
+ * with more distinct extension names than this is not checked for
+ * duplicates beyond them (they are ignored by senders either way). */
+#define EXT_SEEN_MAX 16
+
 struct pol_parse {
 	const uint8_t *body;
 	struct an_policy *pol;
 	struct an_findings *f;
 	bool bad;            /* an error-severity policy finding was raised */
-	bool seen[KEY_MX];   /* version, mode, max_age already given */
+	size_t seen[KEY_MX]; /* line of the first version, mode, max_age; 0 */
+	struct {
+		const uint8_t *name;
+		size_t len, no;
+	} ext[EXT_SEEN_MAX]; /* extension names given, with their line */
+	size_t n_ext;
 	size_t blank_lines;  /* reported once, after the walk */
 	size_t first_blank;
 	size_t mx_lines;     /* mx lines, valid or not */
@@ -221,6 +231,47 @@ static void take_other(struct pol_parse *ps, const struct line *ln,
 		check_ext_value(ps, ln, v, vlen);
 }
 
+/*
+ * RFC 8461 §3.2: "If any non-repeated field -- i.e., all fields excepting
+ * "mx" -- is duplicated, all entries except for the first SHALL be
+ * ignored."  True if ln repeats such a field: then it gets a warning that
+ * names it and the line of the entry that counts, and nothing else (its
+ * value is not checked: it is ignored).  The first entry counts even when
+ * its value is invalid and a later one would be valid.  Extension fields
+ * are non-repeated fields too.
+ */
+static bool ignored_duplicate(struct pol_parse *ps, const struct line *ln,
+			      enum key_id id, const uint8_t *k, size_t klen)
+{
+	size_t first = 0;
+
+	if (id == KEY_MX)
+		return false;
+	if (id != KEY_OTHER) {
+		first = ps->seen[id];
+		if (first == 0)
+			ps->seen[id] = ln->no;
+	} else {
+		for (size_t i = 0; i < ps->n_ext && first == 0; i++) {
+			if (ps->ext[i].len == klen &&
+			    memcmp(ps->ext[i].name, k, klen) == 0)
+				first = ps->ext[i].no;
+		}
+		if (first == 0 && ps->n_ext < EXT_SEEN_MAX) {
+			ps->ext[ps->n_ext].name = k;
+			ps->ext[ps->n_ext].len = klen;
+			ps->ext[ps->n_ext].no = ln->no;
+			ps->n_ext++;
+		}
+	}
+	if (first == 0)
+		return false;
+	problem(ps, AN_F_POLICY_DUPLICATE_KEY,
+	      "line %zu: \"%.*s\" ignored, %.*s first given at line %zu",
+	      ln->no, Q(ln->p, ln->len), Q(k, klen), first);
+	return true;
+}
+
 /* One sts-policy-field: key ":" *WSP value *WSP. */
 static void take_line(struct pol_parse *ps, const struct line *ln)
 {
@@ -255,20 +306,12 @@ static void take_line(struct pol_parse *ps, const struct line *ln)
 		return;
 	}
 	id = key_lookup(k, klen);
+	if (ignored_duplicate(ps, ln, id, k, klen))
+		return;
 	if (id != KEY_OTHER && has_non_ascii(v, vlen))
 		problem(ps, AN_F_POLICY_NON_ASCII,
 		      "line %zu: non-ASCII in value \"%.*s\"", ln->no,
 		      Q(v, vlen));
-	if (id < KEY_MX) {
-		if (ps->seen[id]) {
-			/* Senders disagree on which one wins. */
-			problem(ps, AN_F_POLICY_DUPLICATE_KEY,
-			      "line %zu: %.*s given again, first value kept",
-			      ln->no, Q(k, klen));
-			return;
-		}
-		ps->seen[id] = true;
-	}
 	switch (id) {
 	case KEY_VERSION:
 		if (bytes_eq(v, vlen, "STSv1"))

@@ -20,8 +20,11 @@
  * it) only if no error-severity policy finding was raised.
  *
  * Choices where the RFC is silent, each a finding so a report can tell:
- *  - a duplicate version/mode/max_age line is an error (senders disagree on
- *    which one wins), and the first value is kept;
+ *  - a repeated field other than mx (version, mode, max_age or an
+ *    extension) is ignored after its first entry, as §3.2 says ("all
+ *    entries except for the first SHALL be ignored"): a warning names each
+ *    ignored line, and the first entry decides even when it is invalid and
+ *    a later one would be valid (the later one is not even checked);
  *  - a blank line, a line without ':' or a bare CR is policy.syntax;
  *  - an "mx" pattern with a trailing dot gets a warning and is kept without
  *    the dot (matching ignores trailing dots anyway);

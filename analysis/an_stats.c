@@ -109,8 +109,9 @@ bool an_stats_usable(const struct an_record *rec)
 	case AN_V_ENFORCE_DELIVERY_FAILURE:
 		return true;
 	case AN_V_UNDETERMINED:
-		/* The MX lookup failed under an enforce policy: the policy is
-		 * fine, what a sender would do with it is not known. */
+		/* The MX lookup failed, or an MX host could not be probed,
+		 * under an enforce policy: the policy is fine, what a sender
+		 * would do with it is not known. */
 		return rec->sts_dns == AN_DNS_NOERROR && rec->sts_id != NULL &&
 		       rec->policy_usable && rec->mode == AN_MODE_ENFORCE;
 	default:

@@ -13,14 +13,18 @@
  *   truth.jsonl          one JSON object per domain, sorted by domain:
  *                          {"domain","scenario","verdict","findings",
  *                           "info","findings_probe","verdict_probe",
- *                           "info_probe"}
+ *                           "info_probe"[,"mx_covered"]}
  *                        findings: the exact set of error and warn codes
  *                        (an_findings.c names) a scan without --probe-mx
  *                        reports; info: the info codes expected; the
  *                        *_probe fields: the same with --probe-mx against
  *                        the MX behaviours of mx-hosts.txt (info_probe adds
  *                        mx-tls.dane and mx-tls.dnssec where an MX host
- *                        publishes TLSA records).
+ *                        publishes TLSA records); mx_covered, for the
+ *                        rows that give it: the MX hosts (no trailing
+ *                        dot) whose record entry must say covered, the
+ *                        others must not (a body parsed, whether or not
+ *                        a sender applies it: docs/record.schema.json).
  *   dns/<tld>.zone       RFC 1035 master file for <tld>, absolute names
  *   mx-hosts.txt         "host address behaviour tlsa" per MX host:
  *                        behaviour is starttls-valid, no-starttls,
@@ -218,6 +222,9 @@ struct ds_scenario {
 	const char *info;          /* info codes, space separated */
 	const char *probe;         /* extra codes with --probe-mx, or NULL */
 	const char *verdict_probe; /* verdict with --probe-mx; NULL: same */
+	const char *covered;       /* template: the MX hosts a pattern of the
+				    * served body matches, space separated
+				    * ("" none); NULL: not in the truth */
 	const char *sts;           /* _mta-sts TXT RR set, NULL: none */
 	const char *tlsrpt;        /* _smtp._tls TXT RR set, NULL: none */
 	const char *body;          /* policy template, NULL: no file */

@@ -15,6 +15,8 @@
  *    with a valid policy, so --fetch-all adds no error there;
  *  - "probe": codes added by --probe-mx; a domain without MX also gets
  *    mx-tls.unreachable there (its implicit MX is D, A 127.5.0.1, refused);
+ *  - "covered": where given, the MX hosts the served body's patterns
+ *    match (a body parsed, applied by senders or not), the rest do not;
  *  - weights are domains per million in a bulk world: about 99 % without
  *    a policy, about 1 % announcing one, two thirds of those usable.
  */
@@ -170,7 +172,8 @@ static const struct ds_scenario scenarios[] = {
 	  .body = POL_ENF_P, .weight = 100 },
 	{ .name = "ph-refused", .verdict = INVALID,
 	  .findings = "policy-host.connect-refused", .info = "",
-	  .sts = STS_OK, .tlsrpt = RPT_OK, .ph = DS_PH_REFUSED, .weight = 60 },
+	  .sts = STS_OK, .tlsrpt = RPT_OK, .ph = DS_PH_REFUSED, .covered = "",
+	  .weight = 60 },
 	/* Connected, then silence: the fetch's deadline passes. */
 	{ .name = "ph-hang", .verdict = INVALID, .findings = "http.timeout",
 	  .info = "", .sts = STS_OK, .tlsrpt = RPT_OK, .ph = DS_PH_HANG,
@@ -208,10 +211,12 @@ static const struct ds_scenario scenarios[] = {
 	  .info = "", SERVED, .http = DS_HTTP_404, .weight = 200 },
 	{ .name = "http-500", .verdict = INVALID, .findings = "http.status",
 	  .info = "", SERVED, .http = DS_HTTP_500, .weight = 40 },
-	/* The body is still parsed (and is valid). */
+	/* The body is still parsed (and is valid): its patterns cover both
+	 * MX hosts, although no sender applies it. */
 	{ .name = "http-text-html", .verdict = INVALID,
 	  .findings = "http.content-type", .info = "", SERVED,
-	  .body = POL_ENF_P, .content_type = "text/html", .weight = 100 },
+	  .body = POL_ENF_P, .content_type = "text/html",
+	  .covered = "mx1.{p} mx2.{p}", .weight = 100 },
 	{ .name = "http-too-large", .verdict = INVALID,
 	  .findings = "http.too-large", .info = "", SERVED, .body = POL_ENF_P,
 	  .http = DS_HTTP_BIG, .weight = 20 },
@@ -222,9 +227,22 @@ static const struct ds_scenario scenarios[] = {
 	/* --- policy: the body, RFC 8461 §3.2 --- */
 	{ .name = "policy-bom", .verdict = INVALID, .findings = "policy.bom",
 	  .info = "", SERVED, .body = "\xef\xbb\xbf" POL_ENF_P, .weight = 40 },
-	{ .name = "policy-duplicate-key", .verdict = INVALID,
+	/* RFC 8461 §3.2: "If any non-repeated field -- i.e., all fields
+	 * excepting "mx" -- is duplicated, all entries except for the first
+	 * SHALL be ignored.": enforce, then testing, is enforce. */
+	{ .name = "policy-duplicate-key", .verdict = ENF_OK,
 	  .findings = "policy.duplicate-key", .info = "", SERVED,
-	  .body = POL_HEAD "mode: testing\n" POL_MX_P POL_AGE, .weight = 40 },
+	  .body = POL_HEAD "mode: testing\n" POL_MX_P POL_AGE,
+	  .covered = "mx1.{p} mx2.{p}", .weight = 40 },
+	/* The first entry counts even when it is invalid. */
+	{ .name = "policy-duplicate-first-invalid", .verdict = INVALID,
+	  .findings = "policy.duplicate-key policy.mode-invalid", .info = "",
+	  SERVED, .body = "version: STSv1\nmode: enforcing\nmode: enforce\n"
+	  POL_MX_P POL_AGE, .covered = "mx1.{p} mx2.{p}", .weight = 10 },
+	/* ... and a later invalid entry is ignored unchecked. */
+	{ .name = "policy-duplicate-max-age", .verdict = ENF_OK,
+	  .findings = "policy.duplicate-key", .info = "", SERVED,
+	  .body = POL_HEAD POL_MX_P POL_AGE "max_age: 1w\n", .weight = 10 },
 	{ .name = "policy-max-age-invalid", .verdict = INVALID,
 	  .findings = "policy.max-age-invalid", .info = "", SERVED,
 	  .body = POL_HEAD POL_MX_P "max_age: 1w\n", .weight = 40 },
@@ -296,7 +314,7 @@ static const struct ds_scenario scenarios[] = {
 	{ .name = "enforce-mx-not-covered", .verdict = "enforce-mx-mismatch",
 	  .findings = "consistency.mx-not-covered", .info = "", SERVED,
 	  .mx = DS_MX_OWN, .body = POL_HEAD "mx: mx1.{d}\n" POL_AGE,
-	  .weight = 150 },
+	  .covered = "mx1.{d}", .weight = 150 },
 	{ .name = "enforce-no-mx-covered",
 	  .verdict = "enforce-delivery-failure",
 	  .findings = "consistency.mx-not-covered consistency.no-mx-covered",
@@ -319,10 +337,21 @@ static const struct ds_scenario scenarios[] = {
 	  .info = "consistency.pattern-unused", SERVED, .mx = DS_MX_NULL,
 	  .body = POL_HEAD "mx: mail.{d}\n" POL_AGE, .weight = 30 },
 	/* RFC 5321 §5.1: the implicit MX is D itself, which the policy
-	 * covers. */
+	 * covers.  Probed, D (A 127.5.0.1) refuses the connection: RFC 8461
+	 * §5 gives the policy nothing to refuse (no STARTTLS was reached),
+	 * the host may be fine for a sender later (RFC 5321 §4.5.4.1), so
+	 * the enforce verdict is undetermined. */
 	{ .name = "no-mx-policy", .verdict = ENF_OK,
 	  .findings = "consistency.no-mx", .info = "", SERVED, .mx = DS_MX_NONE,
-	  .body = POL_HEAD "mx: {d}\n" POL_AGE, .weight = 30 },
+	  .body = POL_HEAD "mx: {d}\n" POL_AGE,
+	  .verdict_probe = "undetermined", .weight = 30 },
+	/* The same under testing: senders deliver whatever the probe shows
+	 * (RFC 8461 §5), the verdict stays testing. */
+	{ .name = "no-mx-testing", .verdict = "testing",
+	  .findings = "consistency.no-mx", .info = "policy.mode-testing",
+	  SERVED, .mx = DS_MX_NONE,
+	  .body = "version: STSv1\nmode: testing\nmx: {d}\n" POL_AGE,
+	  .weight = 10 },
 	{ .name = "enforce-pattern-unused", .verdict = ENF_OK, .findings = "",
 	  .info = "consistency.pattern-unused", SERVED, .mx = DS_MX_OWN,
 	  .body = POL_HEAD POL_MX_OWN "mx: backup.{d}\n" POL_AGE,

@@ -98,6 +98,14 @@ enum an_probe_status sc_probe_status(const struct ft_smtp_result *r)
 		return AN_PROBE_NO_STARTTLS;
 	case FT_SMTP_TLS_HANDSHAKE:
 		return AN_PROBE_HANDSHAKE;
+	case FT_SMTP_BAD_GREETING:
+	case FT_SMTP_EHLO_FAILED:
+	case FT_SMTP_TIMEOUT:
+	case FT_SMTP_PROTOCOL:
+		/* Garbage, a greeting never finished, a refusing 554: the
+		 * session never got to STARTTLS, so nothing RFC 8461 §4.2
+		 * judges was seen (an_classify.h: unreached, not refused). */
+		return AN_PROBE_UNREACHABLE;
 	default:
 		return AN_PROBE_UNREACHABLE;
 	}

@@ -94,6 +94,10 @@ struct row {
 	enum an_code lacks[MAX_LACKS];
 	size_t n_lacks;
 	struct check_row chk;
+	const char *covered;   /* mx_covered[i] per MX host, 'y' or 'n';
+				* NULL: not checked (n_mx_covered too) */
+	bool chk_usable;       /* check n_mx_usable against n_usable */
+	size_t n_usable;
 	const char *known_bug; /* why the code is believed wrong; see header */
 };
 
@@ -104,6 +108,8 @@ struct row {
 #define LACKS(...) .lacks = { __VA_ARGS__ }, .n_lacks = NCODES(__VA_ARGS__)
 #define SEV(c, s) .chk = { .on = true, .code = (c), .check_sev = true, .sev = (s) }
 #define DETAIL(c, d) .chk = { .on = true, .code = (c), .detail = (d) }
+#define COVERED(yn) .covered = (yn)
+#define USABLE(n) .chk_usable = true, .n_usable = (n)
 #define SEV_DETAIL(c, s, d) \
 	.chk = { .on = true, .code = (c), .check_sev = true, .sev = (s), .detail = (d) }
 
@@ -333,6 +339,22 @@ static const struct row rows[] = {
 	  .body = ENF2, .verdict = AN_V_POLICY_INVALID,
 	  HAS(AN_F_HTTP_CONTENT_TYPE), LACKS(AN_F_POLICY_MODE_INVALID),
 	  DETAIL(AN_F_HTTP_CONTENT_TYPE, "text/html") },
+	/* RFC 8461 §3.2 (media type) and §4.1 (matching): the body was
+	 * fetched and parsed, so each MX host's coverage by its patterns is
+	 * a fact (mx_covered), although no sender applies the policy: no
+	 * host is usable and no consistency finding is raised. */
+	{ "policy-invalid: text/html, coverage still recorded", STS_OK,
+	  .mx_dns = AN_DNS_NOERROR, .mx = { MX1, MX3 }, RPT_OK,
+	  .fetch = AN_FETCH_DONE, .http = 200, .ctype = "text/html",
+	  .body = ENF2, .verdict = AN_V_POLICY_INVALID,
+	  HAS(AN_F_HTTP_CONTENT_TYPE),
+	  LACKS(AN_F_CONS_MX_NOT_COVERED, AN_F_CONS_PATTERN_UNUSED),
+	  COVERED("yn"), USABLE(0) },
+	/* RFC 8461 §3.3: no body, nothing to match against. */
+	{ "policy-invalid: fetch failed, nothing covered", STS_OK, MX_BOTH,
+	  RPT_OK, FAIL(AN_FETCH_CONNECT_REFUSED, "refused"),
+	  .verdict = AN_V_POLICY_INVALID, HAS(AN_F_PH_CONNECT_REFUSED),
+	  COVERED("nn"), USABLE(0) },
 	/* RFC 8461 §3.2: parameters such as charset are ignored. */
 	{ "enforce-ok: text/plain; charset=utf-8", STS_OK, MX_BOTH, RPT_OK,
 	  .fetch = AN_FETCH_DONE, .http = 200,
@@ -355,11 +377,40 @@ static const struct row rows[] = {
 
 	/* ---- policy: the body ---------------------------------------------- */
 
-	/* RFC 8461 §3.2: values are case-sensitive: "Enforce" is no mode. */
+	/* RFC 8461 §3.2: values are case-sensitive: "Enforce" is no mode.
+	 * The patterns of the parsed body still cover both hosts. */
 	{ "policy-invalid: mode: Enforce", STS_OK, MX_BOTH, RPT_OK,
 	  GOT(POL("Enforce", MXL(MX1) MXL(MX2))),
 	  .verdict = AN_V_POLICY_INVALID, HAS(AN_F_POLICY_MODE_INVALID),
-	  LACKS(AN_F_CONS_MX_NOT_COVERED) },
+	  LACKS(AN_F_CONS_MX_NOT_COVERED), COVERED("yy"), USABLE(0) },
+	/* RFC 8461 §3.2: "If any non-repeated field -- i.e., all fields
+	 * excepting "mx" -- is duplicated, all entries except for the first
+	 * SHALL be ignored.": enforce, then testing, is enforce. */
+	{ "enforce-ok: mode given twice, the first counts", STS_OK, MX_BOTH,
+	  RPT_OK,
+	  GOT("version: STSv1\nmode: enforce\nmode: testing\n" MXL(MX1)
+	      MXL(MX2) "max_age: 604800\n"),
+	  .verdict = AN_V_ENFORCE_OK, LACKS(AN_F_POLICY_MODE_TESTING),
+	  SEV_DETAIL(AN_F_POLICY_DUPLICATE_KEY, AN_SEV_WARN,
+		     "line 3: \"mode: testing\" ignored") },
+	/* RFC 8461 §3.2: "... all entries except for the first SHALL be
+	 * ignored.": testing, then enforce, is testing. */
+	{ "testing: mode given twice, the first counts", STS_OK, MX_BOTH,
+	  RPT_OK,
+	  GOT("version: STSv1\nmode: testing\nmode: enforce\n" MXL(MX1)
+	      MXL(MX2) "max_age: 604800\n"),
+	  .verdict = AN_V_TESTING,
+	  HAS(AN_F_POLICY_DUPLICATE_KEY, AN_F_POLICY_MODE_TESTING) },
+	/* RFC 8461 §3.2: "... all entries except for the first SHALL be
+	 * ignored.": an invalid first mode counts, the valid second one does
+	 * not rescue the policy. */
+	{ "policy-invalid: invalid first mode, valid second", STS_OK, MX_BOTH,
+	  RPT_OK,
+	  GOT("version: STSv1\nmode: enforcing\nmode: enforce\n" MXL(MX1)
+	      MXL(MX2) "max_age: 604800\n"),
+	  .verdict = AN_V_POLICY_INVALID,
+	  HAS(AN_F_POLICY_MODE_INVALID, AN_F_POLICY_DUPLICATE_KEY),
+	  COVERED("yy") },
 	/* RFC 8461 §3.2: an empty body has no fields. */
 	{ "policy-invalid: empty body", STS_OK, MX_BOTH, RPT_OK, GOT(""),
 	  .verdict = AN_V_POLICY_INVALID, HAS(AN_F_POLICY_EMPTY) },
@@ -533,12 +584,77 @@ static const struct row rows[] = {
 	{ "enforce-mx-mismatch: MX handshake failure", STS_OK, MX_BOTH, RPT_OK,
 	  GOT(ENF2), .probe = { { .host = MX1, .status = AN_PROBE_HANDSHAKE } },
 	  .verdict = AN_V_ENFORCE_MX_MISMATCH, HAS(AN_F_MXTLS_HANDSHAKE) },
-	/* RFC 5321 §5.1: an unreachable MX fails every sender alike; the
-	 * policy does not refuse it, so the verdict stays enforce-ok. */
-	{ "enforce-ok: unreachable MX", STS_OK, MX_BOTH, RPT_OK, GOT(ENF2),
+	/* RFC 8461 §5: ""enforce": In this mode, Sending MTAs MUST NOT
+	 * deliver the message to hosts that fail MX matching or certificate
+	 * validation or that do not support STARTTLS."; a host the
+	 * probe never got to STARTTLS with (RFC 5321 §4.5.4.1: the sender
+	 * retries later, policy or not) is neither refused nor usable.  With
+	 * the other host usable, mismatch or ok depends on it: undetermined. */
+	{ "undetermined: one MX unreachable, the other passes", STS_OK, MX_BOTH,
+	  RPT_OK, GOT(ENF2),
 	  .probe = { { .host = MX1, .status = AN_PROBE_UNREACHABLE }, { .host = MX2, .status = AN_PROBE_OK, .tls_version = 0x0303 } },
-	  .verdict = AN_V_ENFORCE_OK, HAS(AN_F_MXTLS_UNREACHABLE),
-	  LACKS(AN_F_MXTLS_NO_STARTTLS) },
+	  .verdict = AN_V_UNDETERMINED, HAS(AN_F_MXTLS_UNREACHABLE),
+	  LACKS(AN_F_MXTLS_NO_STARTTLS), COVERED("yy"), USABLE(1),
+	  SEV(AN_F_MXTLS_UNREACHABLE, AN_SEV_WARN) },
+	/* RFC 8461 §5 + RFC 5321 §4.5.4.1: the only MX answers garbage or
+	 * never finishes its greeting (the probe reports unreachable): no
+	 * sender gets to STARTTLS, so enforce-ok would claim what nobody
+	 * saw; the verdict is undetermined. */
+	{ "undetermined: the only MX never reaches STARTTLS", STS_OK,
+	  .mx_dns = AN_DNS_NOERROR, .mx = { MX1 }, RPT_OK,
+	  GOT(POL("enforce", MXL(MX1))),
+	  .probe = { { .host = MX1, .status = AN_PROBE_UNREACHABLE } },
+	  .verdict = AN_V_UNDETERMINED, COVERED("y"), USABLE(0),
+	  DETAIL(AN_F_MXTLS_UNREACHABLE, MX1) },
+	/* RFC 8461 §5: "MUST NOT deliver the message to hosts ... that do not
+	 * support STARTTLS": MX1 is refused;
+	 * the other is unreachable: mismatch or delivery failure depends on
+	 * the unreachable one, so undetermined. */
+	{ "undetermined: one MX refused, the other unreachable", STS_OK,
+	  MX_BOTH, RPT_OK, GOT(ENF2),
+	  .probe = { { .host = MX1, .status = AN_PROBE_NO_STARTTLS }, { .host = MX2, .status = AN_PROBE_UNREACHABLE } },
+	  .verdict = AN_V_UNDETERMINED,
+	  HAS(AN_F_MXTLS_NO_STARTTLS, AN_F_MXTLS_UNREACHABLE), USABLE(0) },
+	/* RFC 8461 §4.1/§4.2: one host usable, one refused (not covered):
+	 * some MX is refused whatever the unreachable third one does. */
+	{ "enforce-mx-mismatch: usable, refused and unreachable MX", STS_OK,
+	  .mx_dns = AN_DNS_NOERROR, .mx = { MX1, MX2, MX3 }, RPT_OK, GOT(ENF2),
+	  .probe = { { .host = MX1, .status = AN_PROBE_OK, .tls_version = 0x0303 }, { .host = MX2, .status = AN_PROBE_UNREACHABLE } },
+	  .verdict = AN_V_ENFORCE_MX_MISMATCH,
+	  HAS(AN_F_MXTLS_UNREACHABLE, AN_F_CONS_MX_NOT_COVERED),
+	  COVERED("yyn"), USABLE(1) },
+	/* RFC 8461 §4.1: not covered is refused before any connection: an
+	 * unreachable uncovered host is refused, not unknown. */
+	{ "enforce-delivery-failure: the only MX uncovered and unreachable",
+	  STS_OK, .mx_dns = AN_DNS_NOERROR, .mx = { MX3 }, RPT_OK, GOT(ENF2),
+	  .probe = { { .host = MX3, .status = AN_PROBE_UNREACHABLE } },
+	  .verdict = AN_V_ENFORCE_DELIVERY_FAILURE,
+	  HAS(AN_F_MXTLS_UNREACHABLE, AN_F_CONS_NO_MX_COVERED), COVERED("n") },
+	/* RFC 8461 §5: testing: "in any case, messages may be delivered as
+	 * though there were no MTA-STS validation failure."; an unreachable
+	 * only MX leaves
+	 * the verdict testing, the finding reports it. */
+	{ "testing: the only MX unreachable", STS_OK,
+	  .mx_dns = AN_DNS_NOERROR, .mx = { MX1 }, RPT_OK,
+	  GOT(POL("testing", MXL(MX1))),
+	  .probe = { { .host = MX1, .status = AN_PROBE_UNREACHABLE } },
+	  .verdict = AN_V_TESTING, HAS(AN_F_MXTLS_UNREACHABLE), COVERED("y"),
+	  USABLE(0) },
+	/* RFC 8461 §5: "none": "Sending MTAs should treat the Policy Domain
+	 * as though it does not have any active policy"; probes do not change
+	 * that. */
+	{ "none-mode: the only MX unreachable", STS_OK,
+	  .mx_dns = AN_DNS_NOERROR, .mx = { MX1 }, RPT_OK,
+	  GOT("version: STSv1\nmode: none\nmax_age: 86400\n"),
+	  .probe = { { .host = MX1, .status = AN_PROBE_UNREACHABLE } },
+	  .verdict = AN_V_NONE_MODE, HAS(AN_F_MXTLS_UNREACHABLE) },
+	/* RFC 5321 §5.1: the implicit MX (no MX records) is the domain
+	 * itself; unreachable under enforce: undetermined. */
+	{ "undetermined: implicit MX unreachable", STS_OK,
+	  .mx_dns = AN_DNS_NODATA, RPT_OK, GOT(POL("enforce", MXL(DOM))),
+	  .probe = { { .host = DOM, .status = AN_PROBE_UNREACHABLE } },
+	  .verdict = AN_V_UNDETERMINED,
+	  HAS(AN_F_MXTLS_UNREACHABLE, AN_F_CONS_NO_MX), COVERED("y") },
 	/* RFC 8461 §4.2: TLS 1.1 is weak (RFC 8996) but not a policy
 	 * failure: warned, verdict unchanged. */
 	{ "enforce-ok: MX negotiates TLS 1.1", STS_OK, MX_BOTH, RPT_OK,
@@ -782,6 +898,28 @@ static bool row_ok(const struct row *r, const struct an_classification *c,
 	}
 	if (c->findings.dropped != 0) {
 		snprintf(why, whylen, "%zu findings dropped", c->findings.dropped);
+		return false;
+	}
+	if (r->covered != NULL) {
+		size_t n = 0;
+
+		for (size_t i = 0; r->covered[i] != '\0'; i++) {
+			n += r->covered[i] == 'y';
+			if (c->mx_covered[i] != (r->covered[i] == 'y')) {
+				snprintf(why, whylen, "mx_covered[%zu] %d, want %c",
+					 i, c->mx_covered[i], r->covered[i]);
+				return false;
+			}
+		}
+		if (c->n_mx_covered != n) {
+			snprintf(why, whylen, "n_mx_covered %zu, want %zu",
+				 c->n_mx_covered, n);
+			return false;
+		}
+	}
+	if (r->chk_usable && c->n_mx_usable != r->n_usable) {
+		snprintf(why, whylen, "n_mx_usable %zu, want %zu", c->n_mx_usable,
+			 r->n_usable);
 		return false;
 	}
 	if (k->on) {

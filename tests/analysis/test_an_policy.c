@@ -84,16 +84,59 @@ static const struct row rows[] = {
 	  "version: STSv1\nMode: enforce\nmx: a.example\nmax_age: 86400\n",
 	  false, AN_MODE_UNSET, 86400, 1,
 	  CODES(AN_F_POLICY_UNKNOWN_KEY, AN_F_POLICY_MODE_MISSING), NONE },
-	/* §3.2: duplicate mode lines: error, first kept */
+	/* §3.2: "If any non-repeated field -- i.e., all fields excepting
+	 * "mx" -- is duplicated, all entries except for the first SHALL be
+	 * ignored.": a warning, the first mode applies */
 	{ "duplicate mode",
 	  "version: STSv1\nmode: testing\nmode: enforce\nmx: a.example\n"
 	  "max_age: 86400\n",
-	  false, AN_MODE_TESTING, 86400, 1,
+	  true, AN_MODE_TESTING, 86400, 1,
 	  CODES(AN_F_POLICY_DUPLICATE_KEY), NONE },
-	/* §3.2: duplicate max_age */
+	/* §3.2: "... all entries except for the first SHALL be ignored.":
+	 * the first max_age applies */
 	{ "duplicate max_age",
-	  OK_HEAD "mx: a.example\nmax_age: 86400\nmax_age: 604800\n", false,
+	  OK_HEAD "mx: a.example\nmax_age: 86400\nmax_age: 604800\n", true,
 	  AN_MODE_ENFORCE, 86400, 1, CODES(AN_F_POLICY_DUPLICATE_KEY), NONE },
+	/* §3.2: "... all entries except for the first SHALL be ignored.":
+	 * a second version line, even a wrong one, is ignored unchecked */
+	{ "duplicate version",
+	  "version: STSv1\nversion: STSv2\nmode: enforce\nmx: a.example\n"
+	  "max_age: 86400\n", true, AN_MODE_ENFORCE, 86400, 1,
+	  CODES(AN_F_POLICY_DUPLICATE_KEY),
+	  CODES(AN_F_POLICY_VERSION_INVALID) },
+	/* §3.2: "... all entries except for the first SHALL be ignored.":
+	 * an invalid first mode counts; the valid second one is ignored */
+	{ "duplicate mode, first invalid",
+	  "version: STSv1\nmode: enforcing\nmode: enforce\nmx: a.example\n"
+	  "max_age: 86400\n", false, AN_MODE_UNSET, 86400, 1,
+	  CODES(AN_F_POLICY_MODE_INVALID, AN_F_POLICY_DUPLICATE_KEY), NONE },
+	/* §3.2: "... all entries except for the first SHALL be ignored.":
+	 * a valid first max_age counts; the invalid second one is ignored */
+	{ "duplicate max_age, second invalid",
+	  OK_HEAD "mx: a.example\nmax_age: 86400\nmax_age: 1w\n", true,
+	  AN_MODE_ENFORCE, 86400, 1, CODES(AN_F_POLICY_DUPLICATE_KEY),
+	  CODES(AN_F_POLICY_MAX_AGE_INVALID) },
+	/* §3.2: "... all entries except for the first SHALL be ignored.":
+	 * a too large first max_age counts although a later one is fine */
+	{ "duplicate max_age, first too large",
+	  OK_HEAD "mx: a.example\nmax_age: 31557601\nmax_age: 86400\n",
+	  false, AN_MODE_ENFORCE, 31557601, 1,
+	  CODES(AN_F_POLICY_MAX_AGE_TOO_LARGE, AN_F_POLICY_DUPLICATE_KEY),
+	  NONE },
+	/* §3.2: "all fields excepting "mx"": an extension field is a
+	 * non-repeated field too; its repeat is ignored (and its value,
+	 * even an empty one, not checked) */
+	{ "duplicate extension",
+	  OK_HEAD "mx: a.example\nmax_age: 86400\ncontact: a@b.example\n"
+	  "contact:\n", true, AN_MODE_ENFORCE, 86400, 1,
+	  CODES(AN_F_POLICY_DUPLICATE_KEY, AN_F_POLICY_UNKNOWN_KEY),
+	  CODES(AN_F_POLICY_SYNTAX) },
+	/* §3.2: names are case-sensitive, so "Mode" repeats no field of
+	 * "mode" */
+	{ "mode and Mode",
+	  OK_HEAD "Mode: testing\nmx: a.example\nmax_age: 86400\n", true,
+	  AN_MODE_ENFORCE, 86400, 1, CODES(AN_F_POLICY_UNKNOWN_KEY),
+	  CODES(AN_F_POLICY_DUPLICATE_KEY) },
 	/* §3.2: several mx lines are not duplicates */
 	{ "many mx", OK_HEAD "mx: a.example\nmx: b.example\nmx: c.example\n"
 	  "max_age: 86400\n", true, AN_MODE_ENFORCE, 86400, 3, NONE,
@@ -440,6 +483,38 @@ static void test_line_numbers(void **state)
 	assert_non_null(strstr(f.item[0].detail, "\"abc\""));
 }
 
+/* RFC 8461 §3.2: "all entries except for the first SHALL be ignored": one
+ * warning per ignored line, naming it (number and text) and the line that
+ * counts. */
+static void test_duplicate_details(void **state)
+{
+	static const char body[] = "version: STSv1\nmode: enforce\n"
+				   "mx: a.example\nmode: testing\n"
+				   "max_age: 86400\nmode: none\n";
+	struct an_policy pol;
+	struct an_findings f;
+	size_t dup = 0;
+
+	(void)state;
+	an_findings_init(&f);
+	an_policy_parse((const uint8_t *)body, sizeof(body) - 1, &pol, &f);
+	assert_true(pol.usable);
+	assert_int_equal(pol.mode, AN_MODE_ENFORCE);
+	for (size_t i = 0; i < f.n; i++) {
+		if (f.item[i].code != AN_F_POLICY_DUPLICATE_KEY)
+			continue;
+		assert_int_equal(f.item[i].severity, AN_SEV_WARN);
+		assert_non_null(strstr(f.item[i].detail, "line 2"));
+		assert_non_null(strstr(f.item[i].detail,
+				       dup == 0 ? "line 4: \"mode: testing\""
+						: "line 6: \"mode: none\""));
+		dup++;
+	}
+	assert_int_equal(dup, 2);
+	assert_false(an_findings_has(&f, AN_F_POLICY_MODE_TESTING));
+	assert_false(an_findings_has(&f, AN_F_POLICY_MODE_NONE));
+}
+
 static void test_mode_names(void **state)
 {
 	(void)state;
@@ -460,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_blank_flood),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_line_numbers),
+		cmocka_unit_test(test_duplicate_details),
 		cmocka_unit_test(test_mode_names),
 	};
 

@@ -54,8 +54,10 @@ def truth_mode(v, findings):
         return "testing"
     if v.startswith("enforce-"):
         return "enforce"
-    if v == "undetermined" and "consistency.mx-dns-failure" in findings:
-        return "enforce"  # usable enforce policy, MX lookup failed
+    if v == "undetermined" and ("consistency.mx-dns-failure" in findings or
+                                "mx-tls.unreachable" in findings):
+        # usable enforce policy, MX lookup failed or an MX host unreached
+        return "enforce"
     return None
 
 

@@ -6,8 +6,10 @@ usage: compare_truth.py TRUTH.jsonl EXPORT.jsonl [--probe] [--subset]
 Every truth domain must be in the export (unless --subset: then only the
 exported ones that the truth knows are checked) with the same sender verdict, the same set of
 error and warn finding codes and the same info codes.  With --probe the
-*_probe variants of the truth apply.  Prints one line per mismatch and a
-tally; exits 1 on any mismatch.
+*_probe variants of the truth apply.  Where the truth has mx_covered, the
+export's mx[] entries marked covered must be exactly those hosts (compared
+without a trailing dot, case-insensitively).  Prints one line per mismatch
+and a tally; exits 1 on any mismatch.
 """
 import json
 import sys
@@ -55,6 +57,13 @@ def main():
         if not probe and have_i != want_i:
             problems.append(f"info +{sorted(have_i - want_i)} "
                             f"-{sorted(want_i - have_i)}")
+        if "mx_covered" in t:
+            want_c = {h.rstrip(".").lower() for h in t["mx_covered"]}
+            have_c = {m["host"].rstrip(".").lower() for m in r["mx"]
+                      if m["covered"]}
+            if have_c != want_c:
+                problems.append(f"covered +{sorted(have_c - want_c)} "
+                                f"-{sorted(want_c - have_c)}")
         if problems:
             bad += 1
             print(f"{d} ({t.get('scenario', '?')}): " + "; ".join(problems))

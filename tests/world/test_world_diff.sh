@@ -8,11 +8,13 @@
 # /etc/resolv.conf is a bind-mounted file naming the world's Unbound, with
 # SSL_CERT_FILE set to the world's CA.  Its answer (VALID, NONE,
 # FETCH_ERROR) must agree with truth.jsonl: VALID exactly where the truth
-# has a usable policy (verdict none-mode, testing or enforce-*), except for
-# the scenarios listed in lax below, where mta-sts-query is known to accept
-# what RFC 8461 rejects, and in strict, where it rejects what RFC 8461
-# accepts.  A new disagreement, or one of those scenarios agreeing, fails
-# the test: either the truth or the list is wrong.
+# has a usable policy (verdict none-mode, testing or enforce-*), and with
+# the same mode (the truth's mode follows from its verdict), except for the
+# scenarios listed below: lax, where mta-sts-query is known to accept what
+# RFC 8461 rejects; strict, where it rejects what RFC 8461 accepts; and
+# other_mode, where both accept but apply different modes.  A new
+# disagreement, or one of those scenarios agreeing, fails the test: either
+# the truth or the lists are wrong.
 #
 # Usage: test_world_diff.sh PATH/TO/stsmap
 # Exits 77 (skipped) unless root, with mta-sts-query, unshare and the
@@ -31,18 +33,27 @@ ub=127.1.0.2
 
 # Scenarios where mta-sts-query (1.1.2) accepts a policy RFC 8461 rejects:
 # it does not check the record's id syntax nor extra fields without "="
-# (§3.1), duplicate policy keys, bare CR line ends, nor the syntax of mx
-# patterns (§3.2).
-lax="sts-id-invalid sts-syntax policy-duplicate-key policy-bare-cr
+# (§3.1), bare CR line ends, nor the syntax of mx patterns (§3.2); and of
+# a repeated field it keeps the last entry (utils.parse_mta_sts_policy
+# assigns res[key] = value line by line), where §3.2 says "all entries
+# except for the first SHALL be ignored": a valid mode after an invalid
+# one is accepted.
+lax="sts-id-invalid sts-syntax policy-duplicate-first-invalid policy-bare-cr
 policy-mx-bad-wildcard policy-mx-ip-literal"
 # It strips every field before reading it, so trailing whitespace passes
 # and "v=STSv1 ;" counts among several records (§3.1: only records
 # beginning with "v=STSv1;" count there).
 lax="$lax sts-trailing-space sts-discarded-ws"
-# Scenarios where it rejects a policy RFC 8461 accepts: it counts every
-# record beginning "v=STSv1", so a bare "v=STSv1" or prose beside the valid
-# record makes two, where §3.1 discards the one without "v=STSv1;".
-strict="sts-discarded-bare sts-discarded-prose"
+# ... where it rejects what RFC 8461 accepts: an invalid max_age after a
+# valid one (the last entry wins, int("1w") fails).
+strict="policy-duplicate-max-age"
+# It counts every record beginning "v=STSv1", so a bare "v=STSv1" or prose
+# beside the valid record makes two, where §3.1 discards the one without
+# "v=STSv1;".
+strict="$strict sts-discarded-bare sts-discarded-prose"
+# ... where both accept, with different modes: "mode: enforce" then
+# "mode: testing" is enforce by §3.2, testing to mta-sts-query.
+other_mode="policy-duplicate-key"
 
 skip() {
 	echo "SKIP: $*"
@@ -87,12 +98,15 @@ fi
 
 printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$ub" >"$tmp/resolv.conf"
 cat >"$tmp/query.sh" <<'EOF'
-# query.sh TMP DOMAIN: "DOMAIN RESULT", RESULT as mta-sts-query prints it.
-r=$(timeout 60 unshare --mount sh -c '
+# query.sh TMP DOMAIN: "DOMAIN RESULT MODE", RESULT as mta-sts-query prints
+# it, MODE the policy's mode when VALID ("-" otherwise).
+out=$(timeout 60 unshare --mount sh -c '
 	mount --bind "$1/resolv.conf" /etc/resolv.conf &&
 	SSL_CERT_FILE="$1/w/tls/ca.pem" exec mta-sts-query "$2"' sh "$1" "$2" 2>/dev/null |
-	sed -n 's/^(<STSFetchResult\.\([A-Z_]*\):.*/\1/p' | tail -n1)
-echo "$2 ${r:-NO-ANSWER}"
+	grep '^(<STSFetchResult\.' | tail -n1)
+r=$(sed -n 's/^(<STSFetchResult\.\([A-Z_]*\):.*/\1/p' <<<"$out")
+m=$(sed -n "s/.*'mode': '\([^']*\)'.*/\1/p" <<<"$out")
+echo "$2 ${r:-NO-ANSWER} ${m:--}"
 EOF
 t0=$SECONDS
 xargs -P 4 -n 1 bash "$tmp/query.sh" "$tmp" <"$w/domains.txt" >"$tmp/got" 2>&1 || true
@@ -100,48 +114,43 @@ echo "mta-sts-query on $(wc -l <"$w/domains.txt") domains: $((SECONDS - t0)) s"
 
 pass=0
 fail=0
-while read -r d got; do
+listed() { case " $(tr '\n' ' ' <<<"$1") " in *" $2 "*) return 0 ;; esac; return 1; }
+while read -r d got gmode; do
 	line=$(grep -F "{\"domain\":\"$d\"," "$w/truth.jsonl")
 	sc=$(sed 's/.*"scenario":"\([^"]*\)".*/\1/' <<<"$line")
 	v=$(sed 's/.*"verdict":"\([^"]*\)".*/\1/' <<<"$line")
 	case $v in
-	none-mode | testing | enforce-*) want=VALID ;;
-	*) want=not-VALID ;;
+	none-mode) want=VALID wmode=none ;;
+	testing) want=VALID wmode=testing ;;
+	enforce-*) want=VALID wmode=enforce ;;
+	*) want=not-VALID wmode=- ;;
 	esac
 	is=not-VALID
 	[ "$got" = VALID ] && is=VALID
-	case " $(tr '\n' ' ' <<<"$lax") " in
-	*" $sc "*)
-		if [ "$is" = VALID ] && [ "$want" = not-VALID ]; then
-			pass=$((pass + 1))
-			echo "ok - $d: truth $v, mta-sts-query $got (known lax)"
-		else
-			fail=$((fail + 1))
-			echo "FAIL - $d: listed as lax, but truth $v, mta-sts-query $got"
-		fi
-		;;
-	*)
-		case " $strict " in
-		*" $sc "*)
-			if [ "$is" = not-VALID ] && [ "$want" = VALID ]; then
-				pass=$((pass + 1))
-				echo "ok - $d: truth $v, mta-sts-query $got (known strict)"
-			else
-				fail=$((fail + 1))
-				echo "FAIL - $d: listed as strict, but truth $v, mta-sts-query $got"
-			fi
-			continue
-			;;
-		esac
-		if [ "$is" = "$want" ]; then
-			pass=$((pass + 1))
-			echo "ok - $d: truth $v, mta-sts-query $got"
-		else
-			fail=$((fail + 1))
-			echo "FAIL - $d: truth $v, mta-sts-query $got"
-		fi
-		;;
-	esac
+	if listed "$lax" "$sc"; then
+		expect="VALID where the truth rejects"
+		ok=false
+		[ "$is" = VALID ] && [ "$want" = not-VALID ] && ok=true
+	elif listed "$strict" "$sc"; then
+		expect="not VALID where the truth accepts"
+		ok=false
+		[ "$is" = not-VALID ] && [ "$want" = VALID ] && ok=true
+	elif listed "$other_mode" "$sc"; then
+		expect="VALID with a mode other than the truth's"
+		ok=false
+		[ "$is" = VALID ] && [ "$want" = VALID ] && [ "$gmode" != "$wmode" ] && ok=true
+	else
+		expect=""
+		ok=false
+		[ "$is" = "$want" ] && { [ "$is" != VALID ] || [ "$gmode" = "$wmode" ]; } && ok=true
+	fi
+	if $ok; then
+		pass=$((pass + 1))
+		echo "ok - $d: truth $v, mta-sts-query $got mode $gmode${expect:+ (known: $expect)}"
+	else
+		fail=$((fail + 1))
+		echo "FAIL - $d: truth $v (mode $wmode), mta-sts-query $got mode $gmode${expect:+, listed as $expect}"
+	fi
 done < <(sort "$tmp/got")
 n=$(wc -l <"$w/domains.txt")
 if [ "$((pass + fail))" -ne "$n" ]; then
