@@ -8,18 +8,15 @@
  *    it is read, so the digest covers exactly what was parsed.
  *  - the peek buffer: what format detection read ahead, served before the
  *    source, so detection never seeks (stdin may be a pipe).
- *  - a stdio FILE over both (glibc fopencookie), because ldns reads zone
- *    files from a FILE *.  Lists are read from the same FILE with
- *    getc_unlocked() into a fixed line buffer: an endless line costs time,
- *    not memory.
- * ldns grows its record buffer without limit (an unclosed '(' swallows the
- * rest of the file), so while ldns reads one record the cookie hands out
- * at most ZONE_RR_BUDGET bytes and then reports the end of the file; that
- * record is refused and reading resumes at the next line.
+ *  - a stdio FILE over both (glibc fopencookie).  Lists are read from it
+ *    with getc_unlocked() into a fixed line buffer: an endless line costs
+ *    time, not memory.  Zone files are read from it by ds_input_zone.c,
+ *    one record of bounded size at a time.
  */
 #define _GNU_SOURCE /* fopencookie, memfd_create */
 
 #include "ds_input.h"
+#include "ds_input_zone.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +43,6 @@
 #define STDIO_BUF (64 * 1024)
 #define GZ_BUF (128 * 1024)
 #define BUF_MIN 4096              /* buffers for a small input */
-/* What ldns may read for one record (comments and blank lines before it
- * included): records up to 64 KiB always fit, whatever stdio read ahead. */
-#define ZONE_RR_BUDGET (2 * STDIO_BUF + 64 * 1024)
 /* A name with non-ASCII bytes longer than this cannot be a name. */
 #define IDN_IN_MAX 1024
 
@@ -67,8 +61,6 @@ struct ds_input {
 	/* the source, driven by the cookie */
 	char *peek;
 	size_t peek_len, peek_pos, peek_cap;
-	size_t budget;            /* bytes the cookie may still hand out */
-	bool capped;              /* the budget ran out */
 	int src_err;              /* sticky: ST_EIO once the source failed */
 	uint64_t nbytes;          /* decompressed bytes read */
 	int last_byte;            /* last byte read, -1 before the first */
@@ -78,11 +70,7 @@ struct ds_input {
 	char line[LINE_MAX_LEN + 1];
 	char raw[RAW_MAX + 1];
 	char domain[DS_NAME_MAX + 1];
-	/* zone files */
-	uint32_t ttl;
-	ldns_rdf *origin, *prev, *apex, *last_ns;
-	bool apex_decided;
-	ldns_buffer *owner_text;
+	struct ds_zone *zone;      /* the zone reader, DS_FMT_ZONE only */
 };
 
 /* --- names ---------------------------------------------------------- */
@@ -429,34 +417,25 @@ static int gz_fill(struct ds_input *in, void *buf, size_t size)
 	return n;
 }
 
-/* The cookie's read: the peek buffer first, then the source, never more
- * than the budget (then a short "end of file", with in->capped set). */
+/* The cookie's read: the peek buffer first, then the source. */
 static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
 	struct ds_input *in = cookie;
 	size_t n;
 	int got;
 
-	if (size > in->budget)
-		size = in->budget;
-	if (size == 0) {
-		in->capped = true;
+	if (size == 0)
 		return 0;
-	}
 	if (in->peek_pos < in->peek_len) {
 		n = in->peek_len - in->peek_pos;
 		if (n > size)
 			n = size;
 		memcpy(buf, in->peek + in->peek_pos, n);
 		in->peek_pos += n;
-		in->budget -= n;
 		return (ssize_t)n;
 	}
 	got = gz_fill(in, buf, size);
-	if (got < 0)
-		return -1;
-	in->budget -= (size_t)got;
-	return got;
+	return got < 0 ? -1 : got;
 }
 
 /* --- format detection ------------------------------------------------ */
@@ -655,10 +634,8 @@ static int input_new(int fd, uint64_t size, enum ds_input_format fmt,
 	in->fd = fd;
 	in->size = size;
 	in->fmt = fmt;
-	in->budget = SIZE_MAX;
 	in->last_byte = -1;
 	in->state = 1;
-	in->ttl = LDNS_DEFAULT_TTL;
 	in->gz = gzdopen(fd, "rb");
 	if (in->gz == NULL)
 		goto fail;
@@ -684,11 +661,8 @@ static int input_new(int fd, uint64_t size, enum ds_input_format fmt,
 		goto fail;
 	if (setvbuf(in->fp, NULL, _IOFBF, buf_size(size, STDIO_BUF)) != 0)
 		goto fail;
-	if (in->fmt == DS_FMT_ZONE) {
-		in->owner_text = ldns_buffer_new(DS_NAME_MAX + 3);
-		if (in->owner_text == NULL)
-			goto fail;
-	}
+	if (in->fmt == DS_FMT_ZONE && ds_zone_new(&in->zone) != ST_OK)
+		goto fail;
 	*out = in;
 	return ST_OK;
 fail:
@@ -769,12 +743,7 @@ void ds_input_close(struct ds_input *in)
 	EVP_MD_CTX_free(in->sha);
 	EVP_MD_CTX_free(in->sha_tmp);
 	free(in->peek);
-	ldns_rdf_deep_free(in->origin);
-	ldns_rdf_deep_free(in->prev);
-	ldns_rdf_deep_free(in->apex);
-	ldns_rdf_deep_free(in->last_ns);
-	if (in->owner_text != NULL)
-		ldns_buffer_free(in->owner_text);
+	ds_zone_free(in->zone);
 	free(in);
 }
 
@@ -942,169 +911,23 @@ static int list_next(struct ds_input *in, struct ds_input_item *item)
 
 /* --- zone files ------------------------------------------------------ */
 
-/*
- * Skip the blank lines and whole-line ';' comments before a record,
- * counting them.  ldns would consume them as part of the next record, and
- * its line count would then point past the record's first line; skipping
- * them here makes "lines so far + 1" the line a record starts on.
- * Returns 1 at a record, 0 at the end, or the source's error.
- */
-static int zone_skip(struct ds_input *in)
-{
-	bool comment = false;
-	int c;
-
-	for (;;) {
-		c = getc_unlocked(in->fp);
-		if (c == EOF)
-			return in->src_err != ST_OK ? in->src_err : 0;
-		if (c == '\n') {
-			in->lines++;
-			comment = false;
-		} else if (!comment && c == ';') {
-			comment = true;
-		} else if (!comment && c != '\r' && c != '\f' && c != '\v') {
-			ungetc(c, in->fp);
-			return 1;
-		}
-	}
-}
-
-/* After a record over the budget: resume at the next line. */
-static void zone_resync(struct ds_input *in)
-{
-	int c;
-
-	clearerr(in->fp);
-	for (;;) {
-		c = getc_unlocked(in->fp);
-		if (c == EOF)
-			return;
-		if (c == '\n') {
-			in->lines++;
-			return;
-		}
-	}
-}
-
-/* Yield a delegated name: the owner in presentation form, normalised. */
-static int zone_yield(struct ds_input *in, const ldns_rdf *owner,
-		      uint64_t line, struct ds_input_item *item)
-{
-	ldns_buffer *b = in->owner_text;
-
-	ldns_buffer_clear(b);
-	if (ldns_rdf2buffer_str_dname(b, owner) != LDNS_STATUS_OK ||
-	    !ldns_buffer_status_ok(b)) {
-		in->raw[0] = '\0';
-		return item_error(in, item, line, "out of memory");
-	}
-	return item_name(in, item, (const char *)ldns_buffer_begin(b),
-			 ldns_buffer_position(b), line, 0);
-}
-
-/* One parsed record: the apex is the first SOA owner, or the $ORIGIN in
- * force at the first NS when no SOA came first; NS owners other than the
- * apex are yielded, once per run of NS records of the same owner (a run
- * ends at an NS record of another owner, the apex's included).  Returns 1
- * with an item, 0 for nothing to yield. */
-static int zone_rr(struct ds_input *in, const ldns_rr *rr, uint64_t line,
-		   struct ds_input_item *item)
-{
-	const ldns_rdf *owner = ldns_rr_owner(rr);
-	ldns_rr_type type = ldns_rr_get_type(rr);
-
-	if (owner == NULL)
-		return 0;
-	if (type == LDNS_RR_TYPE_SOA && !in->apex_decided) {
-		in->apex = ldns_rdf_clone(owner);
-		in->apex_decided = true;
-		return 0;
-	}
-	if (type != LDNS_RR_TYPE_NS)
-		return 0;
-	if (!in->apex_decided) {
-		if (in->origin != NULL)
-			in->apex = ldns_rdf_clone(in->origin);
-		in->apex_decided = true;
-	}
-	if (in->last_ns != NULL && ldns_dname_compare(owner, in->last_ns) == 0)
-		return 0;
-	ldns_rdf_deep_free(in->last_ns);
-	in->last_ns = ldns_rdf_clone(owner);
-	if (in->apex != NULL && ldns_dname_compare(owner, in->apex) == 0)
-		return 0;
-	return zone_yield(in, owner, line, item);
-}
-
-/* Read one record (or directive) with ldns.  Returns 1 with an item, 0 for
- * nothing to yield, or the source's error. */
-static int zone_step(struct ds_input *in, struct ds_input_item *item)
-{
-	uint64_t start = in->lines + 1;
-	ldns_rr *rr = NULL;
-	ldns_status st;
-	const char *why;
-	int ln = 0, ret;
-
-	in->budget = ZONE_RR_BUDGET;
-	in->capped = false;
-	st = ldns_rr_new_frm_fp_l(&rr, in->fp, &in->ttl, &in->origin,
-				  &in->prev, &ln);
-	in->budget = SIZE_MAX;
-	if (ln > 0)
-		in->lines += (uint64_t)ln;
-	in->raw[0] = '\0';
-	if (in->src_err != ST_OK) {
-		ret = in->src_err;
-		goto cleanup;
-	}
-	if (in->capped) {
-		zone_resync(in);
-		ret = item_error(in, item, start, "resource record too long");
-		goto cleanup;
-	}
-	switch (st) {
-	case LDNS_STATUS_OK:
-		ret = zone_rr(in, rr, start, item);
-		break;
-	case LDNS_STATUS_SYNTAX_ORIGIN:
-	case LDNS_STATUS_SYNTAX_TTL:
-	case LDNS_STATUS_SYNTAX_EMPTY:
-		ret = 0;
-		break;
-	case LDNS_STATUS_SYNTAX_INCLUDE:
-		/* Following it would read any file the input names. */
-		ret = item_error(in, item, start, "$INCLUDE refused");
-		break;
-	default:
-		why = ldns_get_errorstr_by_id(st);
-		ret = item_error(in, item, start,
-				 why != NULL ? why : "syntax error");
-		break;
-	}
-cleanup:
-	if (rr != NULL)
-		ldns_rr_free(rr);
-	return ret;
-}
-
+/* The zone reader (ds_input_zone.c) reads the stream; this side turns its
+ * outcome into an item. */
 static int zone_next(struct ds_input *in, struct ds_input_item *item)
 {
-	for (;;) {
-		int ret = zone_skip(in);
+	struct ds_zone_rec r;
+	int ret = ds_zone_next(in->zone, in->fp, &r);
 
-		if (ret <= 0) {
-			/* An unterminated last line is a line too. */
-			if (ret == 0 && in->last_byte >= 0 &&
-			    in->last_byte != '\n')
-				in->lines++;
-			return ret;
-		}
-		ret = zone_step(in, item);
-		if (ret != 0)
-			return ret;
+	in->lines = ds_zone_lines(in->zone);
+	if (in->src_err != ST_OK)
+		return in->src_err;
+	if (ret <= 0)
+		return ret;
+	if (r.why != NULL) {
+		set_raw(in, r.text, r.len);
+		return item_error(in, item, r.line, r.why);
 	}
+	return item_name(in, item, r.text, r.len, r.line, 0);
 }
 
 /* --- reading --------------------------------------------------------- */

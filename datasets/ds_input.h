@@ -14,14 +14,20 @@
  *            are skipped; CRLF is accepted; surrounding blanks are removed.
  *  - tranco: "rank,domain" per line (a header line without a numeric rank
  *            is skipped once, at line 1); the rank is kept.
- *  - zone:   RFC 1035 master file read with ldns, one resource record at a
- *            time; $ORIGIN and $TTL are honoured, $INCLUDE is refused (an
- *            item error, since following it would read arbitrary files).
- *            Every owner of an NS RRset other than the zone apex (the first
- *            SOA owner, or $ORIGIN when no SOA came first) is a delegated
- *            name and is yielded once when it first appears; repeats of the
- *            same owner in a row are not yielded again (the scanner skips
- *            names it has already seen anyway).
+ *  - zone:   RFC 1035 §5 master file, one resource record at a time
+ *            (ds_input_zone.c; records parsed by ldns).  $ORIGIN and $TTL
+ *            are honoured; the TTL and class may come in either order.
+ *            Every owner of an NS RRset other than the zone apex (the
+ *            first SOA owner wherever it stands, or $ORIGIN at the first
+ *            NS while no SOA was read) is a delegated name and is yielded
+ *            once when it first appears; repeats of the same owner in a
+ *            row are not yielded again (the scanner skips names it has
+ *            already seen anyway).  Refused, as item errors: $INCLUDE
+ *            (following it would read arbitrary files), $GENERATE, other
+ *            directives, owners outside the apex's zone, an unclosed '('
+ *            (reading resumes at the next line starting a record; each
+ *            indented line in between is an item error of its own), a
+ *            stray ')', records over 64 KiB, records ldns cannot parse.
  *  - auto:   decided from the first non-blank, non-comment line: a zone if
  *            it starts with '$' or has a resource record shape (a class or
  *            type word in its fields), tranco if it is "digits,name", a list
@@ -96,7 +102,8 @@ void ds_exclude_free(struct ds_exclude *ex);
  * until the next ds_input_next() or ds_input_close() on it. */
 struct ds_input_item {
 	int error;            /* ST_OK, or ST_EPARSE for a bad line */
-	const char *why;      /* the reason when error != ST_OK (static) */
+	const char *why;      /* the reason when error != ST_OK (static, or
+			       * owned by the reader like the strings) */
 	const char *domain;   /* normalised name; "" when error != ST_OK */
 	const char *raw;      /* the name as read (cut to 255 bytes, bytes
 			       * outside 0x20-0x7e replaced by '?') */
