@@ -2,9 +2,11 @@
  * ds_input.c - the scanner's inputs (see ds_input.h).
  *
  * A reader is three layers, bottom up:
- *  - the source: a zlib gzFile on the file descriptor.  gzread() passes a
- *    plain file through unchanged, so compression is found from the gzip
- *    magic, never the name.  Every decompressed byte is fed to SHA-256 as
+ *  - the source: read(2) on the file descriptor, once per refill (a pipe
+ *    hands over what it holds; nothing waits for a full buffer), inflated
+ *    with zlib when the first two bytes are the gzip magic (compression is
+ *    found from the content, never the name; members may follow each
+ *    other; a stream cut short is an error).  Every decompressed byte is fed to SHA-256 as
  *    it is read, so the digest covers exactly what was parsed.
  *  - the peek buffer: what format detection read ahead, served before the
  *    source, so detection never seeks (stdin may be a pipe).
@@ -21,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +56,17 @@
 
 struct ds_input {
 	enum ds_input_format fmt;
-	int fd;                   /* owned until gz takes it */
-	gzFile gz;
-	FILE *fp;                 /* the cookie stream over peek + gz */
+	int fd;                   /* owned */
+	int cancel_fd;            /* readable: stop waiting for input; -1 */
+	/* raw bytes read from fd and not yet consumed */
+	unsigned char *ibuf;
+	size_t ilen, ipos, icap;
+	bool ieof;
+	uint64_t consumed;        /* raw bytes read from fd */
+	int gzip;                 /* -1 not yet known, 0 plain, 1 gzip */
+	z_stream zs;
+	bool zinit, zend;         /* inflate set up; at the end of a member */
+	FILE *fp;                 /* the cookie stream over peek + source */
 	EVP_MD_CTX *sha, *sha_tmp;
 	uint64_t size;
 	/* the source, driven by the cookie */
@@ -387,34 +398,140 @@ const char *ds_input_format_name(enum ds_input_format fmt)
 
 /* --- the source ------------------------------------------------------ */
 
+/*
+ * Read more raw bytes after those not yet consumed: one read(2), which
+ * returns what a pipe holds now rather than waiting for a full buffer, so
+ * a slow writer's lines are parsed as they come.  With a cancel fd, wait
+ * in poll(2) for either; the cancel fd readable ends the input (ST_EIO,
+ * the caller knows why).  Returns ST_OK (in->ieof at the end) or ST_EIO.
+ */
+static int raw_more(struct ds_input *in)
+{
+	ssize_t n;
+
+	if (in->ipos > 0) {
+		memmove(in->ibuf, in->ibuf + in->ipos, in->ilen - in->ipos);
+		in->ilen -= in->ipos;
+		in->ipos = 0;
+	}
+	for (;;) {
+		if (in->cancel_fd >= 0) {
+			struct pollfd p[2] = {
+				{ .fd = in->fd, .events = POLLIN },
+				{ .fd = in->cancel_fd, .events = POLLIN },
+			};
+
+			if (poll(p, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				return ST_EIO;
+			}
+			if (p[1].revents != 0)
+				return ST_EIO;
+		}
+		n = read(in->fd, in->ibuf + in->ilen, in->icap - in->ilen);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return ST_EIO;
+		break;
+	}
+	if (n == 0)
+		in->ieof = true;
+	in->ilen += (size_t)n;
+	in->consumed += (uint64_t)n;
+	return ST_OK;
+}
+
+/* Plain or gzip (RFC 1952 magic 1f 8b), from the first two bytes. */
+static int src_decide(struct ds_input *in)
+{
+	while (in->ilen - in->ipos < 2 && !in->ieof)
+		if (raw_more(in) != ST_OK)
+			return ST_EIO;
+	in->gzip = in->ilen - in->ipos >= 2 && in->ibuf[in->ipos] == 0x1f &&
+		   in->ibuf[in->ipos + 1] == 0x8b;
+	if (in->gzip) {
+		/* 15 + 16: a gzip wrapper, the largest window. */
+		if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
+			return ST_EIO;
+		in->zinit = true;
+	}
+	return ST_OK;
+}
+
+/* Inflate into buf: the count, 0 at the clean end of the last member, or
+ * ST_EIO for corrupt data or a stream cut short. */
+static int src_inflate(struct ds_input *in, unsigned char *buf, size_t size)
+{
+	for (;;) {
+		size_t avail = in->ilen - in->ipos, out;
+		int r;
+
+		if (avail == 0) {
+			if (in->ieof)
+				return in->zend ? 0 : ST_EIO; /* truncated */
+			if (raw_more(in) != ST_OK)
+				return ST_EIO;
+			continue;
+		}
+		if (in->zend) { /* RFC 1952 §2.2: members follow each other */
+			if (inflateReset(&in->zs) != Z_OK)
+				return ST_EIO;
+			in->zend = false;
+		}
+		in->zs.next_in = in->ibuf + in->ipos;
+		in->zs.avail_in = (uInt)avail;
+		in->zs.next_out = buf;
+		in->zs.avail_out = (uInt)size;
+		r = inflate(&in->zs, Z_NO_FLUSH);
+		in->ipos = in->ilen - in->zs.avail_in;
+		out = size - in->zs.avail_out;
+		if (r == Z_STREAM_END)
+			in->zend = true;
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			return ST_EIO;
+		if (out > 0)
+			return (int)out;
+	}
+}
+
 /* Read up to size decompressed bytes into buf and hash them.  Returns the
  * count, 0 at the end, -1 on a read error or a corrupt or truncated gzip
  * stream (sticky, as in->src_err). */
 static int gz_fill(struct ds_input *in, void *buf, size_t size)
 {
-	int n, errnum = Z_OK;
+	int n;
 
 	if (in->src_err != ST_OK)
 		return -1;
 	if (size > GZ_BUF)
 		size = GZ_BUF;
-	n = gzread(in->gz, buf, (unsigned)size);
-	if (n <= 0) {
-		gzerror(in->gz, &errnum);
-		/* Z_BUF_ERROR at the end: the gzip stream was cut short. */
-		if (n < 0 || errnum != Z_OK) {
-			in->src_err = ST_EIO;
-			return -1;
-		}
+	if (in->gzip < 0 && src_decide(in) != ST_OK)
+		goto fail;
+	if (in->gzip) {
+		n = src_inflate(in, buf, size);
+		if (n < 0)
+			goto fail;
+	} else {
+		if (in->ipos == in->ilen && !in->ieof &&
+		    raw_more(in) != ST_OK)
+			goto fail;
+		n = (int)(in->ilen - in->ipos < size ? in->ilen - in->ipos
+			  : size);
+		memcpy(buf, in->ibuf + in->ipos, (size_t)n);
+		in->ipos += (size_t)n;
+	}
+	if (n == 0)
 		return 0;
-	}
-	if (EVP_DigestUpdate(in->sha, buf, (size_t)n) != 1) {
-		in->src_err = ST_EIO;
-		return -1;
-	}
+	if (EVP_DigestUpdate(in->sha, buf, (size_t)n) != 1)
+		goto fail;
 	in->nbytes += (uint64_t)n;
 	in->last_byte = ((unsigned char *)buf)[n - 1];
 	return n;
+fail:
+	in->src_err = ST_EIO;
+	return -1;
 }
 
 /* The cookie's read: the peek buffer first, then the source. */
@@ -619,8 +736,8 @@ static size_t buf_size(uint64_t size, size_t full)
 }
 
 /* Build a reader over fd, which it owns from now on (closed on failure). */
-static int input_new(int fd, uint64_t size, enum ds_input_format fmt,
-		     struct ds_input **out)
+static int input_new(int fd, int cancel_fd, uint64_t size,
+		     enum ds_input_format fmt, struct ds_input **out)
 {
 	static const cookie_io_functions_t io = { .read = cookie_read };
 	struct ds_input *in;
@@ -636,11 +753,11 @@ static int input_new(int fd, uint64_t size, enum ds_input_format fmt,
 	in->fmt = fmt;
 	in->last_byte = -1;
 	in->state = 1;
-	in->gz = gzdopen(fd, "rb");
-	if (in->gz == NULL)
-		goto fail;
-	in->fd = -1;
-	if (gzbuffer(in->gz, (unsigned)buf_size(size, GZ_BUF)) != 0)
+	in->cancel_fd = cancel_fd;
+	in->gzip = -1;
+	in->icap = buf_size(size, GZ_BUF);
+	in->ibuf = malloc(in->icap);
+	if (in->ibuf == NULL)
 		goto fail;
 	in->sha = EVP_MD_CTX_new();
 	in->sha_tmp = EVP_MD_CTX_new();
@@ -673,6 +790,12 @@ fail:
 int ds_input_open(const char *path, enum ds_input_format fmt,
 		  struct ds_input **out)
 {
+	return ds_input_open_cancel(path, fmt, -1, out);
+}
+
+int ds_input_open_cancel(const char *path, enum ds_input_format fmt,
+			 int cancel_fd, struct ds_input **out)
+{
 	struct stat st;
 	uint64_t size = 0;
 	int fd;
@@ -695,7 +818,7 @@ int ds_input_open(const char *path, enum ds_input_format fmt,
 	}
 	if (S_ISREG(st.st_mode))
 		size = (uint64_t)st.st_size;
-	return input_new(fd, size, fmt, out);
+	return input_new(fd, cancel_fd, size, fmt, out);
 }
 
 int ds_input_open_memory(const void *buf, size_t len,
@@ -727,7 +850,7 @@ int ds_input_open_memory(const void *buf, size_t len,
 		close(fd);
 		return ST_EIO;
 	}
-	return input_new(fd, len, fmt, out);
+	return input_new(fd, -1, len, fmt, out);
 }
 
 void ds_input_close(struct ds_input *in)
@@ -736,8 +859,9 @@ void ds_input_close(struct ds_input *in)
 		return;
 	if (in->fp != NULL)
 		fclose(in->fp);
-	if (in->gz != NULL)
-		gzclose(in->gz);
+	if (in->zinit)
+		inflateEnd(&in->zs);
+	free(in->ibuf);
 	if (in->fd >= 0)
 		close(in->fd);
 	EVP_MD_CTX_free(in->sha);
@@ -956,12 +1080,9 @@ enum ds_input_format ds_input_format(const struct ds_input *in)
 
 uint64_t ds_input_offset(const struct ds_input *in)
 {
-	z_off_t off;
-
-	if (in == NULL || in->gz == NULL)
+	if (in == NULL)
 		return 0;
-	off = gzoffset(in->gz);
-	return off > 0 ? (uint64_t)off : 0;
+	return in->consumed - (in->ilen - in->ipos);
 }
 
 uint64_t ds_input_size(const struct ds_input *in)

@@ -122,6 +122,16 @@ int ds_input_open(const char *path, enum ds_input_format fmt,
 		  struct ds_input **out);
 
 /*
+ * As ds_input_open(), for a reader on another thread than its consumer:
+ * whenever it would wait for input it waits in poll(2) for cancel_fd too,
+ * and once cancel_fd is readable every read fails with ST_EIO (the caller
+ * knows it asked for it), so a reader blocked on a silent pipe can be
+ * stopped.  cancel_fd is not owned; -1 is ds_input_open().
+ */
+int ds_input_open_cancel(const char *path, enum ds_input_format fmt,
+			 int cancel_fd, struct ds_input **out);
+
+/*
  * As ds_input_open(), reading the len bytes at buf (plain or gzip) instead
  * of a file: for tests and the fuzz target.  The bytes are copied (into an
  * anonymous memory file), so buf may be freed as soon as this returns; the
