@@ -33,6 +33,7 @@
 #include "an_json.h"
 #include "an_record.h"
 #include "ds_input.h"
+#include "sc_source.h"
 #include "ds_store.h"
 #include "sc_cli.h"
 #include "sc_scan.h"
@@ -41,6 +42,7 @@
 #include "st_hmap.h"
 
 #define FLUSH_MS 500
+#define SC_QUEUE_ITEMS 1024 /* input items read ahead of the loop */
 
 struct scan_ctx {
 	struct sc_scan_opts *o;
@@ -52,7 +54,8 @@ struct scan_ctx {
 
 	/* input */
 	size_t input_i;                 /* index into o->inputs */
-	struct ds_input *in;
+	struct sc_source *src;          /* the reader thread and its queue */
+	bool inputs_done;               /* every input read to its end */
 	char digest[SC_MAX_INPUTS][65];
 	uint64_t lines[SC_MAX_INPUTS];
 
@@ -256,27 +259,20 @@ static int probe_sink(void *arg, const struct an_probe_record *p)
 
 /* --- the input side --- */
 
-static int next_input(struct scan_ctx *x)
+/* The reader's per-input lines and digests, for the scan metadata. */
+static void input_info(struct scan_ctx *x)
 {
-	const struct sc_scan_opts *o = x->o;
-	int ret;
+	for (size_t i = 0; x->src != NULL && i < x->o->n_inputs; i++)
+		sc_source_input_info(x->src, i, &x->lines[i], x->digest[i]);
+}
 
-	if (x->in != NULL) {
-		x->lines[x->input_i] = ds_input_lines(x->in);
-		ds_input_digest(x->in, x->digest[x->input_i]);
-		ds_input_close(x->in);
-		x->in = NULL;
-		x->input_i++;
-	}
-	if (x->input_i >= o->n_inputs)
-		return 0;
-	ret = ds_input_open(o->inputs[x->input_i], o->format, &x->in);
-	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap scan: %s: %s\n", o->inputs[x->input_i],
-			st_strerror(ret));
-		return ret;
-	}
-	return 1;
+/* Items arrived after the source said "nothing yet" (on the loop). */
+static void on_input_ready(void *arg)
+{
+	struct scan_ctx *x = arg;
+
+	if (x->engine != NULL)
+		sc_engine_source_ready(x->engine);
 }
 
 /* Should this name be scanned now?  1 yes, 0 skip, <0 error. */
@@ -307,38 +303,38 @@ static int wanted(struct scan_ctx *x, const char *name)
 	return 1;
 }
 
+/* The engine's source: items from the reader thread's queue.  Bad lines
+ * are stored here, on the loop, with the store's other writes. */
 static int source(void *arg, struct sc_item *item)
 {
 	struct scan_ctx *x = arg;
-	struct ds_input_item it;
+	struct sc_source_item it;
 	int ret;
 
 	for (;;) {
 		char *key;
 
-		if (x->in == NULL) {
-			ret = next_input(x);
-			if (ret <= 0)
-				return ret;
-		}
-		ret = ds_input_next(x->in, &it);
+		ret = sc_source_pop(x->src, &it);
+		if (ret == SC_SOURCE_WAIT)
+			return ret;
 		if (ret < 0) {
 			fprintf(stderr, "stsmap scan: %s: %s\n",
-				x->o->inputs[x->input_i], st_strerror(ret));
+				x->o->inputs[sc_source_failed(x->src)],
+				st_strerror(ret));
 			return ret;
 		}
 		if (ret == 0) {
-			ret = next_input(x);
-			if (ret <= 0)
-				return ret;
-			continue;
+			x->inputs_done = true;
+			input_info(x);
+			return 0;
 		}
+		x->input_i = it.input;
 		x->n_read++;
 		if (it.error != ST_OK) {
 			x->n_bad++;
 			ret = ds_store_put_input_error(x->store, x->scan_id,
-						       (uint32_t)x->input_i,
-						       it.line, it.raw, it.why);
+						       it.input, it.line,
+						       it.raw, it.why);
 			if (ret != ST_OK)
 				return ret;
 			continue;
@@ -367,10 +363,12 @@ static void progress(struct scan_ctx *x, bool final)
 	uint64_t t = sc_now_us();
 	double el = (double)(t - x->t0_us) / 1e6;
 	double rate = el > 0 ? (double)x->n_stored / el : 0;
-	uint64_t off = x->in != NULL ? ds_input_offset(x->in) : 0;
-	uint64_t size = x->in != NULL ? ds_input_size(x->in) : 0;
+	uint64_t off = 0, size = 0;
+	size_t cur = 0;
 	char eta[32] = "?";
 
+	if (x->src != NULL)
+		sc_source_progress(x->src, &cur, &off, &size);
 	sc_engine_counters(x->engine, &c);
 	if (size > 0 && off > 0 && x->o->n_inputs == 1 && el > 1) {
 		double left = el * (double)(size - off) / (double)off;
@@ -577,7 +575,7 @@ static void ctx_free(struct scan_ctx *x)
 		free(v);
 	st_hmap_free(&x->seen);
 	free(x->unflushed);
-	ds_input_close(x->in);
+	sc_source_free(x->src);
 	ds_exclude_free(x->exclude);
 }
 
@@ -592,6 +590,16 @@ static int run(struct scan_ctx *x, struct event_base *base)
 				"--resolver)\n", st_strerror(ret));
 		return ret;
 	}
+	ret = sc_source_new(base, (const char *const *)x->o->inputs,
+			    x->o->n_inputs, x->o->format, SC_QUEUE_ITEMS,
+			    on_input_ready, x, &x->src);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap scan: cannot start the input reader: "
+				"%s\n", st_strerror(ret));
+		sc_engine_free(x->engine);
+		x->engine = NULL;
+		return ret;
+	}
 	sc_engine_set_source(x->engine, source, x);
 	sc_engine_set_sink(x->engine, sink, x);
 	sc_engine_set_probe_sink(x->engine, probe_sink, x);
@@ -600,8 +608,8 @@ static int run(struct scan_ctx *x, struct event_base *base)
 		ret = sc_engine_run(x->engine);
 	if (x->error != ST_OK && ret == ST_OK)
 		ret = x->error;
-	complete = ret == ST_OK && x->in == NULL &&
-		   x->input_i >= x->o->n_inputs;
+	complete = ret == ST_OK && x->inputs_done;
+	input_info(x); /* the line counts so far, for the metadata */
 	if (!x->o->quiet)
 		progress(x, true);
 	sc_engine_counters(x->engine, &x->last);

@@ -6,7 +6,8 @@
  *
  * Refill: one persistent event, activated whenever a slot frees up, reads
  * at most SC_REFILL_BATCH items per run so a fast source cannot starve the
- * sockets.  Completed domains go back to a small spare list, arena and
+ * sockets.  A source with nothing yet (SC_SOURCE_WAIT) is asked again when
+ * it calls sc_engine_source_ready().  Completed domains go back to a small spare list, arena and
  * all, so a steady scan allocates almost nothing per domain.
  */
 #include <event2/event.h>
@@ -298,6 +299,8 @@ static void refill(evutil_socket_t fd, short what, void *arg)
 			e->source_done = true;
 			break;
 		}
+		if (ret == SC_SOURCE_WAIT)
+			return; /* sc_engine_source_ready() kicks again */
 		start_one(e, &it);
 		n++;
 	}
@@ -315,6 +318,11 @@ int sc_engine_run(struct sc_engine *e)
 	if (event_base_dispatch(e->base) < 0 && e->error == ST_OK)
 		e->error = ST_EUNKNOWN;
 	return e->error;
+}
+
+void sc_engine_source_ready(struct sc_engine *e)
+{
+	kick(e);
 }
 
 void sc_engine_stop(struct sc_engine *e)

@@ -72,9 +72,14 @@ struct sc_item {
 
 /*
  * Source: fill *item and return 1, return 0 when there is nothing more
- * (ever), or a negative ST_* error to stop the scan.  Strings in item need
- * to stay valid only until the next call.
+ * (ever), SC_SOURCE_WAIT when nothing is there yet, or a negative ST_*
+ * error to stop the scan.  Strings in item need to stay valid only until
+ * the next call.  After SC_SOURCE_WAIT the engine stops asking until the
+ * source calls sc_engine_source_ready() (from the loop's thread, e.g. in
+ * an event that watches its input); the loop meanwhile runs on, so a slow
+ * input never holds up answers, timers or signals.
  */
+#define SC_SOURCE_WAIT 2
 typedef int (*sc_source_fn)(void *arg, struct sc_item *item);
 
 /*
@@ -121,6 +126,10 @@ void sc_engine_set_probe_sink(struct sc_engine *e, sc_probe_sink_fn fn,
  * error that stopped it.
  */
 int sc_engine_run(struct sc_engine *e);
+
+/* The source has items again after it returned SC_SOURCE_WAIT: the engine
+ * asks it again (soon, from the loop).  Call from the loop's thread. */
+void sc_engine_source_ready(struct sc_engine *e);
 
 /* Ask the loop to stop after the current callback (e.g. on SIGINT). */
 void sc_engine_stop(struct sc_engine *e);
