@@ -274,8 +274,12 @@ static void start_fetch(struct sc_domain *d)
 		sa[i] = (const struct sockaddr *)&d->addrs[i];
 	set_state(d, SC_S_FETCH);
 	d->pending++;
-	ret = ft_fetch_policy(d->e->ft, d->ph_name, sa, d->n_addrs,
-			      d->e->cfg.https_port, on_fetch, d);
+	/* A retry may find the connection of an earlier attempt kept: a
+	 * fresh one shows the certificate (its expiry, its issuer) again. */
+	ret = ft_fetch_policy_ex(d->e->ft, d->ph_name, sa, d->n_addrs,
+				 d->e->cfg.https_port,
+				 d->attempt > 0 ? FT_FETCH_FRESH : 0u,
+				 on_fetch, d);
 	if (ret != ST_OK) {
 		d->pending--;
 		d->fetch.status = AN_FETCH_NOT_ATTEMPTED;

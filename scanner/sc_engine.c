@@ -67,6 +67,57 @@ const char *sc_fault_name(enum sc_fault f)
 	return "unknown";
 }
 
+static uint64_t fds_needed(const struct sc_config *cfg, unsigned https,
+			   unsigned smtp)
+{
+	struct rs_config rc;
+	size_t ups = cfg->n_resolvers > 0 ? cfg->n_resolvers : 3;
+
+	rs_config_default(&rc);
+	return SC_FD_RESERVE + 2u * (uint64_t)rc.n_sockets + ups +
+	       3u * (uint64_t)https + (cfg->probe_mx ? (uint64_t)smtp : 0u);
+}
+
+int sc_config_fit_fds(struct sc_config *cfg, uint64_t limit,
+		      struct sc_fd_budget *b)
+{
+	uint64_t fixed, room, want;
+
+	memset(b, 0, sizeof(*b));
+	b->limit = limit;
+	b->https_asked = cfg->https_max;
+	b->smtp_asked = cfg->smtp_max;
+	b->need_asked = fds_needed(cfg, cfg->https_max, cfg->smtp_max);
+	b->need = b->need_asked;
+	if (b->need <= limit)
+		return ST_OK;
+	fixed = fds_needed(cfg, 0, 0);
+	if (fds_needed(cfg, 1, 1) > limit) {
+		b->need = fds_needed(cfg, 1, 1);
+		return ST_ERANGE;
+	}
+	/* Share what is left in proportion to what was asked. */
+	room = limit - fixed;
+	want = 3u * (uint64_t)cfg->https_max +
+	       (cfg->probe_mx ? (uint64_t)cfg->smtp_max : 0u);
+	cfg->https_max = (unsigned)((uint64_t)cfg->https_max * room / want);
+	if (cfg->https_max == 0)
+		cfg->https_max = 1;
+	/* Leave at least one probe its socket. */
+	while (cfg->probe_mx && cfg->https_max > 1 &&
+	       3u * (uint64_t)cfg->https_max >= room)
+		cfg->https_max--;
+	if (cfg->probe_mx) {
+		uint64_t left = room - 3u * (uint64_t)cfg->https_max;
+		uint64_t s = (uint64_t)cfg->smtp_max * room / want;
+
+		cfg->smtp_max = (unsigned)(s < 1 ? 1 : s > left ? left : s);
+	}
+	b->lowered = true;
+	b->need = fds_needed(cfg, cfg->https_max, cfg->smtp_max);
+	return ST_OK;
+}
+
 static void refill(evutil_socket_t fd, short what, void *arg);
 
 /* Is there anything left to start, now or later? */

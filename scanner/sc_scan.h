@@ -135,6 +135,43 @@ struct sc_counters {
 	size_t https_inflight;
 };
 
+/*
+ * The descriptor budget (DESIGN §2: bounded memory and bounded sockets).
+ * What a scan with cfg may hold open at once, at most:
+ *
+ *   SC_FD_RESERVE                 stdio, libevent, the store, the input,
+ *                                 curl's wake-up pair, a CA file being read
+ *   + 2 * rs n_sockets + upstreams  the resolver's UDP sockets (both
+ *                                 families) and one TCP connection each
+ *   + 3 * https_max               curl: two sockets per transfer while it
+ *                                 races IPv4 and IPv6, plus up to
+ *                                 https_max kept idle connections
+ *   + smtp_max (with probe_mx)    one socket per probe (addresses are
+ *                                 tried one after the other)
+ *
+ * --inflight and --dns-inflight cost no descriptor of their own: a domain
+ * waits for a fetch or a probe slot in the fetcher's or prober's queue,
+ * and DNS questions share the resolver's sockets.
+ */
+#define SC_FD_RESERVE 32u
+
+struct sc_fd_budget {
+	uint64_t limit;          /* the soft RLIMIT_NOFILE it was fitted to */
+	uint64_t need;           /* what cfg needs, after fitting */
+	uint64_t need_asked;     /* what the options asked for needed */
+	unsigned https_asked, smtp_asked; /* before fitting */
+	bool lowered;            /* https_max or smtp_max was lowered */
+};
+
+/*
+ * Fit cfg's https_max and smtp_max into limit descriptors, lowering them
+ * in proportion when they do not fit (never below 1).  ST_OK with *b
+ * filled; ST_ERANGE when even one fetch and one probe do not fit (b->need
+ * then says how many would).  Pure: no system call.
+ */
+int sc_config_fit_fds(struct sc_config *cfg, uint64_t limit,
+		      struct sc_fd_budget *b);
+
 /* Create an engine on base.  ST_OK and *out; errors of the resolver,
  * fetcher or prober set-up (ST_EINVAL for a bad --resolver, ...). */
 int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
