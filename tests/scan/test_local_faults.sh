@@ -134,6 +134,16 @@ check "squeezed for good: stored ($stored) + not measured (${unmeasured:-?}) = $
 check "squeezed for good: every stored record equals the truth" \
 	truth_of "$tmp/c.jsonl" --subset
 grep -E 'local errors' "$tmp/c.log" | sed 's/^ */# squeezed for good: /'
+check "squeezed for good: the scan's metadata counts them too" \
+	python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+scan = r.get("scan", r)
+meta = json.loads(scan["meta_json"])
+p = meta["pass"]
+assert p["unmeasured"] == int(sys.argv[1]) and p["local_errors"] > 0 \
+	and p["retries"] > 0, p
+' "${unmeasured:-0}" < <("$stsmap" report --db "$tmp/c.lmdb" --format json 2>/dev/null)
 rc=0
 bash -c 'ulimit -n 64; exec "$@"' _ "$stsmap" scan --db "$tmp/c.lmdb" \
 	"${scan_opts[@]}" - <"$w/domains.txt" 2>"$tmp/c2.log" || rc=$?
