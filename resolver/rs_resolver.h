@@ -118,6 +118,9 @@ struct rs_result {
 	unsigned attempts;      /* attempts made; a truncated UDP answer and
 				 * its TCP retry count as one */
 	uint32_t latency_us;    /* from first send to answer */
+	int local_errno;        /* RS_ERROR because a socket could not be
+				 * opened or written on our side (EMFILE,
+				 * ENOBUFS, ...): that errno; else 0 */
 };
 
 /* The result and everything it points to is valid only during the
