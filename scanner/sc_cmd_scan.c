@@ -588,8 +588,8 @@ static int run(struct scan_ctx *x, struct event_base *base)
 
 	ret = sc_engine_new(base, &x->o->cfg, &x->engine);
 	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap scan: cannot start: %s (check "
-				"--resolver)\n", st_strerror(ret));
+		fprintf(stderr, "stsmap scan: cannot start the scan engine: "
+				"%s\n", st_strerror(ret));
 		return ret;
 	}
 	sc_engine_set_source(x->engine, source, x);

@@ -177,7 +177,7 @@ int sc_cmd_generate(int argc, char **argv)
 		fprintf(stderr, "stsmap generate: %s (check every --mx is a host "
 				"name and --mode enforce/testing has one)\n",
 			st_strerror(ret));
-		return 1;
+		return ret == ST_EINVAL ? 2 : 1; /* a bad --mx is a usage error */
 	}
 	printf("# TXT record for _mta-sts.<domain>:\n%s\n\n"
 	       "# Policy file for https://mta-sts.<domain>/.well-known/"
@@ -222,6 +222,22 @@ static void usage(FILE *out)
 	fprintf(out, "\nRun 'stsmap COMMAND --help' for its options.\n");
 }
 
+/* "stsmap help CMD" is "stsmap CMD --help". */
+static int help_command(const char *name)
+{
+	char *av[] = { (char *)name, (char *)"--help", NULL };
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(name, commands[i].name) == 0) {
+			optind = 0; /* getopt_long restarts on av */
+			return commands[i].run(2, av);
+		}
+	}
+	fprintf(stderr, "stsmap: unknown command '%s'\n", name);
+	usage(stderr);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	/* A peer closing while we write (an SMTP probe, a store on a full
@@ -231,6 +247,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[1], "help") == 0 && argc > 2)
+		return help_command(argv[2]);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
