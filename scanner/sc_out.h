@@ -22,15 +22,24 @@
 
 #define SC_EXIT_PIPE 141 /* 128 + SIGPIPE, as a shell reports the death */
 
+/*
+ * The stream writes through a cookie that keeps the errno of the first
+ * failed write(2): stdio forgets it once the buffer is dropped, and a
+ * message saying "Input/output error" for a full disk names no cause.
+ */
 struct sc_out {
-	FILE *fp;         /* owned unless it is stdout */
+	FILE *fp;         /* owned; a stream of its own even for fd 1 */
 	const char *name; /* the path, or "standard output"; not owned */
+	int fd;           /* owned unless it is STDOUT_FILENO */
+	int err;          /* errno of the first failed write or close */
 };
 
 /*
- * Open path for writing (truncating), or take stdout when path is NULL.
- * On failure prints "stsmap CMD: cannot create PATH: cause" on stderr and
- * returns ST_EIO; o->fp is then NULL.
+ * Open path for writing (truncating, mode 0666 less the umask), or
+ * standard output when path is NULL.  o must stay at its address until
+ * sc_out_close() (the stream refers to it).  On failure prints "stsmap
+ * CMD: cannot create PATH: cause" on stderr and returns ST_EIO; o->fp is
+ * then NULL.
  */
 int sc_out_open(struct sc_out *o, const char *cmd, const char *path);
 

@@ -214,5 +214,50 @@ for args in "generate --mx mx.example.com" "help scan" "lint --txt v=STSv1;id=1"
 	case $got in "-13 0" | "141 0") ok ;; *) bad "$args into a closed pipe: status and stderr bytes $got, want SIGPIPE (or 141) and none" ;; esac
 done
 
+
+# --- a store with records, from a scan of a stub DNS server that says
+# NXDOMAIN to every name (tests/cli/dns_stub.py; loopback only) ---
+stub=127.0.9.53
+stub_port=${STSMAP_TEST_STUB_PORT:-5391}
+python3 "$(dirname "$0")/dns_stub.py" "$stub" "$stub_port" 120 &
+stub_pid=$!
+trap 'kill "$stub_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do
+	dig +time=1 +tries=1 +short @"$stub" -p "$stub_port" . NS >/dev/null 2>&1 && break
+	sleep 0.1
+done
+printf 'a.test\nb.example\nc.TEST\nd.t\xc3\xa9st\n' >"$tmp/four.txt"
+expect_rc 0 "$bin" scan --db "$tmp/r.lmdb" --resolver "$stub:$stub_port" --quiet "$tmp/four.txt"
+expect_rc 0 "$bin" scan --db "$tmp/r.lmdb" --resolver "$stub:$stub_port" --quiet --new "$tmp/four.txt"
+# export --tld is normalised as input names are: case, dots, U-labels.
+for t in test TEST .test test.; do
+	expect_rc 0 "$bin" export --db "$tmp/r.lmdb" --tld "$t"
+	n=$(wc -l <"$tmp/out")
+	if [ "$n" -eq 2 ]; then ok; else bad "export --tld $t: $n rows, want 2"; fi
+done
+for t in "t$(printf '\xc3\xa9')st" xn--tst-bma; do
+	expect_rc 0 "$bin" export --db "$tmp/r.lmdb" --tld "$t"
+	n=$(wc -l <"$tmp/out")
+	if [ "$n" -eq 1 ]; then ok; else bad "export --tld $t: $n rows, want 1"; fi
+done
+# Every read command: a full disk is named, exit 1, never "STORE".
+for args in "show --db $tmp/r.lmdb a.test" "report --db $tmp/r.lmdb" \
+	    "report --db $tmp/r.lmdb --format html" "export --db $tmp/r.lmdb" \
+	    "export --db $tmp/r.lmdb --format csv" "diff --db $tmp/r.lmdb"; do
+	# shellcheck disable=SC2086
+	expect_rc 1 sh -c "'$bin' $args >/dev/full"
+	expect_err "writing standard output: No space left on device"
+	if grep -qi 'store\|input/output' "$tmp/err"; then bad "$args: $(cat "$tmp/err")"; else ok; fi
+	# shellcheck disable=SC2086
+	got=$(sigpipe "$bin" $args)
+	case $got in "-13 0") ok ;; *) bad "$args into a closed pipe: $got" ;; esac
+done
+for c in export report diff; do
+	expect_rc 1 "$bin" "$c" --db "$tmp/r.lmdb" --output "$tmp/no/such/dir/x"
+	expect_err "stsmap $c: cannot create $tmp/no/such/dir/x: No such file or directory"
+	expect_rc 1 "$bin" "$c" --db "$tmp/r.lmdb" --output /dev/full
+	expect_err "stsmap $c: writing /dev/full: No space left on device"
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
