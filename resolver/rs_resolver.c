@@ -1109,3 +1109,10 @@ size_t rs_resolver_pending(const struct rs_resolver *r)
 {
 	return r->st.inflight + r->st.queued;
 }
+
+int rs_upstream_check(const char *text)
+{
+	struct rs_upstream up;
+
+	return parse_upstream(text, &up);
+}

@@ -184,6 +184,10 @@ size_t rs_resolver_pending(const struct rs_resolver *r);
  * with RS_CANCELLED first.  NULL is a no-op. */
 void rs_resolver_free(struct rs_resolver *r);
 
+/* Whether text names an upstream as --resolver takes it: "IP", "IP:PORT",
+ * "[IPv6]:PORT" or a bare IPv6 address.  ST_OK or ST_EINVAL. */
+int rs_upstream_check(const char *text);
+
 const char *rs_status_name(enum rs_status st);
 /* "NOERROR" ... "REFUSED", "RCODE6" ... "RCODE15", "NONE" for -1 (no
  * answer), "OTHER" for anything else.  Static strings. */

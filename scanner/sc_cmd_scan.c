@@ -35,6 +35,7 @@
 #include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_progress.h"
 #include "sc_scan.h"
 #include "sc_scan_opts.h"
 #include "st_error.h"
@@ -391,10 +392,12 @@ static void progress(struct scan_ctx *x, bool final)
 	char eta[32] = "?";
 
 	sc_engine_counters(x->engine, &c);
-	if (size > 0 && off > 0 && x->o->n_inputs == 1 && el > 1) {
-		double left = el * (double)(size - off) / (double)off;
+	if (x->o->n_inputs == 1 && el > 1) {
+		uint64_t done = x->n_read > c.inflight ? x->n_read - c.inflight : 0;
+		double left = sc_eta_seconds(x->n_read, done, off, size, el);
 
-		snprintf(eta, sizeof(eta), "%.0fs", left);
+		if (left >= 0)
+			snprintf(eta, sizeof(eta), "%.0fs", left);
 	}
 	fprintf(stderr, "%sstsmap: %" PRIu64 " done (%.0f/s), %zu in flight, "
 		"dns %.0f q/s, https %zu, errors %" PRIu64 ", eta %s%s",
@@ -626,8 +629,8 @@ static int run(struct scan_ctx *x, struct event_base *base)
 
 	ret = sc_engine_new(base, &x->o->cfg, &x->engine);
 	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap scan: cannot start: %s (check "
-				"--resolver)\n", st_strerror(ret));
+		fprintf(stderr, "stsmap scan: cannot start the scan engine: "
+				"%s\n", st_strerror(ret));
 		return ret;
 	}
 	sc_engine_set_source(x->engine, source, x);
