@@ -67,6 +67,10 @@ struct ft_xfer {
 	size_t body_len;
 	size_t body_cap;
 	bool too_large;
+	bool write_failed;          /* our write callback ran out of memory */
+	int local_errno;            /* socket() failed, or the CA directory
+				     * could not be read: errno; else 0 */
+	char detail[CURL_ERROR_SIZE + 96]; /* our own error text */
 	bool in_curl;
 	bool tcp_connected;         /* TLS set-up began on a connection */
 	struct ft_cert cert;        /* leaf seen by the verify callback */
@@ -170,8 +174,37 @@ static void xfer_free(struct ft_xfer *x)
 static int cert_verify_cb(X509_STORE_CTX *ctx, void *arg)
 {
 	struct ft_xfer *x = arg;
+	int ok = ft_cert_verify(&x->cert, ctx, x->host);
 
-	return ft_cert_verify(&x->cert, ctx, x->host);
+	/* With a CA directory (the system store), OpenSSL opens a file per
+	 * issuer lookup; out of descriptors, the lookup fails and reads as
+	 * an untrusted chain.  That is our failure, not the host's. */
+	if (x->cert.verify_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    x->cert.verify_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) {
+		int err = ft_fd_exhausted();
+
+		if (err != 0)
+			x->local_errno = err;
+	}
+	return ok;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: curl's socket(), so that a failure to
+ * create one is known as ours (curl reports it as CURLE_COULDNT_CONNECT,
+ * which would read as a refusal). */
+static curl_socket_t open_socket_cb(void *arg, curlsocktype purpose,
+				    struct curl_sockaddr *a)
+{
+	struct ft_xfer *x = arg;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0) {
+		x->local_errno = errno != 0 ? errno : EMFILE;
+		return CURL_SOCKET_BAD;
+	}
+	return (curl_socket_t)fd;
 }
 
 /* curl sets up TLS only once the TCP connection is up, so this is also
@@ -211,8 +244,10 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			if (cap > FT_BODY_MAX)
 				cap = FT_BODY_MAX;
 			nb = realloc(x->body, cap);
-			if (nb == NULL)
-				return 0; /* CURLE_WRITE_ERROR: TRANSFER */
+			if (nb == NULL) {
+				x->write_failed = true; /* LOCAL_ERROR */
+				return 0;
+			}
 			x->body = nb;
 			x->body_cap = cap;
 		}
@@ -246,6 +281,59 @@ static enum ft_status map_verify(int err)
 	}
 }
 
+/* curl's codes for failures on our side: memory, set-up, our own files
+ * and options.  CURLE_COULDNT_RESOLVE_HOST is here because every address
+ * is pinned with CURLOPT_RESOLVE: curl never asks DNS itself. */
+static bool curl_local(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_FAILED_INIT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_NOT_BUILT_IN:
+	case CURLE_BAD_FUNCTION_ARGUMENT:
+	case CURLE_UNKNOWN_OPTION:
+	case CURLE_FUNCTION_NOT_FOUND:
+	case CURLE_INTERFACE_FAILED:
+	case CURLE_ABORTED_BY_CALLBACK:
+	case CURLE_READ_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:   /* our (absent) client certificate */
+	case CURLE_SSL_CIPHER:        /* our cipher list */
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Did this transfer fail on our side?  errno_out gets the errno when one
+ * is known (socket(), the issuer lookup, or curl's CURLINFO_OS_ERRNO). */
+static bool failed_locally(const struct ft_xfer *x, CURLcode rc,
+			   long os_errno, int *errno_out)
+{
+	*errno_out = 0;
+	if (rc == CURLE_OK)
+		return false;
+	if (x->local_errno != 0) {
+		*errno_out = x->local_errno;
+		return true;
+	}
+	if (os_errno > 0 && ft_errno_local((int)os_errno)) {
+		*errno_out = (int)os_errno;
+		return true;
+	}
+	if (rc == CURLE_WRITE_ERROR && !x->too_large)
+		return x->write_failed;
+	return curl_local(rc);
+}
+
 static enum ft_status map_curl(const struct ft_xfer *x, CURLcode rc,
 			       curl_off_t connect_us)
 {
@@ -265,8 +353,6 @@ static enum ft_status map_curl(const struct ft_xfer *x, CURLcode rc,
 		/* Chain verified: curl's own name check failed. */
 		return FT_CERT_NAME_MISMATCH;
 	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
 		if (x->cert.verify_error != X509_V_OK)
 			return map_verify(x->cert.verify_error);
@@ -306,6 +392,60 @@ static void deliver(struct ft_fetcher *f, struct ft_xfer *x,
 
 static int start_queued(struct ft_fetcher *f);
 
+/*
+ * The status of a finished transfer, with r->error.  Our own failures
+ * first (they say nothing about the host), then curl's outcome, then
+ * RFC 7230 §3.3.3: "If a valid Content-Length header field is present
+ * without Transfer-Encoding, its decimal value defines the expected
+ * message body length in octets.  If the sender closes the connection or
+ * the recipient times out before the indicated number of octets are
+ * received, the recipient MUST consider the message to be incomplete and
+ * close the connection."  curl ends such a transfer CURLE_PARTIAL_FILE (a
+ * close) or CURLE_OPERATION_TIMEDOUT (a server that holds on or drips);
+ * whatever curl said, a response shorter than its Content-Length is
+ * FT_TRANSFER (FT_TIMEOUT when our timeout ended it) with the counts in
+ * the error, never FT_DONE, never a policy.  (curl reports -1 as the
+ * length under Transfer-Encoding, which then decides.)
+ */
+static void final_status(struct ft_xfer *x, CURLcode rc, long code,
+			 curl_off_t t_conn, struct ft_result *r)
+{
+	const char *curl_text = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+	curl_off_t clen = -1;
+	long os_errno = 0;
+	int lerr;
+
+	if (curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
+		os_errno = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+			      &clen) != CURLE_OK)
+		clen = -1;
+	if (failed_locally(x, rc, os_errno, &lerr)) {
+		r->status = FT_LOCAL_ERROR;
+		if (lerr != 0)
+			snprintf(x->detail, sizeof(x->detail), "%s (%s)",
+				 strerror(lerr), curl_text);
+		else
+			snprintf(x->detail, sizeof(x->detail), "%s", curl_text);
+		r->error = x->detail;
+		return;
+	}
+	r->status = map_curl(x, rc, t_conn);
+	if (rc != CURLE_OK)
+		r->error = curl_text;
+	if (code > 0 && clen >= 0 && !x->too_large &&
+	    (curl_off_t)x->body_len < clen) {
+		/* Our timeout cut it: FT_TIMEOUT stays, with the counts. */
+		if (r->status != FT_TIMEOUT)
+			r->status = FT_TRANSFER;
+		snprintf(x->detail, sizeof(x->detail),
+			 "incomplete body: %zu of %lld bytes (%s)", x->body_len,
+			 (long long)clen,
+			 rc != CURLE_OK ? curl_text : "ended early");
+		r->error = x->detail;
+	}
+}
+
 /* A finished curl transfer: build the result, call back, free. */
 static void finish_curl(struct ft_fetcher *f, struct ft_xfer *x, CURLcode rc)
 {
@@ -344,7 +484,7 @@ static void finish_curl(struct ft_fetcher *f, struct ft_xfer *x, CURLcode rc)
 		    CURLHE_OK)
 		loc = NULL;
 
-	r.status = map_curl(x, rc, t_conn);
+	final_status(x, rc, code, t_conn, &r);
 	r.http_status = (int)code;
 	r.location = loc ? loc->value : NULL;
 	r.content_type = ctype;
@@ -364,8 +504,6 @@ static void finish_curl(struct ft_fetcher *f, struct ft_xfer *x, CURLcode rc)
 	r.tls_us = t_app;
 	r.first_byte_us = t_start;
 	r.total_us = t_total;
-	if (rc != CURLE_OK)
-		r.error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 	if (r.reused)
 		f->st.connections_reused++;
 
@@ -624,6 +762,8 @@ static int xfer_setup_curl(struct ft_fetcher *f, struct ft_xfer *x,
 	SETOPT(CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, (void *)x);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+	SETOPT(CURLOPT_OPENSOCKETDATA, (void *)x);
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "https");
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
@@ -758,6 +898,14 @@ int ft_fetch_policy(struct ft_fetcher *f, const char *host,
 		    const struct sockaddr *const *addrs, size_t n_addrs,
 		    uint16_t port, ft_callback cb, void *arg)
 {
+	return ft_fetch_policy_ex(f, host, addrs, n_addrs, port, 0, cb, arg);
+}
+
+int ft_fetch_policy_ex(struct ft_fetcher *f, const char *host,
+		       const struct sockaddr *const *addrs, size_t n_addrs,
+		       uint16_t port, unsigned flags, ft_callback cb,
+		       void *arg)
+{
 	static const struct timeval now = { 0, 0 };
 	struct ft_xfer *x;
 	char *line = NULL;
@@ -826,6 +974,9 @@ int ft_fetch_policy(struct ft_fetcher *f, const char *host,
 	ret = xfer_setup_curl(f, x, line);
 	free(line);
 	line = NULL;
+	if (ret == ST_OK && (flags & FT_FETCH_FRESH) &&
+	    curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK)
+		ret = ST_EUNKNOWN;
 	if (ret != ST_OK)
 		goto fail;
 	f->st.submitted++;

@@ -21,6 +21,13 @@
  *   chain is verified through OpenSSL directly (a cert-verify callback on
  *   curl's SSL_CTX), so the result carries the precise X509 verify error
  *   and the leaf's names, issuer and validity, whether or not it verified.
+ * - A failure on our side (no descriptor for socket(), no memory, a CA
+ *   file or directory that cannot be read, curl refusing our options) is
+ *   FT_LOCAL_ERROR with errno's text in error: it says nothing about the
+ *   host.  A response shorter than its Content-Length is FT_TRANSFER with
+ *   "incomplete body: N of M bytes" (RFC 7230 §3.3.3) when the server
+ *   closed, FT_TIMEOUT with the same words when it held the connection
+ *   until the total timeout; never FT_DONE.
  * - Connections are kept and reused across fetches of the same host and
  *   port (rescans, several names on one policy host); TLS sessions are not
  *   resumed, so every new connection verifies the chain afresh.  At most
@@ -95,7 +102,8 @@ enum ft_status {
 	FT_TOO_LARGE,           /* body passed FT_BODY_MAX; reading stopped */
 	FT_TRANSFER,            /* other HTTP/transport failure: see error */
 	FT_CANCELLED,           /* the fetcher was freed first */
-	FT_LOCAL_ERROR,         /* our own failure (memory, curl setup) */
+	FT_LOCAL_ERROR,         /* our own failure (descriptors, memory,
+				 * CA file, curl set-up): not the host's */
 	FT_STATUS_COUNT
 };
 
@@ -181,6 +189,17 @@ int ft_fetcher_new(struct event_base *base, const struct ft_config *cfg,
 int ft_fetch_policy(struct ft_fetcher *f, const char *host,
 		    const struct sockaddr *const *addrs, size_t n_addrs,
 		    uint16_t port, ft_callback cb, void *arg);
+
+/* Flags of ft_fetch_policy_ex(). */
+#define FT_FETCH_FRESH 0x1u /* a new connection (CURLOPT_FRESH_CONNECT),
+			     * so the certificate is seen again: for a
+			     * fetch that repeats one made before */
+
+/* ft_fetch_policy() with flags (FT_FETCH_*). */
+int ft_fetch_policy_ex(struct ft_fetcher *f, const char *host,
+		       const struct sockaddr *const *addrs, size_t n_addrs,
+		       uint16_t port, unsigned flags, ft_callback cb,
+		       void *arg);
 
 /* Counters so far, copied into out. */
 void ft_fetcher_stats(const struct ft_fetcher *f, struct ft_stats *out);

@@ -11,8 +11,11 @@
  */
 #include "ft_guard.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <netinet/in.h>
 
@@ -253,4 +256,21 @@ out:
 	if (cls != NULL)
 		*cls = c;
 	return ret;
+}
+
+bool ft_errno_local(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM || err == EADDRNOTAVAIL;
+}
+
+int ft_fd_exhausted(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno != 0 ? errno : EMFILE;
 }

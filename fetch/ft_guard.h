@@ -22,7 +22,14 @@
  * 2001:3::/32, 2001:4:112::/48, 2001:20::/28, 2001:30::/28) are public.
  *
  * Pure functions: no I/O, no allocation, no global mutable state; every
- * function is reentrant and safe to call from any thread.
+ * function is reentrant and safe to call from any thread (ft_fd_exhausted()
+ * alone opens and closes a descriptor).
+ *
+ * It also says which failures are ours (DESIGN §4, "Where a failure
+ * belongs"): a connection the scanner could not even make because this
+ * machine ran out of descriptors, buffers, memory or local ports tells
+ * nothing about the remote host, and fetch/ reports it as its LOCAL_ERROR
+ * status, never as refused, unreachable or a certificate problem.
  */
 #ifndef FT_GUARD_H
 #define FT_GUARD_H
@@ -108,5 +115,21 @@ struct ft_guard {
  */
 int ft_guard_check(const struct ft_guard *g, const struct sockaddr *sa,
 		   enum ft_addr_class *cls);
+
+/*
+ * Is err a failure of this machine rather than of the network or the
+ * peer?  EMFILE, ENFILE (descriptors), ENOBUFS, ENOMEM (kernel buffers,
+ * memory), EADDRNOTAVAIL (no local address or ephemeral port).
+ */
+bool ft_errno_local(int err);
+
+/*
+ * Can this process open one more descriptor?  0 if so (it opens /dev/null
+ * and closes it again), else the errno (EMFILE, ENFILE, ...).  For
+ * failures that hide descriptor exhaustion behind another name: OpenSSL
+ * looking an issuer up in a CA directory reports "unable to get local
+ * issuer certificate" when it could not open the file.
+ */
+int ft_fd_exhausted(void);
 
 #endif /* FT_GUARD_H */

@@ -121,6 +121,8 @@ struct ft_probe {
 
 	enum ft_smtp_status status;   /* decided outcome, from PS_QUIT on */
 	bool connect_timed_out;       /* how the last connect failed */
+	int local_errno;              /* the issuer lookup failed for want
+				       * of a descriptor: errno, else 0 */
 	bool connected;
 	char peer_ip[INET6_ADDRSTRLEN];
 	uint16_t peer_port;
@@ -430,6 +432,12 @@ static int verify_cb(X509_STORE_CTX *ctx, void *arg)
 	X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx),
 					 VERIFY_AUTH_LEVEL);
 	(void)ft_cert_verify(&pr->cert, ctx, pr->host);
+	/* A CA directory is read file by file during verification: out of
+	 * descriptors, the issuer is "not found", which would read as the
+	 * host's untrusted chain.  See ft_fd_exhausted(). */
+	if (pr->cert.verify_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    pr->cert.verify_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
+		pr->local_errno = ft_fd_exhausted();
 	return 1;
 }
 
@@ -516,6 +524,12 @@ static void handshake_done(struct ft_probe *pr)
 {
 	pr->tls_version = SSL_version(pr->ssl);
 	pr->cipher = SSL_get_cipher_name(pr->ssl);
+	if (pr->local_errno != 0) {
+		snprintf(pr->error, sizeof(pr->error), "certificate check: %s",
+			 strerror(pr->local_errno));
+		(void)quit(pr, FT_SMTP_LOCAL_ERROR);
+		return;
+	}
 	(void)quit(pr, FT_SMTP_TLS);
 }
 
@@ -737,12 +751,6 @@ static void read_cb(struct bufferevent *bev, void *arg)
 
 /* ---- connecting ---- */
 
-static bool local_errno(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	       err == ENOMEM || err == EADDRNOTAVAIL;
-}
-
 static socklen_t sa_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
@@ -811,7 +819,7 @@ static void try_next(struct ft_probe *pr)
 		}
 		err = errno;
 		addr_text(ss, ip, sizeof(ip), &port);
-		if (local_errno(err)) {
+		if (ft_errno_local(err)) {
 			probe_fail(pr, FT_SMTP_LOCAL_ERROR, "connect to %s: %s",
 				   ip, strerror(err));
 			return;
@@ -882,6 +890,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			event_del(pr->step);
 			addr_text(&pr->addrs[pr->next_addr - 1], ip,
 				  sizeof(ip), &port);
+			if (ft_errno_local(err)) {
+				/* ENOBUFS, EADDRNOTAVAIL: not the host's */
+				probe_fail(pr, FT_SMTP_LOCAL_ERROR,
+					   "connect to %s: %s", ip,
+					   evutil_socket_error_to_string(err));
+				break;
+			}
 			snprintf(pr->error, sizeof(pr->error),
 				 "connect to %s: %s", ip,
 				 err ? evutil_socket_error_to_string(err) :

@@ -84,6 +84,7 @@ struct rs_query {
 	unsigned attempt;      /* packets sent */
 	bool truncated;        /* TC seen: further attempts use TCP */
 	bool in_idmap;
+	int local_errno;       /* an attempt failed on our side: RS_ERROR */
 	struct rs_tcp *tcp;    /* connection of the TCP attempt, or NULL */
 	uint64_t first_sent_us;  /* monotonic, at the first send */
 	struct event *timer;
@@ -530,7 +531,18 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 		tcp_arm_idle(tcp);
 }
 
-static struct rs_tcp *tcp_open(struct rs_resolver *r, size_t upstream)
+/* Errors of our own machine, not of the path or the upstream: a query
+ * that meets one ends RS_ERROR at once (with local_errno), never as a
+ * timeout, which would read as the name's servers failing. */
+static bool local_errno(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM || err == EADDRNOTAVAIL || err == EAGAIN ||
+	       err == EWOULDBLOCK;
+}
+
+static struct rs_tcp *tcp_open(struct rs_resolver *r, size_t upstream,
+			       int *err)
 {
 	struct rs_upstream *up = &r->up[upstream];
 	struct rs_tcp *tcp;
@@ -538,8 +550,10 @@ static struct rs_tcp *tcp_open(struct rs_resolver *r, size_t upstream)
 	if (up->tcp != NULL)
 		return up->tcp;
 	tcp = calloc(1, sizeof(*tcp));
-	if (tcp == NULL)
+	if (tcp == NULL) {
+		*err = ENOMEM;
 		return NULL;
+	}
 	tcp->r = r;
 	tcp->upstream = upstream;
 	tcp->idle = evtimer_new(r->base, tcp_idle_cb, tcp);
@@ -547,13 +561,19 @@ static struct rs_tcp *tcp_open(struct rs_resolver *r, size_t upstream)
 	if (tcp->idle == NULL || tcp->bev == NULL)
 		goto fail;
 	bufferevent_setcb(tcp->bev, tcp_read_cb, NULL, tcp_event_cb, tcp);
+	errno = 0;
+	/* socket() happens in here: EMFILE and friends come back as -1. */
 	if (bufferevent_enable(tcp->bev, EV_READ | EV_WRITE) != 0 ||
 	    bufferevent_socket_connect(tcp->bev, (struct sockaddr *)&up->addr,
-				       (int)up->addrlen) != 0)
+				       (int)up->addrlen) != 0) {
+		*err = errno != 0 ? errno : ENOMEM;
 		goto fail;
+	}
 	up->tcp = tcp;
 	return tcp;
 fail:
+	if (*err == 0)
+		*err = ENOMEM;
 	if (tcp->idle != NULL)
 		event_free(tcp->idle);
 	if (tcp->bev != NULL)
@@ -577,14 +597,20 @@ static bool tcp_id_used(const struct rs_tcp *tcp, uint16_t id)
 static bool tcp_send(struct rs_query *qy)
 {
 	struct rs_resolver *r = qy->r;
-	struct rs_tcp *tcp = tcp_open(r, qy->upstream);
+	int err = 0;
+	struct rs_tcp *tcp = tcp_open(r, qy->upstream, &err);
 	uint8_t *wire = NULL;
 	uint8_t hdr[2];
 	size_t len = 0;
 	bool ok = false;
 
-	if (tcp == NULL)
+	if (tcp == NULL) {
+		ST_DEBUG(r->cfg.log, LOG_COMP, "TCP to %s: %s",
+			 r->upstream_text[qy->upstream], strerror(err));
+		if (local_errno(err))
+			qy->local_errno = err;
 		return false;
+	}
 	do {
 		qy->id = rand16(r);
 	} while (tcp_id_used(tcp, qy->id));
@@ -634,8 +660,12 @@ static bool udp_send(struct rs_query *qy)
 		      (struct sockaddr *)&up->addr, up->addrlen);
 	free(wire);
 	if (sent < 0) {
+		int err = errno;
+
 		ST_DEBUG(r->cfg.log, LOG_COMP, "sendto %s: %s",
-			 r->upstream_text[qy->upstream], strerror(errno));
+			 r->upstream_text[qy->upstream], strerror(err));
+		if (local_errno(err))
+			qy->local_errno = err;
 		return false;
 	}
 	qy->sock = sock;
@@ -668,6 +698,8 @@ static void send_attempt(struct rs_query *qy)
 	qy->attempt++;
 	if (r->cfg.qps > 0)
 		r->tokens -= 1.0; /* retries may run the bucket into debt */
+	if (!sent && qy->local_errno != 0)
+		tv = (struct timeval){ 0, 0 }; /* ends RS_ERROR from the loop */
 	evtimer_add(qy->timer, &tv);
 }
 
@@ -678,6 +710,11 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (qy->local_errno != 0) {
+		/* Nothing was learnt about the name: our socket failed. */
+		complete(qy, RS_ERROR, NULL);
+		return;
+	}
 	r->up[qy->upstream].st.timeouts++;
 	idmap_remove(qy);
 	tcp_detach(qy);
@@ -796,6 +833,8 @@ static void complete(struct rs_query *qy, enum rs_status status,
 	res.rcode = -1;
 	res.upstream = -1;
 	res.attempts = qy->attempt;
+	if (status == RS_ERROR)
+		res.local_errno = qy->local_errno;
 	if (qy->state != Q_QUEUED)
 		res.latency_us = (uint32_t)(now_us() - qy->first_sent_us);
 	if (ans != NULL) {
@@ -1069,4 +1108,11 @@ void rs_resolver_stats(const struct rs_resolver *r, struct rs_stats *out)
 size_t rs_resolver_pending(const struct rs_resolver *r)
 {
 	return r->st.inflight + r->st.queued;
+}
+
+int rs_upstream_check(const char *text)
+{
+	struct rs_upstream up;
+
+	return parse_upstream(text, &up);
 }

@@ -118,6 +118,9 @@ struct rs_result {
 	unsigned attempts;      /* attempts made; a truncated UDP answer and
 				 * its TCP retry count as one */
 	uint32_t latency_us;    /* from first send to answer */
+	int local_errno;        /* RS_ERROR because a socket could not be
+				 * opened or written on our side (EMFILE,
+				 * ENOBUFS, ...): that errno; else 0 */
 };
 
 /* The result and everything it points to is valid only during the
@@ -180,6 +183,10 @@ size_t rs_resolver_pending(const struct rs_resolver *r);
 /* Free the resolver: every question not yet completed gets its callback
  * with RS_CANCELLED first.  NULL is a no-op. */
 void rs_resolver_free(struct rs_resolver *r);
+
+/* Whether text names an upstream as --resolver takes it: "IP", "IP:PORT",
+ * "[IPv6]:PORT" or a bare IPv6 address.  ST_OK or ST_EINVAL. */
+int rs_upstream_check(const char *text);
 
 const char *rs_status_name(enum rs_status st);
 /* "NOERROR" ... "REFUSED", "RCODE6" ... "RCODE15", "NONE" for -1 (no

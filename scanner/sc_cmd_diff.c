@@ -22,6 +22,7 @@
 #include "an_record.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_out.h"
 #include "st_error.h"
 
 #define DIFF_NEXT_DEFAULT 30
@@ -52,6 +53,7 @@ struct diff_ctx {
 	uint32_t a, b;
 	struct an_diff *d;
 	uint64_t bad;
+	bool out_reported; /* an output failure was named on stderr */
 };
 
 /* The two latest scans of a store, for `stsmap diff` without ids. */
@@ -247,8 +249,8 @@ static int run(const struct diff_args *a, struct diff_ctx *c)
 	struct ds_store_opts so;
 	struct ds_scan_info info[2];
 	struct an_diff_scan desc[2];
-	struct an_diff_opts o = { .out = stdout,
-				  .next_days = (uint32_t)a->next };
+	struct an_diff_opts o = { .next_days = (uint32_t)a->next };
+	struct sc_out out = { 0 };
 	int ret, cret;
 
 	ds_store_opts_default(&so);
@@ -265,9 +267,10 @@ static int run(const struct diff_args *a, struct diff_ctx *c)
 	}
 	if (ret == ST_OK)
 		ret = pick_scans(a, c, info);
-	if (ret == ST_OK && a->outpath != NULL) {
-		o.out = fopen(a->outpath, "w");
-		ret = o.out != NULL ? ST_OK : ST_EIO;
+	if (ret == ST_OK) {
+		ret = sc_out_open(&out, "diff", a->outpath);
+		c->out_reported = ret != ST_OK;
+		o.out = out.fp;
 	}
 	if (ret == ST_OK) {
 		describe(&info[0], a->db, &desc[0]);
@@ -281,9 +284,11 @@ static int run(const struct diff_args *a, struct diff_ctx *c)
 	cret = an_diff_close(c->d);
 	if (ret == ST_OK)
 		ret = cret;
-	if (o.out != NULL && o.out != stdout && fclose(o.out) != 0 &&
-	    ret == ST_OK)
+	/* A failed write is the output's, named there, not the store's. */
+	if (out.fp != NULL && sc_out_close(&out, "diff") != ST_OK) {
+		c->out_reported = true;
 		ret = ST_EIO;
+	}
 	if (c->rb != c->ra)
 		ds_reader_close(c->rb);
 	ds_reader_close(c->ra);
@@ -303,6 +308,8 @@ int sc_cmd_diff(int argc, char **argv)
 	if (ret != 0)
 		return ret == 1 ? 0 : ret;
 	ret = run(&a, &c);
+	if (ret != ST_OK && c.out_reported)
+		return 1;
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap diff: %s\n",
 			ret == ST_ENOENT ? "no such store or scan"

@@ -17,8 +17,10 @@
 #include "an_export.h"
 #include "an_findings.h"
 #include "an_record.h"
+#include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_out.h"
 #include "st_error.h"
 
 #define OUT_BUF (1u << 20)
@@ -51,6 +53,8 @@ struct export_ctx {
 	bool bodies;
 	const char *dir;      /* --registry */
 	uint64_t bad;
+	bool out_reported;    /* an output failure was named on stderr */
+	char tld[DS_NAME_MAX + 1]; /* --tld, normalised */
 };
 
 struct export_args {
@@ -85,7 +89,7 @@ static int one(const char *domain, size_t domain_len, const uint8_t *data,
 static int write_file(void *arg, const char *relpath, const char *data,
 		      size_t len)
 {
-	const struct export_ctx *c = arg;
+	struct export_ctx *c = arg;
 	char path[4096];
 	const char *slash = strrchr(relpath, '/');
 	FILE *f;
@@ -101,13 +105,46 @@ static int write_file(void *arg, const char *relpath, const char *data,
 		return ST_EIO;
 	snprintf(path, sizeof(path), "%s/%s", c->dir, relpath);
 	f = fopen(path, "wb");
-	if (f == NULL)
+	if (f == NULL) {
+		fprintf(stderr, "stsmap export: cannot create %s: %s\n", path,
+			strerror(errno));
+		c->out_reported = true;
 		return ST_EIO;
+	}
 	if (fwrite(data, 1, len, f) != len)
 		ret = ST_EIO;
 	if (fclose(f) != 0)
 		ret = ST_EIO;
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap export: writing %s: %s\n", path,
+			strerror(errno));
+		c->out_reported = true;
+	}
 	return ret;
+}
+
+/*
+ * --tld as stored names spell it: "TEST", ".test", "test." and a U-label
+ * all become the lower-case A-label, by the normaliser every input name
+ * goes through (ds_name_normalise() wants two labels, so one is lent).
+ */
+static int norm_tld(const char *arg, char out[DS_NAME_MAX + 1])
+{
+	char name[DS_NAME_MAX + 8], norm[DS_NAME_MAX + 1];
+	const char *t = arg[0] == '.' ? arg + 1 : arg;
+	size_t n = strlen(t);
+	int len;
+
+	if (n > 0 && t[n - 1] == '.')
+		n--;
+	if (n == 0 || memchr(t, '.', n) != NULL)
+		return ST_EINVAL;
+	len = snprintf(name, sizeof(name), "x.%.*s", (int)n, t);
+	if (len < 0 || (size_t)len >= sizeof(name) ||
+	    ds_name_normalise(name, (size_t)len, norm, NULL) != ST_OK)
+		return ST_EINVAL;
+	memcpy(out, norm + 2, strlen(norm + 2) + 1);
+	return ST_OK;
 }
 
 static int parse_args(int argc, char **argv, struct export_args *a,
@@ -128,7 +165,14 @@ static int parse_args(int argc, char **argv, struct export_args *a,
 		case EX_DB: a->db = arg; break;
 		case EX_OUT: a->outpath = arg; break;
 		case EX_FORMAT: a->format = arg; break;
-		case EX_TLD: c->f.tld = arg; break;
+		case EX_TLD:
+			if (norm_tld(arg, c->tld) != ST_OK) {
+				fprintf(stderr, "stsmap export: --tld '%s' is "
+						"not a top-level domain\n", arg);
+				return 2;
+			}
+			c->f.tld = c->tld;
+			break;
 		case EX_BODIES: c->bodies = true; break;
 		case EX_REGISTRY: a->dir = arg; break;
 		case EX_FINDING:
@@ -191,25 +235,27 @@ static int parse_args(int argc, char **argv, struct export_args *a,
 	return 0;
 }
 
-/* Open the output: stdout, --output FILE, or DIR/registry.csv. */
-static int open_out(const struct export_args *a, FILE **out)
+/* Open the output: stdout, --output FILE, or DIR/registry.csv.  path
+ * keeps the name sc_out refers to. */
+static int open_out(const struct export_args *a, struct sc_out *out,
+		    char path[4096])
 {
-	char path[4096];
+	const char *name = a->outpath;
 
-	*out = stdout;
 	if (a->dir != NULL) {
-		if (mkdir(a->dir, 0755) != 0 && errno != EEXIST)
+		if (mkdir(a->dir, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "stsmap export: cannot create %s: %s\n",
+				a->dir, strerror(errno));
 			return ST_EIO;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", a->dir,
-				     REG_CSV) >= sizeof(path))
+		}
+		if ((size_t)snprintf(path, 4096, "%s/%s", a->dir, REG_CSV) >=
+		    4096)
 			return ST_ERANGE;
-		*out = fopen(path, "w");
-	} else if (a->outpath != NULL) {
-		*out = fopen(a->outpath, "w");
+		name = path;
 	}
-	if (*out == NULL)
+	if (sc_out_open(out, "export", name) != ST_OK)
 		return ST_EIO;
-	setvbuf(*out, NULL, _IOFBF, OUT_BUF);
+	setvbuf(out->fp, NULL, _IOFBF, OUT_BUF);
 	return ST_OK;
 }
 
@@ -220,7 +266,8 @@ static int run(const struct export_args *a, struct export_ctx *c,
 	struct ds_store_opts so;
 	struct ds_store *s = NULL;
 	struct ds_scan_info info;
-	FILE *out = NULL;
+	struct sc_out out = { 0 };
+	char path[4096];
 	int ret, cret;
 
 	ds_store_opts_default(&so);
@@ -234,10 +281,12 @@ static int run(const struct export_args *a, struct export_ctx *c,
 	if (ret == ST_OK && info.state != DS_SCAN_FINISHED)
 		fprintf(stderr, "stsmap export: scan %u is not finished\n",
 			info.id);
-	if (ret == ST_OK)
-		ret = open_out(a, &out);
 	if (ret == ST_OK) {
-		eo.out = out;
+		ret = open_out(a, &out, path);
+		c->out_reported = ret == ST_EIO;
+	}
+	if (ret == ST_OK) {
+		eo.out = out.fp;
 		eo.now = a->now_set ? (time_t)a->now : time(NULL);
 		eo.file = a->dir != NULL ? write_file : NULL;
 		eo.file_arg = c;
@@ -250,8 +299,11 @@ static int run(const struct export_args *a, struct export_ctx *c,
 	cret = an_export_close(c->x);
 	if (ret == ST_OK)
 		ret = cret;
-	if (out != NULL && out != stdout && fclose(out) != 0 && ret == ST_OK)
+	/* A failed write is the output's, named there, not the store's. */
+	if (out.fp != NULL && sc_out_close(&out, "export") != ST_OK) {
+		c->out_reported = true;
 		ret = ST_EIO;
+	}
 	ds_reader_close(c->r);
 	ds_store_close(s);
 	return ret;
@@ -269,6 +321,8 @@ int sc_cmd_export(int argc, char **argv)
 		return ret == 1 ? 0 : ret;
 	c.dir = a.dir;
 	ret = run(&a, &c, &st);
+	if (ret != ST_OK && c.out_reported)
+		return 1;
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap export: %s: %s\n", a.db,
 			ret == ST_ENOENT ? "no such store or scan"

@@ -11,6 +11,7 @@
 #include "an_report.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_out.h"
 #include "st_error.h"
 
 enum { RP_DB = 1, RP_SCAN, RP_FORMAT, RP_OUT, RP_TOP };
@@ -28,6 +29,7 @@ struct report_args {
 	const char *db, *outpath;
 	const struct an_report_writer *w;
 	struct an_report_opts ro;
+	bool out_reported; /* an output failure was named on stderr */
 };
 
 /* -o FILE and -oFILE are spelt --output: the option table has long names
@@ -114,13 +116,13 @@ static int parse(int argc, char **argv, struct report_args *a)
 }
 
 /* Build and write the report; ST_* on failure. */
-static int run(const struct report_args *a)
+static int run(struct report_args *a)
 {
 	struct ds_store_opts so;
 	struct ds_store *s = NULL;
 	struct ds_reader *r = NULL;
 	struct an_report *rep = NULL;
-	FILE *out = stdout;
+	struct sc_out out = { 0 };
 	int ret;
 
 	ds_store_opts_default(&so);
@@ -132,16 +134,17 @@ static int run(const struct report_args *a)
 		ret = an_report_build(r, &a->ro, &rep);
 	if (ret != ST_OK)
 		goto cleanup;
-	if (a->outpath != NULL) {
-		out = fopen(a->outpath, "w");
-		if (out == NULL) {
-			ret = ST_EIO;
-			goto cleanup;
-		}
+	ret = sc_out_open(&out, "report", a->outpath);
+	if (ret != ST_OK) {
+		a->out_reported = true;
+		goto cleanup;
 	}
-	ret = a->w->write(out, rep);
-	if (out != stdout && fclose(out) != 0 && ret == ST_OK)
+	ret = a->w->write(out.fp, rep);
+	/* A failed write is the output's, named there, not the store's. */
+	if (sc_out_close(&out, "report") != ST_OK) {
+		a->out_reported = true;
 		ret = ST_EIO;
+	}
 	if (rep->undecodable > 0)
 		fprintf(stderr, "stsmap report: %llu records could not be "
 				"decoded\n", (unsigned long long)rep->undecodable);
@@ -174,6 +177,8 @@ int sc_cmd_report(int argc, char **argv)
 	}
 	ret = run(&a);
 	free(args);
+	if (ret != ST_OK && a.out_reported)
+		return 1;
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap report: %s: %s\n",
 			ret == ST_EIO && a.outpath != NULL ? a.outpath : a.db,

@@ -36,6 +36,7 @@
 #include "sc_source.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_progress.h"
 #include "sc_scan.h"
 #include "sc_scan_opts.h"
 #include "st_error.h"
@@ -43,6 +44,9 @@
 
 #define FLUSH_MS 500
 #define SC_QUEUE_ITEMS 1024 /* input items read ahead of the loop */
+/* Exit status of a scan that ended with domains it could not measure
+ * (local or upstream faults after every retry); documented in README. */
+#define SC_EXIT_UNMEASURED 3
 
 struct scan_ctx {
 	struct sc_scan_opts *o;
@@ -114,6 +118,20 @@ out:
 	EVP_MD_CTX_free(md);
 }
 
+/* The faults of this pass, for the metadata: local and upstream errors,
+ * retries, domains not measured (so far, while the engine runs). */
+static void meta_faults(FILE *f, const struct scan_ctx *x)
+{
+	struct sc_counters c = x->last;
+
+	if (x->engine != NULL)
+		sc_engine_counters(x->engine, &c);
+	fprintf(f, ",\"local_errors\":%" PRIu64 ",\"upstream_errors\":%"
+		PRIu64 ",\"retries\":%" PRIu64 ",\"unmeasured\":%" PRIu64,
+		c.faults[SC_FAULT_LOCAL], c.faults[SC_FAULT_UPSTREAM],
+		c.retries, c.unmeasured);
+}
+
 /* The scan's metadata as JSON, in a malloc'ed string. */
 static char *meta_json(struct scan_ctx *x, bool final)
 {
@@ -153,10 +171,12 @@ static char *meta_json(struct scan_ctx *x, bool final)
 		",\"bad\":%" PRIu64 ",\"excluded\":%" PRIu64
 		",\"other_shard\":%" PRIu64 ",\"duplicates\":%" PRIu64
 		",\"already_done\":%" PRIu64 ",\"stored\":%" PRIu64
-		",\"probes\":%" PRIu64 ",\"elapsed_s\":%.1f}}",
+		",\"probes\":%" PRIu64 ",\"elapsed_s\":%.1f",
 		x->resumed ? "true" : "false", x->n_read, x->n_bad,
 		x->n_excluded, x->n_other_shard, x->n_dup, x->n_skipped,
 		x->n_stored, x->n_probes, (double)(sc_now_us() - x->t0_us) / 1e6);
+	meta_faults(f, x);
+	fputs("}}", f);
 	fclose(f);
 	return buf;
 }
@@ -370,10 +390,12 @@ static void progress(struct scan_ctx *x, bool final)
 	if (x->src != NULL)
 		sc_source_progress(x->src, &cur, &off, &size);
 	sc_engine_counters(x->engine, &c);
-	if (size > 0 && off > 0 && x->o->n_inputs == 1 && el > 1) {
-		double left = el * (double)(size - off) / (double)off;
+	if (x->o->n_inputs == 1 && el > 1) {
+		uint64_t done = x->n_read > c.inflight ? x->n_read - c.inflight : 0;
+		double left = sc_eta_seconds(x->n_read, done, off, size, el);
 
-		snprintf(eta, sizeof(eta), "%.0fs", left);
+		if (left >= 0)
+			snprintf(eta, sizeof(eta), "%.0fs", left);
 	}
 	fprintf(stderr, "%sstsmap: %" PRIu64 " done (%.0f/s), %zu in flight, "
 		"dns %.0f q/s, https %zu, errors %" PRIu64 ", eta %s%s",
@@ -533,6 +555,23 @@ static void rss_split(long *anon_kib, long *file_kib)
 	fclose(f);
 }
 
+/* The faults of the run: how many, retried, and what is left unmeasured
+ * (those are not stored: the scan stays unfinished and a rerun resumes
+ * it, measuring exactly them). */
+static void summary_faults(const struct scan_ctx *x)
+{
+	const struct sc_counters *c = &x->last;
+
+	fprintf(stderr, "  %" PRIu64 " local errors, %" PRIu64 " upstream "
+		"errors, %" PRIu64 " retries", c->faults[SC_FAULT_LOCAL],
+		c->faults[SC_FAULT_UPSTREAM], c->retries);
+	if (c->unmeasured > 0)
+		fprintf(stderr, "; %" PRIu64 " domains NOT MEASURED (not "
+			"stored; run the same command again to measure "
+			"them)", c->unmeasured);
+	fputc('\n', stderr);
+}
+
 static void summary(struct scan_ctx *x, bool complete)
 {
 	long anon, file;
@@ -542,7 +581,9 @@ static void summary(struct scan_ctx *x, bool complete)
 	fprintf(stderr, "stsmap scan: scan %u %s: %" PRIu64 " results (%"
 		PRIu64 " this run, %.0f/s), %" PRIu64 " bad input lines, %"
 		PRIu64 " duplicates, %" PRIu64 " excluded, %.1f s\n",
-		x->scan_id, complete ? "finished" : "stopped (resumable)",
+		x->scan_id, complete ? "finished"
+			    : x->last.unmeasured > 0 ? "incomplete (resumable)"
+						     : "stopped (resumable)",
 		x->info.n_results, x->n_stored,
 		el > 0 ? (double)x->n_stored / el : 0.0, x->n_bad, x->n_dup,
 		x->n_excluded, el);
@@ -551,13 +592,13 @@ static void summary(struct scan_ctx *x, bool complete)
 	fprintf(stderr, "  dns %.0f q/s (%" PRIu64 " sent, %" PRIu64
 		" timed out), fetched %" PRIu64 " policies (%" PRIu64
 		" HTTP 200), %" PRIu64 " MX hosts probed, %" PRIu64
-		" local errors, %" PRIu64 " store commits (%.1f s), peak RSS "
+		" store commits (%.1f s), peak RSS "
 		"%ld MiB (at the end: %ld MiB anonymous, %ld MiB file-backed)\n",
 		el > 0 ? (double)x->last.dns_sent / el : 0.0,
 		x->last.dns_sent, x->last.dns_timeouts, x->last.fetches,
-		x->last.fetch_ok, x->last.probes, x->last.local_errors,
-		x->n_flushes, (double)x->flush_us / 1e6, ru.ru_maxrss / 1024,
+		x->last.fetch_ok, x->last.probes, x->n_flushes, (double)x->flush_us / 1e6, ru.ru_maxrss / 1024,
 		anon / 1024, file / 1024);
+	summary_faults(x);
 	for (size_t v = 0; v < AN_V_COUNT; v++) {
 		if (x->info.verdicts[v] > 0)
 			fprintf(stderr, "  %-26s %" PRIu64 "\n",
@@ -586,8 +627,8 @@ static int run(struct scan_ctx *x, struct event_base *base)
 
 	ret = sc_engine_new(base, &x->o->cfg, &x->engine);
 	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap scan: cannot start: %s (check "
-				"--resolver)\n", st_strerror(ret));
+		fprintf(stderr, "stsmap scan: cannot start the scan engine: "
+				"%s\n", st_strerror(ret));
 		return ret;
 	}
 	ret = sc_source_new(base, (const char *const *)x->o->inputs,
@@ -608,11 +649,12 @@ static int run(struct scan_ctx *x, struct event_base *base)
 		ret = sc_engine_run(x->engine);
 	if (x->error != ST_OK && ret == ST_OK)
 		ret = x->error;
-	complete = ret == ST_OK && x->inputs_done;
+	sc_engine_counters(x->engine, &x->last);
+	/* A domain left unmeasured keeps the scan unfinished. */
+	complete = ret == ST_OK && x->inputs_done && x->last.unmeasured == 0;
 	input_info(x); /* the line counts so far, for the metadata */
 	if (!x->o->quiet)
 		progress(x, true);
-	sc_engine_counters(x->engine, &x->last);
 	sc_engine_free(x->engine); /* abandons what is still in flight */
 	x->engine = NULL;
 	if (ret == ST_OK || ret == ST_EAGAIN) {
@@ -626,6 +668,48 @@ static int run(struct scan_ctx *x, struct event_base *base)
 	return ret;
 }
 
+/*
+ * RLIMIT_NOFILE: raise the soft limit to the hard one, then fit the
+ * options to it (sc_config_fit_fds(), whose comment gives the budget).
+ * 0 to go on; 1 when even one fetch and one probe do not fit.
+ */
+static int fit_descriptors(struct sc_scan_opts *o)
+{
+	struct rlimit rl;
+	struct sc_fd_budget b;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0; /* unknown: nothing to fit to */
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl.rlim_cur = rl.rlim_max;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	if (sc_config_fit_fds(&o->cfg, (uint64_t)rl.rlim_cur, &b) != ST_OK) {
+		fprintf(stderr, "stsmap scan: the descriptor limit "
+			"(RLIMIT_NOFILE, ulimit -n) is %" PRIu64 "; even "
+			"--https-max 1%s needs %" PRIu64 ": raise the limit\n",
+			b.limit, o->cfg.probe_mx ? " --smtp-max 1" : "",
+			b.need);
+		return 1;
+	}
+	if (!b.lowered)
+		return 0;
+	fprintf(stderr, "stsmap scan: the descriptor limit (RLIMIT_NOFILE, "
+		"ulimit -n) is %" PRIu64 " and the options need %" PRIu64
+		": --https-max %u -> %u", b.limit, b.need_asked, b.https_asked,
+		o->cfg.https_max);
+	if (o->cfg.probe_mx)
+		fprintf(stderr, ", --smtp-max %u -> %u", b.smtp_asked,
+			o->cfg.smtp_max);
+	fprintf(stderr, " (%" PRIu64 " descriptors; raise the limit to scan "
+		"faster)\n", b.need);
+	return 0;
+}
+
 int sc_cmd_scan(int argc, char **argv)
 {
 	struct sc_scan_opts o;
@@ -637,6 +721,8 @@ int sc_cmd_scan(int argc, char **argv)
 	ret = sc_scan_opts_parse(argc, argv, SC_OPTS_SCAN, &o);
 	if (ret != 0)
 		return ret == 1 ? 0 : 2;
+	if (fit_descriptors(&o) != 0)
+		return 1;
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	x.tty = isatty(STDERR_FILENO) == 1;
@@ -677,5 +763,7 @@ out:
 		event_base_free(base);
 	if (ret == ST_EAGAIN)
 		return 130;
+	if (ret == ST_OK && x.last.unmeasured > 0)
+		return SC_EXIT_UNMEASURED;
 	return ret == ST_OK ? 0 : 1;
 }

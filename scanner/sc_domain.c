@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,37 @@ static void set_state(struct sc_domain *d, enum sc_state s)
 	d->state = s;
 }
 
+void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
+		     ...)
+{
+	va_list ap;
+
+	if (f <= SC_FAULT_NONE || f >= SC_FAULT_COUNT)
+		f = SC_FAULT_LOCAL;
+	d->e->c.faults[f]++;
+	if (d->fault != SC_FAULT_NONE)
+		return; /* the first one says why */
+	d->fault = f;
+	va_start(ap, fmt);
+	vsnprintf(d->fault_detail, sizeof(d->fault_detail), fmt, ap);
+	va_end(ap);
+	ST_DEBUG(d->e->cfg.log, "scan", "%s: %s fault: %s", d->name,
+		 sc_fault_name(f), d->fault_detail);
+}
+
+/* RS_ERROR is the resolver's own failure (no socket, no memory), not an
+ * answer about the name: a fault, never a DNS finding. */
+static void dns_fault(struct sc_domain *d, const struct rs_result *res)
+{
+	if (res->status == RS_ERROR)
+		sc_domain_fault(d, SC_FAULT_LOCAL, "DNS %s type %u: %s",
+				res->qname != NULL ? res->qname : "?",
+				(unsigned)res->qtype,
+				res->local_errno != 0
+					? strerror(res->local_errno)
+					: "resolver error");
+}
+
 /* A callback came in: returns true when the domain should move on. */
 static bool arrived(struct sc_domain *d)
 {
@@ -54,7 +86,8 @@ static void submit(struct sc_domain *d, const char *name, uint16_t type,
 		struct rs_result res = { .status = RS_ERROR, .qname = name,
 					 .qtype = type, .rcode = -1 };
 
-		d->e->c.local_errors++;
+		sc_domain_fault(d, SC_FAULT_LOCAL, "DNS %s: %s", name,
+				st_strerror(ret));
 		cb(&res, d);
 	}
 }
@@ -64,6 +97,7 @@ static void submit(struct sc_domain *d, const char *name, uint16_t type,
 static void keep_txt(struct sc_domain *d, const struct rs_result *res,
 		     struct sc_txt_answer *a)
 {
+	dns_fault(d, res);
 	a->st = sc_dns_status(res);
 	a->ad = res->ad;
 	a->cname = res->n_cname > 0;
@@ -80,7 +114,7 @@ static void keep_txt(struct sc_domain *d, const struct rs_result *res,
 		copy = st_arena_strndup(&d->arena, (const char *)rr->data,
 					rr->len);
 		if (copy == NULL) {
-			d->e->c.local_errors++;
+			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
 			continue;
 		}
 		a->rr[a->n++] = (struct an_bytes){ (const uint8_t *)copy,
@@ -110,6 +144,7 @@ static void on_mx(const struct rs_result *res, void *arg)
 {
 	struct sc_domain *d = arg;
 
+	dns_fault(d, res);
 	d->mx_st = sc_dns_status(res);
 	d->mx_ad = res->ad;
 	for (size_t i = 0; i < res->n_rrs; i++) {
@@ -123,7 +158,7 @@ static void on_mx(const struct rs_result *res, void *arg)
 			continue;
 		name = st_arena_strdup(&d->arena, (const char *)rr->data);
 		if (name == NULL) {
-			d->e->c.local_errors++;
+			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
 			continue;
 		}
 		d->mx[d->n_mx++] = (struct an_mx_host){ name, rr->pref };
@@ -152,6 +187,7 @@ void sc_domain_start(struct sc_domain *d)
 static void keep_addrs(struct sc_domain *d, const struct rs_result *res,
 		       enum an_dns_status *st)
 {
+	dns_fault(d, res);
 	*st = sc_dns_status(res);
 	if (res->n_cname > 0 && d->ph_cname == NULL)
 		d->ph_cname = st_arena_strdup(&d->arena, res->cname_chain[0]);
@@ -210,7 +246,7 @@ static void on_fetch(const struct ft_result *res, void *arg)
 			f->body = (struct an_bytes){ (const uint8_t *)body,
 						     res->body_len };
 		else
-			d->e->c.local_errors++;
+			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
 	}
 	d->ph_addr = st_arena_strdup(a, res->peer_ip);
 	d->cert_issuer = res->cert_known ? st_arena_strdup(a, res->cert_issuer)
@@ -219,8 +255,12 @@ static void on_fetch(const struct ft_result *res, void *arg)
 	d->e->c.fetches++;
 	if (res->status == FT_DONE && res->http_status == 200)
 		d->e->c.fetch_ok++;
+	/* Our own failure (descriptors, memory, the CA file): nothing was
+	 * learnt about the policy host. */
 	if (res->status == FT_LOCAL_ERROR)
-		d->e->c.local_errors++;
+		sc_domain_fault(d, SC_FAULT_LOCAL, "fetch %s: %s", d->ph_name,
+				res->error != NULL ? res->error
+						   : "local error");
 	if (arrived(d))
 		sc_domain_advance(d);
 }
@@ -234,13 +274,18 @@ static void start_fetch(struct sc_domain *d)
 		sa[i] = (const struct sockaddr *)&d->addrs[i];
 	set_state(d, SC_S_FETCH);
 	d->pending++;
-	ret = ft_fetch_policy(d->e->ft, d->ph_name, sa, d->n_addrs,
-			      d->e->cfg.https_port, on_fetch, d);
+	/* A retry may find the connection of an earlier attempt kept: a
+	 * fresh one shows the certificate (its expiry, its issuer) again. */
+	ret = ft_fetch_policy_ex(d->e->ft, d->ph_name, sa, d->n_addrs,
+				 d->e->cfg.https_port,
+				 d->attempt > 0 ? FT_FETCH_FRESH : 0u,
+				 on_fetch, d);
 	if (ret != ST_OK) {
 		d->pending--;
 		d->fetch.status = AN_FETCH_NOT_ATTEMPTED;
 		d->fetch.detail = st_strerror(ret);
-		d->e->c.local_errors++;
+		sc_domain_fault(d, SC_FAULT_LOCAL, "fetch not started: %s",
+				st_strerror(ret));
 	}
 }
 
@@ -295,7 +340,10 @@ void sc_domain_advance(struct sc_domain *d)
 {
 	struct sc_engine *e = d->e;
 
-	if (e->stopping) {
+	/* A fault: whatever comes next could not be trusted either; the
+	 * domain is retried from the start. */
+	if (e->stopping || d->fault != SC_FAULT_NONE) {
+		set_state(d, SC_S_DONE);
 		sc_domain_finished(d);
 		return;
 	}

@@ -7,10 +7,17 @@
  * Refill: one persistent event, activated whenever a slot frees up, reads
  * at most SC_REFILL_BATCH items per run so a fast source cannot starve the
  * sockets.  A source with nothing yet (SC_SOURCE_WAIT) is asked again when
- * it calls sc_engine_source_ready().  Completed domains go back to a small spare list, arena and
- * all, so a steady scan allocates almost nothing per domain.
+ * it calls sc_engine_source_ready().  Completed domains go back to a small
+ * spare list, arena and all, so a steady scan allocates almost nothing per
+ * domain.
+ *
+ * Retries (sc_internal.h): a domain that met a fault goes back into one of
+ * the retry FIFOs (one per attempt number, so each is in due order); the
+ * refill takes due retries before new input, and a timer wakes it for the
+ * earliest one not yet due.
  */
 #include <event2/event.h>
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +54,193 @@ void sc_config_default(struct sc_config *cfg)
 	cfg->smtp_timeout_ms = 30000;
 	cfg->smtp_port = 25;
 	cfg->https_port = 443;
+	cfg->retry_max = 4;
+	cfg->retry_backoff_ms = 500;
+}
+
+const char *sc_fault_name(enum sc_fault f)
+{
+	switch (f) {
+	case SC_FAULT_NONE: return "none";
+	case SC_FAULT_LOCAL: return "local";
+	case SC_FAULT_UPSTREAM: return "upstream";
+	case SC_FAULT_COUNT: break;
+	}
+	return "unknown";
+}
+
+static uint64_t fds_needed(const struct sc_config *cfg, unsigned https,
+			   unsigned smtp)
+{
+	struct rs_config rc;
+	size_t ups = cfg->n_resolvers > 0 ? cfg->n_resolvers : 3;
+
+	rs_config_default(&rc);
+	return SC_FD_RESERVE + 2u * (uint64_t)rc.n_sockets + ups +
+	       3u * (uint64_t)https + (cfg->probe_mx ? (uint64_t)smtp : 0u);
+}
+
+int sc_config_fit_fds(struct sc_config *cfg, uint64_t limit,
+		      struct sc_fd_budget *b)
+{
+	uint64_t fixed, room, want;
+
+	memset(b, 0, sizeof(*b));
+	b->limit = limit;
+	b->https_asked = cfg->https_max;
+	b->smtp_asked = cfg->smtp_max;
+	b->need_asked = fds_needed(cfg, cfg->https_max, cfg->smtp_max);
+	b->need = b->need_asked;
+	if (b->need <= limit)
+		return ST_OK;
+	fixed = fds_needed(cfg, 0, 0);
+	if (fds_needed(cfg, 1, 1) > limit) {
+		b->need = fds_needed(cfg, 1, 1);
+		return ST_ERANGE;
+	}
+	/* Share what is left in proportion to what was asked. */
+	room = limit - fixed;
+	want = 3u * (uint64_t)cfg->https_max +
+	       (cfg->probe_mx ? (uint64_t)cfg->smtp_max : 0u);
+	cfg->https_max = (unsigned)((uint64_t)cfg->https_max * room / want);
+	if (cfg->https_max == 0)
+		cfg->https_max = 1;
+	/* Leave at least one probe its socket. */
+	while (cfg->probe_mx && cfg->https_max > 1 &&
+	       3u * (uint64_t)cfg->https_max >= room)
+		cfg->https_max--;
+	if (cfg->probe_mx) {
+		uint64_t left = room - 3u * (uint64_t)cfg->https_max;
+		uint64_t s = (uint64_t)cfg->smtp_max * room / want;
+
+		cfg->smtp_max = (unsigned)(s < 1 ? 1 : s > left ? left : s);
+	}
+	b->lowered = true;
+	b->need = fds_needed(cfg, cfg->https_max, cfg->smtp_max);
+	return ST_OK;
 }
 
 static void refill(evutil_socket_t fd, short what, void *arg);
 
+/* Is there anything left to start, now or later? */
+static bool work_left(const struct sc_engine *e)
+{
+	return !e->source_done || e->c.retry_queued > 0;
+}
+
 static void kick(struct sc_engine *e)
 {
-	if (!e->source_done && !e->stopping)
+	if (work_left(e) && !e->stopping)
 		event_active(e->refill, EV_TIMEOUT, 0);
+}
+
+/* The loop is over when nothing is in flight and nothing is left. */
+static void maybe_done(struct sc_engine *e)
+{
+	if (e->c.inflight == 0 && (!work_left(e) || e->stopping))
+		event_base_loopbreak(e->base);
+}
+
+static void retry_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	kick(arg);
+}
+
+/* Wake the refill at `at_us` (monotonic), unless it is woken earlier. */
+static void wake_at(struct sc_engine *e, uint64_t at_us)
+{
+	uint64_t now = sc_now_us();
+	uint64_t d = at_us > now ? at_us - now : 0;
+	struct timeval tv = { (time_t)(d / 1000000u),
+			      (suseconds_t)(d % 1000000u) };
+
+	if (evtimer_pending(e->retry_timer, NULL))
+		evtimer_del(e->retry_timer);
+	if (evtimer_add(e->retry_timer, &tv) != 0) {
+		ST_ERR(e->cfg.log, "scan", "cannot arm the retry timer");
+		e->error = ST_EUNKNOWN;
+		sc_engine_stop(e);
+	}
+}
+
+static uint64_t backoff_us(const struct sc_engine *e, unsigned attempt)
+{
+	unsigned shift = attempt > 1 ? attempt - 1 : 0;
+	uint64_t ms = (uint64_t)e->cfg.retry_backoff_ms << (shift < 16 ? shift
+								       : 16);
+
+	if (ms > SC_RETRY_BACKOFF_CAP_MS)
+		ms = SC_RETRY_BACKOFF_CAP_MS;
+	return ms * 1000u;
+}
+
+int sc_retry_push(struct sc_engine *e, const char *name, uint64_t rank,
+		  unsigned attempt)
+{
+	struct sc_retry *r;
+
+	if (attempt == 0 || attempt > SC_RETRY_MAX_LIMIT)
+		return ST_EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return ST_ENOMEM;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->rank = rank;
+	r->attempt = attempt;
+	r->due_us = sc_now_us() + backoff_us(e, attempt);
+	if (e->retry_tail[attempt] != NULL)
+		e->retry_tail[attempt]->next = r;
+	else
+		e->retry_head[attempt] = r;
+	e->retry_tail[attempt] = r;
+	e->c.retry_queued++;
+	return ST_OK;
+}
+
+/* The queued retry due first (NULL if none), and its FIFO. */
+static struct sc_retry *retry_first(struct sc_engine *e, unsigned *fifo)
+{
+	struct sc_retry *best = NULL;
+
+	for (unsigned i = 1; i <= SC_RETRY_MAX_LIMIT; i++) {
+		struct sc_retry *r = e->retry_head[i];
+
+		if (r != NULL && (best == NULL || r->due_us < best->due_us)) {
+			best = r;
+			*fifo = i;
+		}
+	}
+	return best;
+}
+
+static void retry_pop(struct sc_engine *e, unsigned fifo)
+{
+	struct sc_retry *r = e->retry_head[fifo];
+
+	e->retry_head[fifo] = r->next;
+	if (e->retry_head[fifo] == NULL)
+		e->retry_tail[fifo] = NULL;
+	e->c.retry_queued--;
+	free(r);
+}
+
+static void retry_free_all(struct sc_engine *e)
+{
+	for (unsigned i = 1; i <= SC_RETRY_MAX_LIMIT; i++) {
+		while (e->retry_head[i] != NULL)
+			retry_pop(e, i);
+	}
+}
+
+void sc_engine_pause(struct sc_engine *e, unsigned ms)
+{
+	uint64_t until = sc_now_us() + (uint64_t)ms * 1000u;
+
+	if (until > e->pause_until_us)
+		e->pause_until_us = until;
+	wake_at(e, e->pause_until_us);
 }
 
 static int make_workers(struct sc_engine *e)
@@ -111,7 +297,8 @@ int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
 	int ret;
 
 	if (base == NULL || cfg == NULL || out == NULL || cfg->inflight == 0 ||
-	    cfg->n_resolvers > SC_MAX_RESOLVERS)
+	    cfg->n_resolvers > SC_MAX_RESOLVERS ||
+	    cfg->retry_max > SC_RETRY_MAX_LIMIT)
 		return ST_EINVAL;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
@@ -120,7 +307,8 @@ int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
 	e->cfg = *cfg;
 	st_hmap_init(&e->mxcache);
 	e->refill = event_new(base, -1, 0, refill, e);
-	if (e->refill == NULL) {
+	e->retry_timer = evtimer_new(base, retry_wake, e);
+	if (e->refill == NULL || e->retry_timer == NULL) {
 		ret = ST_ENOMEM;
 		goto fail;
 	}
@@ -207,13 +395,14 @@ static int deliver(struct sc_engine *e, struct sc_domain *d)
 
 	cls = st_arena_alloc(&d->arena, sizeof(*cls));
 	if (cls == NULL) {
-		e->c.local_errors++;
-		return ST_OK; /* the domain is lost, counted; the scan goes on */
+		sc_domain_fault(d, SC_FAULT_LOCAL, "no memory to classify");
+		return ST_OK; /* retried */
 	}
 	sc_observation(d, &obs);
 	ret = an_classify(&obs, cls);
 	if (ret != ST_OK) {
-		e->c.local_errors++;
+		sc_domain_fault(d, SC_FAULT_LOCAL, "classify: %s",
+				st_strerror(ret));
 		return ST_OK;
 	}
 	if (d->fetch.body.data != NULL) {
@@ -236,11 +425,29 @@ static int deliver(struct sc_engine *e, struct sc_domain *d)
 	return e->sink(e->sink_arg, &done);
 }
 
+/* d met a fault: retry it later, or give it up after retry_max. */
+static void requeue(struct sc_engine *e, struct sc_domain *d)
+{
+	unsigned next = d->attempt + 1;
+
+	if (next <= e->cfg.retry_max &&
+	    sc_retry_push(e, d->name, d->rank, next) == ST_OK) {
+		ST_DEBUG(e->cfg.log, "scan", "%s: %s fault (%s), retry %u",
+			 d->name, sc_fault_name(d->fault), d->fault_detail,
+			 next);
+		return;
+	}
+	e->c.unmeasured++;
+	ST_WARN(e->cfg.log, "scan", "%s: not measured after %u attempts: %s "
+		"fault (%s)", d->name, d->attempt + 1, sc_fault_name(d->fault),
+		d->fault_detail);
+}
+
 void sc_domain_finished(struct sc_domain *d)
 {
 	struct sc_engine *e = d->e;
 
-	if (!e->stopping) {
+	if (!e->stopping && d->fault == SC_FAULT_NONE) {
 		int ret = deliver(e, d);
 
 		if (ret < 0) {
@@ -249,23 +456,27 @@ void sc_domain_finished(struct sc_domain *d)
 			sc_engine_stop(e);
 		}
 	}
+	if (!e->stopping && d->fault != SC_FAULT_NONE)
+		requeue(e, d);
 	domain_put(e, d);
-	if (e->c.inflight == 0 && (e->source_done || e->stopping))
-		event_base_loopbreak(e->base);
-	else
-		kick(e);
+	maybe_done(e);
+	kick(e);
 }
 
-static void start_one(struct sc_engine *e, const struct sc_item *it)
+/* Start it (attempt 0: from the source, k: its k-th retry).  false if
+ * no domain could be allocated: the caller keeps the item. */
+static bool start_one(struct sc_engine *e, const struct sc_item *it,
+		      unsigned attempt)
 {
 	struct sc_domain *d = domain_get(e);
 
-	if (d == NULL) {
-		e->c.local_errors++;
-		return;
-	}
+	if (d == NULL)
+		return false;
 	snprintf(d->name, sizeof(d->name), "%s", it->domain);
 	d->rank = it->rank;
+	d->attempt = attempt;
+	if (attempt > 0)
+		e->c.retries++;
 	d->t0_us = sc_now_us();
 	d->next = e->inflight;
 	if (e->inflight != NULL)
@@ -276,17 +487,43 @@ static void start_one(struct sc_engine *e, const struct sc_item *it)
 		e->c.inflight_peak = e->c.inflight;
 	e->c.started++;
 	sc_domain_start(d);
+	return true;
 }
 
-static void refill(evutil_socket_t fd, short what, void *arg)
+/* Start the retries that are due, while there is room; arm the timer for
+ * the first one that is not.  Returns how many were started. */
+static unsigned start_retries(struct sc_engine *e, unsigned budget)
 {
-	struct sc_engine *e = arg;
+	unsigned n = 0, fifo = 0;
+	struct sc_retry *r;
+
+	while (n < budget && !e->stopping && e->c.inflight < e->cfg.inflight &&
+	       (r = retry_first(e, &fifo)) != NULL) {
+		struct sc_item it = { r->name, r->rank };
+
+		if (r->due_us > sc_now_us()) {
+			wake_at(e, r->due_us);
+			break;
+		}
+		if (!start_one(e, &it, r->attempt)) {
+			wake_at(e, sc_now_us() + backoff_us(e, 1));
+			break; /* no memory now: keep it queued */
+		}
+		retry_pop(e, fifo);
+		n++;
+	}
+	return n;
+}
+
+/* Start new input while there is room, and the retry queue is not full
+ * (back-pressure when faults pile up). */
+static unsigned start_new(struct sc_engine *e, unsigned budget)
+{
 	unsigned n = 0;
 
-	(void)fd;
-	(void)what;
-	while (!e->source_done && !e->stopping &&
-	       e->c.inflight < e->cfg.inflight && n < SC_REFILL_BATCH) {
+	while (n < budget && !e->source_done && !e->stopping &&
+	       e->c.inflight < e->cfg.inflight &&
+	       e->c.retry_queued < e->cfg.inflight) {
 		struct sc_item it = { 0 };
 		int ret = e->source(e->source_arg, &it);
 
@@ -300,13 +537,35 @@ static void refill(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		if (ret == SC_SOURCE_WAIT)
-			return; /* sc_engine_source_ready() kicks again */
-		start_one(e, &it);
+			break; /* sc_engine_source_ready() kicks again */
+		if (!start_one(e, &it, 0)) {
+			/* The name is lost to this run: never measured. */
+			e->c.faults[SC_FAULT_LOCAL]++;
+			e->c.unmeasured++;
+			ST_WARN(e->cfg.log, "scan", "%s: not measured: out of "
+				"memory", it.domain);
+		}
 		n++;
 	}
-	if (e->c.inflight == 0 && (e->source_done || e->stopping))
-		event_base_loopbreak(e->base);
-	else if (n == SC_REFILL_BATCH && e->c.inflight < e->cfg.inflight)
+	return n;
+}
+
+static void refill(evutil_socket_t fd, short what, void *arg)
+{
+	struct sc_engine *e = arg;
+	unsigned n = 0;
+
+	(void)fd;
+	(void)what;
+	if (sc_now_us() < e->pause_until_us) {
+		wake_at(e, e->pause_until_us);
+		maybe_done(e);
+		return;
+	}
+	n += start_retries(e, SC_REFILL_BATCH);
+	n += start_new(e, SC_REFILL_BATCH - n);
+	maybe_done(e);
+	if (n == SC_REFILL_BATCH && e->c.inflight < e->cfg.inflight)
 		kick(e); /* more room: go on after the sockets had a turn */
 }
 
@@ -337,6 +596,7 @@ void sc_engine_counters(const struct sc_engine *e, struct sc_counters *out)
 	struct ft_stats fs;
 
 	*out = e->c;
+	out->local_errors = e->c.faults[SC_FAULT_LOCAL];
 	if (e->rs != NULL) {
 		rs_resolver_stats(e->rs, &rs);
 		for (size_t i = 0; i < rs.n_upstreams; i++)
@@ -371,7 +631,10 @@ void sc_engine_free(struct sc_engine *e)
 		free(d);
 	}
 	sc_mxcache_free(e);
+	retry_free_all(e);
 	if (e->refill != NULL)
 		event_free(e->refill);
+	if (e->retry_timer != NULL)
+		event_free(e->retry_timer);
 	free(e);
 }

@@ -8,6 +8,30 @@
  * the first domain that needs the host until it is evicted (completed
  * entries beyond SC_MXCACHE_MAX, oldest first); waiting domains hold no
  * pointer into it after they were notified.
+ *
+ * Faults and the retry queue.  A failure on our side (enum sc_fault in
+ * sc_scan.h: descriptors, memory, local sockets, our configuration, our
+ * upstream resolver) tells nothing about the domain, so it must never end
+ * up in the domain's record.  Whoever sees one calls
+ *
+ *     sc_domain_fault(d, SC_FAULT_LOCAL, "fetch: %s", why);
+ *
+ * and carries on as usual: pending callbacks still come in, but once they
+ * are all in, sc_domain_advance() goes straight to sc_domain_finished(),
+ * which hands nothing to the sink and puts the name back in the engine's
+ * retry queue (sc_retry_push(), in sc_engine.c).  A retry starts the
+ * domain afresh (a new struct sc_domain, every lookup again) after a
+ * backoff: cfg.retry_backoff_ms << (attempt - 1), capped at
+ * SC_RETRY_BACKOFF_CAP_MS.  After cfg.retry_max retries the domain is
+ * given up: counted in c.unmeasured and logged, never stored, so a resumed
+ * scan measures it.  Retries that are due go before new input; while
+ * cfg.inflight retries wait, no new input is taken, so the queue is
+ * bounded whatever the input size.  sc_engine_pause() holds both.
+ *
+ * An MX host whose probe or address lookups met a fault is not cached:
+ * its waiting domains get the fault (and are retried), the entry is
+ * dropped, and the next domain that needs the host probes it again.  No
+ * probe record is handed to the probe sink for it.
  */
 #ifndef SC_INTERNAL_H
 #define SC_INTERNAL_H
@@ -79,6 +103,19 @@ struct sc_domain {
 
 	size_t n_probes, probes_waiting;
 	struct an_probe probes[SC_MX_MAX];
+
+	unsigned attempt;               /* 0 first, k the k-th retry */
+	enum sc_fault fault;            /* first fault met, or NONE */
+	char fault_detail[160];
+};
+
+/* A domain waiting for its retry (engine-owned). */
+struct sc_retry {
+	struct sc_retry *next;
+	uint64_t due_us;                /* sc_now_us() from which it may run */
+	uint64_t rank;
+	unsigned attempt;               /* the attempt it will make */
+	char name[254];
 };
 
 enum sc_mx_state { SC_MX_RESOLVING, SC_MX_PROBING, SC_MX_DONE };
@@ -101,6 +138,7 @@ struct sc_mxhost {
 	size_t n_waiters, cap_waiters;
 	struct an_probe_record rec;     /* strings in text[] */
 	char addr[64], issuer[256], detail[128];
+	enum sc_fault fault;            /* met a fault: not cached */
 	uint64_t t0_us;
 	struct sc_mxhost *older;        /* completed entries, FIFO */
 };
@@ -124,6 +162,12 @@ struct sc_engine {
 	struct sc_domain *spare;        /* freed domains kept for reuse */
 	size_t n_spare;
 	struct sc_counters c;
+	/* retries, one FIFO per attempt number: every entry of a FIFO got
+	 * the same backoff, so each is in due order */
+	struct sc_retry *retry_head[SC_RETRY_MAX_LIMIT + 1];
+	struct sc_retry *retry_tail[SC_RETRY_MAX_LIMIT + 1];
+	struct event *retry_timer;      /* the earliest due retry, a pause */
+	uint64_t pause_until_us;
 	struct st_hmap mxcache;         /* name -> struct sc_mxhost */
 	struct sc_mxhost *done_newest, *done_oldest;
 	size_t n_mx_done;
@@ -131,9 +175,23 @@ struct sc_engine {
 };
 
 /* sc_engine.c */
-void sc_domain_finished(struct sc_domain *d); /* record out, release */
+/* d is complete: its record to the sink, or, if it met a fault, its name
+ * back in the retry queue (or given up); then d is released. */
+void sc_domain_finished(struct sc_domain *d);
+/* Queue name for its attempt number `attempt` (1 = the first retry),
+ * due after the backoff.  ST_OK; ST_ENOMEM (the name is then counted
+ * unmeasured by the caller).  Does not count c.retries (done on start). */
+int sc_retry_push(struct sc_engine *e, const char *name, uint64_t rank,
+		  unsigned attempt);
 
 /* sc_domain.c */
+/* Record that d met a fault of kind f (not NONE), counted in
+ * c.faults[f]; the first one's detail (printf-style) is kept for the
+ * log.  d is then retried, never stored (see above).  Safe to call from
+ * any callback of d, any number of times. */
+void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
+
 void sc_domain_start(struct sc_domain *d);
 /* Move d on once its pending callbacks are all in. */
 void sc_domain_advance(struct sc_domain *d);

@@ -14,6 +14,7 @@
 #include "an_json.h"
 #include "an_policy.h"
 #include "sc_cli.h"
+#include "sc_out.h"
 #include "st_error.h"
 
 #define SC_MAX_OPTS 48
@@ -177,7 +178,7 @@ int sc_cmd_generate(int argc, char **argv)
 		fprintf(stderr, "stsmap generate: %s (check every --mx is a host "
 				"name and --mode enforce/testing has one)\n",
 			st_strerror(ret));
-		return 1;
+		return ret == ST_EINVAL ? 2 : 1; /* a bad --mx is a usage error */
 	}
 	printf("# TXT record for _mta-sts.<domain>:\n%s\n\n"
 	       "# Policy file for https://mta-sts.<domain>/.well-known/"
@@ -191,24 +192,25 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
+	bool network; /* talks to peers: keeps SIGPIPE ignored (sc_out.h) */
 } commands[] = {
 	{ "scan", sc_cmd_scan, "scan domains from lists or zone files into "
-			       "a result store" },
+			       "a result store", true },
 	{ "check", sc_cmd_check, "scan one domain now: findings, verdict, "
-				 "fix" },
-	{ "show", sc_cmd_show, "print a domain's stored result" },
+				 "fix", true },
+	{ "show", sc_cmd_show, "print a domain's stored result", false },
 	{ "export", sc_cmd_export, "write a scan's records (JSON Lines, CSV, "
-				   "registry fixes)" },
+				   "registry fixes)", false },
 	{ "diff", sc_cmd_diff, "compare two scans (adoption, withdrawal, "
-			       "stale policies)" },
-	{ "merge", sc_cmd_merge, "merge shard stores into one scan" },
-	{ "report", sc_cmd_report, "statistics of a scan (text, JSON, HTML)" },
+			       "stale policies)", false },
+	{ "merge", sc_cmd_merge, "merge shard stores into one scan", false },
+	{ "report", sc_cmd_report, "statistics of a scan (text, JSON, HTML)", false },
 	{ "lint", sc_cmd_lint, "judge a record, policy and MX set given by "
-			       "hand (offline)" },
+			       "hand (offline)", false },
 	{ "generate", sc_cmd_generate, "write a consistent TXT record and "
-				       "policy file" },
+				       "policy file", false },
 	{ "world", sc_cmd_world, "write a synthetic test world (zones, "
-				 "certificates, nginx, ground truth)" },
+				 "certificates, nginx, ground truth)", false },
 };
 
 static void usage(FILE *out)
@@ -222,6 +224,37 @@ static void usage(FILE *out)
 	fprintf(out, "\nRun 'stsmap COMMAND --help' for its options.\n");
 }
 
+/* Run command i; its output is checked to the end (sc_out.h): a lost
+ * write is never exit 0, a closed pipe ends quietly. */
+static int run_command(size_t i, int argc, char **argv)
+{
+	int rc, out;
+
+	if (!commands[i].network)
+		signal(SIGPIPE, SIG_DFL);
+	rc = commands[i].run(argc, argv);
+	out = sc_out_close_stdout(commands[i].name);
+	if (out == SC_EXIT_PIPE)
+		return out;
+	return rc != 0 ? rc : out;
+}
+
+/* "stsmap help CMD" is "stsmap CMD --help". */
+static int help_command(const char *name)
+{
+	char *av[] = { (char *)name, (char *)"--help", NULL };
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(name, commands[i].name) == 0) {
+			optind = 0; /* getopt_long restarts on av */
+			return run_command(i, 2, av);
+		}
+	}
+	fprintf(stderr, "stsmap: unknown command '%s'\n", name);
+	usage(stderr);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	/* A peer closing while we write (an SMTP probe, a store on a full
@@ -231,6 +264,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[1], "help") == 0 && argc > 2)
+		return help_command(argv[2]);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
@@ -242,7 +277,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+			return run_command(i, argc - 1, argv + 1);
 	}
 	fprintf(stderr, "stsmap: unknown command '%s'\n", argv[1]);
 	usage(stderr);

@@ -45,11 +45,46 @@ static void evict_oldest(struct sc_engine *e)
 	free(h);
 }
 
+static void mx_fault(struct sc_mxhost *h, const char *why)
+{
+	if (h->fault != SC_FAULT_NONE)
+		return;
+	h->fault = SC_FAULT_LOCAL;
+	snprintf(h->detail, sizeof(h->detail), "%s", why);
+}
+
+/* The probe of h met a fault: it tells nothing about the host.  Not
+ * cached, not handed to the probe sink; the waiting domains get the fault
+ * (and are retried, which probes the host again). */
+static void mx_faulted(struct sc_engine *e, struct sc_mxhost *h)
+{
+	struct sc_mxwaiter *w = h->waiters;
+	size_t n = h->n_waiters;
+
+	st_hmap_del(&e->mxcache, h->name);
+	h->waiters = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct sc_domain *d = w[i].d;
+
+		sc_domain_fault(d, h->fault, "MX %s: %s", h->name, h->detail);
+		d->pending--;
+		if (d->pending == 0)
+			sc_domain_advance(d);
+	}
+	free(w);
+	free(h);
+}
+
 /* The probe of h is complete: store it, tell every waiting domain. */
 static void mx_done(struct sc_engine *e, struct sc_mxhost *h)
 {
 	struct sc_mxwaiter *w = h->waiters;
 	size_t n = h->n_waiters;
+
+	if (h->fault != SC_FAULT_NONE) {
+		mx_faulted(e, h);
+		return;
+	}
 
 	h->st = SC_MX_DONE;
 	h->rec.time = e->cfg.now != 0 ? (int64_t)e->cfg.now
@@ -93,6 +128,16 @@ static void on_probe(const struct ft_smtp_result *res, void *arg)
 {
 	struct sc_mxhost *h = arg;
 
+	h->pending--;
+	/* Our own failure (no socket, no memory): not the host's. */
+	if (res->status == FT_SMTP_LOCAL_ERROR) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "probe: %s",
+			 res->error != NULL ? res->error : "local error");
+		mx_fault(h, why);
+		return;
+	}
 	h->rec.status = sc_probe_status(res);
 	h->rec.tls_version = (uint16_t)res->tls_version;
 	h->rec.verify_error = res->verify_error;
@@ -114,7 +159,6 @@ static void on_probe(const struct ft_smtp_result *res, void *arg)
 				 ? res->verify_error_str : "");
 		h->rec.detail = h->detail;
 	}
-	h->pending--;
 }
 
 static void mx_probe_done(const struct ft_smtp_result *res, void *arg);
@@ -125,6 +169,10 @@ static void mx_resolved(struct sc_engine *e, struct sc_mxhost *h)
 	const struct sockaddr *sa[SC_ADDR_MAX];
 	int ret;
 
+	if (h->fault != SC_FAULT_NONE) {
+		mx_done(e, h);
+		return;
+	}
 	if (h->n_addrs == 0 || e->stopping) {
 		h->rec.status = AN_PROBE_UNREACHABLE;
 		snprintf(h->detail, sizeof(h->detail), "no address (A %s)",
@@ -141,12 +189,12 @@ static void mx_resolved(struct sc_engine *e, struct sc_mxhost *h)
 	h->pending = 1;
 	ret = ft_probe_smtp(e->pr, h->name, sa, h->n_addrs, mx_probe_done, h);
 	if (ret != ST_OK) {
+		char why[96];
+
 		h->pending = 0;
-		h->rec.status = AN_PROBE_UNREACHABLE;
-		snprintf(h->detail, sizeof(h->detail), "probe not started: %s",
+		snprintf(why, sizeof(why), "probe not started: %s",
 			 st_strerror(ret));
-		h->rec.detail = h->detail;
-		e->c.local_errors++;
+		mx_fault(h, why);
 		mx_done(e, h);
 	}
 }
@@ -174,6 +222,15 @@ static void on_mx_addr(const struct rs_result *res, void *arg)
 	struct sc_mxhost *h = arg;
 	enum an_dns_status st = sc_dns_status(res);
 
+	if (res->status == RS_ERROR) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "DNS %s: %s",
+			 res->qtype == RS_TYPE_A ? "A" : "AAAA",
+			 res->local_errno != 0 ? strerror(res->local_errno)
+					       : "resolver error");
+		mx_fault(h, why);
+	}
 	if (res->qtype == RS_TYPE_A)
 		h->a_st = st;
 	else
@@ -189,6 +246,8 @@ static void on_tlsa(const struct rs_result *res, void *arg)
 {
 	struct sc_mxhost *h = arg;
 
+	if (res->status == RS_ERROR)
+		mx_fault(h, "DNS TLSA: resolver error");
 	for (size_t i = 0; i < res->n_rrs; i++) {
 		if (res->rrs[i].type == RS_TYPE_TLSA)
 			h->tlsa = true;
@@ -201,10 +260,16 @@ static void lookup(struct sc_engine *e, struct sc_mxhost *h,
 		   const char *name, uint16_t type, unsigned flags,
 		   rs_callback cb)
 {
+	int ret;
+
 	h->pending++;
-	if (rs_submit(e->rs, name, type, flags, cb, h) != ST_OK) {
-		/* Counted as not answered: the host may end unreachable. */
-		e->c.local_errors++;
+	ret = rs_submit(e->rs, name, type, flags, cb, h);
+	if (ret != ST_OK) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "DNS %s: %s", name,
+			 st_strerror(ret));
+		mx_fault(h, why);
 		h->pending--;
 	}
 }
@@ -294,9 +359,7 @@ void sc_mx_request(struct sc_engine *e, struct sc_domain *d, size_t slot,
 	d->pending++;
 	return;
 fail:
-	e->c.local_errors++;
-	d->probes[slot].status = AN_PROBE_UNREACHABLE;
-	d->probes[slot].detail = "scanner out of memory";
+	sc_domain_fault(d, SC_FAULT_LOCAL, "MX %s: out of memory", host);
 }
 
 void sc_mxcache_free(struct sc_engine *e)

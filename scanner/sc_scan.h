@@ -54,6 +54,11 @@ struct sc_config {
 	const char *user_agent;
 	const char *contact_url;
 	const char *ehlo_name;
+	/* Retries of domains that met a fault (see enum sc_fault): at most
+	 * retry_max more attempts, the k-th one retry_backoff_ms << (k-1)
+	 * after the fault (capped at SC_RETRY_BACKOFF_CAP_MS). */
+	unsigned retry_max;      /* 4 */
+	unsigned retry_backoff_ms; /* 500 */
 	time_t now;              /* 0: the clock, per domain */
 	struct st_log *log;      /* not owned */
 };
@@ -99,14 +104,78 @@ typedef int (*sc_sink_fn)(void *arg, const struct sc_done *done);
 /* Probe sink: called once per MX host probed (first use), may be NULL. */
 typedef int (*sc_probe_sink_fn)(void *arg, const struct an_probe_record *p);
 
+/*
+ * Where a failure happened (DESIGN §4, "Where a failure belongs").  A
+ * finding is a fact about the domain; a fault is a failure of the
+ * scanning side, and never becomes a finding: the domain's attempt is
+ * dropped, counted, and retried later (sc_internal.h, sc_domain_fault()).
+ */
+enum sc_fault {
+	SC_FAULT_NONE = 0,
+	SC_FAULT_LOCAL,      /* the scanning machine or our configuration:
+			      * descriptors, memory, local sockets, a CA
+			      * file that cannot be read */
+	SC_FAULT_UPSTREAM,   /* our upstream resolver: dead, overloaded,
+			      * not recursing */
+	SC_FAULT_COUNT
+};
+
+#define SC_RETRY_MAX_LIMIT 8          /* highest retry_max accepted */
+#define SC_RETRY_BACKOFF_CAP_MS 60000u
+
+const char *sc_fault_name(enum sc_fault f); /* "local", "upstream" */
+
 struct sc_counters {
 	uint64_t started, completed;
 	uint64_t verdicts[AN_V_COUNT];
-	uint64_t fetches, fetch_ok, probes, local_errors;
+	uint64_t fetches, fetch_ok, probes;
+	uint64_t local_errors;   /* faults[SC_FAULT_LOCAL], kept by name */
+	uint64_t faults[SC_FAULT_COUNT]; /* failures seen, by place */
+	uint64_t retries;        /* attempts started again after a fault */
+	uint64_t unmeasured;     /* gave up after retry_max retries: not
+				  * handed to the sink, not measured */
+	size_t retry_queued;     /* waiting for their retry now */
 	size_t inflight, inflight_peak;
 	uint64_t dns_sent, dns_timeouts;
 	size_t https_inflight;
 };
+
+/*
+ * The descriptor budget (DESIGN §2: bounded memory and bounded sockets).
+ * What a scan with cfg may hold open at once, at most:
+ *
+ *   SC_FD_RESERVE                 stdio, libevent, the store, the input,
+ *                                 curl's wake-up pair, a CA file being read
+ *   + 2 * rs n_sockets + upstreams  the resolver's UDP sockets (both
+ *                                 families) and one TCP connection each
+ *   + 3 * https_max               curl: two sockets per transfer while it
+ *                                 races IPv4 and IPv6, plus up to
+ *                                 https_max kept idle connections
+ *   + smtp_max (with probe_mx)    one socket per probe (addresses are
+ *                                 tried one after the other)
+ *
+ * --inflight and --dns-inflight cost no descriptor of their own: a domain
+ * waits for a fetch or a probe slot in the fetcher's or prober's queue,
+ * and DNS questions share the resolver's sockets.
+ */
+#define SC_FD_RESERVE 32u
+
+struct sc_fd_budget {
+	uint64_t limit;          /* the soft RLIMIT_NOFILE it was fitted to */
+	uint64_t need;           /* what cfg needs, after fitting */
+	uint64_t need_asked;     /* what the options asked for needed */
+	unsigned https_asked, smtp_asked; /* before fitting */
+	bool lowered;            /* https_max or smtp_max was lowered */
+};
+
+/*
+ * Fit cfg's https_max and smtp_max into limit descriptors, lowering them
+ * in proportion when they do not fit (never below 1).  ST_OK with *b
+ * filled; ST_ERANGE when even one fetch and one probe do not fit (b->need
+ * then says how many would).  Pure: no system call.
+ */
+int sc_config_fit_fds(struct sc_config *cfg, uint64_t limit,
+		      struct sc_fd_budget *b);
 
 /* Create an engine on base.  ST_OK and *out; errors of the resolver,
  * fetcher or prober set-up (ST_EINVAL for a bad --resolver, ...). */
@@ -120,10 +189,13 @@ void sc_engine_set_probe_sink(struct sc_engine *e, sc_probe_sink_fn fn,
 			      void *arg);
 
 /*
- * Run the loop until the source is exhausted and every domain completed,
- * or the source/sink fails, or sc_engine_stop() was called (then domains
- * in flight are abandoned: not handed to the sink).  Returns ST_OK or the
- * error that stopped it.
+ * Run the loop until the source is exhausted, every domain completed and
+ * no retry is left, or the source/sink fails, or sc_engine_stop() was
+ * called (then domains in flight and retries waiting are abandoned: not
+ * handed to the sink).  Returns ST_OK or the error that stopped it.  A
+ * domain that still met a fault on its last allowed attempt is not handed
+ * to the sink either: it is counted in counters.unmeasured (and logged),
+ * so the caller can report the scan incomplete.
  */
 int sc_engine_run(struct sc_engine *e);
 
@@ -133,6 +205,11 @@ void sc_engine_source_ready(struct sc_engine *e);
 
 /* Ask the loop to stop after the current callback (e.g. on SIGINT). */
 void sc_engine_stop(struct sc_engine *e);
+
+/* Take no new domain and start no retry for ms milliseconds (from now, or
+ * longer if a pause already runs); domains in flight go on.  For a fault
+ * that hits every domain alike (an upstream that stopped answering). */
+void sc_engine_pause(struct sc_engine *e, unsigned ms);
 
 void sc_engine_counters(const struct sc_engine *e, struct sc_counters *out);
 

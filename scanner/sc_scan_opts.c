@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sc_cli.h"
+#include "sc_opts_check.h"
 #include "sc_scan_opts.h"
 #include "st_error.h"
 
@@ -228,5 +229,8 @@ int sc_scan_opts_parse(int argc, char **argv, enum sc_opts_for which,
 	}
 	if (o->cfg.dane && !o->cfg.probe_mx)
 		o->cfg.probe_mx = true;
+	/* Our own configuration, before any store or scan record exists. */
+	if (!sc_config_check(&o->cfg, argv[0], stderr))
+		return 2;
 	return 0;
 }

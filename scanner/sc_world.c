@@ -125,7 +125,7 @@ int sc_cmd_world(int argc, char **argv)
 		fprintf(stderr, "stsmap world: %s: %s (check --out is writable "
 				"and --tld is one lower-case label)\n",
 			o.out_dir, st_strerror(ret));
-		return 1;
+		return ret == ST_EINVAL ? 2 : 1; /* a bad option value */
 	}
 	fprintf(stderr, "stsmap world: %" PRIu64 " domains, %" PRIu64
 			" policy hosts, %" PRIu64 " MX hosts on %" PRIu64

@@ -50,12 +50,12 @@ expect_line 'mx: *.mail.example.net'
 expect_line 'max_age: 86400'
 expect_rc 0 "$bin" generate --mode none --now 0
 expect_line 'mode: none'
-expect_rc 1 "$bin" generate --mode enforce
+expect_rc 2 "$bin" generate --mode enforce
 expect_rc 2 "$bin" generate --mode Enforce --mx a.example
 expect_rc 2 "$bin" generate --mx a.example --max-age 31557601
 expect_rc 2 "$bin" generate --mx a.example --max-age 0
-expect_rc 1 "$bin" generate --mx 192.0.2.1
-expect_rc 1 "$bin" generate --mx '*.*.example.com'
+expect_rc 2 "$bin" generate --mx 192.0.2.1
+expect_rc 2 "$bin" generate --mx '*.*.example.com'
 expect_rc 2 "$bin" generate --mx a.example stray
 
 # --- generate | lint round trip: what generate writes, lint accepts ---
@@ -149,6 +149,115 @@ if grep -q ' 3 bad input lines' "$tmp/err"; then ok; else bad "bad lines not cou
 expect_rc 0 "$bin" export --db "$tmp/bad.lmdb"
 if [ ! -s "$tmp/out" ]; then ok; else bad "export of an empty scan is not empty"; fi
 expect_rc 1 "$bin" show --db "$tmp/bad.lmdb" example.com
+
+
+# --- our own configuration: refused before any store or scan exists,
+# each message naming its option (issue: local faults are not findings) ---
+no_store() { if [ ! -e "$tmp/cfg.lmdb" ]; then ok; else bad "$1 created a store"; rm -rf "$tmp/cfg.lmdb"*; fi; }
+expect_err() { if grep -qF -- "$1" "$tmp/err"; then ok; else bad "stderr lacks '$1':"; sed 's/^/  | /' "$tmp/err"; fi; }
+printf 'a.test\n' >"$tmp/one.txt"
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --ca-file "$tmp/no-such.pem" "$tmp/one.txt"
+expect_err "--ca-file '$tmp/no-such.pem': No such file or directory"; no_store ca-missing
+: >"$tmp/empty.pem"
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --ca-file "$tmp/empty.pem" "$tmp/one.txt"
+expect_err "holds no PEM certificate"; no_store ca-empty
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --ca-file "$tmp" "$tmp/one.txt"
+expect_err "is a directory"; no_store ca-dir
+expect_rc 2 "$bin" check --ca-file "$tmp/empty.pem" a.test
+expect_err "stsmap check: --ca-file"
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --resolver 1.2.3 "$tmp/one.txt"
+expect_err "--resolver '1.2.3': not an address"; no_store resolver
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --resolver 127.0.0.1:99999 "$tmp/one.txt"
+no_store resolver-port
+# Header injection: a CR or LF in a header value is refused, and echoed
+# escaped, never raw.
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --user-agent "$(printf 'x\r\nX-Injected: 1')" "$tmp/one.txt"
+expect_err "--user-agent 'x\\x0d\\x0aX-Injected: 1': contains CR or LF"; no_store user-agent
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --contact "$(printf 'https://x\nX-Injected: 1')" "$tmp/one.txt"
+expect_err "--contact"; no_store contact
+expect_rc 2 "$bin" check --user-agent "$(printf 'a\rb')" a.test
+# An invalid --ehlo says --ehlo, not --resolver.
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --ehlo 'two words' "$tmp/one.txt"
+expect_err "--ehlo 'two words': must be a domain"
+if grep -q resolver "$tmp/err"; then bad "--ehlo error mentions --resolver"; else ok; fi
+no_store ehlo
+
+# --- usage errors exit 2 in every command; help CMD ---
+for cmd in scan check show export diff merge report lint generate world; do
+	expect_rc 2 "$bin" "$cmd" --no-such-option
+	expect_rc 0 "$bin" help "$cmd"
+	expect_grep "^usage: stsmap $cmd"
+done
+expect_rc 2 "$bin" help no-such-command
+expect_rc 2 "$bin" generate --mx 'not a host'
+expect_rc 2 "$bin" world --out "$tmp/w" --tld 'Not A Label'
+expect_rc 2 "$bin" export --db "$tmp/none.lmdb" --tld a.b
+
+# --- output: every write checked, the output named, a closed pipe quiet ---
+expect_rc 1 sh -c "'$bin' generate --mx mx.example.com >/dev/full"
+expect_err "stsmap generate: writing standard output: No space left on device"
+expect_rc 1 sh -c "'$bin' lint --domain example.com --txt 'v=STSv1; id=1' >/dev/full"
+expect_err "stsmap lint: writing standard output"
+expect_rc 1 sh -c "'$bin' --help >/dev/null; '$bin' help scan >/dev/full"
+# A reader that has gone away (the pipe's read end closed before stsmap
+# writes): killed by SIGPIPE like any filter, no message.
+sigpipe() {
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)
+print(p.returncode, len(p.stderr))' "$@"
+}
+for args in "generate --mx mx.example.com" "help scan" "lint --txt v=STSv1;id=1"; do
+	# shellcheck disable=SC2086
+	got=$(sigpipe "$bin" $args)
+	# scan and check ignore SIGPIPE (peers) and exit 141 themselves.
+	case $got in "-13 0" | "141 0") ok ;; *) bad "$args into a closed pipe: status and stderr bytes $got, want SIGPIPE (or 141) and none" ;; esac
+done
+
+
+# --- a store with records, from a scan of a stub DNS server that says
+# NXDOMAIN to every name (tests/cli/dns_stub.py; loopback only) ---
+stub=127.0.9.53
+stub_port=${STSMAP_TEST_STUB_PORT:-5391}
+python3 "$(dirname "$0")/dns_stub.py" "$stub" "$stub_port" 120 &
+stub_pid=$!
+trap 'kill "$stub_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do
+	dig +time=1 +tries=1 +short @"$stub" -p "$stub_port" . NS >/dev/null 2>&1 && break
+	sleep 0.1
+done
+printf 'a.test\nb.example\nc.TEST\nd.t\xc3\xa9st\n' >"$tmp/four.txt"
+expect_rc 0 "$bin" scan --db "$tmp/r.lmdb" --resolver "$stub:$stub_port" --quiet "$tmp/four.txt"
+expect_rc 0 "$bin" scan --db "$tmp/r.lmdb" --resolver "$stub:$stub_port" --quiet --new "$tmp/four.txt"
+# export --tld is normalised as input names are: case, dots, U-labels.
+for t in test TEST .test test.; do
+	expect_rc 0 "$bin" export --db "$tmp/r.lmdb" --tld "$t"
+	n=$(wc -l <"$tmp/out")
+	if [ "$n" -eq 2 ]; then ok; else bad "export --tld $t: $n rows, want 2"; fi
+done
+for t in "t$(printf '\xc3\xa9')st" xn--tst-bma; do
+	expect_rc 0 "$bin" export --db "$tmp/r.lmdb" --tld "$t"
+	n=$(wc -l <"$tmp/out")
+	if [ "$n" -eq 1 ]; then ok; else bad "export --tld $t: $n rows, want 1"; fi
+done
+# Every read command: a full disk is named, exit 1, never "STORE".
+for args in "show --db $tmp/r.lmdb a.test" "report --db $tmp/r.lmdb" \
+	    "report --db $tmp/r.lmdb --format html" "export --db $tmp/r.lmdb" \
+	    "export --db $tmp/r.lmdb --format csv" "diff --db $tmp/r.lmdb"; do
+	# shellcheck disable=SC2086
+	expect_rc 1 sh -c "'$bin' $args >/dev/full"
+	expect_err "writing standard output: No space left on device"
+	if grep -qi 'store\|input/output' "$tmp/err"; then bad "$args: $(cat "$tmp/err")"; else ok; fi
+	# shellcheck disable=SC2086
+	got=$(sigpipe "$bin" $args)
+	case $got in "-13 0") ok ;; *) bad "$args into a closed pipe: $got" ;; esac
+done
+for c in export report diff; do
+	expect_rc 1 "$bin" "$c" --db "$tmp/r.lmdb" --output "$tmp/no/such/dir/x"
+	expect_err "stsmap $c: cannot create $tmp/no/such/dir/x: No such file or directory"
+	expect_rc 1 "$bin" "$c" --db "$tmp/r.lmdb" --output /dev/full
+	expect_err "stsmap $c: writing /dev/full: No space left on device"
+done
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

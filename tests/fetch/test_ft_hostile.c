@@ -9,6 +9,9 @@
  *                  then body bytes until the client goes away
  *     hang-up      accepts the TCP connection and closes it at once
  *     old-tls      speaks only TLS 1.0 and 1.1
+ *     short-body   a valid policy under "Content-Length: 100000", then a
+ *                  TLS close_notify and close (or, abrupt, a bare close;
+ *                  or, held, the connection kept open)
  *   SMTP (ft_smtp):
  *     tarpit       drips its 220 banner one byte a second (127.7.0.12)
  *     silent       accepts and never speaks (127.7.0.12)
@@ -130,6 +133,9 @@ enum behaviour {
 	B_ENDLESS,   /* 200 text/plain, no Content-Length, bytes forever */
 	B_HANG_UP,   /* accept, close */
 	B_OLD_TLS,   /* TLS 1.0 and 1.1 only */
+	B_SHORT_BODY, /* Content-Length 100000, a 70-byte body, close_notify */
+	B_SHORT_ABRUPT, /* the same, then close without close_notify */
+	B_SHORT_HELD, /* the same, then keep the connection open */
 	B_TARPIT,    /* SMTP: the banner a byte a second */
 	B_SILENT,    /* accept, never speak, wait for the client to go */
 };
@@ -208,6 +214,12 @@ fail:
 	return NULL;
 }
 
+static void drain(int c);
+
+/* A valid enforce policy: only the transfer is broken (70 bytes). */
+#define SHORT_POLICY "version: STSv1\nmode: enforce\nmx: mail.hostile.test\n" \
+		     "max_age: 86400\n"
+
 /* The TLS behaviours, on an accepted connection c. */
 static void serve_tls(SSL_CTX *ctx, int c, enum behaviour b)
 {
@@ -235,6 +247,20 @@ static void serve_tls(SSL_CTX *ctx, int c, enum behaviour b)
 			goto done;
 		while (write_all(c, ssl, chunk, sizeof(chunk)))
 			;
+	} else if (b == B_SHORT_BODY || b == B_SHORT_ABRUPT ||
+		   b == B_SHORT_HELD) {
+		char resp[512];
+		int n = snprintf(resp, sizeof(resp),
+				 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+				 "Content-Length: 100000\r\n\r\n%s",
+				 SHORT_POLICY);
+
+		if (!write_all(c, ssl, resp, (size_t)n))
+			goto done;
+		if (b == B_SHORT_BODY)
+			SSL_shutdown(ssl);
+		else if (b == B_SHORT_HELD)
+			drain(c);
 	}
 done:
 	SSL_free(ssl);
@@ -300,7 +326,8 @@ static void child_main(int fd, enum behaviour b, pid_t test)
 		_exit(1); /* the test died before prctl() */
 	signal(SIGPIPE, SIG_IGN);
 	alarm(CHILD_ALARM_S);
-	if (b == B_SLOWLORIS || b == B_ENDLESS || b == B_OLD_TLS) {
+	if (b == B_SLOWLORIS || b == B_ENDLESS || b == B_OLD_TLS ||
+	    b == B_SHORT_BODY || b == B_SHORT_ABRUPT || b == B_SHORT_HELD) {
 		ctx = server_ctx(b);
 		if (ctx == NULL)
 			_exit(2);
@@ -587,6 +614,58 @@ static void test_old_tls(void **state)
 	assert_true(ms < 3000);
 }
 
+/*
+ * RFC 7230 §3.3.3: "If a valid Content-Length header field is present
+ * without Transfer-Encoding, its decimal value defines the expected
+ * message body length in octets.  If the sender closes the connection or
+ * the recipient times out before the indicated number of octets are
+ * received, the recipient MUST consider the message to be incomplete and
+ * close the connection."  A valid policy under "Content-Length: 100000"
+ * is an incomplete message, not a policy: FT_TRANSFER with an error that
+ * says how much came when the server closes (cleanly or abruptly), and
+ * FT_TIMEOUT with the same words when it holds the connection until the
+ * total timeout (before, the error did not say the body was incomplete).
+ */
+static void short_body(enum behaviour b, unsigned total_ms,
+		       enum ft_status want_status)
+{
+	struct ft_config cfg;
+	struct fgot g;
+	char want[96];
+	long ms;
+
+	fetch_config(&cfg);
+	cfg.total_timeout_ms = total_ms;
+	fetch_hostile(b, &cfg, &g, &ms);
+	if (g.status != want_status)
+		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
+	assert_int_equal(g.http_status, 200);
+	snprintf(want, sizeof(want), "incomplete body: %zu of 100000 bytes",
+		 strlen(SHORT_POLICY));
+	if (strstr(g.error, want) == NULL)
+		fail_msg("error \"%s\" does not say \"%s\"", g.error, want);
+	assert_int_equal(g.body_len, strlen(SHORT_POLICY));
+	assert_true(ms < (long)total_ms + 2000);
+}
+
+static void test_short_body(void **state)
+{
+	(void)state;
+	short_body(B_SHORT_BODY, 10000, FT_TRANSFER);
+}
+
+static void test_short_body_abrupt(void **state)
+{
+	(void)state;
+	short_body(B_SHORT_ABRUPT, 10000, FT_TRANSFER);
+}
+
+static void test_short_body_held(void **state)
+{
+	(void)state;
+	short_body(B_SHORT_HELD, 2000, FT_TIMEOUT);
+}
+
 /* ---- SMTP ---- */
 
 struct sgot {
@@ -804,6 +883,9 @@ int main(void)
 		cmocka_unit_test(test_endless_body),
 		cmocka_unit_test(test_hang_up),
 		cmocka_unit_test(test_old_tls),
+		cmocka_unit_test(test_short_body),
+		cmocka_unit_test(test_short_body_abrupt),
+		cmocka_unit_test(test_short_body_held),
 		cmocka_unit_test(test_smtp_tarpit),
 		cmocka_unit_test(test_smtp_silent),
 		cmocka_unit_test(test_smtp_connect_timeout),

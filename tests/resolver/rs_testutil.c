@@ -50,6 +50,7 @@ static void on_result(const struct rs_result *res, void *arg)
 	a->upstream = res->upstream;
 	a->attempts = res->attempts;
 	a->latency_us = res->latency_us;
+	a->local_errno = res->local_errno;
 	a->nul_ok = true;
 	if (res->n_rrs > 0 && res->rrs != NULL)
 		a->rrs = calloc(res->n_rrs, sizeof(*a->rrs));

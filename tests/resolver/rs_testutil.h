@@ -61,6 +61,7 @@ struct asker {
 	int upstream;
 	unsigned attempts;
 	uint32_t latency_us;
+	int local_errno;
 	struct asker *follow;    /* submit this one from the callback */
 	const char *follow_name; /* not owned: must outlive the callback */
 	int follow_ret;          /* what that rs_submit() returned */

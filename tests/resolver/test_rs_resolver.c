@@ -12,6 +12,8 @@
  * Results are deep-copied in the callback (they are only valid during it)
  * and checked after the loop returns: no assertion runs inside libevent.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -578,6 +582,64 @@ static void test_tc_fallback(void **state)
 	assert_int_equal(a[1].attempts, 1);
 }
 
+/* Take every free descriptor (up to the soft limit, lowered to 256 for
+ * the test); fds[] gets them, the count is returned. */
+static size_t fill_fds(int *fds, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < cap) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			assert_true(errno == EMFILE || errno == ENFILE);
+			break;
+		}
+		fds[n++] = fd;
+	}
+	assert_true(n < cap); /* the limit was reached */
+	return n;
+}
+
+/*
+ * Our own socket failing is not the upstream failing: a TC answer needs
+ * the TCP fallback, whose socket() fails with EMFILE.  The question ends
+ * RS_ERROR with local_errno EMFILE, at once, not RS_TIMEOUT after the
+ * retries (which the scanner would store as a timeout, a fault of the
+ * domain's servers).
+ */
+static void test_local_socket_failure(void **state)
+{
+	struct tctx *t = *state;
+	struct asker *a = askers_new(t, 1);
+	struct rlimit old, low;
+	static int fds[512];
+	size_t n;
+
+	t->rsp[0].beh.mode = RSP_TC;
+	t->cfg.timeout_ms = 300;
+	t->cfg.retries = 2;
+	new_resolver(t);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	n = fill_fds(fds, sizeof(fds) / sizeof(fds[0]));
+	ask_ok(t, a, "tc.example.com", RS_TYPE_TXT);
+	run_until_cb(t, 1, DEADLINE_MS);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(a->calls, 1);
+	assert_int_equal(a->status, RS_ERROR);
+	assert_int_equal(a->local_errno, EMFILE);
+	assert_int_equal(a->n_rrs, 0);
+	/* At once: not after the timeouts of the retries (300 + 600 ms). */
+	assert_true(a->latency_us < 250000);
+	assert_int_equal(t->rsp[0].tcp_accepted, 0);
+	assert_int_equal(get_stats(t).timeouts, 0);
+}
+
 /* TCP seen from a hostile or impatient server, one row each; tcp_idle_ms
  * is 100 and timeout_ms 100 with one retry. */
 struct tcp_row {
@@ -1115,6 +1177,7 @@ int main(int argc, char **argv)
 		T(test_no_answer),
 		T(test_tc_fallback),
 		T(test_tcp_hostile),
+		T(test_local_socket_failure),
 		T(test_oversized_udp),
 		T(test_coalescing),
 		T(test_no_coalescing_when_different),

@@ -1,0 +1,324 @@
+/*
+ * test_ft_local.c - failures of this machine are not failures of the host
+ * (DESIGN §4, "Where a failure belongs"; ft_guard.h): fetch/ must report
+ * them as its LOCAL_ERROR status, never as a refusal, an unreachable host
+ * or a transfer error, because the scanner stores those as findings.
+ *
+ * Each row provokes one local failure in this process, with nothing but
+ * loopback sockets of its own (no server is spoken to):
+ *   - every descriptor taken (EMFILE) when curl or the prober would make
+ *     its socket;
+ *   - a --ca-file that cannot be read (CURLE_SSL_CACERT_BADFILE);
+ * next to the control that shows the same call without the fault ends
+ * with the host's status (refused).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ft_fetch.h"
+#include "ft_guard.h"
+#include "ft_smtp.h"
+#include "st_error.h"
+
+#define IP "127.0.0.1"
+#define MAX_FILL 512
+
+/* A loopback port: listening (the kernel completes the TCP handshake,
+ * nobody answers) or, with listen false, closed (connects are refused). */
+static int port_on(bool listening, uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	if (listening) {
+		assert_int_equal(listen(fd, 8), 0);
+		return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/* Take every free descriptor under a soft limit of 256. */
+struct fill {
+	struct rlimit old;
+	int fds[MAX_FILL];
+	size_t n;
+};
+
+static void fill_start(struct fill *f)
+{
+	struct rlimit low;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &f->old), 0);
+	low = f->old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	f->n = 0;
+	for (;;) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			assert_int_equal(errno, EMFILE);
+			break;
+		}
+		assert_true(f->n < MAX_FILL);
+		f->fds[f->n++] = fd;
+	}
+	assert_int_equal(ft_fd_exhausted(), EMFILE);
+}
+
+static void fill_end(struct fill *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		close(f->fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &f->old), 0);
+	assert_int_equal(ft_fd_exhausted(), 0);
+}
+
+/* ---- HTTPS ---- */
+
+struct fgot {
+	struct event_base *base;
+	bool done;
+	enum ft_status status;
+	char error[CURL_ERROR_SIZE + 128];
+};
+
+static void on_fetch(const struct ft_result *r, void *arg)
+{
+	struct fgot *g = arg;
+
+	g->done = true;
+	g->status = r->status;
+	snprintf(g->error, sizeof(g->error), "%s", r->error ? r->error : "");
+	event_base_loopbreak(g->base);
+}
+
+/* One fetch of policy.test at IP:port; exhaust: with every descriptor
+ * taken once the fetcher exists. */
+static void fetch_one(uint16_t port, const char *ca_file, bool exhaust,
+		      struct fgot *g)
+{
+	struct ft_config cfg;
+	struct ft_fetcher *f = NULL;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
+	struct timeval deadline = { 10, 0 };
+	struct fill fl;
+
+	memset(g, 0, sizeof(*g));
+	inet_pton(AF_INET, IP, &sin.sin_addr);
+	g->base = event_base_new();
+	assert_non_null(g->base);
+	ft_config_default(&cfg);
+	cfg.allow_private = true;
+	cfg.connect_timeout_ms = 3000;
+	cfg.total_timeout_ms = 5000;
+	cfg.ca_file = ca_file;
+	assert_int_equal(ft_fetcher_new(g->base, &cfg, &f), ST_OK);
+	assert_int_equal(ft_fetch_policy(f, "policy.test", addrs, 1, port,
+					 on_fetch, g), ST_OK);
+	if (exhaust)
+		fill_start(&fl);
+	assert_int_equal(event_base_loopexit(g->base, &deadline), 0);
+	assert_int_equal(event_base_dispatch(g->base), 0);
+	if (exhaust)
+		fill_end(&fl);
+	ft_fetcher_free(f);
+	event_base_free(g->base);
+	assert_true(g->done);
+}
+
+/* Control: the closed port is the host's refusal. */
+static void test_fetch_refused(void **state)
+{
+	struct fgot g;
+	uint16_t port;
+
+	(void)state;
+	port_on(false, &port);
+	fetch_one(port, NULL, false, &g);
+	if (g.status != FT_CONNECT_REFUSED)
+		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
+}
+
+/* The same fetch when socket() fails with EMFILE: curl says
+ * CURLE_COULDNT_CONNECT ("Could not connect"), which read as
+ * connect-refused before; it is ours. */
+static void test_fetch_emfile(void **state)
+{
+	struct fgot g;
+	uint16_t port;
+
+	(void)state;
+	port_on(false, &port);
+	fetch_one(port, NULL, true, &g);
+	if (g.status != FT_LOCAL_ERROR)
+		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
+	if (strstr(g.error, strerror(EMFILE)) == NULL)
+		fail_msg("error does not name EMFILE: \"%s\"", g.error);
+}
+
+/* A CA file that cannot be read is our configuration's fault
+ * (CURLE_SSL_CACERT_BADFILE), not the host's transfer failing. */
+static void test_fetch_ca_unreadable(void **state)
+{
+	struct fgot g;
+	uint16_t port;
+	int lfd = port_on(true, &port);
+
+	(void)state;
+	fetch_one(port, "/nonexistent/stsmap-test-ca.pem", false, &g);
+	close(lfd);
+	if (g.status != FT_LOCAL_ERROR)
+		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
+}
+
+/* ---- SMTP ---- */
+
+struct sgot {
+	struct event_base *base;
+	bool done;
+	enum ft_smtp_status status;
+	char error[256];
+};
+
+static void on_probe(const struct ft_smtp_result *r, void *arg)
+{
+	struct sgot *g = arg;
+
+	g->done = true;
+	g->status = r->status;
+	snprintf(g->error, sizeof(g->error), "%s", r->error ? r->error : "");
+	event_base_loopbreak(g->base);
+}
+
+static void probe_one(uint16_t port, bool exhaust, struct sgot *g)
+{
+	struct ft_smtp_config cfg;
+	struct ft_prober *p = NULL;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
+	struct timeval deadline = { 10, 0 };
+	struct fill fl;
+
+	memset(g, 0, sizeof(*g));
+	inet_pton(AF_INET, IP, &sin.sin_addr);
+	g->base = event_base_new();
+	assert_non_null(g->base);
+	ft_smtp_config_default(&cfg);
+	cfg.allow_private = true;
+	cfg.port = port;
+	cfg.timeout_ms = 3000;
+	cfg.connect_timeout_ms = 3000;
+	assert_int_equal(ft_prober_new(g->base, &cfg, &p), ST_OK);
+	if (exhaust)
+		fill_start(&fl);
+	assert_int_equal(ft_probe_smtp(p, "mx.test", addrs, 1, on_probe, g),
+			 ST_OK);
+	assert_int_equal(event_base_loopexit(g->base, &deadline), 0);
+	assert_int_equal(event_base_dispatch(g->base), 0);
+	if (exhaust)
+		fill_end(&fl);
+	ft_prober_free(p);
+	event_base_free(g->base);
+	assert_true(g->done);
+}
+
+static void test_probe_refused(void **state)
+{
+	struct sgot g;
+	uint16_t port;
+
+	(void)state;
+	port_on(false, &port);
+	probe_one(port, false, &g);
+	if (g.status != FT_SMTP_CONNECT_REFUSED)
+		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
+}
+
+/* EMFILE on the probe's socket: ours, not an unreachable MX. */
+static void test_probe_emfile(void **state)
+{
+	struct sgot g;
+	uint16_t port;
+
+	(void)state;
+	port_on(false, &port);
+	probe_one(port, true, &g);
+	if (g.status != FT_SMTP_LOCAL_ERROR)
+		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
+}
+
+/* ---- the errno table ---- */
+
+static void test_errno_local(void **state)
+{
+	static const struct {
+		int err;
+		bool local;
+	} rows[] = {
+		{ EMFILE, true },        /* this process's descriptors */
+		{ ENFILE, true },        /* the system's */
+		{ ENOBUFS, true },       /* kernel buffers */
+		{ ENOMEM, true },
+		{ EADDRNOTAVAIL, true }, /* no local port or address */
+		{ ECONNREFUSED, false }, /* the host said no */
+		{ ETIMEDOUT, false },
+		{ EHOSTUNREACH, false },
+		{ ENETUNREACH, false },
+		{ ECONNRESET, false },
+		{ 0, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (ft_errno_local(rows[i].err) != rows[i].local)
+			fail_msg("errno %d: local should be %d", rows[i].err,
+				 rows[i].local);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errno_local),
+		cmocka_unit_test(test_fetch_refused),
+		cmocka_unit_test(test_fetch_emfile),
+		cmocka_unit_test(test_fetch_ca_unreadable),
+		cmocka_unit_test(test_probe_refused),
+		cmocka_unit_test(test_probe_emfile),
+	};
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return 1;
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return ret;
+}
