@@ -20,6 +20,7 @@
 #include "ds_input.h"
 #include "ds_input_zone.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -121,6 +122,46 @@ static int name_fail(char *out, const char **why, const char *reason)
  * of a label; RFC 1035 §2.3.1, RFC 1123 §2.1).  No allocation: this runs
  * for every name of the input.
  */
+/*
+ * What the character rules let through but is no host name:
+ *  - an address literal (192.0.2.1) or any all-numeric last label (1.2):
+ *    RFC 3696 §2 "There is an additional rule that essentially requires
+ *    that top-level domain names not be all-numeric";
+ *  - an A-label that does not decode to a valid U-label (xn--zz, xn--a):
+ *    RFC 5890 §2.3.2.1, checked by libidn2's IDNA2008 lookup.
+ * name is the lower-cased name of len bytes, NUL-terminated.
+ */
+static int name_final_checks(char *name, size_t len, const char **why)
+{
+	const char *tld = memrchr(name, '.', len);
+	bool digits = true;
+	struct in_addr a4;
+	uint8_t *res = NULL;
+	int rc;
+
+	tld = tld != NULL ? tld + 1 : name;
+	for (const char *p = tld; *p != '\0' && digits; p++)
+		digits = *p >= '0' && *p <= '9';
+	if (digits)
+		return name_fail(name, why, inet_pton(AF_INET, name, &a4) == 1
+				 ? "an IP address, not a domain name"
+				 : "all-numeric top-level label");
+	if (strstr(name, "xn--") == NULL)
+		return ST_OK; /* the common case: no allocation */
+	rc = idn2_lookup_u8((const uint8_t *)name, &res,
+			    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	idn2_free(res);
+	if (rc == IDN2_MALLOC) {
+		name[0] = '\0';
+		if (why != NULL)
+			*why = "out of memory";
+		return ST_ENOMEM;
+	}
+	if (rc != IDN2_OK)
+		return name_fail(name, why, "IDNA: invalid A-label");
+	return ST_OK;
+}
+
 static int name_ascii(const unsigned char *s, size_t len, char *out,
 		      const char **why)
 {
@@ -172,7 +213,7 @@ static int name_ascii(const unsigned char *s, size_t len, char *out,
 	if (labels < 2)
 		return name_fail(out, why, "single label");
 	out[len] = '\0';
-	return ST_OK;
+	return name_final_checks(out, len, why);
 }
 
 /* Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
@@ -1130,7 +1171,7 @@ struct ds_exclude {
 	struct ex_entry *tab; /* open addressing, linear probing */
 	size_t cap;           /* a power of two, at least twice used */
 	size_t used;
-	size_t count, bad;
+	size_t count;
 };
 
 /* The slot holding name, or the free slot where it would go. */
@@ -1201,33 +1242,83 @@ static int ex_add(struct ds_exclude *ex, const char *name, unsigned flags)
 	return ST_OK;
 }
 
-/* One significant line: "name" or "*.name". */
-static int ex_line(struct ds_exclude *ex, const char *s, size_t len)
+/*
+ * A name of an exclusion entry, normalised.  ds_name_normalise() wants
+ * two labels; a bare label (a TLD) is normalised under one lent to it.
+ */
+static int ex_name(const char *s, size_t len, char out[DS_NAME_MAX + 1],
+		   const char **why)
+{
+	char two[DS_NAME_MAX + 8], norm[DS_NAME_MAX + 1];
+	int n;
+
+	if (memchr(s, '.', len) != NULL && !(len > 0 && s[len - 1] == '.' &&
+					     memchr(s, '.', len - 1) == NULL))
+		return ds_name_normalise(s, len, out, why);
+	n = snprintf(two, sizeof(two), "x.%.*s", (int)len, s);
+	if (n < 0 || (size_t)n >= sizeof(two)) {
+		*why = "name too long";
+		return ST_EINVAL;
+	}
+	if (ds_name_normalise(two, (size_t)n, norm, why) != ST_OK)
+		return ST_EINVAL;
+	memcpy(out, norm + 2, strlen(norm + 2) + 1);
+	return ST_OK;
+}
+
+/* One line of an exclusion list: an entry, a comment or nothing.  ST_OK,
+ * ST_EINVAL with *why, or ST_ENOMEM. */
+static int ex_line(struct ds_exclude *ex, const char *s, size_t len,
+		   const char **why)
 {
 	char name[DS_NAME_MAX + 1];
 	unsigned flags = EX_SELF | EX_BELOW;
+	const char *hash = memchr(s, '#', len);
 
+	if (hash != NULL)
+		len = (size_t)(hash - s);
+	s = trim(s, &len);
+	if (len == 0)
+		return ST_OK;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\t') {
+			*why = "more than a name on the line (one name a line; "
+			       "a comment starts with '#')";
+			return ST_EINVAL;
+		}
+	}
 	if (len >= 2 && s[0] == '*' && s[1] == '.') {
 		s += 2;
 		len -= 2;
 		flags = EX_BELOW;
 	}
-	if (ds_name_normalise(s, len, name, NULL) != ST_OK) {
-		ex->bad++;
-		return ST_OK;
-	}
+	if (ex_name(s, len, name, why) != ST_OK)
+		return ST_EINVAL;
 	return ex_add(ex, name, flags);
 }
 
-int ds_exclude_load(const char *path, struct ds_exclude **out)
+static void list_error(struct ds_list_error *err, uint64_t line,
+		       const char *why)
+{
+	if (err == NULL)
+		return;
+	err->line = line;
+	snprintf(err->why, sizeof(err->why), "%s", why);
+}
+
+int ds_exclude_load(const char *path, struct ds_exclude **out,
+		    struct ds_list_error *err)
 {
 	struct ds_exclude *ex = NULL;
 	struct ds_input *in = NULL;
+	uint64_t line = 0;
+	const char *why = NULL;
 	int ret;
 
 	if (path == NULL || out == NULL)
 		return ST_EINVAL;
 	*out = NULL;
+	list_error(err, 0, "");
 	ex = calloc(1, sizeof(*ex));
 	if (ex == NULL)
 		return ST_ENOMEM;
@@ -1236,6 +1327,7 @@ int ds_exclude_load(const char *path, struct ds_exclude **out)
 		goto fail;
 	ret = ds_input_open(path, DS_FMT_LIST, &in);
 	if (ret != ST_OK) {
+		list_error(err, 0, st_strerror(ret));
 		if (ret != ST_ENOMEM)
 			ret = ST_EIO;
 		goto fail;
@@ -1246,20 +1338,24 @@ int ds_exclude_load(const char *path, struct ds_exclude **out)
 		bool too_long;
 
 		ret = read_line(in, &len, &too_long);
-		if (ret < 0)
+		if (ret < 0) {
+			list_error(err, line, st_strerror(ret));
 			goto fail;
+		}
 		if (ret == 0)
 			break;
-		s = trim(s, &len);
+		line++;
 		if (too_long) {
-			ex->bad++;
-			continue;
-		}
-		if (len == 0 || s[0] == '#')
-			continue;
-		ret = ex_line(ex, s, len);
-		if (ret != ST_OK)
+			list_error(err, line, "line too long");
+			ret = ST_EINVAL;
 			goto fail;
+		}
+		ret = ex_line(ex, s, len, &why);
+		if (ret != ST_OK) {
+			list_error(err, line, ret == ST_ENOMEM
+				   ? st_strerror(ret) : why);
+			goto fail;
+		}
 	}
 	*out = ex;
 	ex = NULL;
@@ -1300,11 +1396,6 @@ bool ds_exclude_match(const struct ds_exclude *ex, const char *name)
 size_t ds_exclude_count(const struct ds_exclude *ex)
 {
 	return ex != NULL ? ex->count : 0;
-}
-
-size_t ds_exclude_bad(const struct ds_exclude *ex)
-{
-	return ex != NULL ? ex->bad : 0;
 }
 
 void ds_exclude_free(struct ds_exclude *ex)

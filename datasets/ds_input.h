@@ -82,20 +82,40 @@ uint32_t ds_shard_of(const char *name, uint32_t n);
 int ds_shard_parse(const char *s, uint32_t *index, uint32_t *count);
 
 /*
- * An exclusion (opt-out) list: one name per line, '#' comments, blanks
- * ignored; "example.com" excludes the name and every name below it;
- * "*.example.com" only the names below it.  Lines are normalised with
- * ds_name_normalise(); bad lines are counted (ds_exclude_bad) and skipped.
- * Memory grows with the list (it is small: opt-outs, not the input).
+ * An exclusion (opt-out) list: a promise not to scan some names, so a line
+ * that cannot be read as one refuses the whole list (a dropped line would
+ * scan a domain that asked not to be).  The format, one entry a line:
+ *
+ *   # a comment line               blank lines are ignored
+ *   example.org                    the name and every name below it
+ *   example.org   # asked 2026-11  '#' starts a comment anywhere on a line
+ *   *.example.net                  only the names below example.net
+ *   test                           a bare label: a whole TLD and below
+ *
+ * Entries are normalised as input names are (case, U-labels to A-labels,
+ * a final dot); anything else on the line (a space inside, two names, an
+ * invalid name, an over-long line) is an error naming the
+ * line.  Memory grows with the list (it is small: opt-outs, not the
+ * input).
  */
 struct ds_exclude;
 
-/* Load path (gzip accepted).  ST_OK and *out; ST_EIO, ST_ENOMEM. */
-int ds_exclude_load(const char *path, struct ds_exclude **out);
+/* Where a list could not be read: line 0 for the file itself. */
+struct ds_list_error {
+	uint64_t line;
+	char why[160]; /* NUL-terminated */
+};
+
+/*
+ * Load path (gzip accepted).  ST_OK and *out; ST_EINVAL for a line that
+ * is not an entry, ST_EIO when the file cannot be read, ST_ENOMEM; on an
+ * error *out is NULL and err (if not NULL) says where and why.
+ */
+int ds_exclude_load(const char *path, struct ds_exclude **out,
+		    struct ds_list_error *err);
 /* Is the normalised name excluded?  A NULL list excludes nothing. */
 bool ds_exclude_match(const struct ds_exclude *ex, const char *name);
 size_t ds_exclude_count(const struct ds_exclude *ex); /* entries loaded */
-size_t ds_exclude_bad(const struct ds_exclude *ex);   /* lines refused */
 void ds_exclude_free(struct ds_exclude *ex);
 
 /* One item read from an input.  Strings are owned by the reader and valid

@@ -729,11 +729,21 @@ int sc_cmd_scan(int argc, char **argv)
 	x.t0_us = x.last_progress_us = sc_now_us();
 	st_hmap_init(&x.seen);
 	if (o.exclude != NULL) {
-		ret = ds_exclude_load(o.exclude, &x.exclude);
+		struct ds_list_error le;
+
+		/* An opt-out list is a promise: a line that cannot be read
+		 * stops the scan before anything is stored. */
+		ret = ds_exclude_load(o.exclude, &x.exclude, &le);
 		if (ret != ST_OK) {
-			fprintf(stderr, "stsmap scan: --exclude %s: %s\n",
-				o.exclude, st_strerror(ret));
-			goto out;
+			if (le.line > 0)
+				fprintf(stderr, "stsmap scan: --exclude %s:%llu: "
+						"%s\n", o.exclude,
+					(unsigned long long)le.line, le.why);
+			else
+				fprintf(stderr, "stsmap scan: --exclude %s: %s\n",
+					o.exclude, le.why);
+			ctx_free(&x);
+			return ret == ST_ENOMEM ? 1 : 2;
 		}
 	}
 	ds_store_opts_default(&so);

@@ -249,7 +249,22 @@ static void test_normalise_table(void **state)
 		/* RFC 1123 §2.1: letters, digits, hyphen; '_' as in SRV. */
 		{ "a-b.c0m", 0, ST_OK, "a-b.c0m" },
 		{ "_mta-sts.example.com", 0, ST_OK, "_mta-sts.example.com" },
-		{ "123.456", 0, ST_OK, "123.456" },
+		/* RFC 3696 §2: "top-level domain names not be all-numeric";
+		 * so no address literal is a name either. */
+		{ "123.456", 0, ST_EPARSE, "all-numeric top-level label" },
+		{ "1.2", 0, ST_EPARSE, "all-numeric top-level label" },
+		{ "192.0.2.1", 0, ST_EPARSE, "an IP address, not a domain name" },
+		{ "192.0.2.1.", 0, ST_EPARSE,
+		  "an IP address, not a domain name" },
+		{ "example.c0m", 0, ST_OK, "example.c0m" },
+		{ "123.example", 0, ST_OK, "123.example" },
+		/* RFC 5890 §2.3.2.1: an A-label decodes to a valid U-label
+		 * (checked by libidn2's IDNA2008 lookup). */
+		{ "xn--zz.test", 0, ST_EPARSE, "IDNA: invalid A-label" },
+		{ "xn--a.test", 0, ST_EPARSE, "IDNA: invalid A-label" },
+		{ "a.xn--zz", 0, ST_EPARSE, "IDNA: invalid A-label" },
+		{ "XN--BCHER-KVA.example", 0, ST_OK, "xn--bcher-kva.example" },
+		{ "xn--ls8h.test", 0, ST_EPARSE, "IDNA: invalid A-label" },
 		{ "-a.com", 0, ST_EPARSE, "label starts with a hyphen" },
 		{ "a.-b.com", 0, ST_EPARSE, "label starts with a hyphen" },
 		{ "a-.com", 0, ST_EPARSE, "label ends with a hyphen" },
@@ -975,7 +990,6 @@ static void test_exclude(void **state)
 		"# opt-outs\n"
 		"example.com\n"
 		"*.wild.org\n"
-		"BAD..name\n"
 		"\n"
 		"  Exact.Net.  \r\n"
 		"*.single\n"
@@ -1001,6 +1015,8 @@ static void test_exclude(void **state)
 		{ "sub.exact.net", true },
 		{ "xn--bcher-kva.example", true },
 		{ "shop.xn--bcher-kva.example", true },
+		{ "a.single", true },          /* "*." under a bare TLD */
+		{ "single", false },
 		{ "", false },
 	};
 	char path[128];
@@ -1019,10 +1035,9 @@ static void test_exclude(void **state)
 		} else {
 			write_file(path, text, sizeof(text) - 1);
 		}
-		assert_int_equal(ds_exclude_load(path, &ex), ST_OK);
+		assert_int_equal(ds_exclude_load(path, &ex, NULL), ST_OK);
 		/* Duplicates and forms already covered add nothing. */
-		assert_int_equal(ds_exclude_count(ex), 4);
-		assert_int_equal(ds_exclude_bad(ex), 2);
+		assert_int_equal(ds_exclude_count(ex), 5);
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			if (ds_exclude_match(ex, cases[i].name) !=
 			    cases[i].excluded)
@@ -1035,9 +1050,78 @@ static void test_exclude(void **state)
 	assert_false(ds_exclude_match(NULL, "example.com"));
 	assert_int_equal(ds_exclude_count(NULL), 0);
 	snprintf(path, sizeof(path), "%s/no-such-list", tmp_dir);
-	assert_int_equal(ds_exclude_load(path, &ex), ST_EIO);
+	assert_int_equal(ds_exclude_load(path, &ex, NULL), ST_EIO);
 	assert_null(ex);
 	ds_exclude_free(NULL);
+}
+
+/*
+ * The opt-out list's format, one row a line: an entry, a comment, or an
+ * error that refuses the whole list and names the line (a dropped line
+ * would scan a domain that asked not to be).
+ */
+static void test_exclude_format(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *name;  /* a name it must exclude, or NULL */
+		const char *error; /* a word of the reason, or NULL: valid */
+	} rows[] = {
+		{ "example.org  # asked on 2026-11-02", "www.example.org", NULL },
+		{ "example.org# no space before it", "example.org", NULL },
+		{ "   # an indented comment", NULL, NULL },
+		{ "test", "a.test", NULL },          /* a bare TLD */
+		{ "TEST.", "b.test", NULL },
+		{ "*.test", "c.test", NULL },
+		{ "b\xc3\xbc" "cher", "x.xn--bcher-kva", NULL },
+		{ "\t example.net \t", "example.net", NULL },
+		{ "example .org", NULL, "more than a name" },
+		{ "a.example b.example", NULL, "more than a name" },
+		{ "bad..name", NULL, "empty label" },
+		{ "-x.example", NULL, "hyphen" },
+		{ "*.", NULL, "" },
+		{ "*", NULL, "" },
+	};
+	char path[128], text[256];
+	struct ds_exclude *ex = NULL;
+	struct ds_list_error err;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/exclude-format", tmp_dir);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int ret;
+
+		/* The row is line 3, after a comment and a valid entry. */
+		snprintf(text, sizeof(text), "# list\nkeep.example\n%s\n",
+			 rows[i].line);
+		write_file(path, text, strlen(text));
+		ret = ds_exclude_load(path, &ex, &err);
+		if (rows[i].error == NULL) {
+			if (ret != ST_OK)
+				fail_msg("row %zu \"%s\": refused at line %llu: "
+					 "%s", i, rows[i].line,
+					 (unsigned long long)err.line, err.why);
+			assert_true(ds_exclude_match(ex, "keep.example"));
+			if (rows[i].name != NULL &&
+			    !ds_exclude_match(ex, rows[i].name))
+				fail_msg("row %zu \"%s\" does not exclude %s", i,
+					 rows[i].line, rows[i].name);
+			ds_exclude_free(ex);
+			continue;
+		}
+		if (ret != ST_EINVAL)
+			fail_msg("row %zu \"%s\" accepted", i, rows[i].line);
+		assert_null(ex);
+		assert_int_equal(err.line, 3);
+		if (strstr(err.why, rows[i].error) == NULL)
+			fail_msg("row %zu: reason \"%s\" lacks \"%s\"", i,
+				 err.why, rows[i].error);
+	}
+	/* A missing file names the cause, at line 0. */
+	snprintf(path, sizeof(path), "%s/no-such-exclude", tmp_dir);
+	assert_int_equal(ds_exclude_load(path, &ex, &err), ST_EIO);
+	assert_int_equal(err.line, 0);
+	assert_true(err.why[0] != '\0');
 }
 
 /* A list bigger than the hash table's first size. */
@@ -1054,7 +1138,7 @@ static void test_exclude_many(void **state)
 	for (int i = 0; i < 5000; i++)
 		fprintf(f, "%sd%d.example\n", i % 2 ? "*." : "", i);
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(ds_exclude_load(path, &ex), ST_OK);
+	assert_int_equal(ds_exclude_load(path, &ex, NULL), ST_OK);
 	assert_int_equal(ds_exclude_count(ex), 5000);
 	for (int i = 0; i < 5000; i++) {
 		snprintf(name, sizeof(name), "d%d.example", i);
@@ -1165,6 +1249,7 @@ int main(void)
 		cmocka_unit_test(test_shard_parse),
 		cmocka_unit_test(test_exclude),
 		cmocka_unit_test(test_exclude_many),
+		cmocka_unit_test(test_exclude_format),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
