@@ -646,13 +646,17 @@ static bool has_rr_shape(const char *s, size_t len)
 	return word && fields >= 2;
 }
 
-/* "digits,something": a ranked list line. */
+/* "digits,something" or "\"digits\",something": a ranked list line. */
 static bool is_tranco_line(const char *s, size_t len)
 {
-	const char *comma = memchr(s, ',', len);
+	const char *comma = memchr(s, ',', len), *f = s;
+	size_t flen = comma != NULL ? (size_t)(comma - s) : 0;
 
-	return comma != NULL && comma + 1 < s + len &&
-	       all_digits(s, (size_t)(comma - s));
+	if (flen >= 2 && f[0] == '"' && f[flen - 1] == '"') {
+		f++;
+		flen -= 2;
+	}
+	return comma != NULL && comma + 1 < s + len && all_digits(f, flen);
 }
 
 /* "word,word" at line 1: a CSV header, skipped to find the first record. */
@@ -1014,34 +1018,90 @@ static bool parse_rank(const char *s, size_t len, uint64_t *rank)
 	return x > 0;
 }
 
-/* "rank,domain".  Returns 1 with an item, 0 for the header line. */
+/*
+ * The next field of a CSV line s[0..len) from *pos (RFC 4180 §2: fields
+ * separated by commas; a field in double quotes may hold commas, and a
+ * double quote inside one is written twice).  The field's text, unquoted,
+ * goes to buf (cap bytes, blanks around an unquoted field trimmed) and
+ * *pos moves past the comma after it.  Returns the field's length, or -1
+ * for an unterminated quote or a field over cap.
+ */
+static ssize_t csv_field(const char *s, size_t len, size_t *pos, char *buf,
+			 size_t cap)
+{
+	size_t i = *pos, n = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && s[i] == '"') {
+		for (i++;; i++) {
+			if (i >= len)
+				return -1;
+			if (s[i] == '"' && (i + 1 >= len || s[i + 1] != '"'))
+				break;
+			if (s[i] == '"')
+				i++; /* "" is one quote */
+			if (n >= cap)
+				return -1;
+			buf[n++] = s[i];
+		}
+		i++;
+		while (i < len && s[i] != ',')
+			i++; /* after the closing quote: only blanks, by rule */
+	} else {
+		size_t start = i, flen;
+		const char *f;
+
+		while (i < len && s[i] != ',')
+			i++;
+		flen = i - start;
+		f = trim(s + start, &flen);
+		if (flen > cap)
+			return -1;
+		memcpy(buf, f, flen);
+		n = flen;
+	}
+	*pos = i < len ? i + 1 : len;
+	return (ssize_t)n;
+}
+
+/*
+ * "rank,domain[,more...]" as ranked top lists publish it: RFC 4180 quoting
+ * on any field, extra columns ignored.  Returns 1 with an item, 0 for the
+ * header line.
+ */
 static int tranco_item(struct ds_input *in, struct ds_input_item *item,
 		       const char *s, size_t len, uint64_t line)
 {
-	const char *comma = memchr(s, ',', len);
-	const char *f = s;
-	size_t flen = comma != NULL ? (size_t)(comma - s) : len;
+	char rank_f[32], name_f[LINE_MAX_LEN];
+	size_t pos = 0;
+	ssize_t rlen, nlen;
 	uint64_t rank = 0;
+	bool more;
 
-	f = trim(f, &flen);
-	if (!all_digits(f, flen)) {
+	rlen = csv_field(s, len, &pos, rank_f, sizeof(rank_f));
+	more = memchr(s, ',', len) != NULL;
+	if (rlen < 0 || !all_digits(rank_f, (size_t)rlen) || rlen == 0) {
 		if (line == 1)
 			return 0;
 		set_raw(in, s, len);
-		return item_error(in, item, line, comma == NULL
+		return item_error(in, item, line, !more
 				  ? "tranco: no comma" : "tranco: bad rank");
 	}
-	if (!parse_rank(f, flen, &rank)) {
+	if (!parse_rank(rank_f, (size_t)rlen, &rank)) {
 		set_raw(in, s, len);
 		return item_error(in, item, line, "tranco: bad rank");
 	}
-	if (comma == NULL) {
+	if (!more) {
 		set_raw(in, s, len);
 		return item_error(in, item, line, "tranco: no comma");
 	}
-	comma++;
-	return item_name(in, item, comma, len - (size_t)(comma - s), line,
-			 rank);
+	nlen = csv_field(s, len, &pos, name_f, sizeof(name_f));
+	if (nlen < 0) {
+		set_raw(in, s, len);
+		return item_error(in, item, line, "tranco: unterminated quote");
+	}
+	return item_name(in, item, name_f, (size_t)nlen, line, rank);
 }
 
 static int list_next(struct ds_input *in, struct ds_input_item *item)

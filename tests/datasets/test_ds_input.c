@@ -553,6 +553,43 @@ static void test_tranco(void **state)
 		2);
 }
 
+/*
+ * Top lists as published: RFC 4180 §2 "Each field may or may not be
+ * enclosed in double quotes", "a double-quote appearing inside a field
+ * must be escaped by preceding it with another double quote"; extra
+ * columns (a list's own data) are ignored.
+ */
+static void test_tranco_csv(void **state)
+{
+	static const char text[] =
+		"\"rank\",\"domain\",\"note\"\n"      /* 1: a quoted header */
+		"2,\"example.org\"\n"                 /* 2 */
+		"\"3\",\"Example.NET\"\n"             /* 3 */
+		"4,example.com,extra\n"               /* 4 */
+		"5,\"b\xc3\xbc" "cher.example\",x,y\n" /* 5 */
+		"6, \"spaced.example\" ,z\n"          /* 6 */
+		"7,\"a,b.example\"\n"                 /* 7: comma in quotes */
+		"8,\"open.example\n"                  /* 8 */
+		"9,\"q\"\"q.example\"\n"              /* 9: "" is a quote */
+		"10,,empty\n";                        /* 10 */
+	static const struct want w[] = {
+		{ 2, "example.org", NULL, 2 },
+		{ 3, "example.net", NULL, 3 },
+		{ 4, "example.com", NULL, 4 },
+		{ 5, "xn--bcher-kva.example", NULL, 5 },
+		{ 6, "spaced.example", NULL, 6 },
+		{ 7, NULL, "invalid character", 7 },
+		{ 8, NULL, "tranco: unterminated quote", 0 },
+		{ 9, NULL, "invalid character", 9 },
+		{ 10, NULL, "empty name", 10 },
+	};
+
+	(void)state;
+	run_all(text, sizeof(text) - 1, DS_FMT_TRANCO, DS_FMT_TRANCO, w, 9,
+		10);
+	run_all(text, sizeof(text) - 1, DS_FMT_AUTO, DS_FMT_TRANCO, w, 9, 10);
+}
+
 /* --- zone files ------------------------------------------------------ */
 
 static const char zone_text[] =
@@ -1236,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(test_list_raw),
 		cmocka_unit_test(test_list_long_line),
 		cmocka_unit_test(test_tranco),
+		cmocka_unit_test(test_tranco_csv),
 		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_zone_apex),
 		cmocka_unit_test(test_zone_runaway),
