@@ -74,6 +74,7 @@ struct ds_input {
 	char *peek;
 	size_t peek_len, peek_pos, peek_cap;
 	int src_err;              /* sticky: ST_EIO once the source failed */
+	char src_why[96];         /* what failed, for ds_input_why() */
 	uint64_t nbytes;          /* decompressed bytes read */
 	int last_byte;            /* last byte read, -1 before the first */
 	/* the reader */
@@ -439,6 +440,13 @@ const char *ds_input_format_name(enum ds_input_format fmt)
 
 /* --- the source ------------------------------------------------------ */
 
+/* Keep the first reason the source failed (later ones follow from it). */
+static void src_fail(struct ds_input *in, const char *why)
+{
+	if (in->src_why[0] == '\0')
+		snprintf(in->src_why, sizeof(in->src_why), "%s", why);
+}
+
 /*
  * Read more raw bytes after those not yet consumed: one read(2), which
  * returns what a pipe holds now rather than waiting for a full buffer, so
@@ -473,8 +481,10 @@ static int raw_more(struct ds_input *in)
 		n = read(in->fd, in->ibuf + in->ilen, in->icap - in->ilen);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n < 0)
+		if (n < 0) {
+			src_fail(in, strerror(errno));
 			return ST_EIO;
+		}
 		break;
 	}
 	if (n == 0)
@@ -510,8 +520,12 @@ static int src_inflate(struct ds_input *in, unsigned char *buf, size_t size)
 		int r;
 
 		if (avail == 0) {
-			if (in->ieof)
-				return in->zend ? 0 : ST_EIO; /* truncated */
+			if (in->ieof && in->zend)
+				return 0;
+			if (in->ieof) {
+				src_fail(in, "unexpected end of gzip data");
+				return ST_EIO;
+			}
 			if (raw_more(in) != ST_OK)
 				return ST_EIO;
 			continue;
@@ -528,10 +542,13 @@ static int src_inflate(struct ds_input *in, unsigned char *buf, size_t size)
 		r = inflate(&in->zs, Z_NO_FLUSH);
 		in->ipos = in->ilen - in->zs.avail_in;
 		out = size - in->zs.avail_out;
-		if (r == Z_STREAM_END)
+		if (r == Z_STREAM_END) {
 			in->zend = true;
-		else if (r != Z_OK && r != Z_BUF_ERROR)
+		} else if (r != Z_OK && r != Z_BUF_ERROR) {
+			src_fail(in, in->zs.msg != NULL ? in->zs.msg
+				 : "corrupt gzip data");
 			return ST_EIO;
+		}
 		if (out > 0)
 			return (int)out;
 	}
@@ -1184,6 +1201,88 @@ uint64_t ds_input_offset(const struct ds_input *in)
 	if (in == NULL)
 		return 0;
 	return in->consumed - (in->ilen - in->ipos);
+}
+
+/* Inflate the first bytes of a gzip file (all of it when whole): NULL
+ * when they are gzip data as far as they go, else what is wrong. */
+static const char *gz_trial(const unsigned char *buf, size_t len, bool whole)
+{
+	unsigned char out[16384];
+	const char *why = NULL;
+	z_stream zs;
+	int r;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return "out of memory";
+	zs.next_in = (unsigned char *)buf;
+	zs.avail_in = (uInt)len;
+	do {
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		r = inflate(&zs, Z_NO_FLUSH);
+	} while (r == Z_OK && zs.avail_in > 0);
+	if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
+		why = zs.msg != NULL ? zs.msg : "corrupt gzip data";
+	else if (whole && r != Z_STREAM_END)
+		why = "unexpected end of gzip data";
+	inflateEnd(&zs);
+	return why;
+}
+
+int ds_input_check(const char *path, char *why, size_t whylen)
+{
+	unsigned char buf[65536];
+	struct stat st;
+	ssize_t n;
+	const char *bad = NULL;
+	int fd;
+
+	if (path == NULL || why == NULL || whylen == 0)
+		return ST_EINVAL;
+	why[0] = '\0';
+	if (strcmp(path, "-") == 0)
+		return ST_OK; /* stdin is checked as it is read */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return ST_EIO;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		close(fd);
+		return ST_EIO;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "is a directory");
+		close(fd);
+		return ST_EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd); /* a pipe or device: read as it comes */
+		return ST_OK;
+	}
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		bad = strerror(errno);
+	else if (n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b)
+		bad = gz_trial(buf, (size_t)n, (size_t)n < sizeof(buf));
+	close(fd);
+	if (bad != NULL) {
+		bool corrupt = n >= 2 && strncmp(bad, "unexpected", 10) != 0;
+
+		snprintf(why, whylen, "%s%s", corrupt ? "not gzip data: " : "",
+			 bad);
+		return ST_EIO;
+	}
+	return ST_OK;
+}
+
+const char *ds_input_why(const struct ds_input *in)
+{
+	return in != NULL ? in->src_why : "";
 }
 
 uint64_t ds_input_size(const struct ds_input *in)

@@ -173,6 +173,21 @@ enum ds_input_format ds_input_format(const struct ds_input *in);
  * gzip), and its size (0 when unknown: stdin, a pipe), for progress. */
 uint64_t ds_input_offset(const struct ds_input *in);
 uint64_t ds_input_size(const struct ds_input *in);
+/*
+ * Before a scan is created: can path be read as an input?  "-" (stdin)
+ * and pipes pass (they are checked as they are read); a missing or
+ * unreadable file, a directory, and a file with the gzip magic whose
+ * first 64 KiB do not inflate are refused.  ST_OK, or ST_EIO with the
+ * reason in why ("No such file or directory", "is a directory", "not
+ * gzip data: invalid block type").
+ */
+int ds_input_check(const char *path, char *why, size_t whylen);
+
+/* After ds_input_next() failed: what went wrong in the file itself
+ * ("unexpected end of gzip data", zlib's word for corrupt data, a read
+ * error), or "" when there is nothing more to say than the error code.
+ * Valid until ds_input_close(). */
+const char *ds_input_why(const struct ds_input *in);
 /* Lines read so far. */
 uint64_t ds_input_lines(const struct ds_input *in);
 /* SHA-256 of every (decompressed) byte read so far, as 64 lower-case hex

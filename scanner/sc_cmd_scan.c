@@ -338,9 +338,11 @@ static int source(void *arg, struct sc_item *item)
 		if (ret == SC_SOURCE_WAIT)
 			return ret;
 		if (ret < 0) {
+			const char *why = sc_source_why(x->src);
+
 			fprintf(stderr, "stsmap scan: %s: %s\n",
 				x->o->inputs[sc_source_failed(x->src)],
-				st_strerror(ret));
+				why[0] != '\0' ? why : st_strerror(ret));
 			return ret;
 		}
 		if (ret == 0) {
@@ -710,6 +712,22 @@ static int fit_descriptors(struct sc_scan_opts *o)
 	return 0;
 }
 
+/* Every input can be read, so a typo never leaves an unfinished scan
+ * behind: checked before the store is opened. */
+static bool inputs_readable(const struct sc_scan_opts *o)
+{
+	char why[160];
+
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		if (ds_input_check(o->inputs[i], why, sizeof(why)) != ST_OK) {
+			fprintf(stderr, "stsmap scan: %s: %s\n", o->inputs[i],
+				why);
+			return false;
+		}
+	}
+	return true;
+}
+
 int sc_cmd_scan(int argc, char **argv)
 {
 	struct sc_scan_opts o;
@@ -728,6 +746,10 @@ int sc_cmd_scan(int argc, char **argv)
 	x.tty = isatty(STDERR_FILENO) == 1;
 	x.t0_us = x.last_progress_us = sc_now_us();
 	st_hmap_init(&x.seen);
+	if (!inputs_readable(&o)) {
+		ctx_free(&x);
+		return 2;
+	}
 	if (o.exclude != NULL) {
 		struct ds_list_error le;
 

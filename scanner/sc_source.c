@@ -46,6 +46,7 @@ struct sc_source {
 	bool done;                     /* every input read to its end */
 	int error;                     /* the reader's error, after the queue */
 	size_t failed, current;
+	char why[160];          /* the failed input's own words, or "" */
 	bool stop;                     /* sc_source_free() asked */
 	bool waiting;                  /* the loop wants a wake-up */
 	uint64_t *lines;               /* per input */
@@ -151,6 +152,9 @@ static int read_input(struct sc_source *s, size_t i)
 	pthread_mutex_lock(&s->mu);
 	s->lines[i] = ds_input_lines(in);
 	s->offset = ds_input_offset(in);
+	if (ret < 0 && ds_input_why(in)[0] != '\0')
+		snprintf(s->why, sizeof(s->why), "%s after line %llu",
+			 ds_input_why(in), (unsigned long long)s->lines[i]);
 	if (ret == 0)
 		ds_input_digest(in, s->digest[i]);
 	if (s->stop)
@@ -215,6 +219,11 @@ int sc_source_pop(struct sc_source *s, struct sc_source_item *item)
 size_t sc_source_failed(const struct sc_source *s)
 {
 	return s->failed;
+}
+
+const char *sc_source_why(const struct sc_source *s)
+{
+	return s->why;
 }
 
 void sc_source_input_info(const struct sc_source *s, size_t i,

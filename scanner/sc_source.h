@@ -61,6 +61,10 @@ int sc_source_pop(struct sc_source *s, struct sc_source_item *item);
 
 /* The index of the input that failed (valid after an error pop). */
 size_t sc_source_failed(const struct sc_source *s);
+/* What went wrong in that input, with the last line read ("unexpected
+ * end of gzip data after line 9353"), or "" (valid after an error pop,
+ * until sc_source_free). */
+const char *sc_source_why(const struct sc_source *s);
 
 /*
  * What the reader knows of input i: lines read so far, and its SHA-256
