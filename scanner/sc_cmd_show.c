@@ -108,13 +108,37 @@ static void print_record(FILE *out, const struct an_record *r)
 
 /* --- show --- */
 
-enum { SH_DB = 1, SH_SCAN, SH_JSON };
+enum { SH_DB = 1, SH_SCAN, SH_JSON, SH_INPUT_ERRORS };
 static const struct sc_opt show_opts[] = {
 	{ "db", "FILE", SH_DB, "result store (stsmap.lmdb)" },
 	{ "scan", "ID", SH_SCAN, "scan to read (default: the latest)" },
 	{ "json", NULL, SH_JSON, "print the record as one JSON object" },
+	{ "input-errors", NULL, SH_INPUT_ERRORS, "list the scan's refused "
+	  "input lines (no DOMAIN): input, line, reason, text" },
 	SC_OPT_END,
 };
+
+/* One refused input line: "input 0 line 5: empty label: \"bad..name\"",
+ * or a JSON object a line. */
+static int print_input_error(uint32_t input, uint64_t line, const char *raw,
+			     const char *why, void *arg)
+{
+	const bool *json = arg;
+
+	if (*json) {
+		printf("{\"input\":%u,\"line\":%" PRIu64 ",\"why\":", input,
+		       line);
+		an_json_str(stdout, why);
+		fputs(",\"raw\":", stdout);
+		an_json_str(stdout, raw);
+		fputs("}\n", stdout);
+	} else {
+		printf("input %u line %" PRIu64 ": %s: ", input, line, why);
+		an_json_str(stdout, raw); /* quoted, control bytes escaped */
+		fputc('\n', stdout);
+	}
+	return 0;
+}
 
 static int show_one(struct ds_reader *r, uint32_t scan, const char *name,
 		    bool json)
@@ -156,7 +180,7 @@ static int show_one(struct ds_reader *r, uint32_t scan, const char *name,
 int sc_cmd_show(int argc, char **argv)
 {
 	static const char synopsis[] = "show [--db FILE] [--scan ID] [--json] "
-				       "DOMAIN";
+				       "DOMAIN | --input-errors";
 	static const char summary[] = "Print the stored result of DOMAIN.";
 	const char *db = "stsmap.lmdb", *arg;
 	struct ds_store_opts so;
@@ -165,7 +189,7 @@ int sc_cmd_show(int argc, char **argv)
 	struct ds_scan_info info;
 	unsigned long long id = 0;
 	char name[DS_NAME_MAX + 1];
-	bool json = false;
+	bool json = false, input_errors = false;
 	int c, ret, rc = 1;
 
 	while ((c = sc_opt_next(argc, argv, show_opts, &arg)) != -1) {
@@ -173,6 +197,8 @@ int sc_cmd_show(int argc, char **argv)
 			db = arg;
 		else if (c == SH_JSON)
 			json = true;
+		else if (c == SH_INPUT_ERRORS)
+			input_errors = true;
 		else if (c == SH_SCAN && sc_opt_u64(arg, UINT32_MAX, &id) == 0)
 			continue;
 		else if (c == SC_OPT_HELP) {
@@ -183,11 +209,12 @@ int sc_cmd_show(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc) {
+	if (optind + (input_errors ? 0 : 1) != argc) {
 		sc_opt_usage(stderr, synopsis, summary, show_opts);
 		return 2;
 	}
-	if (ds_name_normalise(argv[optind], strlen(argv[optind]), name,
+	if (!input_errors &&
+	    ds_name_normalise(argv[optind], strlen(argv[optind]), name,
 			      NULL) != ST_OK) {
 		fprintf(stderr, "stsmap show: '%s' is not a domain name\n",
 			argv[optind]);
@@ -205,6 +232,9 @@ int sc_cmd_show(int argc, char **argv)
 		fprintf(stderr, "stsmap show: %s: %s\n", db,
 			ret == ST_ENOENT ? "no such store or scan"
 					 : st_strerror(ret));
+	else if (input_errors)
+		rc = ds_reader_input_errors(r, info.id, print_input_error,
+					    &json) == ST_OK ? 0 : 1;
 	else
 		rc = show_one(r, info.id, name, json);
 	ds_reader_close(r);

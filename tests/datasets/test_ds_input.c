@@ -1019,6 +1019,39 @@ static void test_shard_parse(void **state)
 	assert_int_equal(ds_shard_parse(NULL, NULL, NULL), ST_EINVAL);
 }
 
+/* Inputs are checked before a scan exists: each refusal names its cause. */
+static void test_input_check(void **state)
+{
+	char path[128], why[160];
+	static const unsigned char corrupt[] = "\x1f\x8bnot deflate data";
+	unsigned char *g;
+	size_t glen;
+
+	(void)state;
+	assert_int_equal(ds_input_check("-", why, sizeof(why)), ST_OK);
+	snprintf(path, sizeof(path), "%s/no-such-input", tmp_dir);
+	assert_int_equal(ds_input_check(path, why, sizeof(why)), ST_EIO);
+	assert_string_equal(why, "No such file or directory");
+	assert_int_equal(ds_input_check(tmp_dir, why, sizeof(why)), ST_EIO);
+	assert_string_equal(why, "is a directory");
+	snprintf(path, sizeof(path), "%s/corrupt.gz", tmp_dir);
+	write_file(path, corrupt, sizeof(corrupt) - 1);
+	assert_int_equal(ds_input_check(path, why, sizeof(why)), ST_EIO);
+	assert_non_null(strstr(why, "not gzip data: "));
+	g = gz_mem("a.example\nb.example\n", 20, &glen);
+	snprintf(path, sizeof(path), "%s/whole.gz", tmp_dir);
+	write_file(path, g, glen);
+	assert_int_equal(ds_input_check(path, why, sizeof(why)), ST_OK);
+	snprintf(path, sizeof(path), "%s/short.gz", tmp_dir);
+	write_file(path, g, glen - 6); /* the trailer cut */
+	assert_int_equal(ds_input_check(path, why, sizeof(why)), ST_EIO);
+	assert_string_equal(why, "unexpected end of gzip data");
+	free(g);
+	snprintf(path, sizeof(path), "%s/plain", tmp_dir);
+	write_file(path, "a.example\n", 10);
+	assert_int_equal(ds_input_check(path, why, sizeof(why)), ST_OK);
+}
+
 /* --- exclusion lists ------------------------------------------------- */
 
 static void test_exclude(void **state)
@@ -1274,6 +1307,7 @@ int main(void)
 		cmocka_unit_test(test_list_long_line),
 		cmocka_unit_test(test_tranco),
 		cmocka_unit_test(test_tranco_csv),
+		cmocka_unit_test(test_input_check),
 		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_zone_apex),
 		cmocka_unit_test(test_zone_runaway),
