@@ -55,6 +55,8 @@ struct ds_zone {
 	ldns_rr *pending;              /* a record read after the held owner,
 					* processed on the next call */
 	uint64_t pending_line;
+	struct ds_zone_rec stash;      /* a bad line read after it, ditto */
+	bool stashed;
 	ldns_buffer *owner_text;
 	char why[WHY_MAX];
 };
@@ -472,9 +474,10 @@ static int release_held(struct ds_zone *z, struct ds_zone_rec *rec)
  * stands (an NS record of the apex before it is not a delegation either);
  * until an SOA is read it is the $ORIGIN in force at the first NS record,
  * if any.  Without an $ORIGIN, an NS record that is the file's first
- * record is most likely the apex's: its owner is held back until the SOA
- * (dropped if it is the SOA owner), a record neither at nor below it, or
- * the end of the input (then yielded: it was a delegation after all).  Owners outside the apex's zone are refused (RFC 1035 §5.2: a
+ * record is most likely the apex's: its owner is held back while records
+ * of that owner follow, up to the SOA (dropped if it is the SOA owner);
+ * at a record of another owner, a bad line or the end it is yielded (a
+ * delegation after all), before them, so lines stay in order.  Owners outside the apex's zone are refused (RFC 1035 §5.2: a
  * master file holds one zone; BIND ignores out-of-zone data).  NS owners
  * other than the apex are yielded, once per run of NS records of the same
  * owner.  Returns 1 with an outcome, 0 for nothing to yield.
@@ -540,8 +543,7 @@ static int zone_record(struct ds_zone *z, uint64_t start,
 	st = ldns_rr_new_frm_str(&rr, z->join, z->ttl, z->origin, &z->prev);
 	if (st == LDNS_STATUS_OK && z->held != NULL &&
 	    ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA &&
-	    ldns_dname_compare(ldns_rr_owner(rr), z->held) != 0 &&
-	    !ldns_dname_is_subdomain(ldns_rr_owner(rr), z->held)) {
+	    ldns_dname_compare(ldns_rr_owner(rr), z->held) != 0) {
 		z->pending = rr;
 		z->pending_line = start;
 		return release_held(z, rec);
@@ -608,6 +610,11 @@ int ds_zone_next(struct ds_zone *z, FILE *fp, struct ds_zone_rec *rec)
 	for (;;) {
 		int ret;
 
+		if (z->stashed) {
+			z->stashed = false;
+			*rec = z->stash;
+			return 1;
+		}
 		if (z->pending != NULL) {
 			ldns_rr *rr = z->pending;
 
@@ -618,7 +625,17 @@ int ds_zone_next(struct ds_zone *z, FILE *fp, struct ds_zone_rec *rec)
 				return 1;
 		}
 		ret = zone_step(z, fp, rec);
-
+		/* Only bad lines get here while an owner is held (records
+		 * of other owners went through z->pending); their text is in
+		 * z->rec and z->why, which releasing the held owner leaves
+		 * alone. */
+		if (ret > 0 && z->held != NULL && rec->line > z->held_line) {
+			z->stash = *rec;
+			z->stashed = true;
+			if (release_held(z, rec) > 0)
+				return 1;
+			continue; /* the stash, at the top */
+		}
 		if (ret < 0)
 			return release_held(z, rec);
 		if (ret > 0)

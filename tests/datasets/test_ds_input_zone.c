@@ -100,6 +100,16 @@ static const struct zone_case cases[] = {
 	  "example.com. SOA ns.example.com. h.example.com. 1 2 3 4 5\n"
 	  "example.com. NS ns.\n",
 	  { { 1, "a.example.com", NULL } }, 1, 3 },
+	{ "RFC 1035 §5.2 (the SOA names the zone), in line order: a bad line "
+	  "or another owner before the SOA ends the holding of the first NS "
+	  "owner, which is then a delegation",
+	  "example.com. NS ns.\n"
+	  "$FOO\n"
+	  "example.org. NS ns.\n"
+	  "example.com. SOA ns.example.com. h.example.com. 1 2 3 4 5\n",
+	  { { 1, "example.com", NULL }, { 2, NULL, "unknown $ directive" },
+	    { 3, "example.org", NULL } },
+	  3, 4 },
 	{ "RFC 1035 §5.1: a relative $ORIGIN is relative to the current one",
 	  "$ORIGIN example.\n" SOA
 	  "$ORIGIN sub\n"
