@@ -137,7 +137,7 @@ expect_rc 2 "$bin" check 'bad..name'
 expect_rc 2 "$bin" check a.example b.example
 expect_rc 0 "$bin" scan --help
 expect_grep '^  --shard I/N'
-expect_rc 1 "$bin" scan --db "$tmp/s.lmdb" --resolver 127.0.0.1:9 "$tmp/does-not-exist"
+expect_rc 2 "$bin" scan --db "$tmp/s.lmdb" --resolver 127.0.0.1:9 "$tmp/does-not-exist"
 expect_rc 1 "$bin" show --db "$tmp/none.lmdb" example.com
 expect_rc 1 "$bin" report --db "$tmp/none.lmdb"
 expect_rc 1 "$bin" export --db "$tmp/none.lmdb"
