@@ -133,7 +133,8 @@ static ldns_pkt *rsp_answer_pkt(struct responder *rsp, const ldns_pkt *query,
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_opcode(p, LDNS_PACKET_QUERY);
 	ldns_pkt_set_rd(p, ldns_pkt_rd(query));
-	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_ra(p, !rsp->beh.no_ra);
+	ldns_pkt_set_aa(p, rsp->beh.aa);
 	ldns_pkt_set_ad(p, rsp->beh.ad);
 	ldns_pkt_set_tc(p, tc);
 	ldns_pkt_set_rcode(p, (uint8_t)rsp->beh.rcode);
@@ -160,6 +161,21 @@ static ldns_pkt *rsp_answer_pkt(struct responder *rsp, const ldns_pkt *query,
 			goto fail;
 		}
 		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	}
+	for (size_t i = 0; !tc && i < RSP_MAX_RRS && rsp->beh.authority[i];
+	     i++) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_str(&rr, rsp->beh.authority[i],
+						     0, ldns_rr_owner(qrr),
+						     NULL);
+
+		if (st != LDNS_STATUS_OK) {
+			fprintf(stderr, "responder: bad RR \"%.60s\": %s\n",
+				rsp->beh.authority[i],
+				ldns_get_errorstr_by_id(st));
+			goto fail;
+		}
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
 	}
 	return p;
 fail:
