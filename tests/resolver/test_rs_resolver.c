@@ -1139,7 +1139,7 @@ static void test_referral_and_ra(void **state)
 		enum rs_status status;
 		bool nodata;
 		const char *zone;
-		uint64_t referrals, no_ra; /* the upstream's counts so far */
+		uint64_t n_referrals, n_no_ra; /* the upstream's counts so far */
 	} rows[] = {
 		{ "referral below the server's zone: NS, AA clear, RA clear",
 		  true, false, { NULL },
@@ -1192,8 +1192,8 @@ static void test_referral_and_ra(void **state)
 			assert_string_equal(a[i].referral_zone, rows[i].zone);
 		assert_int_equal(a[i].attempts, 1); /* not retried */
 		st = get_stats(t);
-		assert_int_equal(st.upstream[0].referrals, rows[i].referrals);
-		assert_int_equal(st.upstream[0].no_ra, rows[i].no_ra);
+		assert_int_equal(st.upstream[0].referrals, rows[i].n_referrals);
+		assert_int_equal(st.upstream[0].no_ra, rows[i].n_no_ra);
 	}
 }
 
