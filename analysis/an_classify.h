@@ -92,6 +92,10 @@ struct an_observation {
 	time_t now;                /* scan time, for certificate checks */
 
 	enum an_dns_status sts_dns;
+	/* Why a failed lookup failed, where its status does not say it (a
+	 * referral from a server that does not recurse), or NULL: the
+	 * finding's detail then names the status. */
+	const char *sts_dns_why, *mx_dns_why, *tlsrpt_dns_why;
 	const struct an_bytes *sts_txt; /* joined TXT RRs, n_sts_txt of them */
 	size_t n_sts_txt;
 	bool sts_cname;            /* _mta-sts reached through a CNAME */

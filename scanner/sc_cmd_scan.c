@@ -35,6 +35,7 @@
 #include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_health.h"
 #include "sc_scan.h"
 #include "sc_scan_opts.h"
 #include "st_error.h"
@@ -75,6 +76,8 @@ struct scan_ctx {
 	struct event *flush_ev, *progress_ev, *sigint_ev, *sigterm_ev;
 	bool tty;
 	int error;
+	bool upstream_checked;          /* the start-up canary was asked */
+	bool upstream_stopped;          /* the monitor stopped the scan */
 };
 
 /* --- resume key and metadata --- */
@@ -310,6 +313,42 @@ static int wanted(struct scan_ctx *x, const char *name)
 	return 1;
 }
 
+/*
+ * Before the first domain is scanned: is the upstream alive, and does it
+ * recurse (or did --upstream-authoritative say it need not)?  The canary
+ * (sc_health.h) to each upstream.  Asked only when there is a domain to
+ * scan, so an input of bad lines alone needs no resolver.  ST_OK, or
+ * ST_EDNS after saying what is wrong.
+ */
+static int upstream_gate(struct scan_ctx *x)
+{
+	const struct sc_config *cfg = &x->o->cfg;
+	struct sc_upstream_probe p[RS_MAX_UPSTREAMS];
+	char why[512];
+	size_t n = 0;
+	int ret, bad = 0;
+
+	x->upstream_checked = true;
+	ret = sc_upstream_check(cfg, p, &n);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap scan: cannot ask the upstream: %s "
+			"(check --resolver)\n", st_strerror(ret));
+		return ST_EDNS;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sc_upstream_problem(&p[i], cfg->upstream_authoritative, why,
+					sizeof(why)) == NULL)
+			continue;
+		fprintf(stderr, "stsmap scan: UPSTREAM UNUSABLE: %s\n", why);
+		bad++;
+	}
+	if (bad == 0)
+		return ST_OK;
+	fprintf(stderr, "stsmap scan: not scanning: through such an upstream "
+		"every domain would be measured wrong\n");
+	return ST_EDNS;
+}
+
 static int source(void *arg, struct sc_item *item)
 {
 	struct scan_ctx *x = arg;
@@ -351,6 +390,11 @@ static int source(void *arg, struct sc_item *item)
 			return ret;
 		if (ret == 0)
 			continue;
+		if (!x->upstream_checked) {
+			ret = upstream_gate(x);
+			if (ret != ST_OK)
+				return ret;
+		}
 		key = strdup(it.domain);
 		if (key == NULL || st_hmap_put(&x->seen, key, key) != ST_OK) {
 			free(key);
@@ -603,6 +647,19 @@ static void ctx_free(struct scan_ctx *x)
 	ds_exclude_free(x->exclude);
 }
 
+/* Did the upstream's monitor stop the scan?  Then say so, and keep what
+ * was measured (ST_EAGAIN: flushed, resumable).  ret otherwise. */
+static int upstream_stop(struct scan_ctx *x, int ret)
+{
+	char why[768];
+
+	if (!sc_engine_stop_reason(x->engine, why, sizeof(why)))
+		return ret;
+	fprintf(stderr, "\nstsmap scan: UPSTREAM DOWN: %s\n", why);
+	x->upstream_stopped = true;
+	return ret == ST_EDNS ? ST_EAGAIN : ret;
+}
+
 static int run(struct scan_ctx *x, struct event_base *base)
 {
 	bool complete;
@@ -622,6 +679,7 @@ static int run(struct scan_ctx *x, struct event_base *base)
 		ret = sc_engine_run(x->engine);
 	if (x->error != ST_OK && ret == ST_OK)
 		ret = x->error;
+	ret = upstream_stop(x, ret);
 	sc_engine_counters(x->engine, &x->last);
 	/* A domain left unmeasured keeps the scan unfinished. */
 	complete = ret == ST_OK && x->in == NULL &&
@@ -734,6 +792,8 @@ out:
 		ret = ST_ESTORE;
 	if (base != NULL)
 		event_base_free(base);
+	if (x.upstream_stopped)
+		return SC_EXIT_UNMEASURED;
 	if (ret == ST_EAGAIN)
 		return 130;
 	if (ret == ST_OK && x.last.unmeasured > 0)

@@ -1,0 +1,476 @@
+/*
+ * sc_health.c - the upstream's health: the start-up canary and the
+ * monitor that keeps an upstream's failure from becoming a domain's
+ * finding (see sc_health.h for the rules).
+ *
+ * Monitor states: OK (failures believed once something else answered
+ * after them) and DOWN (every failure is the upstream's; the engine is
+ * paused; the canary is asked again every reprobe_ms, doubling).
+ */
+#include "sc_health.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_internal.h"
+#include "st_error.h"
+
+#define LOG_COMP "upstream"
+
+enum h_state { H_OK = 0, H_DOWN };
+
+struct sc_health {
+	struct sc_engine *e;
+	struct rs_resolver *rs;      /* the canary's own: one socket */
+	enum h_state state;
+	uint64_t last_good_us;       /* latest answer from the upstream */
+	uint64_t down_since_us;
+	uint64_t up_since_us;        /* the last recovery (0: none) */
+	unsigned reprobe_ms;
+	bool canary_inflight;
+	bool stopped;                /* the monitor stopped the scan */
+	uint64_t left;               /* in flight + waiting, at the stop */
+	char why[160];               /* why the upstream was judged down */
+	bool window[SC_HEALTH_WINDOW]; /* true: that domain had a failure */
+	size_t win_n, win_next;
+	struct sc_domain **held;
+	size_t n_held, cap_held;
+	struct event *hold_timer, *release_ev, *probe_timer;
+	struct sc_health_stats st;
+};
+
+/* --- the start-up check --- */
+
+struct probe_ctx {
+	struct sc_upstream_probe *p;
+	struct event_base *base;
+	bool done;
+};
+
+static void on_startup_canary(const struct rs_result *res, void *arg)
+{
+	struct probe_ctx *c = arg;
+
+	c->done = true;
+	event_base_loopbreak(c->base); /* the resolver's sockets stay armed */
+	c->p->status = res->status;
+	c->p->rcode = res->rcode;
+	c->p->ra = res->ra;
+	c->p->latency_ms = res->latency_us / 1000u;
+	if (res->referral_zone != NULL)
+		snprintf(c->p->referral_zone, sizeof(c->p->referral_zone), "%s",
+			 res->referral_zone);
+}
+
+/* The canary to one upstream (NULL: resolv.conf's), on its own base. */
+static int probe_one(const struct sc_config *cfg, const char *up,
+		     struct sc_upstream_probe *p)
+{
+	struct event_base *base = event_base_new();
+	struct rs_resolver *rs = NULL;
+	struct probe_ctx c = { p, base, false };
+	struct rs_config rc;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->addr, sizeof(p->addr), "%s", up != NULL ? up
+							   : "resolv.conf");
+	p->rcode = -1;
+	if (base == NULL)
+		return ST_ENOMEM;
+	rs_config_default(&rc);
+	rc.upstreams[0] = up;
+	rc.n_upstreams = up != NULL ? 1 : 0;
+	rc.timeout_ms = cfg->dns_timeout_ms;
+	rc.retries = cfg->dns_retries;
+	rc.n_sockets = 1;
+	rc.log = cfg->log;
+	ret = rs_resolver_new(base, &rc, &rs);
+	if (ret == ST_OK)
+		ret = rs_submit(rs, SC_CANARY_NAME, SC_CANARY_TYPE, 0,
+				on_startup_canary, &c);
+	if (ret == ST_OK && event_base_dispatch(base) < 0)
+		ret = ST_EUNKNOWN;
+	if (ret == ST_OK && !c.done)
+		ret = ST_EUNKNOWN;
+	rs_resolver_free(rs);
+	event_base_free(base);
+	return ret;
+}
+
+int sc_upstream_check(const struct sc_config *cfg,
+		      struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
+		      size_t *n)
+{
+	int ret = ST_OK;
+
+	*n = 0;
+	if (cfg->n_resolvers == 0) {
+		ret = probe_one(cfg, NULL, &probes[0]);
+		if (ret == ST_OK)
+			*n = 1;
+		return ret;
+	}
+	for (size_t i = 0; i < cfg->n_resolvers && i < RS_MAX_UPSTREAMS; i++) {
+		ret = probe_one(cfg, cfg->resolvers[i], &probes[i]);
+		if (ret != ST_OK)
+			return ret;
+		(*n)++;
+	}
+	return ST_OK;
+}
+
+const char *sc_upstream_problem(const struct sc_upstream_probe *p,
+				bool authoritative, char *buf, size_t len)
+{
+	if (p->status != RS_ANSWERED && p->status != RS_REFERRAL) {
+		snprintf(buf, len, "%s does not answer DNS (%s to the canary "
+			 "question \". NS\"): is a resolver running there?",
+			 p->addr, rs_status_name(p->status));
+		return buf;
+	}
+	if (authoritative)
+		return NULL; /* alive is all an authoritative server must be */
+	if (p->status == RS_REFERRAL || !p->ra) {
+		snprintf(buf, len, "%s does not recurse (%s%s%s to \". NS\" "
+			 "asked with RD): every name below a zone it serves "
+			 "would get a referral, not an answer.  Give a "
+			 "recursive resolver, or --upstream-authoritative if "
+			 "it is authoritative for every name of the input",
+			 p->addr, p->status == RS_REFERRAL ? "a referral"
+							   : "RA clear",
+			 p->status == RS_REFERRAL ? ", RA " : ", ",
+			 p->status == RS_REFERRAL ? (p->ra ? "set" : "clear")
+						  : rs_rcode_name(p->rcode));
+		return buf;
+	}
+	if (p->rcode == RS_RCODE_REFUSED) {
+		snprintf(buf, len, "%s refuses our questions (REFUSED to "
+			 "\". NS\"): is this host allowed to use it?", p->addr);
+		return buf;
+	}
+	return NULL;
+}
+
+/* --- the monitor --- */
+
+static const char *upstream_text(const struct sc_health *h)
+{
+	const struct sc_config *cfg = &h->e->cfg;
+
+	return cfg->n_resolvers > 0 ? cfg->resolvers[0] : "resolv.conf";
+}
+
+static bool good_answer(const struct rs_result *res)
+{
+	return (res->status == RS_ANSWERED || res->status == RS_REFERRAL) &&
+	       res->rcode != RS_RCODE_SERVFAIL;
+}
+
+static bool failed_lookup(const struct rs_result *res)
+{
+	return res->status == RS_TIMEOUT ||
+	       (res->status == RS_ANSWERED && res->rcode == RS_RCODE_SERVFAIL);
+}
+
+static void release_cb(evutil_socket_t fd, short what, void *arg);
+static void hold_cb(evutil_socket_t fd, short what, void *arg);
+static void probe_cb(evutil_socket_t fd, short what, void *arg);
+
+int sc_health_new(struct sc_engine *e, struct sc_health **out)
+{
+	struct sc_health *h = calloc(1, sizeof(*h));
+	struct rs_config rc;
+	int ret;
+
+	*out = NULL;
+	if (h == NULL)
+		return ST_ENOMEM;
+	h->e = e;
+	h->reprobe_ms = SC_HEALTH_REPROBE_MS;
+	h->hold_timer = evtimer_new(e->base, hold_cb, h);
+	h->probe_timer = evtimer_new(e->base, probe_cb, h);
+	h->release_ev = event_new(e->base, -1, 0, release_cb, h);
+	if (h->hold_timer == NULL || h->probe_timer == NULL ||
+	    h->release_ev == NULL) {
+		sc_health_free(h);
+		return ST_ENOMEM;
+	}
+	rs_config_default(&rc);
+	for (size_t i = 0; i < e->cfg.n_resolvers; i++)
+		rc.upstreams[i] = e->cfg.resolvers[i];
+	rc.n_upstreams = e->cfg.n_resolvers;
+	rc.timeout_ms = e->cfg.dns_timeout_ms;
+	rc.retries = e->cfg.dns_retries;
+	rc.n_sockets = 1;
+	rc.log = e->cfg.log;
+	ret = rs_resolver_new(e->base, &rc, &h->rs);
+	if (ret != ST_OK) {
+		sc_health_free(h);
+		return ret;
+	}
+	*out = h;
+	return ST_OK;
+}
+
+void sc_health_free(struct sc_health *h)
+{
+	if (h == NULL)
+		return;
+	rs_resolver_free(h->rs); /* the canary's callback sees CANCELLED */
+	if (h->hold_timer != NULL)
+		event_free(h->hold_timer);
+	if (h->probe_timer != NULL)
+		event_free(h->probe_timer);
+	if (h->release_ev != NULL)
+		event_free(h->release_ev);
+	free(h->held);
+	free(h);
+}
+
+static void arm(struct event *ev, unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000u),
+			      (suseconds_t)(ms % 1000u) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+static void push_outcome(struct sc_health *h, bool failed)
+{
+	h->window[h->win_next] = failed;
+	h->win_next = (h->win_next + 1) % SC_HEALTH_WINDOW;
+	if (h->win_n < SC_HEALTH_WINDOW)
+		h->win_n++;
+}
+
+static size_t window_failures(const struct sc_health *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->win_n; i++)
+		n += h->window[i];
+	return n;
+}
+
+/* Give d back to the engine as the upstream's fault (retried). */
+static void fault_one(struct sc_health *h, struct sc_domain *d)
+{
+	h->st.upstream_faults++;
+	sc_domain_fault(d, SC_FAULT_UPSTREAM, "upstream %s: %s",
+			upstream_text(h), h->why);
+}
+
+/* Hand every held domain back: believed (its failure is its own) or, if
+ * the upstream is down, as an upstream fault. */
+static void release_all(struct sc_health *h)
+{
+	struct sc_domain **list = h->held;
+	size_t n = h->n_held;
+
+	h->held = NULL;
+	h->n_held = h->cap_held = 0;
+	evtimer_del(h->hold_timer);
+	for (size_t i = 0; i < n; i++) {
+		struct sc_domain *d = list[i];
+
+		if (h->state == H_DOWN)
+			fault_one(h, d);
+		d->health_ok = true;
+		sc_domain_finished(d);
+	}
+	free(list);
+}
+
+static void release_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	release_all(arg);
+}
+
+static void ask_canary(struct sc_health *h);
+
+static void go_down(struct sc_health *h, const char *why)
+{
+	struct sc_engine *e = h->e;
+
+	if (h->state == H_DOWN)
+		return;
+	h->state = H_DOWN;
+	h->st.outages++;
+	h->down_since_us = sc_now_us();
+	/* Outages in quick succession (an overloaded upstream) wait longer
+	 * each time; after a quiet minute, the first wait again. */
+	if (h->down_since_us - h->up_since_us > 60000000u)
+		h->reprobe_ms = SC_HEALTH_REPROBE_MS;
+	snprintf(h->why, sizeof(h->why), "%s", why);
+	ST_WARN(e->cfg.log, LOG_COMP, "the upstream %s looks down or "
+		"overloaded: %s; pausing the scan, the domains it failed will "
+		"be retried", upstream_text(h), h->why);
+	/* New work waits until the canary answers (sc_engine_resume) or the
+	 * scan gives up. */
+	sc_engine_pause(e, e->cfg.upstream_wait_s * 1000u + 60000u);
+	arm(h->probe_timer, h->reprobe_ms);
+	release_all(h);
+}
+
+static void on_canary(const struct rs_result *res, void *arg)
+{
+	struct sc_health *h = arg;
+	struct sc_engine *e = h->e;
+
+	h->canary_inflight = false;
+	if (res->status == RS_CANCELLED)
+		return;
+	if (res->status != RS_ANSWERED && res->status != RS_REFERRAL) {
+		if (h->state == H_DOWN) {
+			arm(h->probe_timer, h->reprobe_ms);
+			return;
+		}
+		char why[96];
+
+		snprintf(why, sizeof(why), "no answer to the canary question "
+			 "\". NS\" (%s)", rs_status_name(res->status));
+		go_down(h, why);
+		return;
+	}
+	h->last_good_us = sc_now_us();
+	if (h->state == H_DOWN) {
+		ST_WARN(e->cfg.log, LOG_COMP, "the upstream %s answers again "
+			"after %.1f s; resuming", upstream_text(h),
+			(double)(h->last_good_us - h->down_since_us) / 1e6);
+		h->state = H_OK;
+		h->up_since_us = h->last_good_us;
+		h->win_n = h->win_next = 0;
+		evtimer_del(h->probe_timer);
+		sc_engine_resume(e);
+	}
+	release_all(h);
+}
+
+static void ask_canary(struct sc_health *h)
+{
+	if (h->canary_inflight)
+		return;
+	h->st.canaries++;
+	if (rs_submit(h->rs, SC_CANARY_NAME, SC_CANARY_TYPE, 0, on_canary,
+		      h) == ST_OK)
+		h->canary_inflight = true;
+	else
+		arm(h->hold_timer, SC_HEALTH_HOLD_MS); /* try again soon */
+}
+
+static void hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sc_health *h = arg;
+
+	(void)fd;
+	(void)what;
+	if (h->n_held > 0)
+		ask_canary(h);
+}
+
+static void probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sc_health *h = arg;
+	struct sc_engine *e = h->e;
+	uint64_t down_us = sc_now_us() - h->down_since_us;
+
+	(void)fd;
+	(void)what;
+	if (h->state != H_DOWN)
+		return;
+	if (down_us >= (uint64_t)e->cfg.upstream_wait_s * 1000000u) {
+		h->stopped = true;
+		h->left = e->c.inflight + e->c.retry_queued;
+		if (e->error == ST_OK)
+			e->error = ST_EDNS;
+		sc_engine_stop(e);
+		return;
+	}
+	if (h->reprobe_ms < SC_HEALTH_REPROBE_CAP_MS)
+		h->reprobe_ms *= 2;
+	ask_canary(h);
+}
+
+void sc_health_note(struct sc_health *h, struct sc_domain *d,
+		    const struct rs_result *res)
+{
+	if (h == NULL)
+		return;
+	if (good_answer(res)) {
+		h->last_good_us = sc_now_us();
+		if (h->n_held > 0 && h->state == H_OK)
+			event_active(h->release_ev, EV_TIMEOUT, 0);
+	} else if (failed_lookup(res) && d != NULL) {
+		d->dns_fail_us = sc_now_us();
+	}
+}
+
+bool sc_health_hold(struct sc_health *h, struct sc_domain *d)
+{
+	if (h == NULL || d->health_ok)
+		return false;
+	if (d->dns_fail_us == 0) {
+		push_outcome(h, false);
+		return false;
+	}
+	push_outcome(h, true);
+	if (h->state == H_DOWN) {
+		fault_one(h, d);
+		return false;
+	}
+	if (h->win_n >= SC_HEALTH_MIN && 2 * window_failures(h) > h->win_n) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "lookups of %zu of the last %zu "
+			 "domains timed out or got SERVFAIL",
+			 window_failures(h), h->win_n);
+		go_down(h, why);
+		fault_one(h, d);
+		return false; /* the probe timer asks the canary */
+	}
+	if (h->last_good_us > d->dns_fail_us)
+		return false; /* the upstream answered after: d's own failure */
+	if (h->n_held == h->cap_held) {
+		size_t nc = h->cap_held ? 2 * h->cap_held : 64;
+		struct sc_domain **nh = realloc(h->held, nc * sizeof(*nh));
+
+		if (nh == NULL) {
+			sc_domain_fault(d, SC_FAULT_LOCAL, "no memory to hold");
+			return false;
+		}
+		h->held = nh;
+		h->cap_held = nc;
+	}
+	h->held[h->n_held++] = d;
+	h->st.held++;
+	if (!evtimer_pending(h->hold_timer, NULL))
+		arm(h->hold_timer, SC_HEALTH_HOLD_MS);
+	return true;
+}
+
+bool sc_health_stop_report(const struct sc_health *h, char *buf, size_t len)
+{
+	if (h == NULL || !h->stopped)
+		return false;
+	snprintf(buf, len, "the upstream %s has not answered for %u s (%s): "
+		 "scan stopped; %" PRIu64 " domains in flight or waiting for a "
+		 "retry were not measured, nor the input not yet read; run the "
+		 "same command again once the upstream answers to resume",
+		 upstream_text(h), h->e->cfg.upstream_wait_s, h->why, h->left);
+	return true;
+}
+
+void sc_health_stats(const struct sc_health *h, struct sc_health_stats *out)
+{
+	if (h == NULL) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = h->st;
+}
