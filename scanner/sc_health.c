@@ -460,7 +460,7 @@ bool sc_health_stop_report(const struct sc_health *h, char *buf, size_t len)
 		return false;
 	snprintf(buf, len, "the upstream %s has not answered for %u s (%s): "
 		 "scan stopped; %" PRIu64 " domains in flight or waiting for a "
-		 "retry were not measured, nor the input not yet read; run the "
+		 "retry were not measured, nor was the rest of the input read; run the "
 		 "same command again once the upstream answers to resume",
 		 upstream_text(h), h->e->cfg.upstream_wait_s, h->why, h->left);
 	return true;
