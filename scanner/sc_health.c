@@ -460,8 +460,9 @@ bool sc_health_stop_report(const struct sc_health *h, char *buf, size_t len)
 		return false;
 	snprintf(buf, len, "the upstream %s has not answered for %u s (%s): "
 		 "scan stopped; %" PRIu64 " domains in flight or waiting for a "
-		 "retry were not measured, nor was the rest of the input read; run the "
-		 "same command again once the upstream answers to resume",
+		 "retry were not measured, nor was the rest of the input "
+		 "read; run the same command again once the upstream answers "
+		 "to resume",
 		 upstream_text(h), h->e->cfg.upstream_wait_s, h->why, h->left);
 	return true;
 }
