@@ -322,31 +322,8 @@ static int wanted(struct scan_ctx *x, const char *name)
  */
 static int upstream_gate(struct scan_ctx *x)
 {
-	const struct sc_config *cfg = &x->o->cfg;
-	struct sc_upstream_probe p[RS_MAX_UPSTREAMS];
-	char why[512];
-	size_t n = 0;
-	int ret, bad = 0;
-
 	x->upstream_checked = true;
-	ret = sc_upstream_check(cfg, p, &n);
-	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap scan: cannot ask the upstream: %s "
-			"(check --resolver)\n", st_strerror(ret));
-		return ST_EDNS;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (sc_upstream_problem(&p[i], cfg->upstream_authoritative, why,
-					sizeof(why)) == NULL)
-			continue;
-		fprintf(stderr, "stsmap scan: UPSTREAM UNUSABLE: %s\n", why);
-		bad++;
-	}
-	if (bad == 0)
-		return ST_OK;
-	fprintf(stderr, "stsmap scan: not scanning: through such an upstream "
-		"every domain would be measured wrong\n");
-	return ST_EDNS;
+	return sc_upstream_gate(&x->o->cfg, "scan");
 }
 
 static int source(void *arg, struct sc_item *item)

@@ -155,6 +155,33 @@ const char *sc_upstream_problem(const struct sc_upstream_probe *p,
 	return NULL;
 }
 
+int sc_upstream_gate(const struct sc_config *cfg, const char *cmd)
+{
+	struct sc_upstream_probe p[RS_MAX_UPSTREAMS];
+	char why[512];
+	size_t n = 0;
+	int ret, bad = 0;
+
+	ret = sc_upstream_check(cfg, p, &n);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap %s: cannot ask the upstream: %s (check "
+			"--resolver)\n", cmd, st_strerror(ret));
+		return ST_EDNS;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sc_upstream_problem(&p[i], cfg->upstream_authoritative, why,
+					sizeof(why)) == NULL)
+			continue;
+		fprintf(stderr, "stsmap %s: UPSTREAM UNUSABLE: %s\n", cmd, why);
+		bad++;
+	}
+	if (bad == 0)
+		return ST_OK;
+	fprintf(stderr, "stsmap %s: not scanning: through such an upstream "
+		"every domain would be measured wrong\n", cmd);
+	return ST_EDNS;
+}
+
 /* --- the monitor --- */
 
 static const char *upstream_text(const struct sc_health *h)
@@ -408,6 +435,7 @@ void sc_health_note(struct sc_health *h, struct sc_domain *d,
 			event_active(h->release_ev, EV_TIMEOUT, 0);
 	} else if (failed_lookup(res) && d != NULL) {
 		d->dns_fail_us = sc_now_us();
+		d->dns_timeout = d->dns_timeout || res->status == RS_TIMEOUT;
 	}
 }
 
@@ -419,7 +447,9 @@ bool sc_health_hold(struct sc_health *h, struct sc_domain *d)
 		push_outcome(h, false);
 		return false;
 	}
-	push_outcome(h, true);
+	/* The rate counts timeouts only: a SERVFAIL is an answer, the
+	 * upstream is there (a domain's dead servers look like that). */
+	push_outcome(h, d->dns_timeout);
 	if (h->state == H_DOWN) {
 		fault_one(h, d);
 		return false;
@@ -428,7 +458,7 @@ bool sc_health_hold(struct sc_health *h, struct sc_domain *d)
 		char why[96];
 
 		snprintf(why, sizeof(why), "lookups of %zu of the last %zu "
-			 "domains timed out or got SERVFAIL",
+			 "domains timed out",
 			 window_failures(h), h->win_n);
 		go_down(h, why);
 		fault_one(h, d);

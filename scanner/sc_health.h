@@ -31,9 +31,11 @@
  * with a doubling interval.  An answer resumes the scan; a silence longer
  * than cfg.upstream_wait_s stops it with ST_EDNS, and
  * sc_health_stop_report() says why and how much was left unmeasured.  A
- * burst of failures (more than half of the last SC_HEALTH_WINDOW domains,
- * at least SC_HEALTH_MIN of them) is treated the same way, as an
- * overloaded upstream, even while the canary answers.
+ * burst of timeouts (in more than half of the last SC_HEALTH_WINDOW
+ * domains, at least SC_HEALTH_MIN of them) is treated the same way, as an
+ * overloaded upstream dropping questions, even while the canary answers;
+ * SERVFAIL does not count there, since it is an answer (a recursive
+ * resolver's word for a domain whose own servers fail).
  */
 #ifndef SC_HEALTH_H
 #define SC_HEALTH_H
@@ -88,6 +90,14 @@ int sc_upstream_check(const struct sc_config *cfg,
  */
 const char *sc_upstream_problem(const struct sc_upstream_probe *p,
 				bool authoritative, char *buf, size_t len);
+
+/*
+ * The start-up check for a command (cmd: "scan", "check"): the canary to
+ * every upstream, each problem printed on stderr, loudly.  ST_OK when
+ * every upstream is fit; ST_EDNS (after saying why) when one is not or
+ * none could be asked.
+ */
+int sc_upstream_gate(const struct sc_config *cfg, const char *cmd);
 
 /* The engine's monitor: made by sc_engine_new, freed by sc_engine_free
  * (held domains stay on the engine's in-flight list and are released by

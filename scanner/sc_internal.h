@@ -107,6 +107,7 @@ struct sc_domain {
 
 	/* the upstream's health (sc_health.h) */
 	uint64_t dns_fail_us;           /* latest timeout/SERVFAIL, or 0 */
+	bool dns_timeout;               /* one of them was a timeout */
 	bool health_ok;                 /* released by the monitor */
 	const char *mx_why;             /* a failed lookup's cause, when its
 					 * status does not say it (arena) */
