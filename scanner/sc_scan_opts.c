@@ -37,9 +37,8 @@ static const struct {
 	  "per retry (2000)" }, SC_FOR_BOTH },
 	{ { "dns-retries", "N", O_DNS_RETRIES, "DNS retries (2)" }, SC_FOR_BOTH },
 	{ { "upstream-authoritative", NULL, O_UPSTREAM_AUTH, "the --resolver "
-	  "is authoritative for every name of the input and does not recurse "
-	  "(a referral is then a domain's delegation below it); without it, "
-	  "an upstream that does not recurse is refused" }, SC_FOR_BOTH },
+	  "serves the whole input and need not recurse (else refused)" },
+	  SC_FOR_BOTH },
 	{ { "upstream-wait", "S", O_UPSTREAM_WAIT, "how long a silent upstream "
 	  "is waited for before the scan stops (60)" }, SC_FOR_SCAN },
 	{ { "https-timeout", "MS", O_HTTPS_TIMEOUT, "whole policy fetch "
