@@ -98,7 +98,8 @@ static const struct an_code_info code_table[AN_F_COUNT] = {
 	ROW(AN_F_HTTP_TIMEOUT, "http.timeout", ERROR, HTTP,
 	    "policy fetch did not complete in time", R8461 " §3.3"),
 	ROW(AN_F_HTTP_TRANSFER, "http.transfer", ERROR, HTTP,
-	    "HTTP transfer failed (protocol error or connection reset)",
+	    "HTTP transfer failed (protocol error, connection reset, or a "
+	    "body shorter than its Content-Length, RFC 7230 §3.3.3)",
 	    R8461 " §3.3"),
 
 	ROW(AN_F_POLICY_EMPTY, "policy.empty", ERROR, POLICY,

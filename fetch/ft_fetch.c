@@ -401,10 +401,11 @@ static int start_queued(struct ft_fetcher *f);
  * the recipient times out before the indicated number of octets are
  * received, the recipient MUST consider the message to be incomplete and
  * close the connection."  curl ends such a transfer CURLE_PARTIAL_FILE (a
- * close) or CURLE_OPERATION_TIMEDOUT (a server that holds on); either
- * way, and whatever curl said, a response shorter than its Content-Length
- * is FT_TRANSFER with the counts in the error, never a policy.  (curl
- * reports -1 as the length under Transfer-Encoding, which then decides.)
+ * close) or CURLE_OPERATION_TIMEDOUT (a server that holds on or drips);
+ * whatever curl said, a response shorter than its Content-Length is
+ * FT_TRANSFER (FT_TIMEOUT when our timeout ended it) with the counts in
+ * the error, never FT_DONE, never a policy.  (curl reports -1 as the
+ * length under Transfer-Encoding, which then decides.)
  */
 static void final_status(struct ft_xfer *x, CURLcode rc, long code,
 			 curl_off_t t_conn, struct ft_result *r)
@@ -434,7 +435,9 @@ static void final_status(struct ft_xfer *x, CURLcode rc, long code,
 		r->error = curl_text;
 	if (code > 0 && clen >= 0 && !x->too_large &&
 	    (curl_off_t)x->body_len < clen) {
-		r->status = FT_TRANSFER;
+		/* Our timeout cut it: FT_TIMEOUT stays, with the counts. */
+		if (r->status != FT_TIMEOUT)
+			r->status = FT_TRANSFER;
 		snprintf(x->detail, sizeof(x->detail),
 			 "incomplete body: %zu of %lld bytes (%s)", x->body_len,
 			 (long long)clen,

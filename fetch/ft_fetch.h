@@ -25,8 +25,9 @@
  *   file or directory that cannot be read, curl refusing our options) is
  *   FT_LOCAL_ERROR with errno's text in error: it says nothing about the
  *   host.  A response shorter than its Content-Length is FT_TRANSFER with
- *   "incomplete body: N of M bytes" (RFC 7230 §3.3.3), whether the server
- *   closed or held the connection.
+ *   "incomplete body: N of M bytes" (RFC 7230 §3.3.3) when the server
+ *   closed, FT_TIMEOUT with the same words when it held the connection
+ *   until the total timeout; never FT_DONE.
  * - Connections are kept and reused across fetches of the same host and
  *   port (rescans, several names on one policy host); TLS sessions are not
  *   resumed, so every new connection verifies the chain afresh.  At most

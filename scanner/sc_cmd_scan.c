@@ -117,6 +117,20 @@ out:
 	EVP_MD_CTX_free(md);
 }
 
+/* The faults of this pass, for the metadata: local and upstream errors,
+ * retries, domains not measured (so far, while the engine runs). */
+static void meta_faults(FILE *f, const struct scan_ctx *x)
+{
+	struct sc_counters c = x->last;
+
+	if (x->engine != NULL)
+		sc_engine_counters(x->engine, &c);
+	fprintf(f, ",\"local_errors\":%" PRIu64 ",\"upstream_errors\":%"
+		PRIu64 ",\"retries\":%" PRIu64 ",\"unmeasured\":%" PRIu64,
+		c.faults[SC_FAULT_LOCAL], c.faults[SC_FAULT_UPSTREAM],
+		c.retries, c.unmeasured);
+}
+
 /* The scan's metadata as JSON, in a malloc'ed string. */
 static char *meta_json(struct scan_ctx *x, bool final)
 {
@@ -156,10 +170,12 @@ static char *meta_json(struct scan_ctx *x, bool final)
 		",\"bad\":%" PRIu64 ",\"excluded\":%" PRIu64
 		",\"other_shard\":%" PRIu64 ",\"duplicates\":%" PRIu64
 		",\"already_done\":%" PRIu64 ",\"stored\":%" PRIu64
-		",\"probes\":%" PRIu64 ",\"elapsed_s\":%.1f}}",
+		",\"probes\":%" PRIu64 ",\"elapsed_s\":%.1f",
 		x->resumed ? "true" : "false", x->n_read, x->n_bad,
 		x->n_excluded, x->n_other_shard, x->n_dup, x->n_skipped,
 		x->n_stored, x->n_probes, (double)(sc_now_us() - x->t0_us) / 1e6);
+	meta_faults(f, x);
+	fputs("}}", f);
 	fclose(f);
 	return buf;
 }

@@ -270,6 +270,20 @@ static const struct row rows[] = {
 	  FAIL(AN_FETCH_TRANSFER, "connection reset by peer"),
 	  .verdict = AN_V_POLICY_INVALID, HAS(AN_F_HTTP_TRANSFER),
 	  DETAIL(AN_F_HTTP_TRANSFER, "connection reset by peer") },
+	/* RFC 7230 §3.3.3: "If the sender closes the connection or the
+	 * recipient times out before the indicated number of octets are
+	 * received, the recipient MUST consider the message to be incomplete
+	 * and close the connection."  fetch/ reports a body shorter than its
+	 * Content-Length as a transfer failure, the partial body alongside;
+	 * a valid-looking enforce policy in it is not a policy. */
+	{ "policy-invalid: body shorter than its Content-Length", STS_OK,
+	  MX_BOTH, RPT_OK,
+	  FAIL(AN_FETCH_TRANSFER, "incomplete body: 66 of 100000 bytes "
+				  "(transfer closed with 99934 bytes "
+				  "remaining to read)"),
+	  .http = 200, .ctype = "text/plain", .body = ENF2,
+	  .verdict = AN_V_POLICY_INVALID, HAS(AN_F_HTTP_TRANSFER),
+	  DETAIL(AN_F_HTTP_TRANSFER, "incomplete body: 66 of 100000 bytes") },
 	/* RFC 8461 §3.3: senders MUST NOT follow redirects; the Location is
 	 * kept so the operator sees where it pointed. */
 	{ "policy-invalid: 301 redirect", STS_OK, MX_BOTH, RPT_OK,

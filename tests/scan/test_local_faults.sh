@@ -9,9 +9,10 @@
 #      (--https-max, --smtp-max lowered, with a notice) and the scan gives
 #      the truth, exit 0.
 #   2. An impossible limit: refused at start-up, naming the limit.
-#   3. The limit pulled down while the scan runs (prlimit) to the number
-#      of descriptors it holds, for 1.5 s: sockets fail with EMFILE, the domains are retried after a
-#      backoff, and the result is still the truth, exit 0.
+#   3. The scan reads its input from stdin; once it is set up, its limit
+#      is pulled down (prlimit) to the descriptors it holds, for 1.5 s:
+#      sockets fail with EMFILE, the domains are retried after a backoff,
+#      and the result is still the truth, exit 0.
 #   4. The limit pulled down for good: exit 3, the summary names the
 #      domains not measured, every stored record equals the truth, stored
 #      + unmeasured = all; the same command again (resume) measures the
@@ -52,21 +53,35 @@ scan_limited() {
 	echo "$rc"
 }
 
-# squeeze PID SECONDS: once PID's scan is under way (its store exists),
-# lower its soft descriptor limit to the number it holds open, so no new
-# socket can be made; after SECONDS (unless "forever") give it 64 back.
-squeeze() {
-	local pid=$1 secs=$2 db=$3 n i
-	for i in $(seq 200); do
-		[ -e "$db" ] && break
+# squeezed SECONDS DB LOG: the scan of the catalog from stdin under
+# ulimit -n 64; once it is set up (the resolver's sockets and curl's are
+# open) its soft descriptor limit is lowered to the number it holds, so no
+# new socket can be made, and only then does its input arrive.  After
+# SECONDS (unless "forever") it gets 64 back.  Prints its exit status.
+squeezed() {
+	local secs=$1 db=$2 log=$3 go=$tmp/go.$$ pid n i rc=0
+	rm -f "$go"
+	{
+		while [ ! -e "$go" ]; do sleep 0.01; done
+		cat "$w/domains.txt"
+	} | bash -c 'ulimit -n 64; exec "$@"' _ "$stsmap" scan --db "$db" \
+		"${scan_opts[@]}" - 2>"$log" &
+	pid=$!
+	for i in $(seq 500); do
+		n=$(find "/proc/$pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+		[ "$n" -ge 10 ] && break
 		sleep 0.01
 	done
-	n=$(ls "/proc/$pid/fd" | wc -l)
-	prlimit --pid "$pid" --nofile="$n:64" || return 1
-	echo "# squeezed to $n descriptors"
-	[ "$secs" = forever ] && return 0
-	sleep "$secs"
-	prlimit --pid "$pid" --nofile=64:64 2>/dev/null || true
+	n=$(find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l)
+	prlimit --pid "$pid" --nofile="$n:64" >&2 || true
+	echo "# squeezed to $n descriptors" >&2
+	touch "$go"
+	if [ "$secs" != forever ]; then
+		sleep "$secs"
+		prlimit --pid "$pid" --nofile=64:64 2>/dev/null || true
+	fi
+	wait "$pid" || rc=$?
+	echo "$rc"
 }
 
 # truth_of EXPORT: does every record of EXPORT equal the truth?
@@ -93,13 +108,8 @@ check "ulimit -n 40: the message names the limit and the options" \
 check "ulimit -n 40: no store was created" [ ! -e "$tmp/x.lmdb" ]
 
 # 3. A squeeze of 1.5 s in the middle of the scan: retried, the truth.
-rc=0
-bash -c 'ulimit -n 64; exec "$@"' _ "$stsmap" scan --db "$tmp/b.lmdb" \
-	"${scan_opts[@]}" "$w/domains.txt" 2>"$tmp/b.log" &
-pid=$!
-squeeze "$pid" 1.5 "$tmp/b.lmdb" || true
-wait "$pid" || rc=$?
-check "squeezed for 1.5 s: exit 0" [ "$rc" -eq 0 ]
+rc=$(squeezed 1.5 "$tmp/b.lmdb" "$tmp/b.log")
+check "squeezed for 1.5 s: exit 0 (was $rc)" [ "$rc" -eq 0 ]
 check "squeezed for 1.5 s: local errors were met and retried" \
 	grep -Eq '^  [1-9][0-9]* local errors, 0 upstream errors, [1-9][0-9]* retries$' "$tmp/b.log"
 "$stsmap" export --db "$tmp/b.lmdb" >"$tmp/b.jsonl"
@@ -110,13 +120,8 @@ check "squeezed for 1.5 s: every verdict and finding equals the truth" \
 grep -E 'local errors' "$tmp/b.log" | sed 's/^ */# squeezed 1.5 s: /'
 
 # 4. Squeezed for good: what cannot be measured is not stored.
-rc=0
-bash -c 'ulimit -n 64; exec "$@"' _ "$stsmap" scan --db "$tmp/c.lmdb" \
-	"${scan_opts[@]}" "$w/domains.txt" 2>"$tmp/c.log" &
-pid=$!
-squeeze "$pid" forever "$tmp/c.lmdb" || true
-wait "$pid" || rc=$?
-check "squeezed for good: exit 3 (domains not measured)" [ "$rc" -eq 3 ]
+rc=$(squeezed forever "$tmp/c.lmdb" "$tmp/c.log")
+check "squeezed for good: exit 3, domains not measured (was $rc)" [ "$rc" -eq 3 ]
 unmeasured=$(sed -n 's/.*; \([0-9]*\) domains NOT MEASURED.*/\1/p' "$tmp/c.log")
 check "squeezed for good: the summary says how many were not measured" \
 	[ "${unmeasured:-0}" -gt 0 ]
@@ -129,7 +134,19 @@ check "squeezed for good: stored ($stored) + not measured (${unmeasured:-?}) = $
 check "squeezed for good: every stored record equals the truth" \
 	truth_of "$tmp/c.jsonl" --subset
 grep -E 'local errors' "$tmp/c.log" | sed 's/^ */# squeezed for good: /'
-rc=$(scan_limited 64 "$tmp/c.lmdb" "$tmp/c2.log")
+check "squeezed for good: the scan's metadata counts them too" \
+	python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+scan = r.get("scan", r)
+meta = json.loads(scan["meta_json"])
+p = meta["pass"]
+assert p["unmeasured"] == int(sys.argv[1]) and p["local_errors"] > 0 \
+	and p["retries"] > 0, p
+' "${unmeasured:-0}" < <("$stsmap" report --db "$tmp/c.lmdb" --format json 2>/dev/null)
+rc=0
+bash -c 'ulimit -n 64; exec "$@"' _ "$stsmap" scan --db "$tmp/c.lmdb" \
+	"${scan_opts[@]}" - <"$w/domains.txt" 2>"$tmp/c2.log" || rc=$?
 check "the same command again: resumes the scan" grep -q 'resuming scan 1' "$tmp/c2.log"
 check "the same command again: exit 0" [ "$rc" -eq 0 ]
 "$stsmap" export --db "$tmp/c.lmdb" >"$tmp/c2.jsonl"

@@ -1,0 +1,252 @@
+/*
+ * test_sc_engine.c - the scan engine's fault handling (sc_internal.h):
+ * a domain that met a fault is retried after a backoff and, when it keeps
+ * failing, given up as unmeasured - never handed to the sink; a pause
+ * holds new domains back; and the descriptor budget fits the options to
+ * the limit (sc_config_fit_fds()).
+ *
+ * DNS comes from the in-process responder of the resolver's tests
+ * (tests/resolver/rs_responder.h) on 127.0.0.1, answering NXDOMAIN, so a
+ * domain completes after its three lookups with verdict no-policy and no
+ * fetch.  A local fault is provoked without touching the machine: a name
+ * of 250 bytes is a valid domain, but "_mta-sts." + it is longer than a
+ * DNS name may be, so rs_submit() refuses the question (ST_EINVAL): a
+ * failure on our side, exactly like a socket that cannot be opened.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <sys/socket.h>
+
+#include "rs_responder.h"
+#include "sc_scan.h"
+#include "st_error.h"
+
+struct ctx {
+	struct event_base *base;
+	struct responder rsp;
+	const char *names[4];
+	size_t n_names, next;
+	unsigned sunk;
+	enum an_verdict verdict;
+	uint64_t t_first_sink_us;
+};
+
+static int source(void *arg, struct sc_item *it)
+{
+	struct ctx *c = arg;
+
+	if (c->next == c->n_names)
+		return 0;
+	it->domain = c->names[c->next++];
+	it->rank = c->next;
+	return 1;
+}
+
+static int sink(void *arg, const struct sc_done *done)
+{
+	struct ctx *c = arg;
+
+	if (c->sunk++ == 0)
+		c->t_first_sink_us = sc_now_us();
+	c->verdict = (enum an_verdict)done->rec->verdict;
+	return ST_OK;
+}
+
+/* Run the engine over c->names; counters in *out. */
+static void run(struct ctx *c, unsigned retry_max, unsigned backoff_ms,
+		unsigned pause_ms, struct sc_counters *out)
+{
+	struct sc_config cfg;
+	struct sc_engine *e = NULL;
+
+	c->base = event_base_new();
+	assert_non_null(c->base);
+	memset(&c->rsp, 0, sizeof(c->rsp));
+	assert_int_equal(rsp_start(&c->rsp, c->base, AF_INET), 0);
+	c->rsp.beh.mode = RSP_ANSWER;
+	c->rsp.beh.rcode = 3; /* NXDOMAIN */
+	c->rsp.beh.rrs[0] = NULL;
+	sc_config_default(&cfg);
+	cfg.resolvers[0] = c->rsp.addr;
+	cfg.n_resolvers = 1;
+	cfg.dns_timeout_ms = 500;
+	cfg.retry_max = retry_max;
+	cfg.retry_backoff_ms = backoff_ms;
+	cfg.inflight = 4;
+	assert_int_equal(sc_engine_new(c->base, &cfg, &e), ST_OK);
+	sc_engine_set_source(e, source, c);
+	sc_engine_set_sink(e, sink, c);
+	if (pause_ms > 0)
+		sc_engine_pause(e, pause_ms);
+	assert_int_equal(sc_engine_run(e), ST_OK);
+	sc_engine_counters(e, out);
+	sc_engine_free(e);
+	rsp_stop(&c->rsp);
+	event_base_free(c->base);
+}
+
+static const char *long_name(void)
+{
+	/* 4 labels of 61 + ".test": 249 bytes, a valid name; with the
+	 * "_mta-sts." prefix, 258: too long for DNS (RFC 1035 §2.3.4). */
+	static char name[256];
+
+	if (name[0] == '\0') {
+		size_t n = 0;
+
+		for (int l = 0; l < 4; l++) {
+			memset(name + n, 'a' + l, 61);
+			n += 61;
+			name[n++] = '.';
+		}
+		memcpy(name + n, "test", 5);
+	}
+	return name;
+}
+
+/* Control: a domain without faults goes to the sink once, no retry. */
+static void test_no_fault(void **state)
+{
+	struct ctx c = { .names = { "nx.test" }, .n_names = 1 };
+	struct sc_counters k;
+
+	(void)state;
+	run(&c, 2, 20, 0, &k);
+	assert_int_equal(c.sunk, 1);
+	assert_int_equal(c.verdict, AN_V_NO_POLICY);
+	assert_int_equal(k.completed, 1);
+	assert_int_equal(k.retries, 0);
+	assert_int_equal(k.unmeasured, 0);
+	assert_int_equal(k.faults[SC_FAULT_LOCAL], 0);
+	assert_int_equal(k.local_errors, 0);
+}
+
+/* A domain that meets a local fault on every attempt: retry_max retries,
+ * each after its backoff (20, 40 ms), then given up: never in the sink,
+ * counted unmeasured.  The other domain is not held up by it. */
+static void test_fault_given_up(void **state)
+{
+	struct ctx c = { .n_names = 2 };
+	struct sc_counters k;
+	uint64_t t0;
+
+	(void)state;
+	c.names[0] = long_name();
+	c.names[1] = "nx.test";
+	t0 = sc_now_us();
+	run(&c, 2, 20, 0, &k);
+	assert_int_equal(c.sunk, 1); /* nx.test only */
+	assert_int_equal(k.completed, 1);
+	assert_int_equal(k.started, 4); /* nx.test, then 1 + 2 of the other */
+	assert_int_equal(k.retries, 2);
+	assert_int_equal(k.unmeasured, 1);
+	assert_int_equal(k.retry_queued, 0);
+	assert_true(k.faults[SC_FAULT_LOCAL] >= 3);
+	assert_int_equal(k.local_errors, k.faults[SC_FAULT_LOCAL]);
+	assert_int_equal(k.faults[SC_FAULT_UPSTREAM], 0);
+	assert_int_equal(k.verdicts[AN_V_UNDETERMINED], 0);
+	assert_true(sc_now_us() - t0 >= 60000); /* 20 + 40 ms of backoff */
+}
+
+/* retry_max 0: given up at once. */
+static void test_no_retries(void **state)
+{
+	struct ctx c = { .n_names = 1 };
+	struct sc_counters k;
+
+	(void)state;
+	c.names[0] = long_name();
+	run(&c, 0, 20, 0, &k);
+	assert_int_equal(c.sunk, 0);
+	assert_int_equal(k.retries, 0);
+	assert_int_equal(k.unmeasured, 1);
+}
+
+/* A pause holds the first domain back. */
+static void test_pause(void **state)
+{
+	struct ctx c = { .names = { "nx.test" }, .n_names = 1 };
+	struct sc_counters k;
+	uint64_t t0 = sc_now_us();
+
+	(void)state;
+	run(&c, 2, 20, 200, &k);
+	assert_int_equal(c.sunk, 1);
+	assert_true(c.t_first_sink_us - t0 >= 200000);
+}
+
+/* The descriptor budget (sc_scan.h): 32 reserved + 16 UDP + 1 TCP per
+ * resolver + 3 per fetch + 1 per probe. */
+static void test_fit_fds(void **state)
+{
+	static const struct {
+		const char *what;
+		uint64_t limit;
+		unsigned https, smtp;
+		bool probe;
+		int ret;
+		unsigned https_out, smtp_out;
+		bool lowered;
+	} rows[] = {
+		{ "fits: nothing changes", 1024, 128, 64, true, ST_OK, 128, 64,
+		  false },
+		{ "fits exactly", 32 + 16 + 1 + 3 * 128 + 64, 128, 64, true,
+		  ST_OK, 128, 64, false },
+		{ "one short: lowered", 32 + 16 + 1 + 3 * 128 + 63, 128, 64,
+		  true, ST_OK, 127, 63, true },
+		{ "ulimit -n 64: 15 left, 4 fetches and 2 probes", 64, 128, 64,
+		  true, ST_OK, 4, 2, true },
+		{ "without probes the fetches take it all", 64, 128, 64, false,
+		  ST_OK, 5, 64, true },
+		{ "just one of each", 32 + 16 + 1 + 3 + 1, 128, 64, true,
+		  ST_OK, 1, 1, true },
+		{ "not even one of each: refused", 32 + 16 + 1 + 3, 128, 64,
+		  true, ST_ERANGE, 128, 64, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sc_config cfg;
+		struct sc_fd_budget b;
+		int ret;
+
+		sc_config_default(&cfg);
+		cfg.resolvers[0] = "127.0.0.1";
+		cfg.n_resolvers = 1;
+		cfg.https_max = rows[i].https;
+		cfg.smtp_max = rows[i].smtp;
+		cfg.probe_mx = rows[i].probe;
+		ret = sc_config_fit_fds(&cfg, rows[i].limit, &b);
+		if (ret != rows[i].ret || cfg.https_max != rows[i].https_out ||
+		    cfg.smtp_max != rows[i].smtp_out ||
+		    b.lowered != rows[i].lowered)
+			fail_msg("%s: ret %d https %u smtp %u lowered %d", rows[i].what,
+				 ret, cfg.https_max, cfg.smtp_max, b.lowered);
+		if (ret == ST_OK && b.need > rows[i].limit)
+			fail_msg("%s: needs %llu of %llu", rows[i].what,
+				 (unsigned long long)b.need,
+				 (unsigned long long)rows[i].limit);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fit_fds),
+		cmocka_unit_test(test_no_fault),
+		cmocka_unit_test(test_fault_given_up),
+		cmocka_unit_test(test_no_retries),
+		cmocka_unit_test(test_pause),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
