@@ -466,11 +466,10 @@ void sc_domain_finished(struct sc_domain *d)
 {
 	struct sc_engine *e = d->e;
 
-	/* A failed lookup is the domain's only once the upstream is seen to
-	 * answer after it: until then the monitor holds d. */
-	if (!e->stopping && d->fault == SC_FAULT_NONE &&
-	    sc_health_hold(e->health, d))
-		return;
+	/* A timeout is the domain's only if the upstream was seen to answer
+	 * meanwhile; else the monitor makes it an upstream fault. */
+	if (!e->stopping && d->fault == SC_FAULT_NONE)
+		sc_health_judge(e->health, d);
 	if (!e->stopping && d->fault == SC_FAULT_NONE) {
 		int ret = deliver(e, d);
 
@@ -631,7 +630,7 @@ void sc_engine_free(struct sc_engine *e)
 	if (e == NULL)
 		return;
 	e->stopping = true;
-	sc_health_free(e->health); /* held domains stay on the list below */
+	sc_health_free(e->health);
 	e->health = NULL;
 	/* Cancellations complete every domain and probe in flight. */
 	rs_resolver_free(e->rs);

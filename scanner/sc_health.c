@@ -3,9 +3,10 @@
  * monitor that keeps an upstream's failure from becoming a domain's
  * finding (see sc_health.h for the rules).
  *
- * Monitor states: OK (failures believed once something else answered
- * after them) and DOWN (every failure is the upstream's; the engine is
- * paused; the canary is asked again every reprobe_ms, doubling).
+ * Monitor states: OK (a timeout is believed when the upstream answered
+ * something while the lookup's last attempt was on the wire) and DOWN
+ * (every timeout is the upstream's; the engine is paused; the canary is
+ * asked again every reprobe_ms, doubling).
  */
 #include "sc_health.h"
 
@@ -19,28 +20,6 @@
 #include "st_error.h"
 
 #define LOG_COMP "upstream"
-
-enum h_state { H_OK = 0, H_DOWN };
-
-struct sc_health {
-	struct sc_engine *e;
-	struct rs_resolver *rs;      /* the canary's own: one socket */
-	enum h_state state;
-	uint64_t last_good_us;       /* latest answer from the upstream */
-	uint64_t down_since_us;
-	uint64_t up_since_us;        /* the last recovery (0: none) */
-	unsigned reprobe_ms;
-	bool canary_inflight;
-	bool stopped;                /* the monitor stopped the scan */
-	uint64_t left;               /* in flight + waiting, at the stop */
-	char why[160];               /* why the upstream was judged down */
-	bool window[SC_HEALTH_WINDOW]; /* true: that domain had a failure */
-	size_t win_n, win_next;
-	struct sc_domain **held;
-	size_t n_held, cap_held;
-	struct event *hold_timer, *release_ev, *probe_timer;
-	struct sc_health_stats st;
-};
 
 /* --- the start-up check --- */
 
@@ -184,6 +163,26 @@ int sc_upstream_gate(const struct sc_config *cfg, const char *cmd)
 
 /* --- the monitor --- */
 
+enum h_state { H_OK = 0, H_DOWN };
+
+struct sc_health {
+	struct sc_engine *e;
+	struct rs_resolver *rs;      /* the canary's own: one socket */
+	enum h_state state;
+	uint64_t last_good_us;       /* latest answer from the upstream */
+	uint64_t down_since_us;
+	uint64_t up_since_us;        /* the last recovery (0: none) */
+	unsigned reprobe_ms;
+	bool canary_inflight;
+	bool stopped;                /* the monitor stopped the scan */
+	uint64_t left;               /* in flight + waiting, at the stop */
+	char why[160];               /* why the upstream was judged down */
+	bool window[SC_HEALTH_WINDOW]; /* true: that domain had a timeout */
+	size_t win_n, win_next;
+	struct event *idle_timer, *probe_timer;
+	struct sc_health_stats st;
+};
+
 static const char *upstream_text(const struct sc_health *h)
 {
 	const struct sc_config *cfg = &h->e->cfg;
@@ -191,25 +190,21 @@ static const char *upstream_text(const struct sc_health *h)
 	return cfg->n_resolvers > 0 ? cfg->resolvers[0] : "resolv.conf";
 }
 
+/* Any response but SERVFAIL shows the upstream answering (a referral
+ * too: it is a response, only not an answer). */
 static bool good_answer(const struct rs_result *res)
 {
 	return (res->status == RS_ANSWERED || res->status == RS_REFERRAL) &&
 	       res->rcode != RS_RCODE_SERVFAIL;
 }
 
-static bool failed_lookup(const struct rs_result *res)
-{
-	return res->status == RS_TIMEOUT ||
-	       (res->status == RS_ANSWERED && res->rcode == RS_RCODE_SERVFAIL);
-}
-
-static void release_cb(evutil_socket_t fd, short what, void *arg);
-static void hold_cb(evutil_socket_t fd, short what, void *arg);
+static void idle_cb(evutil_socket_t fd, short what, void *arg);
 static void probe_cb(evutil_socket_t fd, short what, void *arg);
 
 int sc_health_new(struct sc_engine *e, struct sc_health **out)
 {
 	struct sc_health *h = calloc(1, sizeof(*h));
+	struct timeval idle = { 0, SC_HEALTH_IDLE_MS * 1000 };
 	struct rs_config rc;
 	int ret;
 
@@ -218,11 +213,10 @@ int sc_health_new(struct sc_engine *e, struct sc_health **out)
 		return ST_ENOMEM;
 	h->e = e;
 	h->reprobe_ms = SC_HEALTH_REPROBE_MS;
-	h->hold_timer = evtimer_new(e->base, hold_cb, h);
+	h->idle_timer = event_new(e->base, -1, EV_PERSIST, idle_cb, h);
 	h->probe_timer = evtimer_new(e->base, probe_cb, h);
-	h->release_ev = event_new(e->base, -1, 0, release_cb, h);
-	if (h->hold_timer == NULL || h->probe_timer == NULL ||
-	    h->release_ev == NULL) {
+	if (h->idle_timer == NULL || h->probe_timer == NULL ||
+	    event_add(h->idle_timer, &idle) != 0) {
 		sc_health_free(h);
 		return ST_ENOMEM;
 	}
@@ -248,13 +242,10 @@ void sc_health_free(struct sc_health *h)
 	if (h == NULL)
 		return;
 	rs_resolver_free(h->rs); /* the canary's callback sees CANCELLED */
-	if (h->hold_timer != NULL)
-		event_free(h->hold_timer);
+	if (h->idle_timer != NULL)
+		event_free(h->idle_timer);
 	if (h->probe_timer != NULL)
 		event_free(h->probe_timer);
-	if (h->release_ev != NULL)
-		event_free(h->release_ev);
-	free(h->held);
 	free(h);
 }
 
@@ -266,15 +257,15 @@ static void arm(struct event *ev, unsigned ms)
 	evtimer_add(ev, &tv);
 }
 
-static void push_outcome(struct sc_health *h, bool failed)
+static void push_outcome(struct sc_health *h, bool timed_out)
 {
-	h->window[h->win_next] = failed;
+	h->window[h->win_next] = timed_out;
 	h->win_next = (h->win_next + 1) % SC_HEALTH_WINDOW;
 	if (h->win_n < SC_HEALTH_WINDOW)
 		h->win_n++;
 }
 
-static size_t window_failures(const struct sc_health *h)
+static size_t window_timeouts(const struct sc_health *h)
 {
 	size_t n = 0;
 
@@ -283,40 +274,13 @@ static size_t window_failures(const struct sc_health *h)
 	return n;
 }
 
-/* Give d back to the engine as the upstream's fault (retried). */
-static void fault_one(struct sc_health *h, struct sc_domain *d)
+/* d goes back to the engine as the upstream's fault: retried. */
+static void fault_one(struct sc_health *h, struct sc_domain *d,
+		      const char *why)
 {
 	h->st.upstream_faults++;
 	sc_domain_fault(d, SC_FAULT_UPSTREAM, "upstream %s: %s",
-			upstream_text(h), h->why);
-}
-
-/* Hand every held domain back: believed (its failure is its own) or, if
- * the upstream is down, as an upstream fault. */
-static void release_all(struct sc_health *h)
-{
-	struct sc_domain **list = h->held;
-	size_t n = h->n_held;
-
-	h->held = NULL;
-	h->n_held = h->cap_held = 0;
-	evtimer_del(h->hold_timer);
-	for (size_t i = 0; i < n; i++) {
-		struct sc_domain *d = list[i];
-
-		if (h->state == H_DOWN)
-			fault_one(h, d);
-		d->health_ok = true;
-		sc_domain_finished(d);
-	}
-	free(list);
-}
-
-static void release_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	release_all(arg);
+			upstream_text(h), why);
 }
 
 static void ask_canary(struct sc_health *h);
@@ -342,7 +306,6 @@ static void go_down(struct sc_health *h, const char *why)
 	 * scan gives up. */
 	sc_engine_pause(e, e->cfg.upstream_wait_s * 1000u + 60000u);
 	arm(h->probe_timer, h->reprobe_ms);
-	release_all(h);
 }
 
 static void on_canary(const struct rs_result *res, void *arg)
@@ -354,12 +317,12 @@ static void on_canary(const struct rs_result *res, void *arg)
 	if (res->status == RS_CANCELLED)
 		return;
 	if (res->status != RS_ANSWERED && res->status != RS_REFERRAL) {
+		char why[96];
+
 		if (h->state == H_DOWN) {
 			arm(h->probe_timer, h->reprobe_ms);
 			return;
 		}
-		char why[96];
-
 		snprintf(why, sizeof(why), "no answer to the canary question "
 			 "\". NS\" (%s)", rs_status_name(res->status));
 		go_down(h, why);
@@ -376,7 +339,6 @@ static void on_canary(const struct rs_result *res, void *arg)
 		evtimer_del(h->probe_timer);
 		sc_engine_resume(e);
 	}
-	release_all(h);
 }
 
 static void ask_canary(struct sc_health *h)
@@ -387,17 +349,22 @@ static void ask_canary(struct sc_health *h)
 	if (rs_submit(h->rs, SC_CANARY_NAME, SC_CANARY_TYPE, 0, on_canary,
 		      h) == ST_OK)
 		h->canary_inflight = true;
-	else
-		arm(h->hold_timer, SC_HEALTH_HOLD_MS); /* try again soon */
 }
 
-static void hold_cb(evutil_socket_t fd, short what, void *arg)
+/* Questions on the wire and nothing heard for a while: is the upstream
+ * there?  The answer is the evidence a timeout waits for (a lone domain
+ * whose own servers are dead, at the end of a scan, has no neighbours to
+ * show the upstream alive). */
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sc_health *h = arg;
+	struct sc_engine *e = h->e;
 
 	(void)fd;
 	(void)what;
-	if (h->n_held > 0)
+	if (h->state == H_OK && e->rs != NULL &&
+	    rs_resolver_pending(e->rs) > 0 &&
+	    sc_now_us() - h->last_good_us >= SC_HEALTH_IDLE_MS * 1000u)
 		ask_canary(h);
 }
 
@@ -427,61 +394,55 @@ static void probe_cb(evutil_socket_t fd, short what, void *arg)
 void sc_health_note(struct sc_health *h, struct sc_domain *d,
 		    const struct rs_result *res)
 {
+	uint64_t now = sc_now_us(), last_ms, start;
+	unsigned shift;
+
 	if (h == NULL)
 		return;
 	if (good_answer(res)) {
-		h->last_good_us = sc_now_us();
-		if (h->n_held > 0 && h->state == H_OK)
-			event_active(h->release_ev, EV_TIMEOUT, 0);
-	} else if (failed_lookup(res) && d != NULL) {
-		d->dns_fail_us = sc_now_us();
-		d->dns_timeout = d->dns_timeout || res->status == RS_TIMEOUT;
+		h->last_good_us = now;
+		return;
 	}
+	if (res->status != RS_TIMEOUT || d == NULL)
+		return;
+	d->dns_timeout = true;
+	/* The last attempt was on the wire for timeout << (attempts - 1)
+	 * (the resolver's doubling): did anything answer meanwhile? */
+	shift = res->attempts > 1 ? res->attempts - 1 : 0;
+	last_ms = (uint64_t)h->e->cfg.dns_timeout_ms << (shift < 10 ? shift
+								     : 10);
+	start = now > last_ms * 1000u ? now - last_ms * 1000u : 0;
+	if (h->last_good_us <= start)
+		d->dns_unvouched = true;
 }
 
-bool sc_health_hold(struct sc_health *h, struct sc_domain *d)
+void sc_health_judge(struct sc_health *h, struct sc_domain *d)
 {
-	if (h == NULL || d->health_ok)
-		return false;
-	if (d->dns_fail_us == 0) {
-		push_outcome(h, false);
-		return false;
-	}
+	if (h == NULL)
+		return;
 	/* The rate counts timeouts only: a SERVFAIL is an answer, the
 	 * upstream is there (a domain's dead servers look like that). */
 	push_outcome(h, d->dns_timeout);
+	if (!d->dns_timeout)
+		return;
 	if (h->state == H_DOWN) {
-		fault_one(h, d);
-		return false;
+		fault_one(h, d, h->why);
+		return;
 	}
-	if (h->win_n >= SC_HEALTH_MIN && 2 * window_failures(h) > h->win_n) {
+	if (h->win_n >= SC_HEALTH_MIN && 2 * window_timeouts(h) > h->win_n) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "lookups of %zu of the last %zu "
-			 "domains timed out",
-			 window_failures(h), h->win_n);
+			 "domains timed out", window_timeouts(h), h->win_n);
 		go_down(h, why);
-		fault_one(h, d);
-		return false; /* the probe timer asks the canary */
+		fault_one(h, d, why);
+		return; /* the probe timer asks the canary */
 	}
-	if (h->last_good_us > d->dns_fail_us)
-		return false; /* the upstream answered after: d's own failure */
-	if (h->n_held == h->cap_held) {
-		size_t nc = h->cap_held ? 2 * h->cap_held : 64;
-		struct sc_domain **nh = realloc(h->held, nc * sizeof(*nh));
-
-		if (nh == NULL) {
-			sc_domain_fault(d, SC_FAULT_LOCAL, "no memory to hold");
-			return false;
-		}
-		h->held = nh;
-		h->cap_held = nc;
-	}
-	h->held[h->n_held++] = d;
-	h->st.held++;
-	if (!evtimer_pending(h->hold_timer, NULL))
-		arm(h->hold_timer, SC_HEALTH_HOLD_MS);
-	return true;
+	if (!d->dns_unvouched)
+		return; /* the upstream answered meanwhile: d's own failure */
+	h->st.unvouched++;
+	fault_one(h, d, "no answer from it while the lookup was on the wire");
+	ask_canary(h);
 }
 
 bool sc_health_stop_report(const struct sc_health *h, char *buf, size_t len)

@@ -21,21 +21,27 @@
  * event base of its own and says what is wrong, if anything.
  *
  * During the scan, struct sc_health (one per engine) decides whether a
- * domain's failed lookups (timeout, SERVFAIL) are the domain's or the
- * upstream's.  A failure is believed, and the domain stored `undetermined`,
- * only once the upstream answered some other question after it; until
- * then the domain is held.  If nothing else answers for a short while the
- * canary is asked.  No answer to it: the upstream is down, every held
- * domain (and every one failing from then on) is handed to the retry queue
- * as an upstream fault, the engine pauses, and the canary is asked again
- * with a doubling interval.  An answer resumes the scan; a silence longer
- * than cfg.upstream_wait_s stops it with ST_EDNS, and
- * sc_health_stop_report() says why and how much was left unmeasured.  A
- * burst of timeouts (in more than half of the last SC_HEALTH_WINDOW
- * domains, at least SC_HEALTH_MIN of them) is treated the same way, as an
- * overloaded upstream dropping questions, even while the canary answers;
- * SERVFAIL does not count there, since it is an answer (a recursive
- * resolver's word for a domain whose own servers fail).
+ * domain's timed-out lookups are the domain's or the upstream's.  A
+ * SERVFAIL is an answer: the upstream is there, and says the name's
+ * servers failed.  A timeout is believed, and the domain stored
+ * `undetermined`, only if the upstream answered something else while the
+ * lookup's last attempt was on the wire; otherwise nothing was learnt
+ * about the domain: it goes to the retry queue as an upstream fault and
+ * the canary is asked.  So that a lone lookup (a dead domain at the end of
+ * a scan) still has evidence, the canary is also asked whenever questions
+ * are on the wire and nothing was heard for SC_HEALTH_IDLE_MS.  No answer
+ * to the canary: the upstream is down, every domain with a timeout from
+ * then on goes to the retry queue, the engine pauses, and the canary is
+ * asked again with a doubling interval.  An answer resumes the scan; a
+ * silence longer than cfg.upstream_wait_s stops it with ST_EDNS, and
+ * sc_health_stop_report() says why and how much was left unmeasured.
+ * Timeouts in more than half of the last SC_HEALTH_WINDOW domains (at
+ * least SC_HEALTH_MIN of them) are treated the same way, as an overloaded
+ * upstream dropping questions, even while the canary answers.
+ *
+ * Not covered: an upstream that answers the canary from its cache but
+ * SERVFAILs every other name (its own link down) passes for healthy, and
+ * its SERVFAILs are stored as the domains'.
  */
 #ifndef SC_HEALTH_H
 #define SC_HEALTH_H
@@ -56,7 +62,7 @@ struct sc_health;
 
 #define SC_HEALTH_WINDOW 32   /* domains in the failure-rate window */
 #define SC_HEALTH_MIN 16      /* domains before the rate is judged */
-#define SC_HEALTH_HOLD_MS 300 /* wait for another answer, then the canary */
+#define SC_HEALTH_IDLE_MS 1000 /* nothing heard this long: the canary */
 #define SC_HEALTH_REPROBE_MS 1000u  /* first re-probe of a down upstream */
 #define SC_HEALTH_REPROBE_CAP_MS 16000u
 
@@ -99,23 +105,20 @@ const char *sc_upstream_problem(const struct sc_upstream_probe *p,
  */
 int sc_upstream_gate(const struct sc_config *cfg, const char *cmd);
 
-/* The engine's monitor: made by sc_engine_new, freed by sc_engine_free
- * (held domains stay on the engine's in-flight list and are released by
- * it).  ST_OK, ST_ENOMEM, or the canary resolver's error. */
+/* The engine's monitor: made by sc_engine_new, freed by sc_engine_free.
+ * ST_OK, ST_ENOMEM, or the canary resolver's error. */
 int sc_health_new(struct sc_engine *e, struct sc_health **out);
 void sc_health_free(struct sc_health *h);
 
 /* A lookup of d (NULL: not a domain's) ended with res: evidence about the
- * upstream; a timeout or SERVFAIL is noted in d as its latest failure. */
+ * upstream; a timeout is noted in d, and whether the upstream answered
+ * anything while its last attempt was on the wire. */
 void sc_health_note(struct sc_health *h, struct sc_domain *d,
 		    const struct rs_result *res);
 
-/*
- * d has all its answers and no fault.  true: the monitor keeps d and calls
- * sc_domain_finished(d) again later (believed, or faulted).  false: go on
- * (d may now carry an upstream fault, which sends it to the retry queue).
- */
-bool sc_health_hold(struct sc_health *h, struct sc_domain *d);
+/* d has all its answers and no fault: judge its timeouts (above).  d may
+ * then carry an upstream fault, which sends it to the retry queue. */
+void sc_health_judge(struct sc_health *h, struct sc_domain *d);
 
 /* After the run: did the monitor stop the scan?  If so, a message for
  * the user in buf, naming the upstream, how long it was silent and how
@@ -125,7 +128,7 @@ bool sc_health_stop_report(const struct sc_health *h, char *buf,
 
 /* Counters for the summary. */
 struct sc_health_stats {
-	uint64_t held;           /* domains held for evidence */
+	uint64_t unvouched;      /* timeouts with no answer meanwhile */
 	uint64_t canaries;       /* canary questions asked */
 	uint64_t outages;        /* times the upstream was judged down */
 	uint64_t upstream_faults; /* domains sent back to the retry queue */

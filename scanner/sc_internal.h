@@ -106,9 +106,9 @@ struct sc_domain {
 	struct an_probe probes[SC_MX_MAX];
 
 	/* the upstream's health (sc_health.h) */
-	uint64_t dns_fail_us;           /* latest timeout/SERVFAIL, or 0 */
-	bool dns_timeout;               /* one of them was a timeout */
-	bool health_ok;                 /* released by the monitor */
+	bool dns_timeout;               /* a lookup timed out */
+	bool dns_unvouched;             /* ... and the upstream answered
+					 * nothing during its last attempt */
 	const char *mx_why;             /* a failed lookup's cause, when its
 					 * status does not say it (arena) */
 
