@@ -506,6 +506,19 @@ static void rsp_tcp_reply(struct responder *rsp, struct rsp_conn *c,
 	free(frame);
 }
 
+/* Does the last query logged end with beh.silent_suffix? */
+static bool rsp_name_silent(const struct responder *rsp)
+{
+	const char *suf = rsp->beh.silent_suffix;
+	size_t n, k;
+
+	if (suf == NULL || rsp->n_q == 0)
+		return false;
+	n = strlen(rsp->q[rsp->n_q - 1].qname);
+	k = strlen(suf);
+	return n >= k && strcmp(rsp->q[rsp->n_q - 1].qname + n - k, suf) == 0;
+}
+
 /* One query, from UDP (c NULL: reply to from) or from TCP connection c. */
 static void rsp_on_query(struct responder *rsp, struct rsp_conn *c,
 			 const uint8_t *qw, size_t qlen,
@@ -535,7 +548,7 @@ static void rsp_on_query(struct responder *rsp, struct rsp_conn *c,
 		goto cleanup;
 	}
 	rsp_send_decoy(rsp, qw, qlen, ans, aw, alen, from, fromlen);
-	if (rsp->beh.mode == RSP_SILENT)
+	if (rsp->beh.mode == RSP_SILENT || rsp_name_silent(rsp))
 		goto cleanup;
 	if (++rsp->outstanding > rsp->max_outstanding)
 		rsp->max_outstanding = rsp->outstanding;

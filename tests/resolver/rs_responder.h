@@ -86,6 +86,10 @@ struct rsp_behaviour {
 	bool aa;           /* AA set, as an authoritative server */
 	bool upcase_qname; /* echo the question name in upper case */
 	unsigned delay_ms; /* the answer (not the decoy) waits this long */
+	/* Queries for names ending with this (lower case, no trailing dot)
+	 * get no UDP answer, whatever the mode: an upstream that drops some
+	 * questions and answers others.  NULL: none. */
+	const char *silent_suffix;
 	/* Zone-format answers, up to the first NULL; "@" is the qname.  Not
 	 * owned: each string is parsed at every query, so it must stay
 	 * valid as long as it is in rrs and the loop may run. */

@@ -84,7 +84,7 @@ static void test_problem(void **state)
 
 /* --- the monitor in the engine --- */
 
-#define MAX_NAMES 4
+#define MAX_NAMES 32
 
 struct ctx {
 	struct event_base *base;
@@ -97,6 +97,7 @@ struct ctx {
 	/* at flip_ms, the responder starts answering flip_rcode */
 	unsigned flip_ms;
 	int flip_rcode;
+	const char *silent_suffix; /* names the responder never answers */
 };
 
 static int source(void *arg, struct sc_item *it)
@@ -158,6 +159,7 @@ static void run(struct ctx *c, enum rsp_mode mode, int rcode,
 	c->rsp.beh.mode = mode;
 	c->rsp.beh.rcode = rcode;
 	c->rsp.beh.rrs[0] = NULL;
+	c->rsp.beh.silent_suffix = c->silent_suffix;
 	if (c->flip_ms > 0) {
 		struct timeval tv = { 0, (suseconds_t)c->flip_ms * 1000 };
 
@@ -255,6 +257,43 @@ static void test_upstream_back(void **state)
 	assert_false(o.stopped);
 }
 
+/* An upstream that answers the canary and some names but drops most
+ * others (overloaded): timeouts in more than half of the last domains
+ * (SC_HEALTH_MIN at least) pause the scan as an outage, even though each
+ * timeout, one by one, had answers around it (without the rule there is
+ * no outage: the canary always answers).  The answered domains are stored
+ * no-policy; the dropped ones are stored (undetermined: the known gap
+ * before the window fills, sc_health.h) or retried and given up
+ * unmeasured. */
+static void test_overload_rate(void **state)
+{
+	static char names[24][32];
+	struct ctx c = { .n_names = 24, .silent_suffix = ".drop.test" };
+	struct outcome o;
+	unsigned ok_sunk = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 24; i++) {
+		snprintf(names[i], sizeof(names[i]), i % 4 == 0 ? "ok%zu.test"
+							      : "d%zu.drop.test",
+			 i);
+		c.names[i] = names[i];
+	}
+	run(&c, RSP_ANSWER, 3, 30, &o);
+	assert_int_equal(o.ret, ST_OK);
+	assert_true(o.h.outages >= 1);
+	for (size_t i = 0; i < 24; i += 4) {
+		assert_true(c.got[i]);
+		assert_int_equal(c.verdict[i], AN_V_NO_POLICY);
+		ok_sunk++;
+	}
+	assert_int_equal(ok_sunk, 6);
+	assert_int_equal(c.sunk + o.k.unmeasured, 24);
+	assert_true(o.k.unmeasured > 0);
+	assert_true(o.k.faults[SC_FAULT_UPSTREAM] > 0);
+	assert_false(o.stopped);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_servfail_believed),
 		cmocka_unit_test(test_dead_upstream_stops),
 		cmocka_unit_test(test_upstream_back),
+		cmocka_unit_test(test_overload_rate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
