@@ -41,7 +41,10 @@
  *
  * Not covered: an upstream that answers the canary from its cache but
  * SERVFAILs every other name (its own link down) passes for healthy, and
- * its SERVFAILs are stored as the domains'.
+ * its SERVFAILs are stored as the domains'; one that drops some names and
+ * answers others has each timeout vouched for by the answers around it
+ * until the rate rule fires, so up to SC_HEALTH_MIN domains before that
+ * may be stored undetermined.
  */
 #ifndef SC_HEALTH_H
 #define SC_HEALTH_H
