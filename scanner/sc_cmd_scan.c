@@ -77,6 +77,7 @@ struct scan_ctx {
 	bool tty;
 	int error;
 	bool upstream_checked;          /* the start-up canary was asked */
+	struct sc_upstream_checker *checker; /* opened before the run */
 	bool upstream_stopped;          /* the monitor stopped the scan */
 };
 
@@ -338,8 +339,13 @@ static int wanted(struct scan_ctx *x, const char *name)
  */
 static int upstream_gate(struct scan_ctx *x)
 {
+	int ret;
+
 	x->upstream_checked = true;
-	return sc_upstream_gate(&x->o->cfg, "scan");
+	ret = sc_upstream_gate(x->checker, &x->o->cfg, "scan");
+	sc_upstream_checker_free(x->checker); /* its descriptors back */
+	x->checker = NULL;
+	return ret;
 }
 
 static int source(void *arg, struct sc_item *item)
@@ -638,6 +644,7 @@ static void ctx_free(struct scan_ctx *x)
 	free(x->unflushed);
 	ds_input_close(x->in);
 	ds_exclude_free(x->exclude);
+	sc_upstream_checker_free(x->checker);
 }
 
 /* Did the upstream's monitor stop the scan?  Then say so, and keep what
@@ -658,7 +665,11 @@ static int run(struct scan_ctx *x, struct event_base *base)
 	bool complete;
 	int ret;
 
-	ret = sc_engine_new(base, &x->o->cfg, &x->engine);
+	/* The canary's sockets are opened now, with the engine's: asking
+	 * at the first domain needs no new descriptor. */
+	ret = sc_upstream_checker_new(&x->o->cfg, &x->checker);
+	if (ret == ST_OK)
+		ret = sc_engine_new(base, &x->o->cfg, &x->engine);
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap scan: cannot start: %s (check "
 				"--resolver)\n", st_strerror(ret));

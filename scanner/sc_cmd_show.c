@@ -297,7 +297,7 @@ int sc_cmd_check(int argc, char **argv)
 	c.verdict = -1;
 	/* A dead or non-recursive upstream is said at once, not after the
 	 * monitor's wait (sc_health.h). */
-	if (sc_upstream_gate(&o.cfg, "check") != ST_OK)
+	if (sc_upstream_gate(NULL, &o.cfg, "check") != ST_OK)
 		return 1;
 	base = event_base_new();
 	if (base == NULL)

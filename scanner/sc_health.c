@@ -23,60 +23,119 @@
 
 /* --- the start-up check --- */
 
-struct probe_ctx {
-	struct sc_upstream_probe *p;
+struct sc_upstream_checker {
 	struct event_base *base;
-	bool done;
+	struct rs_resolver *rs[RS_MAX_UPSTREAMS];
+	struct sc_upstream_probe *p;   /* during run */
+	size_t n, done;
+	bool used;
+};
+
+struct probe_ctx {
+	struct sc_upstream_checker *ck;
+	size_t i;
 };
 
 static void on_startup_canary(const struct rs_result *res, void *arg)
 {
-	struct probe_ctx *c = arg;
+	struct sc_upstream_checker *ck = ((struct probe_ctx *)arg)->ck;
+	struct sc_upstream_probe *p = &ck->p[((struct probe_ctx *)arg)->i];
 
-	c->done = true;
-	event_base_loopbreak(c->base); /* the resolver's sockets stay armed */
-	c->p->status = res->status;
-	c->p->rcode = res->rcode;
-	c->p->ra = res->ra;
-	c->p->latency_ms = res->latency_us / 1000u;
+	p->status = res->status;
+	p->rcode = res->rcode;
+	p->ra = res->ra;
+	p->latency_ms = res->latency_us / 1000u;
 	if (res->referral_zone != NULL)
-		snprintf(c->p->referral_zone, sizeof(c->p->referral_zone), "%s",
+		snprintf(p->referral_zone, sizeof(p->referral_zone), "%s",
 			 res->referral_zone);
+	/* The resolvers' sockets stay armed: the loop ends here. */
+	if (++ck->done == ck->n)
+		event_base_loopbreak(ck->base);
 }
 
-/* The canary to one upstream (NULL: resolv.conf's), on its own base. */
-static int probe_one(const struct sc_config *cfg, const char *up,
-		     struct sc_upstream_probe *p)
+void sc_upstream_checker_free(struct sc_upstream_checker *ck)
 {
-	struct event_base *base = event_base_new();
-	struct rs_resolver *rs = NULL;
-	struct probe_ctx c = { p, base, false };
-	struct rs_config rc;
-	int ret;
+	if (ck == NULL)
+		return;
+	for (size_t i = 0; i < ck->n; i++)
+		rs_resolver_free(ck->rs[i]);
+	if (ck->base != NULL)
+		event_base_free(ck->base);
+	free(ck);
+}
 
-	memset(p, 0, sizeof(*p));
-	snprintf(p->addr, sizeof(p->addr), "%s", up != NULL ? up
-							   : "resolv.conf");
-	p->rcode = -1;
-	if (base == NULL)
+int sc_upstream_checker_new(const struct sc_config *cfg,
+			    struct sc_upstream_checker **out)
+{
+	struct sc_upstream_checker *ck = calloc(1, sizeof(*ck));
+	size_t n = cfg->n_resolvers > 0 ? cfg->n_resolvers : 1;
+	int ret = ST_OK;
+
+	*out = NULL;
+	if (ck == NULL || (ck->base = event_base_new()) == NULL) {
+		sc_upstream_checker_free(ck);
 		return ST_ENOMEM;
-	rs_config_default(&rc);
-	rc.upstreams[0] = up;
-	rc.n_upstreams = up != NULL ? 1 : 0;
-	rc.timeout_ms = cfg->dns_timeout_ms;
-	rc.retries = cfg->dns_retries;
-	rc.n_sockets = 1;
-	rc.log = cfg->log;
-	ret = rs_resolver_new(base, &rc, &rs);
+	}
+	for (size_t i = 0; i < n && i < RS_MAX_UPSTREAMS && ret == ST_OK;
+	     i++) {
+		struct rs_config rc;
+
+		rs_config_default(&rc);
+		/* None given: one resolver on resolv.conf's servers. */
+		rc.upstreams[0] = cfg->n_resolvers > 0 ? cfg->resolvers[i]
+						       : NULL;
+		rc.n_upstreams = cfg->n_resolvers > 0 ? 1 : 0;
+		rc.timeout_ms = cfg->dns_timeout_ms;
+		rc.retries = cfg->dns_retries;
+		rc.n_sockets = 1;
+		rc.log = cfg->log;
+		ret = rs_resolver_new(ck->base, &rc, &ck->rs[i]);
+		if (ret == ST_OK)
+			ck->n++;
+	}
+	if (ret != ST_OK) {
+		sc_upstream_checker_free(ck);
+		return ret;
+	}
+	*out = ck;
+	return ST_OK;
+}
+
+int sc_upstream_checker_run(struct sc_upstream_checker *ck,
+			    const struct sc_config *cfg,
+			    struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
+			    size_t *n)
+{
+	struct probe_ctx ctx[RS_MAX_UPSTREAMS];
+	int ret = ST_OK;
+
+	*n = 0;
+	if (ck->used)
+		return ST_EINVAL;
+	ck->used = true;
+	ck->p = probes;
+	for (size_t i = 0; i < ck->n && ret == ST_OK; i++) {
+		memset(&probes[i], 0, sizeof(probes[i]));
+		snprintf(probes[i].addr, sizeof(probes[i].addr), "%s",
+			 cfg->n_resolvers > 0 ? cfg->resolvers[i]
+					      : "resolv.conf");
+		probes[i].rcode = -1;
+		ctx[i] = (struct probe_ctx){ ck, i };
+		ret = rs_submit(ck->rs[i], SC_CANARY_NAME, SC_CANARY_TYPE, 0,
+				on_startup_canary, &ctx[i]);
+	}
+	if (ret == ST_OK && event_base_dispatch(ck->base) < 0)
+		ret = ST_EUNKNOWN;
+	if (ret == ST_OK && ck->done != ck->n)
+		ret = ST_EUNKNOWN;
 	if (ret == ST_OK)
-		ret = rs_submit(rs, SC_CANARY_NAME, SC_CANARY_TYPE, 0,
-				on_startup_canary, &c);
-	if (ret == ST_OK && event_base_dispatch(base) < 0)
-		ret = ST_EUNKNOWN;
-	if (ret == ST_OK && !c.done)
-		ret = ST_EUNKNOWN;
-	rs_resolver_free(rs);
-	event_base_free(base);
+		*n = ck->n;
+	/* A question left (an error above) must not call into ctx later. */
+	for (size_t i = 0; i < ck->n; i++) {
+		rs_resolver_free(ck->rs[i]);
+		ck->rs[i] = NULL;
+	}
+	ck->n = 0;
 	return ret;
 }
 
@@ -84,22 +143,14 @@ int sc_upstream_check(const struct sc_config *cfg,
 		      struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
 		      size_t *n)
 {
-	int ret = ST_OK;
+	struct sc_upstream_checker *ck = NULL;
+	int ret = sc_upstream_checker_new(cfg, &ck);
 
 	*n = 0;
-	if (cfg->n_resolvers == 0) {
-		ret = probe_one(cfg, NULL, &probes[0]);
-		if (ret == ST_OK)
-			*n = 1;
-		return ret;
-	}
-	for (size_t i = 0; i < cfg->n_resolvers && i < RS_MAX_UPSTREAMS; i++) {
-		ret = probe_one(cfg, cfg->resolvers[i], &probes[i]);
-		if (ret != ST_OK)
-			return ret;
-		(*n)++;
-	}
-	return ST_OK;
+	if (ret == ST_OK)
+		ret = sc_upstream_checker_run(ck, cfg, probes, n);
+	sc_upstream_checker_free(ck);
+	return ret;
 }
 
 const char *sc_upstream_problem(const struct sc_upstream_probe *p,
@@ -134,14 +185,16 @@ const char *sc_upstream_problem(const struct sc_upstream_probe *p,
 	return NULL;
 }
 
-int sc_upstream_gate(const struct sc_config *cfg, const char *cmd)
+int sc_upstream_gate(struct sc_upstream_checker *ck,
+		     const struct sc_config *cfg, const char *cmd)
 {
 	struct sc_upstream_probe p[RS_MAX_UPSTREAMS];
 	char why[512];
 	size_t n = 0;
 	int ret, bad = 0;
 
-	ret = sc_upstream_check(cfg, p, &n);
+	ret = ck != NULL ? sc_upstream_checker_run(ck, cfg, p, &n)
+			 : sc_upstream_check(cfg, p, &n);
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap %s: cannot ask the upstream: %s (check "
 			"--resolver)\n", cmd, st_strerror(ret));

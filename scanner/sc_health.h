@@ -80,6 +80,23 @@ struct sc_upstream_probe {
 };
 
 /*
+ * The start-up check prepared: an event base and one resolver (one
+ * socket) per upstream of cfg, opened now, so that asking later needs no
+ * new descriptor (the scan asks at its first domain).  Run once, then
+ * free.  ST_OK, ST_ENOMEM, ST_EINVAL (a bad --resolver), ST_ENOENT, ST_EIO.
+ */
+struct sc_upstream_checker;
+int sc_upstream_checker_new(const struct sc_config *cfg,
+			    struct sc_upstream_checker **out);
+/* Ask each upstream the canary (as sc_upstream_check); the checker's
+ * resolvers are closed afterwards.  ST_EINVAL when run twice. */
+int sc_upstream_checker_run(struct sc_upstream_checker *ck,
+			    const struct sc_config *cfg,
+			    struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
+			    size_t *n);
+void sc_upstream_checker_free(struct sc_upstream_checker *ck); /* NULL ok */
+
+/*
  * Ask every upstream of cfg the canary (timeout and retries of cfg), each
  * on its own, and fill probes[0..*n).  ST_OK when every one was asked
  * (whatever it answered); ST_ENOMEM, ST_EINVAL (a bad --resolver) or
@@ -102,11 +119,12 @@ const char *sc_upstream_problem(const struct sc_upstream_probe *p,
 
 /*
  * The start-up check for a command (cmd: "scan", "check"): the canary to
- * every upstream, each problem printed on stderr, loudly.  ST_OK when
- * every upstream is fit; ST_EDNS (after saying why) when one is not or
- * none could be asked.
+ * every upstream (through ck if not NULL, else opened now), each problem
+ * printed on stderr, loudly.  ST_OK when every upstream is fit; ST_EDNS
+ * (after saying why) when one is not or none could be asked.
  */
-int sc_upstream_gate(const struct sc_config *cfg, const char *cmd);
+int sc_upstream_gate(struct sc_upstream_checker *ck,
+		     const struct sc_config *cfg, const char *cmd);
 
 /* The engine's monitor: made by sc_engine_new, freed by sc_engine_free.
  * ST_OK, ST_ENOMEM, or the canary resolver's error. */
