@@ -78,6 +78,7 @@ struct scan_ctx {
 	int error;
 	bool upstream_checked;          /* the start-up canary was asked */
 	struct sc_upstream_checker *checker; /* opened before the run */
+	struct sc_health_stats health;  /* the monitor's, at the end */
 	bool upstream_stopped;          /* the monitor stopped the scan */
 };
 
@@ -598,6 +599,19 @@ static void summary_faults(const struct scan_ctx *x)
 	fputc('\n', stderr);
 }
 
+/* The upstream monitor's part (sc_health.h), when it had work. */
+static void summary_upstream(const struct scan_ctx *x)
+{
+	const struct sc_health_stats *h = &x->health;
+
+	if (h->outages == 0 && h->unvouched == 0)
+		return;
+	fprintf(stderr, "  upstream: %" PRIu64 " outages, %" PRIu64
+		" canary questions, %" PRIu64 " timeouts without an answer "
+		"meanwhile, %" PRIu64 " domains sent back for a retry\n",
+		h->outages, h->canaries, h->unvouched, h->upstream_faults);
+}
+
 static void summary(struct scan_ctx *x, bool complete)
 {
 	long anon, file;
@@ -625,6 +639,7 @@ static void summary(struct scan_ctx *x, bool complete)
 		x->last.fetch_ok, x->last.probes, x->n_flushes, (double)x->flush_us / 1e6, ru.ru_maxrss / 1024,
 		anon / 1024, file / 1024);
 	summary_faults(x);
+	summary_upstream(x);
 	for (size_t v = 0; v < AN_V_COUNT; v++) {
 		if (x->info.verdicts[v] > 0)
 			fprintf(stderr, "  %-26s %" PRIu64 "\n",
@@ -685,6 +700,7 @@ static int run(struct scan_ctx *x, struct event_base *base)
 		ret = x->error;
 	ret = upstream_stop(x, ret);
 	sc_engine_counters(x->engine, &x->last);
+	sc_engine_health_stats(x->engine, &x->health);
 	/* A domain left unmeasured keeps the scan unfinished. */
 	complete = ret == ST_OK && x->in == NULL &&
 		   x->input_i >= x->o->n_inputs && x->last.unmeasured == 0;
