@@ -79,7 +79,8 @@ static int classify_sts(const struct an_observation *obs,
 	if (dns_failed(obs->sts_dns))
 		an_findings_add(f, AN_F_STS_DNS_FAILURE, "_mta-sts.%s TXT: %s",
 				obs->domain != NULL ? obs->domain : "",
-				dns_name(obs->sts_dns));
+				obs->sts_dns_why != NULL ? obs->sts_dns_why
+							 : dns_name(obs->sts_dns));
 	else if (out->record.status == AN_STS_ABSENT &&
 		 obs->sts_dns != AN_DNS_NOT_ASKED)
 		an_findings_add(f, AN_F_STS_NONE, "%s", dns_name(obs->sts_dns));
@@ -103,7 +104,9 @@ static int classify_tlsrpt(const struct an_observation *obs,
 		return ret;
 	if (dns_failed(obs->tlsrpt_dns))
 		an_findings_add(f, AN_F_TLSRPT_DNS_FAILURE, "%s",
-				dns_name(obs->tlsrpt_dns));
+				obs->tlsrpt_dns_why != NULL
+					? obs->tlsrpt_dns_why
+					: dns_name(obs->tlsrpt_dns));
 	else if (obs->tlsrpt_dns != AN_DNS_NOT_ASKED &&
 		 out->tlsrpt.status == AN_TLSRPT_ABSENT &&
 		 out->record.candidates > 0)
@@ -388,7 +391,8 @@ static void classify_mx(const struct an_observation *obs,
 				"NXDOMAIN: the domain does not exist");
 	if (dns_failed(obs->mx_dns))
 		an_findings_add(f, AN_F_CONS_MX_DNS_FAILURE, "%s",
-				dns_name(obs->mx_dns));
+				obs->mx_dns_why != NULL ? obs->mx_dns_why
+							: dns_name(obs->mx_dns));
 	for (size_t j = 0; j < pol->n_mx; j++) {
 		if (!pattern_used(obs, &pol->mx[j], implicit))
 			an_findings_add(f, AN_F_CONS_PATTERN_UNUSED, "%.*s",

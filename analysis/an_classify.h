@@ -94,6 +94,10 @@ struct an_observation {
 	time_t now;                /* scan time, for certificate checks */
 
 	enum an_dns_status sts_dns;
+	/* Why a failed lookup failed, where its status does not say it (a
+	 * referral from a server that does not recurse), or NULL: the
+	 * finding's detail then names the status. */
+	const char *sts_dns_why, *mx_dns_why, *tlsrpt_dns_why;
 	const struct an_bytes *sts_txt; /* joined TXT RRs, n_sts_txt of them */
 	size_t n_sts_txt;
 	size_t n_sts_txt_total;    /* TXT RRs in the answer; 0: n_sts_txt */

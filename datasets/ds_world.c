@@ -247,6 +247,12 @@ static void put_json_codes(FILE *f, const char *a, const char *b)
 
 /* --- the per-domain writers --- */
 
+/* No record of the domain is served: every lookup of it fails. */
+static bool no_data_served(const struct ds_scenario *sc)
+{
+	return sc->sts_how == DS_STS_BROKEN || sc->sts_how == DS_STS_DELEGATED;
+}
+
 static void write_truth(struct world *w, const struct dom *d)
 {
 	const struct ds_scenario *sc = d->sc;
@@ -254,11 +260,11 @@ static void write_truth(struct world *w, const struct dom *d)
 
 	/* The implicit MX of a domain without MX is D (A 127.5.0.1): a
 	 * probe finds nothing listening. */
-	if (sc->mx == DS_MX_NONE && sc->sts_how != DS_STS_BROKEN)
+	if (sc->mx == DS_MX_NONE && !no_data_served(sc))
 		probe_extra = "mx-tls.unreachable";
 	/* A probe also looks up TLSA: validated records at the MX hosts
 	 * of every 4th provider (RFC 7672). */
-	if (sc->mx == DS_MX_PROVIDER && sc->sts_how != DS_STS_BROKEN &&
+	if (sc->mx == DS_MX_PROVIDER && !no_data_served(sc) &&
 	    ds_world_mx_provider_tlsa(d->provider))
 		dane = "mx-tls.dane mx-tls.dnssec";
 	fputs("{\"domain\":", w->truth);
@@ -385,6 +391,12 @@ static int write_dns(struct world *w, struct dom *d)
 	/* Everything under broken.<tld> belongs to the dead server. */
 	if (sc->sts_how == DS_STS_BROKEN)
 		return ST_OK;
+	/* A zone cut to ns.<tld> (NSD), which does not serve the zone. */
+	if (sc->sts_how == DS_STS_DELEGATED) {
+		fprintf(w->zone, "%s.\t%d\tIN\tNS\tns.%s.\n", d->name, TTL,
+			w->o->tld);
+		return ST_OK;
+	}
 	snprintf(owner, sizeof(owner), "_mta-sts.%s", d->name);
 	if (sc->sts != NULL && sc->sts_how == DS_STS_CNAME) {
 		char target[64];
@@ -574,7 +586,7 @@ static int write_policy_host(struct world *w, const struct dom *d)
 	const struct ds_scenario *sc = d->sc;
 	int ret = ST_OK;
 
-	if (sc->sts_how == DS_STS_BROKEN ||
+	if (no_data_served(sc) ||
 	    (sc->ph != DS_PH_SERVED && sc->ph != DS_PH_CNAME &&
 	     sc->ph != DS_PH_PLAIN))
 		return ST_OK;

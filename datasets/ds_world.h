@@ -176,7 +176,14 @@ struct ds_world_opts {
  * domain's provider, "provNNN.<tld>") and {id} (the record id).
  * TXT RR sets: RRs separated by '\n', character-strings of one RR by '|'.
  */
-enum ds_sts_how { DS_STS_DIRECT, DS_STS_CNAME, DS_STS_BROKEN };
+/* DS_STS_BROKEN: under broken.<tld>, delegated to a dead server.
+ * DS_STS_DELEGATED: the domain is a zone cut of its own, delegated to the
+ * world's NSD, which does not serve it (lame): NSD answers every name
+ * below with the delegation, a referral (RFC 1034 §4.3.1), so a recursive
+ * resolver fails (SERVFAIL) and a scan asking NSD directly
+ * (--upstream-authoritative) must not read the referral as NODATA. */
+enum ds_sts_how { DS_STS_DIRECT, DS_STS_CNAME, DS_STS_BROKEN,
+		  DS_STS_DELEGATED };
 enum ds_mx_kind {
 	DS_MX_PROVIDER,   /* mx1/mx2.provNNN.<tld> */
 	DS_MX_OWN,        /* mx1.D, mx2.D */

@@ -65,6 +65,13 @@ static const struct ds_scenario scenarios[] = {
 	{ .name = "sts-dns-failure", .verdict = "undetermined",
 	  .findings = "sts-record.dns-failure tlsrpt.dns-failure", .info = "",
 	  .sts_how = DS_STS_BROKEN, .weight = 60 },
+	/* The domain is delegated to the world's NSD, which does not serve
+	 * it: through Unbound a SERVFAIL; asking NSD directly (with
+	 * --upstream-authoritative) a referral, which is not NODATA
+	 * (RFC 1034 §4.3.1): undetermined either way, never no-policy. */
+	{ .name = "sts-lame-delegation", .verdict = "undetermined",
+	  .findings = "sts-record.dns-failure tlsrpt.dns-failure", .info = "",
+	  .sts_how = DS_STS_DELEGATED, .weight = 20 },
 	{ .name = "sts-multiple", .verdict = INVALID,
 	  .findings = "sts-record.multiple", .info = "",
 	  .sts = "v=STSv1; id={id}\nv=STSv1; id={id}b", .tlsrpt = RPT_OK,

@@ -140,6 +140,7 @@ const char *rs_status_name(enum rs_status st)
 	case RS_TIMEOUT: return "timeout";
 	case RS_ERROR: return "error";
 	case RS_CANCELLED: return "cancelled";
+	case RS_REFERRAL: return "referral";
 	}
 	return "unknown";
 }
@@ -427,6 +428,20 @@ static void queue_remove(struct rs_query *qy)
 	}
 }
 
+/* An accepted response ends the question: as an answer, or as a referral
+ * (rs_wire_parse() tells them apart), counted on its upstream. */
+static void complete_answer(struct rs_query *qy, struct rs_upstream_stats *us,
+			    const struct rs_answer *ans)
+{
+	if (ans->rcode == RS_RCODE_SERVFAIL)
+		us->servfail++;
+	if (ans->referral)
+		us->referrals++;
+	if (!ans->ra)
+		us->no_ra++;
+	complete(qy, ans->referral ? RS_REFERRAL : RS_ANSWERED, ans);
+}
+
 /* ---- TCP (RFC 7766) ---------------------------------------------------- */
 
 static void tcp_close(struct rs_tcp *tcp)
@@ -499,9 +514,7 @@ static void tcp_message(struct rs_tcp *tcp, const uint8_t *msg, size_t len)
 		return;
 	}
 	us->answered++;
-	if (ans.rcode == RS_RCODE_SERVFAIL)
-		us->servfail++;
-	complete(qy, RS_ANSWERED, &ans);
+	complete_answer(qy, us, &ans);
 	rs_answer_clear(&ans);
 }
 
@@ -775,9 +788,7 @@ static void udp_datagram(struct rs_sock *s, const uint8_t *buf, size_t len,
 		send_attempt(qy);
 		return;
 	}
-	if (ans.rcode == RS_RCODE_SERVFAIL)
-		us->servfail++;
-	complete(qy, RS_ANSWERED, &ans);
+	complete_answer(qy, us, &ans);
 	rs_answer_clear(&ans);
 	return;
 dropped:
@@ -841,6 +852,9 @@ static void complete(struct rs_query *qy, enum rs_status status,
 		res.rcode = ans->rcode;
 		res.nodata = ans->nodata;
 		res.ad = ans->ad;
+		res.ra = ans->ra;
+		res.aa = ans->aa;
+		res.referral_zone = ans->referral ? ans->referral_zone : NULL;
 		res.truncated = qy->truncated;
 		res.cname_chain = (const char *const *)ans->cname;
 		res.n_cname = ans->n_cname;

@@ -82,6 +82,10 @@ enum rs_status {
 	RS_TIMEOUT,      /* every attempt timed out */
 	RS_ERROR,        /* local failure (no memory, no socket, bad name) */
 	RS_CANCELLED,    /* the resolver was freed first */
+	RS_REFERRAL,     /* the response was a referral (struct rs_answer in
+			  * rs_wire.h), not an answer: the upstream did not
+			  * recurse for this name; a failed lookup, never
+			  * NODATA.  rcode, ra, aa and referral_zone are set */
 };
 
 /* One answer record of the asked type, at the end of the CNAME chain.
@@ -106,8 +110,13 @@ struct rs_result {
 	const char *qname;      /* normalised: lower case, no trailing dot */
 	uint16_t qtype;
 	int rcode;              /* RS_RCODE_*, when ANSWERED; -1 otherwise */
-	bool nodata;            /* NOERROR and no RR of qtype at the chain end */
+	bool nodata;            /* NOERROR and no RR of qtype at the chain end
+				 * (never set for a referral) */
 	bool ad;                /* the AD bit was set */
+	bool ra;                /* RA (recursion available) was set */
+	bool aa;                /* AA (authoritative answer) was set */
+	const char *referral_zone; /* RS_REFERRAL: the zone cut the NS
+				    * records name ("" the root); else NULL */
 	bool truncated;         /* UDP answer had TC: this one came over TCP */
 	const char *const *cname_chain; /* targets followed, in order */
 	size_t n_cname;
@@ -133,6 +142,8 @@ struct rs_upstream_stats {
 	uint64_t answered;   /* responses accepted */
 	uint64_t timeouts;   /* attempts that timed out */
 	uint64_t servfail;   /* accepted responses with SERVFAIL */
+	uint64_t referrals;  /* accepted responses that were referrals */
+	uint64_t no_ra;      /* accepted responses with RA clear */
 	uint64_t dropped;    /* responses rejected (see rs_stats) */
 	uint64_t tcp;        /* queries retried over TCP */
 };

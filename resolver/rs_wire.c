@@ -120,6 +120,7 @@ void rs_answer_clear(struct rs_answer *ans)
 	for (size_t i = 0; i < ans->n_rrs; i++)
 		free((void *)ans->rrs[i].data);
 	free(ans->rrs);
+	free(ans->referral_zone);
 	memset(ans, 0, sizeof(*ans));
 }
 
@@ -284,6 +285,39 @@ static bool collect(const ldns_rr_list *an, const ldns_rdf *owner,
 	return true;
 }
 
+/* RFC 1034 §4.3.1, §4.3.2 step 3b: a server that is not authoritative
+ * for the name and does not recurse answers with the NS records of the
+ * closest zone cut in the authority section ("referral").  A NODATA
+ * answer carries the zone's SOA there instead (RFC 2308 §2.2), so NS
+ * without SOA, with no data at the chain end, is a referral.  AA set means
+ * the server is authoritative for the answer, hence not a referral,
+ * unless a CNAME chain led below a cut (the CNAME is authoritative, its
+ * target is not).  Sets ans->referral and ans->referral_zone; false on no
+ * memory. */
+static bool detect_referral(const ldns_pkt *pkt, struct rs_answer *ans)
+{
+	const ldns_rr_list *au = ldns_pkt_authority(pkt);
+	size_t n = au != NULL ? ldns_rr_list_rr_count(au) : 0;
+	const ldns_rdf *cut = NULL;
+
+	if (ans->rcode != RS_RCODE_NOERROR || ans->n_rrs > 0 ||
+	    (ans->aa && ans->n_cname == 0))
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(au, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+			return true;
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS && cut == NULL)
+			cut = ldns_rr_owner(rr);
+	}
+	if (cut == NULL)
+		return true;
+	ans->referral = true;
+	ans->referral_zone = dname_text(cut);
+	return ans->referral_zone != NULL;
+}
+
 enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
 				   uint16_t id, const struct rs_question *q,
 				   struct rs_answer *ans, bool *enomem)
@@ -318,6 +352,8 @@ enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
 	ans->rcode = (int)ldns_pkt_get_rcode(pkt);
 	ans->ad = ldns_pkt_ad(pkt);
 	ans->tc = ldns_pkt_tc(pkt);
+	ans->ra = ldns_pkt_ra(pkt);
+	ans->aa = ldns_pkt_aa(pkt);
 	end = follow_chain(ldns_pkt_answer(pkt), qname, q, ans, enomem);
 	if (*enomem || !collect(ldns_pkt_answer(pkt), end, q, ans)) {
 		*enomem = true;
@@ -325,7 +361,14 @@ enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
 		v = RS_WIRE_MALFORMED;
 		goto cleanup;
 	}
-	ans->nodata = ans->rcode == RS_RCODE_NOERROR && ans->n_rrs == 0;
+	if (!detect_referral(pkt, ans)) {
+		*enomem = true;
+		rs_answer_clear(ans);
+		v = RS_WIRE_MALFORMED;
+		goto cleanup;
+	}
+	ans->nodata = ans->rcode == RS_RCODE_NOERROR && ans->n_rrs == 0 &&
+		      !ans->referral;
 cleanup:
 	ldns_rdf_deep_free(qname);
 	ldns_pkt_free(pkt);

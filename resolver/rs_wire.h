@@ -52,7 +52,15 @@ struct rs_answer {
 	int rcode;
 	bool ad;
 	bool tc;
+	bool ra;            /* recursion available (RFC 1035 §4.1.1) */
+	bool aa;            /* authoritative answer */
 	bool nodata;        /* NOERROR, no RR of the type at the chain end */
+	/* A referral, not an answer: NOERROR, no RR of the type at the
+	 * chain end, NS records and no SOA in the authority section, and AA
+	 * clear (or a CNAME chain whose end lies below a zone cut).  nodata
+	 * is then false and referral_zone the NS owner (the cut). */
+	bool referral;
+	char *referral_zone;
 	char *cname[RS_CNAME_MAX];
 	size_t n_cname;
 	struct rs_rr *rrs;  /* see struct rs_rr in rs_resolver.h */
@@ -67,6 +75,11 @@ struct rs_answer {
  * RS_CNAME_MAX links (a loop stops there), then the RRs of q->type owned by
  * the chain's end are collected.  A question name compares
  * case-insensitively (resolvers may echo 0x20-mixed case).
+ * A referral (see struct rs_answer) is reported as such: RFC 1034 §4.3.1
+ * has a server that does not recurse answer a question below one of its
+ * zone cuts with "a referral to name servers which are closer to the
+ * desired information", which says nothing about the name's data, so it
+ * must never be read as NODATA.
  * Returns the verdict; ans is only filled (and owns memory) for RS_WIRE_OK.
  * Allocation failure is reported as RS_WIRE_MALFORMED with *enomem set.
  */

@@ -36,6 +36,7 @@
 #include "sc_source.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_health.h"
 #include "sc_progress.h"
 #include "sc_scan.h"
 #include "sc_scan_opts.h"
@@ -79,6 +80,10 @@ struct scan_ctx {
 	struct event *flush_ev, *progress_ev, *sigint_ev, *sigterm_ev;
 	bool tty;
 	int error;
+	bool upstream_checked;          /* the start-up canary was asked */
+	struct sc_upstream_checker *checker; /* opened before the run */
+	struct sc_health_stats health;  /* the monitor's, at the end */
+	bool upstream_stopped;          /* the monitor stopped the scan */
 };
 
 /* --- resume key and metadata --- */
@@ -323,6 +328,24 @@ static int wanted(struct scan_ctx *x, const char *name)
 	return 1;
 }
 
+/*
+ * Before the first domain is scanned: is the upstream alive, and does it
+ * recurse (or did --upstream-authoritative say it need not)?  The canary
+ * (sc_health.h) to each upstream.  Asked only when there is a domain to
+ * scan, so an input of bad lines alone needs no resolver.  ST_OK, or
+ * ST_EDNS after saying what is wrong.
+ */
+static int upstream_gate(struct scan_ctx *x)
+{
+	int ret;
+
+	x->upstream_checked = true;
+	ret = sc_upstream_gate(x->checker, &x->o->cfg, "scan");
+	sc_upstream_checker_free(x->checker); /* its descriptors back */
+	x->checker = NULL;
+	return ret;
+}
+
 /* The engine's source: items from the reader thread's queue.  Bad lines
  * are stored here, on the loop, with the store's other writes. */
 static int source(void *arg, struct sc_item *item)
@@ -366,6 +389,11 @@ static int source(void *arg, struct sc_item *item)
 			return ret;
 		if (ret == 0)
 			continue;
+		if (!x->upstream_checked) {
+			ret = upstream_gate(x);
+			if (ret != ST_OK)
+				return ret;
+		}
 		key = strdup(it.domain);
 		if (key == NULL || st_hmap_put(&x->seen, key, key) != ST_OK) {
 			free(key);
@@ -574,6 +602,19 @@ static void summary_faults(const struct scan_ctx *x)
 	fputc('\n', stderr);
 }
 
+/* The upstream monitor's part (sc_health.h), when it had work. */
+static void summary_upstream(const struct scan_ctx *x)
+{
+	const struct sc_health_stats *h = &x->health;
+
+	if (h->outages == 0 && h->unvouched == 0)
+		return;
+	fprintf(stderr, "  upstream: %" PRIu64 " outages, %" PRIu64
+		" canary questions, %" PRIu64 " timeouts without an answer "
+		"meanwhile, %" PRIu64 " domains sent back for a retry\n",
+		h->outages, h->canaries, h->unvouched, h->upstream_faults);
+}
+
 static void summary(struct scan_ctx *x, bool complete)
 {
 	long anon, file;
@@ -601,6 +642,7 @@ static void summary(struct scan_ctx *x, bool complete)
 		x->last.fetch_ok, x->last.probes, x->n_flushes, (double)x->flush_us / 1e6, ru.ru_maxrss / 1024,
 		anon / 1024, file / 1024);
 	summary_faults(x);
+	summary_upstream(x);
 	for (size_t v = 0; v < AN_V_COUNT; v++) {
 		if (x->info.verdicts[v] > 0)
 			fprintf(stderr, "  %-26s %" PRIu64 "\n",
@@ -620,6 +662,20 @@ static void ctx_free(struct scan_ctx *x)
 	free(x->unflushed);
 	sc_source_free(x->src);
 	ds_exclude_free(x->exclude);
+	sc_upstream_checker_free(x->checker);
+}
+
+/* Did the upstream's monitor stop the scan?  Then say so, and keep what
+ * was measured (ST_EAGAIN: flushed, resumable).  ret otherwise. */
+static int upstream_stop(struct scan_ctx *x, int ret)
+{
+	char why[768];
+
+	if (!sc_engine_stop_reason(x->engine, why, sizeof(why)))
+		return ret;
+	fprintf(stderr, "\nstsmap scan: UPSTREAM DOWN: %s\n", why);
+	x->upstream_stopped = true;
+	return ret == ST_EDNS ? ST_EAGAIN : ret;
 }
 
 static int run(struct scan_ctx *x, struct event_base *base)
@@ -627,7 +683,11 @@ static int run(struct scan_ctx *x, struct event_base *base)
 	bool complete;
 	int ret;
 
-	ret = sc_engine_new(base, &x->o->cfg, &x->engine);
+	/* The canary's sockets are opened now, with the engine's: asking
+	 * at the first domain needs no new descriptor. */
+	ret = sc_upstream_checker_new(&x->o->cfg, &x->checker);
+	if (ret == ST_OK)
+		ret = sc_engine_new(base, &x->o->cfg, &x->engine);
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap scan: cannot start the scan engine: "
 				"%s\n", st_strerror(ret));
@@ -651,7 +711,9 @@ static int run(struct scan_ctx *x, struct event_base *base)
 		ret = sc_engine_run(x->engine);
 	if (x->error != ST_OK && ret == ST_OK)
 		ret = x->error;
+	ret = upstream_stop(x, ret);
 	sc_engine_counters(x->engine, &x->last);
+	sc_engine_health_stats(x->engine, &x->health);
 	/* A domain left unmeasured keeps the scan unfinished. */
 	complete = ret == ST_OK && x->inputs_done && x->last.unmeasured == 0;
 	input_info(x); /* the line counts so far, for the metadata */
@@ -793,6 +855,8 @@ out:
 		ret = ST_ESTORE;
 	if (base != NULL)
 		event_base_free(base);
+	if (x.upstream_stopped)
+		return SC_EXIT_UNMEASURED;
 	if (ret == ST_EAGAIN)
 		return 130;
 	if (ret == ST_OK && x.last.unmeasured > 0)

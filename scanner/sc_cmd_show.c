@@ -18,6 +18,7 @@
 #include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_health.h"
 #include "sc_scan.h"
 #include "sc_scan_opts.h"
 #include "st_error.h"
@@ -324,6 +325,10 @@ int sc_cmd_check(int argc, char **argv)
 	c.name = name;
 	c.json = o.json;
 	c.verdict = -1;
+	/* A dead or non-recursive upstream is said at once, not after the
+	 * monitor's wait (sc_health.h). */
+	if (sc_upstream_gate(NULL, &o.cfg, "check") != ST_OK)
+		return 1;
 	base = event_base_new();
 	if (base == NULL)
 		return 1;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "an_sts_record.h"
+#include "sc_health.h"
 #include "sc_internal.h"
 #include "st_error.h"
 
@@ -58,6 +59,7 @@ void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
  * answer about the name: a fault, never a DNS finding. */
 static void dns_fault(struct sc_domain *d, const struct rs_result *res)
 {
+	sc_health_note(d->e->health, d, res);
 	if (res->status == RS_ERROR)
 		sc_domain_fault(d, SC_FAULT_LOCAL, "DNS %s type %u: %s",
 				res->qname != NULL ? res->qname : "?",
@@ -99,6 +101,7 @@ static void keep_txt(struct sc_domain *d, const struct rs_result *res,
 {
 	dns_fault(d, res);
 	a->st = sc_dns_status(res);
+	a->why = sc_dns_why(d, res);
 	a->ad = res->ad;
 	a->cname = res->n_cname > 0;
 	a->total = 0;
@@ -146,6 +149,7 @@ static void on_mx(const struct rs_result *res, void *arg)
 
 	dns_fault(d, res);
 	d->mx_st = sc_dns_status(res);
+	d->mx_why = sc_dns_why(d, res);
 	d->mx_ad = res->ad;
 	for (size_t i = 0; i < res->n_rrs; i++) {
 		const struct rs_rr *rr = &res->rrs[i];
@@ -189,6 +193,8 @@ static void keep_addrs(struct sc_domain *d, const struct rs_result *res,
 {
 	dns_fault(d, res);
 	*st = sc_dns_status(res);
+	if (d->fetch.detail == NULL)
+		d->fetch.detail = sc_dns_why(d, res);
 	if (res->n_cname > 0 && d->ph_cname == NULL)
 		d->ph_cname = st_arena_strdup(&d->arena, res->cname_chain[0]);
 	if (res->n_cname > 0 && res->status == RS_ANSWERED &&

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "an_classify.h"
+#include "sc_health.h"
 #include "sc_internal.h"
 #include "st_error.h"
 
@@ -56,6 +57,7 @@ void sc_config_default(struct sc_config *cfg)
 	cfg->https_port = 443;
 	cfg->retry_max = 4;
 	cfg->retry_backoff_ms = 500;
+	cfg->upstream_wait_s = 60;
 }
 
 const char *sc_fault_name(enum sc_fault f)
@@ -243,6 +245,23 @@ void sc_engine_pause(struct sc_engine *e, unsigned ms)
 	wake_at(e, e->pause_until_us);
 }
 
+bool sc_engine_stop_reason(const struct sc_engine *e, char *buf, size_t len)
+{
+	return sc_health_stop_report(e->health, buf, len);
+}
+
+void sc_engine_health_stats(const struct sc_engine *e,
+			    struct sc_health_stats *out)
+{
+	sc_health_stats(e->health, out);
+}
+
+void sc_engine_resume(struct sc_engine *e)
+{
+	e->pause_until_us = 0;
+	kick(e);
+}
+
 static int make_workers(struct sc_engine *e)
 {
 	const struct sc_config *cfg = &e->cfg;
@@ -313,6 +332,8 @@ int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
 		goto fail;
 	}
 	ret = make_workers(e);
+	if (ret == ST_OK)
+		ret = sc_health_new(e, &e->health);
 	if (ret != ST_OK)
 		goto fail;
 	*out = e;
@@ -447,6 +468,10 @@ void sc_domain_finished(struct sc_domain *d)
 {
 	struct sc_engine *e = d->e;
 
+	/* A timeout is the domain's only if the upstream was seen to answer
+	 * meanwhile; else the monitor makes it an upstream fault. */
+	if (!e->stopping && d->fault == SC_FAULT_NONE)
+		sc_health_judge(e->health, d);
 	if (!e->stopping && d->fault == SC_FAULT_NONE) {
 		int ret = deliver(e, d);
 
@@ -614,6 +639,8 @@ void sc_engine_free(struct sc_engine *e)
 	if (e == NULL)
 		return;
 	e->stopping = true;
+	sc_health_free(e->health);
+	e->health = NULL;
 	/* Cancellations complete every domain and probe in flight. */
 	rs_resolver_free(e->rs);
 	e->rs = NULL;

@@ -70,6 +70,7 @@ struct sc_txt_answer {
 	bool ad, cname;
 	size_t n, total;
 	struct an_bytes rr[SC_TXT_MAX];
+	const char *why;                /* see sc_domain.mx_why */
 };
 
 struct sc_domain {
@@ -103,6 +104,13 @@ struct sc_domain {
 
 	size_t n_probes, probes_waiting;
 	struct an_probe probes[SC_MX_MAX];
+
+	/* the upstream's health (sc_health.h) */
+	bool dns_timeout;               /* a lookup timed out */
+	bool dns_unvouched;             /* ... and the upstream answered
+					 * nothing during its last attempt */
+	const char *mx_why;             /* a failed lookup's cause, when its
+					 * status does not say it (arena) */
 
 	unsigned attempt;               /* 0 first, k the k-th retry */
 	enum sc_fault fault;            /* first fault met, or NONE */
@@ -167,6 +175,7 @@ struct sc_engine {
 	struct sc_retry *retry_head[SC_RETRY_MAX_LIMIT + 1];
 	struct sc_retry *retry_tail[SC_RETRY_MAX_LIMIT + 1];
 	struct event *retry_timer;      /* the earliest due retry, a pause */
+	struct sc_health *health;       /* the upstream's monitor */
 	uint64_t pause_until_us;
 	struct st_hmap mxcache;         /* name -> struct sc_mxhost */
 	struct sc_mxhost *done_newest, *done_oldest;
@@ -207,6 +216,9 @@ void sc_mxcache_free(struct sc_engine *e);
 enum an_fetch_status sc_fetch_status(enum ft_status st);
 enum an_probe_status sc_probe_status(const struct ft_smtp_result *r);
 enum an_dns_status sc_dns_status(const struct rs_result *res);
+/* Why a lookup failed, where sc_dns_status() cannot say it (a referral:
+ * "referral to ZONE: ..."), in d's arena; NULL otherwise. */
+const char *sc_dns_why(struct sc_domain *d, const struct rs_result *res);
 /* An A or AAAA answer record as a socket address (port 0); false for
  * any other record. */
 bool sc_rr_sockaddr(const struct rs_rr *rr, struct sockaddr_storage *ss);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sc_health.h"
 #include "sc_internal.h"
 #include "st_error.h"
 
@@ -222,6 +223,7 @@ static void on_mx_addr(const struct rs_result *res, void *arg)
 	struct sc_mxhost *h = arg;
 	enum an_dns_status st = sc_dns_status(res);
 
+	sc_health_note(h->e->health, NULL, res); /* evidence only */
 	if (res->status == RS_ERROR) {
 		char why[96];
 

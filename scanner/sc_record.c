@@ -18,6 +18,10 @@ enum an_dns_status sc_dns_status(const struct rs_result *res)
 		break;
 	case RS_TIMEOUT:
 		return AN_DNS_TIMEOUT;
+	case RS_REFERRAL:
+		/* Not an answer (RFC 1034 §4.3.1): the name's data is
+		 * unknown, a failed lookup, never NODATA. */
+		return AN_DNS_OTHER;
 	default:
 		return AN_DNS_OTHER;
 	}
@@ -34,6 +38,22 @@ enum an_dns_status sc_dns_status(const struct rs_result *res)
 	default:
 		return AN_DNS_OTHER;
 	}
+}
+
+const char *sc_dns_why(struct sc_domain *d, const struct rs_result *res)
+{
+	char buf[400];
+
+	if (res->status != RS_REFERRAL)
+		return NULL;
+	snprintf(buf, sizeof(buf), "referral to %s: %s",
+		 res->referral_zone != NULL && res->referral_zone[0] != '\0'
+			 ? res->referral_zone : "the root",
+		 d->e->cfg.upstream_authoritative
+			 ? "delegated below the server asked, which does not "
+			   "recurse"
+			 : "the upstream does not recurse");
+	return st_arena_strdup(&d->arena, buf);
 }
 
 bool sc_rr_sockaddr(const struct rs_rr *rr, struct sockaddr_storage *ss)
@@ -117,6 +137,9 @@ void sc_observation(struct sc_domain *d, struct an_observation *obs)
 	obs->domain = d->name;
 	obs->now = d->e->cfg.now != 0 ? d->e->cfg.now : time(NULL);
 	obs->sts_dns = d->sts.st;
+	obs->sts_dns_why = d->sts.why;
+	obs->mx_dns_why = d->mx_why;
+	obs->tlsrpt_dns_why = d->tlsrpt.why;
 	obs->sts_txt = d->sts.rr;
 	obs->n_sts_txt = d->sts.n;
 	obs->n_sts_txt_total = d->sts.total;

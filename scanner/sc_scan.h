@@ -59,6 +59,11 @@ struct sc_config {
 	 * after the fault (capped at SC_RETRY_BACKOFF_CAP_MS). */
 	unsigned retry_max;      /* 4 */
 	unsigned retry_backoff_ms; /* 500 */
+	/* The upstream (sc_health.h): authoritative for every name of the
+	 * input, so RA clear and referrals to the canary are expected; and
+	 * how long a silent upstream is waited for before the scan stops. */
+	bool upstream_authoritative; /* false */
+	unsigned upstream_wait_s;    /* 60 */
 	time_t now;              /* 0: the clock, per domain */
 	struct st_log *log;      /* not owned */
 };
@@ -210,6 +215,17 @@ void sc_engine_stop(struct sc_engine *e);
  * longer if a pause already runs); domains in flight go on.  For a fault
  * that hits every domain alike (an upstream that stopped answering). */
 void sc_engine_pause(struct sc_engine *e, unsigned ms);
+
+/* Did the upstream's monitor stop the run (sc_health.h)?  If so, the
+ * message for the user in buf.  Before sc_engine_free. */
+bool sc_engine_stop_reason(const struct sc_engine *e, char *buf, size_t len);
+
+struct sc_health_stats;
+void sc_engine_health_stats(const struct sc_engine *e,
+			    struct sc_health_stats *out);
+
+/* End a pause now (the upstream answers again) and take work at once. */
+void sc_engine_resume(struct sc_engine *e);
 
 void sc_engine_counters(const struct sc_engine *e, struct sc_counters *out);
 

@@ -16,7 +16,8 @@ enum {
 	O_SMTP_MAX, O_SMTP_TIMEOUT, O_PROBE_MX, O_DANE, O_FETCH_ALL,
 	O_SHARD, O_EXCLUDE, O_LABEL, O_CA_FILE, O_ALLOW_PRIVATE,
 	O_USER_AGENT, O_CONTACT, O_EHLO, O_HTTPS_PORT, O_SMTP_PORT,
-	O_BATCH, O_NEW, O_QUIET, O_LOG, O_JSON,
+	O_BATCH, O_NEW, O_QUIET, O_LOG, O_JSON, O_UPSTREAM_AUTH,
+	O_UPSTREAM_WAIT,
 };
 
 /* Which commands take an option. */
@@ -36,6 +37,11 @@ static const struct {
 	{ { "dns-timeout", "MS", O_DNS_TIMEOUT, "first DNS attempt, doubled "
 	  "per retry (2000)" }, SC_FOR_BOTH },
 	{ { "dns-retries", "N", O_DNS_RETRIES, "DNS retries (2)" }, SC_FOR_BOTH },
+	{ { "upstream-authoritative", NULL, O_UPSTREAM_AUTH, "the --resolver "
+	  "serves the whole input and need not recurse (else refused)" },
+	  SC_FOR_BOTH },
+	{ { "upstream-wait", "S", O_UPSTREAM_WAIT, "how long a silent upstream "
+	  "is waited for before the scan stops (60)" }, SC_FOR_SCAN },
 	{ { "https-timeout", "MS", O_HTTPS_TIMEOUT, "whole policy fetch "
 	  "(30000)" }, SC_FOR_BOTH },
 	{ { "smtp-timeout", "MS", O_SMTP_TIMEOUT, "whole STARTTLS probe "
@@ -110,6 +116,7 @@ static int apply_num(int c, const char *arg, struct sc_scan_opts *o)
 	case O_HTTPS_PORT: r = num("https-port", arg, 65535, 1, &v); cfg->https_port = (uint16_t)v; break;
 	case O_SMTP_PORT: r = num("smtp-port", arg, 65535, 1, &v); cfg->smtp_port = (uint16_t)v; break;
 	case O_BATCH: r = num("batch", arg, 1000000, 1, &v); o->batch = (unsigned)v; break;
+	case O_UPSTREAM_WAIT: r = num("upstream-wait", arg, 86400, 1, &v); cfg->upstream_wait_s = (unsigned)v; break;
 	default: r = 2; break;
 	}
 	return r;
@@ -137,6 +144,7 @@ static int apply(int c, const char *arg, struct sc_scan_opts *o)
 		cfg->resolvers[cfg->n_resolvers++] = arg;
 		return 0;
 	case O_PROBE_MX: cfg->probe_mx = true; return 0;
+	case O_UPSTREAM_AUTH: cfg->upstream_authoritative = true; return 0;
 	case O_DANE: cfg->dane = true; return 0;
 	case O_FETCH_ALL: cfg->fetch_all = true; return 0;
 	case O_SHARD:

@@ -36,6 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ans.n_cname > RS_CNAME_MAX ||
 			    (ans.nodata && ans.n_rrs != 0))
 				__builtin_trap();
+			/* A referral is never NODATA and names its cut. */
+			if (ans.referral &&
+			    (ans.nodata || ans.referral_zone == NULL ||
+			     ans.n_rrs != 0))
+				__builtin_trap();
 			for (size_t i = 0; i < ans.n_rrs; i++) {
 				if (ans.rrs[i].type != types[t] ||
 				    ans.rrs[i].data[ans.rrs[i].len] != '\0')

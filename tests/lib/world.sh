@@ -110,10 +110,12 @@ world_serve() {
 # The scan options that point stsmap at the served world $1: through the
 # validating Unbound, or with "auth" straight to NSD (authoritative for the
 # whole world, several times faster: for bulk worlds, where the AD bit does
-# not matter and a busy single-threaded validator would time out).
+# not matter and a busy single-threaded validator would time out).  NSD
+# does not recurse, so "auth" says --upstream-authoritative: without it the
+# scan refuses such an upstream.
 world_scan_opts() {
-	local r=$resolver
-	[ "${2:-}" = auth ] && r=127.1.0.1:$dns_port
-	echo --resolver "$r" --allow-private --ca-file "$1/tls/ca.pem" \
+	local r=$resolver a=""
+	[ "${2:-}" = auth ] && r=127.1.0.1:$dns_port a=--upstream-authoritative
+	echo --resolver "$r" $a --allow-private --ca-file "$1/tls/ca.pem" \
 		--https-port "$https_port" --smtp-port "$smtp_port"
 }

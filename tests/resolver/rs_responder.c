@@ -133,7 +133,8 @@ static ldns_pkt *rsp_answer_pkt(struct responder *rsp, const ldns_pkt *query,
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_opcode(p, LDNS_PACKET_QUERY);
 	ldns_pkt_set_rd(p, ldns_pkt_rd(query));
-	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_ra(p, !rsp->beh.no_ra);
+	ldns_pkt_set_aa(p, rsp->beh.aa);
 	ldns_pkt_set_ad(p, rsp->beh.ad);
 	ldns_pkt_set_tc(p, tc);
 	ldns_pkt_set_rcode(p, (uint8_t)rsp->beh.rcode);
@@ -160,6 +161,21 @@ static ldns_pkt *rsp_answer_pkt(struct responder *rsp, const ldns_pkt *query,
 			goto fail;
 		}
 		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	}
+	for (size_t i = 0; !tc && i < RSP_MAX_RRS && rsp->beh.authority[i];
+	     i++) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_str(&rr, rsp->beh.authority[i],
+						     0, ldns_rr_owner(qrr),
+						     NULL);
+
+		if (st != LDNS_STATUS_OK) {
+			fprintf(stderr, "responder: bad RR \"%.60s\": %s\n",
+				rsp->beh.authority[i],
+				ldns_get_errorstr_by_id(st));
+			goto fail;
+		}
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
 	}
 	return p;
 fail:
@@ -490,6 +506,19 @@ static void rsp_tcp_reply(struct responder *rsp, struct rsp_conn *c,
 	free(frame);
 }
 
+/* Does the last query logged end with beh.silent_suffix? */
+static bool rsp_name_silent(const struct responder *rsp)
+{
+	const char *suf = rsp->beh.silent_suffix;
+	size_t n, k;
+
+	if (suf == NULL || rsp->n_q == 0)
+		return false;
+	n = strlen(rsp->q[rsp->n_q - 1].qname);
+	k = strlen(suf);
+	return n >= k && strcmp(rsp->q[rsp->n_q - 1].qname + n - k, suf) == 0;
+}
+
 /* One query, from UDP (c NULL: reply to from) or from TCP connection c. */
 static void rsp_on_query(struct responder *rsp, struct rsp_conn *c,
 			 const uint8_t *qw, size_t qlen,
@@ -519,7 +548,7 @@ static void rsp_on_query(struct responder *rsp, struct rsp_conn *c,
 		goto cleanup;
 	}
 	rsp_send_decoy(rsp, qw, qlen, ans, aw, alen, from, fromlen);
-	if (rsp->beh.mode == RSP_SILENT)
+	if (rsp->beh.mode == RSP_SILENT || rsp_name_silent(rsp))
 		goto cleanup;
 	if (++rsp->outstanding > rsp->max_outstanding)
 		rsp->max_outstanding = rsp->outstanding;

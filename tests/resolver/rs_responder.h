@@ -82,12 +82,21 @@ struct rsp_behaviour {
 	enum rsp_tcp tcp;
 	int rcode;
 	bool ad;
+	bool no_ra;        /* RA clear, as a server that does not recurse */
+	bool aa;           /* AA set, as an authoritative server */
 	bool upcase_qname; /* echo the question name in upper case */
 	unsigned delay_ms; /* the answer (not the decoy) waits this long */
+	/* Queries for names ending with this (lower case, no trailing dot)
+	 * get no UDP answer, whatever the mode: an upstream that drops some
+	 * questions and answers others.  NULL: none. */
+	const char *silent_suffix;
 	/* Zone-format answers, up to the first NULL; "@" is the qname.  Not
 	 * owned: each string is parsed at every query, so it must stay
 	 * valid as long as it is in rrs and the loop may run. */
 	const char *rrs[RSP_MAX_RRS];
+	/* The same for the authority section (a referral's NS records, a
+	 * NODATA's SOA). */
+	const char *authority[RSP_MAX_RRS];
 };
 
 /* One query received, as the log keeps it. */

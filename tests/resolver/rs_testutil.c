@@ -41,6 +41,12 @@ static void on_result(const struct rs_result *res, void *arg)
 	a->rcode = res->rcode;
 	a->nodata = res->nodata;
 	a->ad = res->ad;
+	a->ra = res->ra;
+	a->aa = res->aa;
+	a->has_referral_zone = res->referral_zone != NULL;
+	if (res->referral_zone != NULL)
+		snprintf(a->referral_zone, sizeof(a->referral_zone), "%s",
+			 res->referral_zone);
 	a->truncated = res->truncated;
 	a->n_cname = res->n_cname;
 	n = res->n_cname < RS_CNAME_MAX ? res->n_cname : RS_CNAME_MAX;

@@ -53,6 +53,9 @@ struct asker {
 	uint16_t qtype;
 	int rcode;
 	bool nodata, ad, truncated;
+	bool ra, aa;
+	char referral_zone[RS_NAME_MAX]; /* "" also when none: see has_ref */
+	bool has_referral_zone;
 	char *cname[RS_CNAME_MAX];
 	size_t n_cname;   /* as reported, even beyond RS_CNAME_MAX */
 	struct got_rr *rrs;

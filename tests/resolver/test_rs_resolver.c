@@ -1122,6 +1122,81 @@ static void test_failover(void **state)
 	assert_string_equal(st.upstream[1].addr, t->rsp[0].addr);
 }
 
+/*
+ * Answers that are not answers, over the wire.  RFC 1034 §4.3.1: a server
+ * that does not recurse gives "a referral to name servers which are
+ * closer to the desired information"; such a response ends the question
+ * RS_REFERRAL (a failed lookup), never RS_ANSWERED with NODATA.  RA
+ * (RFC 1035 §4.1.1 "Recursion Available") is reported as sent, so a
+ * caller can tell an upstream that does not recurse.
+ */
+static void test_referral_and_ra(void **state)
+{
+	static const struct {
+		const char *what;
+		bool no_ra, aa;
+		const char *rrs[3], *authority[3];
+		enum rs_status status;
+		bool nodata;
+		const char *zone;
+		uint64_t n_referrals, n_no_ra; /* the upstream's counts so far */
+	} rows[] = {
+		{ "referral below the server's zone: NS, AA clear, RA clear",
+		  true, false, { NULL },
+		  { "sub.broken.example. 3600 IN NS ns.sub.broken.example.",
+		    NULL },
+		  RS_REFERRAL, false, "sub.broken.example", 1, 1 },
+		{ "the same from a server that claims recursion (RA set)",
+		  false, false, { NULL },
+		  { "sub.broken.example. 3600 IN NS ns.sub.broken.example.",
+		    NULL },
+		  RS_REFERRAL, false, "sub.broken.example", 2, 1 },
+		{ "authoritative NODATA (SOA, AA set, RA clear): an answer",
+		  true, true, { NULL },
+		  { "example. 3600 IN SOA ns.example. h.example. 1 2 3 4 5",
+		    NULL },
+		  RS_ANSWERED, true, NULL, 2, 2 },
+		{ "authoritative data with RA clear: an answer, ra false",
+		  true, true, { "@ 300 IN TXT \"v=STSv1; id=1\"", NULL },
+		  { NULL }, RS_ANSWERED, false, NULL, 2, 3 },
+	};
+	struct tctx *t = *state;
+	struct asker *a = askers_new(t, ARRAY_LEN(rows));
+
+	new_resolver(t);
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		char name[64];
+		struct rs_stats st;
+
+		memset(&t->rsp[0].beh, 0, sizeof(t->rsp[0].beh));
+		t->rsp[0].beh.mode = RSP_ANSWER;
+		t->rsp[0].beh.no_ra = rows[i].no_ra;
+		t->rsp[0].beh.aa = rows[i].aa;
+		for (size_t k = 0; k < 3; k++) {
+			t->rsp[0].beh.rrs[k] = rows[i].rrs[k];
+			t->rsp[0].beh.authority[k] = rows[i].authority[k];
+		}
+		snprintf(name, sizeof(name), "_mta-sts.x%zu.sub.broken.example",
+			 i);
+		ask_ok(t, &a[i], name, RS_TYPE_TXT);
+		run_until_cb(t, i + 1, DEADLINE_MS);
+		if (a[i].status != rows[i].status ||
+		    a[i].nodata != rows[i].nodata)
+			fail_msg("%s: status %s nodata %d", rows[i].what,
+				 rs_status_name(a[i].status), a[i].nodata);
+		assert_int_equal(a[i].rcode, RS_RCODE_NOERROR);
+		assert_int_equal(a[i].ra, !rows[i].no_ra);
+		assert_int_equal(a[i].aa, rows[i].aa);
+		assert_int_equal(a[i].has_referral_zone, rows[i].zone != NULL);
+		if (rows[i].zone != NULL)
+			assert_string_equal(a[i].referral_zone, rows[i].zone);
+		assert_int_equal(a[i].attempts, 1); /* not retried */
+		st = get_stats(t);
+		assert_int_equal(st.upstream[0].referrals, rows[i].n_referrals);
+		assert_int_equal(st.upstream[0].no_ra, rows[i].n_no_ra);
+	}
+}
+
 /* rs_rcode_name() spells the RFC 1035 §4.1.1 mnemonics and "RCODE<n>"
  * for the rest.  Status names are not spelled out by the header: each
  * must name its status recognisably and differ from the others. */
@@ -1133,6 +1208,7 @@ static void test_names(void **state)
 	static const char *const stems[] = {
 		[RS_ANSWERED] = "answer", [RS_TIMEOUT] = "time",
 		[RS_ERROR] = "error", [RS_CANCELLED] = "cancel",
+		[RS_REFERRAL] = "referral",
 	};
 	char lower[64];
 
@@ -1188,6 +1264,7 @@ int main(int argc, char **argv)
 		T(test_ipv6),
 		T(test_config),
 		T(test_failover),
+		T(test_referral_and_ra),
 		T(test_names),
 		T(test_qps_cap),
 	};

@@ -399,6 +399,131 @@ static void test_flags(void **state)
 	free(wire);
 }
 
+/* A response built from zone-format RRs per section ("A:" answer, "N:"
+ * authority), with the AA and RA bits given. */
+static uint8_t *response_sections(uint16_t id, const char *qname,
+				  ldns_rr_type qtype, ldns_pkt_rcode rcode,
+				  bool aa, bool ra, const char *const *rrs,
+				  size_t *len)
+{
+	ldns_pkt *pkt = ldns_pkt_new();
+	ldns_rr *question = ldns_rr_new();
+	uint8_t *wire = NULL;
+
+	assert_non_null(pkt);
+	ldns_rr_set_owner(question, ldns_dname_new_frm_str(qname));
+	ldns_rr_set_type(question, qtype);
+	ldns_rr_set_class(question, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(question, true);
+	ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+	ldns_pkt_set_id(pkt, id);
+	ldns_pkt_set_qr(pkt, true);
+	ldns_pkt_set_rd(pkt, true);
+	ldns_pkt_set_ra(pkt, ra);
+	ldns_pkt_set_aa(pkt, aa);
+	ldns_pkt_set_rcode(pkt, (uint8_t)rcode);
+	for (size_t i = 0; rrs != NULL && rrs[i] != NULL; i++) {
+		ldns_rr *rr = NULL;
+
+		assert_int_equal(ldns_rr_new_frm_str(&rr, rrs[i] + 2, 300,
+						     NULL, NULL),
+				 LDNS_STATUS_OK);
+		ldns_pkt_push_rr(pkt, rrs[i][0] == 'N' ? LDNS_SECTION_AUTHORITY
+						       : LDNS_SECTION_ANSWER,
+				 rr);
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, pkt, len), LDNS_STATUS_OK);
+	ldns_pkt_free(pkt);
+	return wire;
+}
+
+/*
+ * Answers that are not answers.  RFC 1034 §4.3.1: a server that does not
+ * recurse answers a name below one of its zone cuts with "a referral to
+ * name servers which are closer to the desired information"; RFC 2308
+ * §2.2: a NODATA answer carries the zone's SOA in the authority section.
+ * A referral is never NODATA.
+ */
+static void test_referral(void **state)
+{
+	static const struct {
+		const char *what;
+		ldns_pkt_rcode rcode;
+		bool aa, ra;
+		const char *rrs[4];
+		bool referral, nodata;
+		const char *zone;
+	} rows[] = {
+		{ "NSD below a cut: NS in authority, AA clear", LDNS_RCODE_NOERROR,
+		  false, false,
+		  { "N:sub.broken.test. IN NS ns.sub.broken.test.",
+		    "N:sub.broken.test. IN NS ns2.sub.broken.test.", NULL },
+		  true, false, "sub.broken.test" },
+		{ "RA set does not make a referral an answer", LDNS_RCODE_NOERROR,
+		  false, true,
+		  { "N:sub.broken.test. IN NS ns.sub.broken.test.", NULL },
+		  true, false, "sub.broken.test" },
+		{ "an upward referral to the root", LDNS_RCODE_NOERROR, false,
+		  false, { "N:. IN NS a.root-servers.net.", NULL }, true, false,
+		  "" },
+		{ "NODATA (RFC 2308 §2.2): SOA in authority", LDNS_RCODE_NOERROR,
+		  true, false,
+		  { "N:test. IN SOA ns.test. h.test. 1 2 3 4 5", NULL }, false,
+		  true, NULL },
+		{ "NODATA from a recursive resolver: SOA, AA clear",
+		  LDNS_RCODE_NOERROR, false, true,
+		  { "N:test. IN SOA ns.test. h.test. 1 2 3 4 5", NULL }, false,
+		  true, NULL },
+		{ "NODATA with SOA and NS in authority", LDNS_RCODE_NOERROR,
+		  false, true,
+		  { "N:test. IN NS ns.test.",
+		    "N:test. IN SOA ns.test. h.test. 1 2 3 4 5", NULL },
+		  false, true, NULL },
+		{ "authoritative NODATA with only NS (AA set)",
+		  LDNS_RCODE_NOERROR, true, false,
+		  { "N:test. IN NS ns.test.", NULL }, false, true, NULL },
+		{ "an answer with NS in authority is an answer",
+		  LDNS_RCODE_NOERROR, false, true,
+		  { "A:x.sub.test. IN TXT \"v=STSv1; id=1\"",
+		    "N:sub.test. IN NS ns.sub.test.", NULL }, false, false, NULL },
+		{ "NXDOMAIN with NS is not a referral", LDNS_RCODE_NXDOMAIN,
+		  false, false, { "N:sub.test. IN NS ns.sub.test.", NULL },
+		  false, false, NULL },
+		{ "a CNAME (AA) into a delegated zone, then the cut's NS",
+		  LDNS_RCODE_NOERROR, true, false,
+		  { "A:x.sub.test. IN CNAME y.deleg.test.",
+		    "N:deleg.test. IN NS ns.deleg.test.", NULL },
+		  true, false, "deleg.test" },
+		{ "empty NOERROR, no authority: NODATA", LDNS_RCODE_NOERROR,
+		  false, true, { NULL }, false, true, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct rs_answer ans;
+		size_t len;
+		uint8_t *wire = response_sections(7, "x.sub.test.",
+						  LDNS_RR_TYPE_TXT,
+						  rows[i].rcode, rows[i].aa,
+						  rows[i].ra, rows[i].rrs, &len);
+
+		assert_int_equal(parse(wire, len, 7, "x.sub.test", RS_TYPE_TXT,
+				       &ans), RS_WIRE_OK);
+		if (ans.referral != rows[i].referral ||
+		    ans.nodata != rows[i].nodata)
+			fail_msg("%s: referral %d nodata %d", rows[i].what,
+				 ans.referral, ans.nodata);
+		if (rows[i].zone != NULL)
+			assert_string_equal(ans.referral_zone, rows[i].zone);
+		else
+			assert_null(ans.referral_zone);
+		assert_int_equal(ans.ra, rows[i].ra);
+		assert_int_equal(ans.aa, rows[i].aa);
+		rs_answer_clear(&ans);
+		free(wire);
+	}
+}
+
 /* A TXT character-string may hold any byte, NUL included. */
 static void test_txt_binary(void **state)
 {
@@ -449,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_txt_binary),
 		cmocka_unit_test(test_pointer_loop),
 	};
