@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "an_sts_record.h"
 #include "sc_health.h"
@@ -96,8 +97,24 @@ static void submit(struct sc_domain *d, const char *name, uint16_t type,
 
 /* --- step 2: the three lookups --- */
 
+/* Does a TXT RR look like the record asked for ("v=STS...", "v=TLSRPT..."
+ * in any case, typos included)?  Those are kept first. */
+static bool txt_like(const struct rs_rr *rr, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return rr->len >= n && strncasecmp((const char *)rr->data, prefix, n) == 0;
+}
+
+/*
+ * Keep at most SC_TXT_MAX TXT RRs of an answer and count them all.  The
+ * RRs that look like the record asked for are kept first (an RRset has no
+ * order, RFC 2181 §5): among 500 SPF-like records a second "v=STSv1;"
+ * record must still be seen, or the verdict would miss RFC 8461 §3.1's
+ * "If the number of resulting records is not one".
+ */
 static void keep_txt(struct sc_domain *d, const struct rs_result *res,
-		     struct sc_txt_answer *a)
+		     struct sc_txt_answer *a, const char *prefix)
 {
 	dns_fault(d, res);
 	a->st = sc_dns_status(res);
@@ -105,23 +122,26 @@ static void keep_txt(struct sc_domain *d, const struct rs_result *res,
 	a->ad = res->ad;
 	a->cname = res->n_cname > 0;
 	a->total = 0;
-	for (size_t i = 0; i < res->n_rrs; i++) {
-		const struct rs_rr *rr = &res->rrs[i];
-		char *copy;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < res->n_rrs; i++) {
+			const struct rs_rr *rr = &res->rrs[i];
+			char *copy;
 
-		if (rr->type != RS_TYPE_TXT)
-			continue;
-		a->total++;
-		if (a->n >= SC_TXT_MAX)
-			continue;
-		copy = st_arena_strndup(&d->arena, (const char *)rr->data,
-					rr->len);
-		if (copy == NULL) {
-			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
-			continue;
+			if (rr->type != RS_TYPE_TXT ||
+			    txt_like(rr, prefix) != (pass == 0))
+				continue;
+			a->total++;
+			if (a->n >= SC_TXT_MAX)
+				continue;
+			copy = st_arena_strndup(&d->arena,
+						(const char *)rr->data, rr->len);
+			if (copy == NULL) {
+				sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+				continue;
+			}
+			a->rr[a->n++] = (struct an_bytes){
+				(const uint8_t *)copy, rr->len };
 		}
-		a->rr[a->n++] = (struct an_bytes){ (const uint8_t *)copy,
-						   rr->len };
 	}
 }
 
@@ -129,7 +149,7 @@ static void on_sts(const struct rs_result *res, void *arg)
 {
 	struct sc_domain *d = arg;
 
-	keep_txt(d, res, &d->sts);
+	keep_txt(d, res, &d->sts, "v=sts");
 	if (arrived(d))
 		sc_domain_advance(d);
 }
@@ -138,7 +158,7 @@ static void on_tlsrpt(const struct rs_result *res, void *arg)
 {
 	struct sc_domain *d = arg;
 
-	keep_txt(d, res, &d->tlsrpt);
+	keep_txt(d, res, &d->tlsrpt, "v=tlsrpt");
 	if (arrived(d))
 		sc_domain_advance(d);
 }

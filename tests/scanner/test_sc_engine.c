@@ -38,6 +38,8 @@ struct ctx {
 	unsigned sunk;
 	enum an_verdict verdict;
 	uint64_t t_first_sink_us;
+	const char *const *rrs; /* NULL: NXDOMAIN to every question */
+	size_t n_sts_kept, n_sts_total;
 };
 
 static int source(void *arg, struct sc_item *it)
@@ -58,6 +60,8 @@ static int sink(void *arg, const struct sc_done *done)
 	if (c->sunk++ == 0)
 		c->t_first_sink_us = sc_now_us();
 	c->verdict = (enum an_verdict)done->rec->verdict;
+	c->n_sts_kept = done->rec->n_sts_txt;
+	c->n_sts_total = done->rec->n_sts_txt_total;
 	return ST_OK;
 }
 
@@ -75,6 +79,11 @@ static void run(struct ctx *c, unsigned retry_max, unsigned backoff_ms,
 	c->rsp.beh.mode = RSP_ANSWER;
 	c->rsp.beh.rcode = 3; /* NXDOMAIN */
 	c->rsp.beh.rrs[0] = NULL;
+	for (size_t i = 0; c->rrs != NULL && c->rrs[i] != NULL; i++) {
+		c->rsp.beh.rcode = 0;
+		c->rsp.beh.rrs[i] = c->rrs[i];
+		c->rsp.beh.rrs[i + 1] = NULL;
+	}
 	sc_config_default(&cfg);
 	cfg.resolvers[0] = c->rsp.addr;
 	cfg.n_resolvers = 1;
@@ -128,6 +137,34 @@ static void test_no_fault(void **state)
 	assert_int_equal(k.unmeasured, 0);
 	assert_int_equal(k.faults[SC_FAULT_LOCAL], 0);
 	assert_int_equal(k.local_errors, 0);
+}
+
+/*
+ * RFC 8461 §3.1: "If the number of resulting records is not one ...
+ * senders MUST assume the recipient domain does not have an available
+ * MTA-STS Policy".  The scanner keeps 16 TXT RRs of an answer; with 17
+ * SPF-like records before two v=STSv1 records, both STS records must be
+ * among those kept (an RRset has no order), so the domain is
+ * policy-invalid (sts-record.multiple), not no-policy.
+ */
+static void test_txt_kept_first(void **state)
+{
+	static const char *rrs[20];
+	struct ctx c = { .names = { "many.test" }, .n_names = 1, .rrs = rrs };
+	struct sc_counters k;
+	size_t n = 0;
+
+	(void)state;
+	for (; n < 17; n++)
+		rrs[n] = "@ 300 IN TXT \"v=spf1 -all\"";
+	rrs[n++] = "@ 300 IN TXT \"v=STSv1; id=1\"";
+	rrs[n++] = "@ 300 IN TXT \"v=STSv1; id=2\"";
+	rrs[n] = NULL;
+	run(&c, 2, 20, 0, &k);
+	assert_int_equal(c.sunk, 1);
+	assert_int_equal(c.n_sts_total, 19);
+	assert_int_equal(c.n_sts_kept, 16);
+	assert_int_equal(c.verdict, AN_V_POLICY_INVALID);
 }
 
 /* A domain that meets a local fault on every attempt: retry_max retries,
@@ -243,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fit_fds),
 		cmocka_unit_test(test_no_fault),
+		cmocka_unit_test(test_txt_kept_first),
 		cmocka_unit_test(test_fault_given_up),
 		cmocka_unit_test(test_no_retries),
 		cmocka_unit_test(test_pause),
