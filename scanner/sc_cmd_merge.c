@@ -120,6 +120,7 @@ static bool key_name(const char *k, size_t len, char out[DS_STORE_NAME_MAX + 1])
 static int open_shard(struct shard *sh, char *arg)
 {
 	struct ds_store_opts so;
+	char why[DS_STORE_WHY_MAX];
 	char *at = strrchr(arg, '@');
 	unsigned long long id = 0;
 	int ret;
@@ -132,7 +133,11 @@ static int open_shard(struct shard *sh, char *arg)
 	}
 	ds_store_opts_default(&so);
 	so.read_only = true;
-	ret = ds_store_open(sh->path, &so, &sh->s);
+	ret = ds_store_open_why(sh->path, &so, &sh->s, why, sizeof(why));
+	if (ret != ST_OK && why[0] != '\0') {
+		fprintf(stderr, "stsmap merge: %s: %s\n", sh->path, why);
+		return ret;
+	}
 	if (ret == ST_OK)
 		ret = ds_reader_open(sh->s, &sh->r);
 	if (ret == ST_OK)
