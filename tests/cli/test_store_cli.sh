@@ -5,10 +5,11 @@
 # lists and an existing OUT.  No network: every scanned name is excluded
 # (or the scan is refused before it starts), so the dead --resolver below
 # is never asked anything.
-# Usage: test_store_cli.sh PATH/TO/stsmap
+# Usage: test_store_cli.sh PATH/TO/stsmap PATH/TO/ds_store_count
 set -uo pipefail
 
-bin=${1:?usage: test_store_cli.sh STSMAP}
+bin=${1:?usage: test_store_cli.sh STSMAP DS_STORE_COUNT}
+count=${2:?usage: test_store_cli.sh STSMAP DS_STORE_COUNT}
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
@@ -101,6 +102,22 @@ want_err "exists; --append" "merge into an existing OUT"
 run "$bin" merge --append "$tmp/m.lmdb" "$tmp/s0.lmdb" "$tmp/s1.lmdb"
 want_rc 0 "merge --append"
 want_err "scan 2 in " "merge --append adds scan 2"
+
+# --- counters equal the records after an error exit --------------------------
+# A gzip input cut short: the scan stops with an error; every bad line it
+# stored is counted in the scan's counter, and every result too.
+for i in $(seq 3000); do echo "bad..name$i"; echo "-x$i-.test"; done | gzip >"$tmp/g.gz"
+head -c 9000 "$tmp/g.gz" >"$tmp/cut.gz"
+run scan --db "$tmp/g.lmdb" "$tmp/cut.gz"
+if [ "$rc" -ne 0 ]; then ok; else bad "scan of a truncated gzip exited 0"; fi
+if [ -s "$tmp/g.lmdb" ]; then
+	read -r _ rc_n rr_n _ ic_n ir_n < <("$count" "$tmp/g.lmdb")
+	if [ "${rc_n:-x}" = "${rr_n:-y}" ] && [ "${ic_n:-x}" = "${ir_n:-y}" ] &&
+	   [ "${ir_n:-0}" -gt 0 ]; then ok; else
+		bad "counters vs records after an error exit: results $rc_n/$rr_n, input errors $ic_n/$ir_n"; fi
+else
+	ok # refused before any scan was created: nothing to disagree
+fi
 
 wait
 echo "test_store_cli: $pass passed, $fail failed"
