@@ -28,13 +28,16 @@
 #include "ds_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
+#include "ds_store_check.h"
 #include "st_error.h"
 
 #define COMP "store"
@@ -111,9 +114,13 @@ struct ds_store {
 	struct st_log *log;
 	unsigned batch_records;
 	bool read_only;
+	bool no_lock_file;     /* reader opened with MDB_NOLOCK */
+	int fd;                /* the store file: flock holder, -1 if none */
+	struct ds_writer_lock lk;  /* writers: held until close */
 	size_t n_readers;      /* open struct ds_reader */
 	uint64_t commits;
 	uint64_t grows;
+	uint32_t refused_scan; /* the last flush met this finished scan */
 };
 
 struct ds_reader {
@@ -579,9 +586,34 @@ static void batch_free(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* DESIGN §5: a finished scan is never modified.  Is scan id finished,
+ * as this write transaction sees it?  Returns an LMDB code; *fin. */
+static int scan_finished(struct ds_store *s, MDB_txn *txn, uint32_t id,
+			 bool *fin)
+{
+	struct ds_scan_info info;
+	uint8_t kb[4];
+	MDB_val k = { sizeof(kb), kb }, v;
+	int rc;
+
+	be32_put(kb, id);
+	*fin = false;
+	rc = mdb_get(txn, s->dbi[DB_SCANS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return MDB_SUCCESS; /* being created by this batch's caller */
+	if (rc != MDB_SUCCESS)
+		return rc;
+	if (scan_decode(v.mv_data, v.mv_size, &info) != ST_OK)
+		return MDB_CORRUPTED;
+	*fin = info.state == DS_SCAN_FINISHED;
+	return MDB_SUCCESS;
+}
+
 static int fill_batch(struct ds_store *s, MDB_txn *txn, void *arg)
 {
 	const struct batch *b = &s->b;
+	uint32_t checked = 0; /* scan ids start at 1 */
+	bool fin = false;
 
 	(void)arg;
 	for (size_t i = 0; i < b->n; i++) {
@@ -589,7 +621,22 @@ static int fill_batch(struct ds_store *s, MDB_txn *txn, void *arg)
 		MDB_val k = { e->klen, b->buf + e->off };
 		MDB_val v = { e->vlen, b->buf + e->off + e->klen };
 		unsigned flags = e->db == DB_BODIES ? MDB_NOOVERWRITE : 0;
-		int rc = mdb_put(txn, s->dbi[e->db], &k, &v, flags);
+		int rc;
+
+		if (e->db != DB_BODIES && e->db != DB_META && e->klen >= 4 &&
+		    be32_get(b->buf + e->off) != checked) {
+			checked = be32_get(b->buf + e->off);
+			rc = scan_finished(s, txn, checked, &fin);
+			if (rc != MDB_SUCCESS)
+				return rc;
+			if (fin) {
+				s->refused_scan = checked;
+				return EPERM;
+			}
+		}
+		rc = mdb_put(txn, s->dbi[e->db], &k, &v, flags);
+		if (e->db == DB_SCANS)
+			checked = 0; /* its state may have just changed */
 
 		/* A body stored by an earlier batch: same hash, same bytes. */
 		if (rc == MDB_KEYEXIST && e->db == DB_BODIES)
@@ -616,7 +663,13 @@ int ds_store_flush(struct ds_store *s)
 		return ST_EINVAL;
 	if (s->b.n == 0)
 		return ST_OK;
+	s->refused_scan = 0;
 	ret = write_txn(s, fill_batch, NULL, "flush");
+	if (ret != ST_OK && s->refused_scan != 0) {
+		ST_ERR(s->log, COMP, "scan %" PRIu32 " is finished: refusing to "
+		       "modify it", s->refused_scan);
+		return ST_EDENIED;
+	}
 	if (ret == ST_OK)
 		batch_clear(&s->b);
 	return ret;
@@ -637,6 +690,10 @@ static void store_free(struct ds_store *s)
 		mdb_txn_abort(s->rtxn);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	if (s->lk.fd >= 0)
+		ds_writer_unlock(&s->lk); /* closes s->fd */
+	else if (s->fd >= 0)
+		close(s->fd); /* a reader's shared lock goes with it */
 	batch_free(&s->b);
 	free(s);
 }
@@ -657,6 +714,8 @@ static int env_open(struct ds_store *s, const char *path, uint64_t map)
 	int rc, dead = 0;
 
 	flags |= s->read_only ? MDB_RDONLY : DS_STORE_SYNC_FLAGS;
+	if (s->no_lock_file)
+		flags |= MDB_NOLOCK;
 	rc = mdb_env_create(&s->env);
 	if (rc != MDB_SUCCESS) {
 		s->env = NULL;
@@ -776,14 +835,64 @@ static int dbs_open(struct ds_store *s)
 	return ST_OK;
 }
 
-int ds_store_open(const char *path, const struct ds_store_opts *opts,
-		  struct ds_store **out)
+/*
+ * Before LMDB sees the file: open it ourselves, take the lock (writers:
+ * exclusive for the whole run; readers of a store without its -lock file:
+ * shared, see below), and check the meta pages so a truncated file is an
+ * error, not a SIGBUS.  A reader never creates a file: the path must exist
+ * and be a store, and when LMDB's lock file is absent (a copied store) the
+ * reader opens with MDB_NOLOCK under a shared flock, which no writer can
+ * take while it is held, so no page it reads can be reused under it.
+ */
+static int file_prepare(struct ds_store *s, const char *path,
+			const char *owner, char *why, size_t why_len)
+{
+	char lock_path[4096 + 8];
+	struct ds_check c;
+	int ret;
+
+	s->fd = open(path, s->read_only ? O_RDONLY | O_CLOEXEC :
+		     O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->fd < 0) {
+		snprintf(why, why_len, "%s", strerror(errno));
+		return errno == ENOENT ? ST_ENOENT : ST_EIO;
+	}
+	if (!s->read_only) {
+		ret = ds_writer_lock(s->fd, path, owner, &s->lk, why, why_len);
+		if (ret != ST_OK)
+			return ret;
+	}
+	ret = ds_check_fd(s->fd, &c, why, why_len);
+	if (ret != ST_OK)
+		return ret;
+	if (c.empty && s->read_only) {
+		snprintf(why, why_len, "not an stsmap store: empty file");
+		return ST_EPARSE;
+	}
+	if (!s->read_only)
+		return ST_OK;
+	if ((size_t)snprintf(lock_path, sizeof(lock_path), "%s-lock", path) >=
+	    sizeof(lock_path))
+		return ST_ETOOBIG;
+	if (access(lock_path, F_OK) == 0)
+		return ST_OK;
+	s->no_lock_file = true;
+	return ds_reader_lock(s->fd, why, why_len);
+}
+
+int ds_store_open_why(const char *path, const struct ds_store_opts *opts,
+		      struct ds_store **out, char *why, size_t why_len)
 {
 	struct ds_store_opts def;
 	struct ds_store *s = NULL;
-	struct stat st;
+	char dummy[1];
 	int ret;
 
+	if (why == NULL || why_len == 0) {
+		why = dummy;
+		why_len = sizeof(dummy);
+	}
+	why[0] = '\0';
 	if (path == NULL || out == NULL)
 		return ST_EINVAL;
 	*out = NULL;
@@ -791,27 +900,38 @@ int ds_store_open(const char *path, const struct ds_store_opts *opts,
 		ds_store_opts_default(&def);
 		opts = &def;
 	}
-	/* LMDB's own error for a missing file under MDB_RDONLY is ENOENT
-	 * too, but so is a missing lock file directory: ask first. */
-	if (opts->read_only && stat(path, &st) != 0)
-		return errno == ENOENT ? ST_ENOENT : ST_EIO;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return ST_ENOMEM;
+	s->fd = -1;
+	s->lk.fd = -1;
 	s->log = opts->log;
 	s->read_only = opts->read_only;
 	s->batch_records = opts->batch_records != 0 ? opts->batch_records : 1;
+	ret = file_prepare(s, path, opts->owner, why, why_len);
+	if (ret != ST_OK)
+		goto fail; /* why says it; the caller prints it */
 	ret = env_open(s, path, opts->initial_map);
 	if (ret != ST_OK)
 		goto fail;
 	ret = dbs_open(s);
-	if (ret != ST_OK)
+	if (ret != ST_OK) {
+		if (why[0] == '\0' && ret == ST_ESTORE)
+			snprintf(why, why_len, "not an stsmap store: an LMDB "
+				 "file without the store's databases");
 		goto fail;
+	}
 	*out = s;
 	return ST_OK;
 fail:
 	store_free(s);
 	return ret;
+}
+
+int ds_store_open(const char *path, const struct ds_store_opts *opts,
+		  struct ds_store **out)
+{
+	return ds_store_open_why(path, opts, out, NULL, 0);
 }
 
 int ds_store_close(struct ds_store *s)

@@ -62,6 +62,7 @@ struct ds_store;
 struct ds_reader;
 
 #define DS_STORE_HASH_LEN 32
+#define DS_STORE_WHY_MAX 256                   /* ds_store_open_why() */
 #define DS_STORE_NAME_MAX 255                  /* bytes of a domain or host */
 #define DS_STORE_VALUE_MAX ((size_t)16 << 20)  /* bytes of one value */
 
@@ -73,6 +74,8 @@ struct ds_store_opts {
 	unsigned batch_records;   /* records (results, probes, bodies, scan
 				   * updates) per transaction (1000) */
 	struct st_log *log;       /* not owned, may be NULL */
+	const char *owner;        /* writers: the command line shown to a
+				   * refused second writer (NULL); not kept */
 };
 
 void ds_store_opts_default(struct ds_store_opts *o);
@@ -105,14 +108,30 @@ struct ds_scan_info {
 
 /*
  * Open (creating if needed, unless read_only) the store at path, a
- * directory-less LMDB file (MDB_NOSUBDIR; a "-lock" file sits next to it).
+ * directory-less LMDB file (MDB_NOSUBDIR; a "-lock" file sits next to it,
+ * and "-writer" names the writer while one runs).
+ * A writer holds an exclusive lock on the file until ds_store_close()
+ * (ds_store_check.h): a second writer, in this process or another, gets
+ * ST_EDENIED.  A reader never creates or modifies a file (MDB_RDONLY; a
+ * store without its -lock file is read with MDB_NOLOCK under a shared
+ * lock that keeps writers out while it is open).  Before LMDB maps the
+ * file its meta pages are checked: a file that is not an LMDB file is
+ * ST_EPARSE ("not an stsmap store"), a truncated or damaged one
+ * ST_ESTORE ("damaged store: ...") -- never a SIGBUS.
  * opts may be NULL for the defaults.  Returns ST_OK and *out, ST_ENOENT if
- * read_only and the file does not exist, ST_ENOTSUP if the file is a store
- * of another format version, ST_ESTORE (also: not an LMDB file, or an LMDB
- * file that is not a store), ST_ENOMEM.
+ * read_only and the file does not exist (or its directory does not),
+ * ST_ENOTSUP if the file is a store of another format version, ST_EPARSE
+ * (not an LMDB file, or an empty file opened read_only), ST_ESTORE
+ * (damaged, or an LMDB file that is not a store), ST_EDENIED (another
+ * writer holds it), ST_EIO, ST_ENOMEM.
  */
 int ds_store_open(const char *path, const struct ds_store_opts *opts,
 		  struct ds_store **out);
+/* The same, and why (why_len bytes, may be NULL) gets a message for the
+ * user on failure: "damaged store: ...", "not an stsmap store: ...",
+ * "store is in use by pid N since T (command)", or the system's text. */
+int ds_store_open_why(const char *path, const struct ds_store_opts *opts,
+		      struct ds_store **out, char *why, size_t why_len);
 
 /* Flush the batch and close.  Returns the flush's result (the store is
  * closed whatever it is).  NULL is a no-op returning ST_OK. */
@@ -159,7 +178,8 @@ int ds_store_put_input_error(struct ds_store *s, uint32_t scan,
 			     const char *why);
 
 /* Write the batch now, in one transaction.  ST_OK when it is empty.  On an
- * error the batch is kept; ST_EAGAIN if the map must grow while a reader
+ * error the batch is kept; ST_EDENIED if it writes to a finished scan
+ * (DESIGN §5: a finished scan is never modified; nothing is written); ST_EAGAIN if the map must grow while a reader
  * is open (see above). */
 int ds_store_flush(struct ds_store *s);
 

@@ -243,7 +243,8 @@ static void describe(const struct ds_scan_info *info, const char *store,
 	s->n_results = info->n_results;
 }
 
-static int run(const struct diff_args *a, struct diff_ctx *c)
+static int run(const struct diff_args *a, struct diff_ctx *c, char *why,
+	       size_t why_len)
 {
 	struct ds_store *sa = NULL, *sb = NULL;
 	struct ds_store_opts so;
@@ -255,11 +256,11 @@ static int run(const struct diff_args *a, struct diff_ctx *c)
 
 	ds_store_opts_default(&so);
 	so.read_only = true;
-	ret = ds_store_open(a->db, &so, &sa);
+	ret = ds_store_open_why(a->db, &so, &sa, why, why_len);
 	if (ret == ST_OK)
 		ret = ds_reader_open(sa, &c->ra);
 	if (ret == ST_OK && a->db_b != NULL) {
-		ret = ds_store_open(a->db_b, &so, &sb);
+		ret = ds_store_open_why(a->db_b, &so, &sb, why, why_len);
 		if (ret == ST_OK)
 			ret = ds_reader_open(sb, &c->rb);
 	} else {
@@ -299,6 +300,7 @@ static int run(const struct diff_args *a, struct diff_ctx *c)
 
 int sc_cmd_diff(int argc, char **argv)
 {
+	char why[DS_STORE_WHY_MAX] = "";
 	struct diff_args a = { .db = "stsmap.lmdb", .format = "text",
 			       .next = DIFF_NEXT_DEFAULT };
 	struct diff_ctx c = { 0 };
@@ -307,13 +309,13 @@ int sc_cmd_diff(int argc, char **argv)
 	ret = parse_args(argc, argv, &a);
 	if (ret != 0)
 		return ret == 1 ? 0 : ret;
-	ret = run(&a, &c);
+	ret = run(&a, &c, why, sizeof(why));
 	if (ret != ST_OK && c.out_reported)
 		return 1;
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap diff: %s\n",
-			ret == ST_ENOENT ? "no such store or scan"
-					 : st_strerror(ret));
+			why[0] != '\0' ? why : ret == ST_ENOENT ?
+			"no such store or scan" : st_strerror(ret));
 		return 1;
 	}
 	if (c.bad > 0)

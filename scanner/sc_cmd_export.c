@@ -260,7 +260,7 @@ static int open_out(const struct export_args *a, struct sc_out *out,
 }
 
 static int run(const struct export_args *a, struct export_ctx *c,
-	       struct an_export_stats *st)
+	       struct an_export_stats *st, char *why, size_t why_len)
 {
 	struct an_export_opts eo = { 0 };
 	struct ds_store_opts so;
@@ -272,7 +272,7 @@ static int run(const struct export_args *a, struct export_ctx *c,
 
 	ds_store_opts_default(&so);
 	so.read_only = true;
-	ret = ds_store_open(a->db, &so, &s);
+	ret = ds_store_open_why(a->db, &so, &s, why, why_len);
 	if (ret == ST_OK)
 		ret = ds_reader_open(s, &c->r);
 	if (ret == ST_OK)
@@ -311,6 +311,7 @@ static int run(const struct export_args *a, struct export_ctx *c,
 
 int sc_cmd_export(int argc, char **argv)
 {
+	char why[DS_STORE_WHY_MAX] = "";
 	struct export_args a = { .db = "stsmap.lmdb" };
 	struct export_ctx c = { .f = { .verdict = -1 } };
 	struct an_export_stats st = { 0 };
@@ -320,13 +321,13 @@ int sc_cmd_export(int argc, char **argv)
 	if (ret != 0)
 		return ret == 1 ? 0 : ret;
 	c.dir = a.dir;
-	ret = run(&a, &c, &st);
+	ret = run(&a, &c, &st, why, sizeof(why));
 	if (ret != ST_OK && c.out_reported)
 		return 1;
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap export: %s: %s\n", a.db,
-			ret == ST_ENOENT ? "no such store or scan"
-					 : st_strerror(ret));
+			why[0] != '\0' ? why : ret == ST_ENOENT ?
+			"no such store or scan" : st_strerror(ret));
 		return 1;
 	}
 	if (c.bad > 0)

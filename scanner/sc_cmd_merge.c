@@ -35,6 +35,11 @@
  *     --fetch-all;
  *   - records this version cannot decode;
  *   - OUT being one of the shards;
+ *   - unless --allow-mixed-exclude, shards scanned with different
+ *     --exclude lists (compared by the path each recorded): an opt-out
+ *     promise kept by one shard and not another is not one scan;
+ *   - unless --append, an OUT that exists and is not empty (a merge into
+ *     the wrong file would silently add a scan to it);
  *   and, unless --partial: a shard scan not finished, or a missing index
  *   0..N-1.  A --partial merge that lacks shards or holds unfinished ones
  *   is stored unfinished (state running) and its metadata lists the
@@ -63,13 +68,18 @@
 
 #define MERGE_SHARDS_MAX 4096
 
-enum { MG_PARTIAL = 1, MG_LABEL };
+enum { MG_PARTIAL = 1, MG_LABEL, MG_MIXED_EXCLUDE, MG_APPEND };
 
 static const struct sc_opt merge_opts[] = {
 	{ "partial", NULL, MG_PARTIAL, "allow missing shard indices and "
 				       "unfinished shard scans" },
 	{ "label", "NAME", MG_LABEL, "label of the merged scan (default: "
 				     "the first shard's)" },
+	{ "allow-mixed-exclude", NULL, MG_MIXED_EXCLUDE,
+	  "merge shards scanned with different --exclude lists (the merged "
+	  "scan then follows no single opt-out list)" },
+	{ "append", NULL, MG_APPEND, "add the merged scan to an OUT store "
+				     "that exists (default: refuse)" },
 	SC_OPT_END,
 };
 
@@ -85,7 +95,7 @@ struct shard {
 struct merge_ctx {
 	int argc;
 	char **argv;
-	bool partial;
+	bool partial, mixed_exclude, append;
 	const char *label, *out_path;
 	struct shard *sh;           /* sorted by shard index */
 	size_t n;
@@ -120,6 +130,7 @@ static bool key_name(const char *k, size_t len, char out[DS_STORE_NAME_MAX + 1])
 static int open_shard(struct shard *sh, char *arg)
 {
 	struct ds_store_opts so;
+	char why[DS_STORE_WHY_MAX];
 	char *at = strrchr(arg, '@');
 	unsigned long long id = 0;
 	int ret;
@@ -132,7 +143,11 @@ static int open_shard(struct shard *sh, char *arg)
 	}
 	ds_store_opts_default(&so);
 	so.read_only = true;
-	ret = ds_store_open(sh->path, &so, &sh->s);
+	ret = ds_store_open_why(sh->path, &so, &sh->s, why, sizeof(why));
+	if (ret != ST_OK && why[0] != '\0') {
+		fprintf(stderr, "stsmap merge: %s: %s\n", sh->path, why);
+		return ret;
+	}
 	if (ret == ST_OK)
 		ret = ds_reader_open(sh->s, &sh->r);
 	if (ret == ST_OK)
@@ -193,6 +208,58 @@ static bool same_inputs(const char *m1, const char *m2)
 		if (strncmp(p, q, 64) != 0)
 			return false;
 	}
+}
+
+/* The raw JSON value of "key" (a string or null) in a scan's meta, or
+ * "" when absent.  The scanner writes "exclude" as a JSON string or null;
+ * an escaped quote is skipped. */
+static void meta_raw(const char *meta, const char *key, char *dst,
+		     size_t len)
+{
+	char pat[64];
+	const char *p, *e;
+
+	dst[0] = '\0';
+	if (meta == NULL)
+		return;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(meta, pat);
+	if (p == NULL)
+		return;
+	p += strlen(pat);
+	if (*p != '"') {
+		e = p + strcspn(p, ",}");
+	} else {
+		for (e = p + 1; *e != '\0' && *e != '"'; e++) {
+			if (*e == '\\' && e[1] != '\0')
+				e++;
+		}
+		if (*e == '"')
+			e++;
+	}
+	snprintf(dst, len, "%.*s", (int)(e - p), p);
+}
+
+/* Issue 12: shards that kept different opt-out lists are refused. */
+static int check_exclude(const struct merge_ctx *m)
+{
+	char e0[4200], e[4200];
+
+	if (m->mixed_exclude)
+		return ST_OK;
+	meta_raw(m->sh[0].info.meta_json, "exclude", e0, sizeof(e0));
+	for (size_t i = 1; i < m->n; i++) {
+		meta_raw(m->sh[i].info.meta_json, "exclude", e, sizeof(e));
+		if (strcmp(e0, e) == 0)
+			continue;
+		fprintf(stderr, "stsmap merge: %s and %s were scanned with "
+				"different --exclude lists (%s, %s); "
+				"--allow-mixed-exclude merges them anyway\n",
+			m->sh[0].path, m->sh[i].path, e0[0] ? e0 : "none",
+			e[0] ? e : "none");
+		return ST_EINVAL;
+	}
+	return ST_OK;
 }
 
 static int check_meta(const struct merge_ctx *m)
@@ -433,10 +500,16 @@ static int create_scan(struct merge_ctx *m)
 	char *meta;
 	int ret;
 
+	char why[DS_STORE_WHY_MAX];
+
 	ds_store_opts_default(&so);
-	ret = ds_store_open(m->out_path, &so, &m->out);
-	if (ret != ST_OK)
-		return ret;
+	so.owner = "stsmap merge";
+	ret = ds_store_open_why(m->out_path, &so, &m->out, why, sizeof(why));
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap merge: OUT %s: %s\n", m->out_path,
+			why[0] != '\0' ? why : st_strerror(ret));
+		return ST_EINVAL; /* printed */
+	}
 	memset(&m->info, 0, sizeof(m->info));
 	snprintf(m->info.label, sizeof(m->info.label), "%s",
 		 m->label != NULL ? m->label : m->sh[0].info.label);
@@ -603,7 +676,8 @@ static int finish_scan(struct merge_ctx *m)
 
 static int parse_args(int argc, char **argv, struct merge_ctx *m)
 {
-	static const char synopsis[] = "merge [--partial] [--label NAME] OUT "
+	static const char synopsis[] = "merge [--partial] [--label NAME] "
+				       "[--allow-mixed-exclude] [--append] OUT "
 				       "SHARD[@SCAN]...";
 	static const char summary[] =
 		"Merge the stores of a sharded scan (scan --shard I/N) into one "
@@ -618,6 +692,10 @@ static int parse_args(int argc, char **argv, struct merge_ctx *m)
 			m->partial = true;
 		} else if (c == MG_LABEL) {
 			m->label = arg;
+		} else if (c == MG_MIXED_EXCLUDE) {
+			m->mixed_exclude = true;
+		} else if (c == MG_APPEND) {
+			m->append = true;
 		} else if (c == SC_OPT_HELP) {
 			sc_opt_usage(stdout, synopsis, summary, merge_opts);
 			return 1;
@@ -639,6 +717,18 @@ static int parse_args(int argc, char **argv, struct merge_ctx *m)
 	return 0;
 }
 
+/* Without --append, OUT must be new (absent or empty). */
+static int check_out(const struct merge_ctx *m)
+{
+	struct stat st;
+
+	if (m->append || stat(m->out_path, &st) != 0 || st.st_size == 0)
+		return ST_OK;
+	fprintf(stderr, "stsmap merge: OUT %s exists; --append adds the "
+			"merged scan to it\n", m->out_path);
+	return ST_EINVAL;
+}
+
 static int merge(struct merge_ctx *m, char **shard_args)
 {
 	int ret = ST_OK;
@@ -656,6 +746,10 @@ static int merge(struct merge_ctx *m, char **shard_args)
 		return ret;
 	qsort(m->sh, m->n, sizeof(*m->sh), by_index);
 	ret = check_partition(m);
+	if (ret == ST_OK)
+		ret = check_exclude(m);
+	if (ret == ST_OK)
+		ret = check_out(m);
 	if (ret == ST_OK)
 		ret = check_records(m);
 	if (ret != ST_OK)

@@ -116,7 +116,7 @@ static int parse(int argc, char **argv, struct report_args *a)
 }
 
 /* Build and write the report; ST_* on failure. */
-static int run(struct report_args *a)
+static int run(struct report_args *a, char *why, size_t why_len)
 {
 	struct ds_store_opts so;
 	struct ds_store *s = NULL;
@@ -127,7 +127,7 @@ static int run(struct report_args *a)
 
 	ds_store_opts_default(&so);
 	so.read_only = true;
-	ret = ds_store_open(a->db, &so, &s);
+	ret = ds_store_open_why(a->db, &so, &s, why, why_len);
 	if (ret == ST_OK)
 		ret = ds_reader_open(s, &r);
 	if (ret == ST_OK)
@@ -157,6 +157,7 @@ cleanup:
 
 int sc_cmd_report(int argc, char **argv)
 {
+	char why[DS_STORE_WHY_MAX] = "";
 	struct report_args a = { .db = "stsmap.lmdb" };
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	char buf[4096];
@@ -175,15 +176,15 @@ int sc_cmd_report(int argc, char **argv)
 		free(args);
 		return ret;
 	}
-	ret = run(&a);
+	ret = run(&a, why, sizeof(why));
 	free(args);
 	if (ret != ST_OK && a.out_reported)
 		return 1;
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap report: %s: %s\n",
 			ret == ST_EIO && a.outpath != NULL ? a.outpath : a.db,
-			ret == ST_ENOENT ? "no such store or scan"
-					 : st_strerror(ret));
+			why[0] != '\0' ? why : ret == ST_ENOENT ?
+			"no such store or scan" : st_strerror(ret));
 		return 1;
 	}
 	return 0;

@@ -721,10 +721,13 @@ static int run(struct scan_ctx *x, struct event_base *base)
 		progress(x, true);
 	sc_engine_free(x->engine); /* abandons what is still in flight */
 	x->engine = NULL;
-	if (ret == ST_OK || ret == ST_EAGAIN) {
+	/* On every path, errors included: the counters are committed in the
+	 * same transaction as the last results they count (issue: a stopped
+	 * scan's counter must equal its records). */
+	{
 		int fr = finish(x, complete);
 
-		if (fr != ST_OK)
+		if (fr != ST_OK && (ret == ST_OK || ret == ST_EAGAIN))
 			ret = fr;
 	}
 	summary(x, complete);
@@ -790,6 +793,32 @@ static bool inputs_readable(const struct sc_scan_opts *o)
 	return true;
 }
 
+/* The command line, for a second writer told who holds the store. */
+static void owner_line(int argc, char **argv, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "stsmap scan");
+
+	for (int i = 1; i < argc && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " %s", argv[i]);
+}
+
+/* Open the store as its one writer: the lock is taken here, before any
+ * scan record is read or the network is touched. */
+static int store_open(struct scan_ctx *x, struct ds_store_opts *so,
+		      int argc, char **argv)
+{
+	char owner[512], why[DS_STORE_WHY_MAX];
+	int ret;
+
+	owner_line(argc, argv, owner, sizeof(owner));
+	so->owner = owner;
+	ret = ds_store_open_why(x->o->db, so, &x->store, why, sizeof(why));
+	if (ret != ST_OK)
+		fprintf(stderr, "stsmap scan: --db %s: %s\n", x->o->db,
+			why[0] != '\0' ? why : st_strerror(ret));
+	return ret;
+}
+
 int sc_cmd_scan(int argc, char **argv)
 {
 	struct sc_scan_opts o;
@@ -833,12 +862,9 @@ int sc_cmd_scan(int argc, char **argv)
 	ds_store_opts_default(&so);
 	so.batch_records = o.batch * 4 + 16; /* we flush; this is a backstop */
 	so.log = &o.log;
-	ret = ds_store_open(o.db, &so, &x.store);
-	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap scan: --db %s: %s\n", o.db,
-			st_strerror(ret));
+	ret = store_open(&x, &so, argc, argv);
+	if (ret != ST_OK)
 		goto out;
-	}
 	ret = open_scan(&x);
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap scan: %s: %s\n", o.db,

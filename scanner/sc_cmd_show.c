@@ -185,6 +185,7 @@ int sc_cmd_show(int argc, char **argv)
 	static const char summary[] = "Print the stored result of DOMAIN.";
 	const char *db = "stsmap.lmdb", *arg;
 	struct ds_store_opts so;
+	char why[DS_STORE_WHY_MAX];
 	struct ds_store *s = NULL;
 	struct ds_reader *r = NULL;
 	struct ds_scan_info info;
@@ -223,7 +224,11 @@ int sc_cmd_show(int argc, char **argv)
 	}
 	ds_store_opts_default(&so);
 	so.read_only = true;
-	ret = ds_store_open(db, &so, &s);
+	ret = ds_store_open_why(db, &so, &s, why, sizeof(why));
+	if (ret != ST_OK && why[0] != '\0') {
+		fprintf(stderr, "stsmap show: %s: %s\n", db, why);
+		return 1;
+	}
 	if (ret == ST_OK)
 		ret = ds_reader_open(s, &r);
 	if (ret == ST_OK)

@@ -186,15 +186,15 @@ static void test_open_errors(void **state)
 	assert_null(s);
 	/* A writer in a directory that does not exist. */
 	snprintf(bad, sizeof(bad), "%s/no/such/store.lmdb", t->dir);
-	assert_int_equal(ds_store_open(bad, NULL, &s), ST_ESTORE);
+	assert_int_equal(ds_store_open(bad, NULL, &s), ST_ENOENT);
 	/* Not an LMDB file. */
 	f = fopen(t->path, "w");
 	assert_non_null(f);
 	for (int i = 0; i < 2000; i++)
 		fputs("not a database ", f);
 	fclose(f);
-	assert_int_equal(ds_store_open(t->path, NULL, &s), ST_ESTORE);
-	assert_int_equal(ds_store_open(t->path, &o, &s), ST_ESTORE);
+	assert_int_equal(ds_store_open(t->path, NULL, &s), ST_EPARSE);
+	assert_int_equal(ds_store_open(t->path, &o, &s), ST_EPARSE);
 	assert_int_equal(ds_store_close(NULL), ST_OK);
 	ds_reader_close(NULL);
 }

@@ -404,7 +404,7 @@ echo "# 4 shard scans in parallel: $(($(date +%s) - t0)) s"
 m=$tmp/m.lmdb
 check "merge of the 4 shards" \
 	"$stsmap" merge "$m" "$tmp/sh3.lmdb" "$tmp/sh1.lmdb" "$tmp/sh0.lmdb" "$tmp/sh2.lmdb"
-"$stsmap" merge "$m" "$tmp"/sh{0,1,2,3}.lmdb 2>"$tmp/merge.log"
+"$stsmap" merge --append "$m" "$tmp"/sh{0,1,2,3}.lmdb 2>"$tmp/merge.log"
 "$stsmap" export --db "$m" --scan 1 >"$tmp/m.jsonl"
 check "merged export equals the single scan's (domains, verdicts, findings)" \
 	py same "$tmp/a.jsonl" "$tmp/m.jsonl"
