@@ -1324,12 +1324,8 @@ static int ex_add(struct ds_exclude *ex, const char *name, unsigned flags)
 	return ST_OK;
 }
 
-/*
- * A name of an exclusion entry, normalised.  ds_name_normalise() wants
- * two labels; a bare label (a TLD) is normalised under one lent to it.
- */
-static int ex_name(const char *s, size_t len, char out[DS_NAME_MAX + 1],
-		   const char **why)
+int ds_suffix_normalise(const char *s, size_t len, char *out,
+			const char **why)
 {
 	char two[DS_NAME_MAX + 8], norm[DS_NAME_MAX + 1];
 	int n;
@@ -1337,9 +1333,11 @@ static int ex_name(const char *s, size_t len, char out[DS_NAME_MAX + 1],
 	if (memchr(s, '.', len) != NULL && !(len > 0 && s[len - 1] == '.' &&
 					     memchr(s, '.', len - 1) == NULL))
 		return ds_name_normalise(s, len, out, why);
+	/* ds_name_normalise() wants two labels: one is lent to a bare one. */
 	n = snprintf(two, sizeof(two), "x.%.*s", (int)len, s);
 	if (n < 0 || (size_t)n >= sizeof(two)) {
-		*why = "name too long";
+		if (why != NULL)
+			*why = "name too long";
 		return ST_EINVAL;
 	}
 	if (ds_name_normalise(two, (size_t)n, norm, why) != ST_OK)
@@ -1374,7 +1372,7 @@ static int ex_line(struct ds_exclude *ex, const char *s, size_t len,
 		len -= 2;
 		flags = EX_BELOW;
 	}
-	if (ex_name(s, len, name, why) != ST_OK)
+	if (ds_suffix_normalise(s, len, name, why) != ST_OK)
 		return ST_EINVAL;
 	return ex_add(ex, name, flags);
 }

@@ -71,6 +71,14 @@ int ds_name_normalise(const char *in, size_t len, char *out,
 		      const char **why);
 
 /*
+ * A suffix as opt-out lists and filters name one: a domain name as
+ * ds_name_normalise() takes it, or a bare label (a TLD: "TEST", "test.",
+ * a U-label), normalised by the same rules.  Same contract.
+ */
+int ds_suffix_normalise(const char *in, size_t len, char *out,
+			const char **why);
+
+/*
  * The shard of a normalised name among n (0 <= result < n): a fixed,
  * documented hash (FNV-1a 64 over the bytes of the name) modulo n, so the
  * same name lands in the same shard on every machine and every version.

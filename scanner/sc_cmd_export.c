@@ -125,26 +125,19 @@ static int write_file(void *arg, const char *relpath, const char *data,
 
 /*
  * --tld as stored names spell it: "TEST", ".test", "test." and a U-label
- * all become the lower-case A-label, by the normaliser every input name
- * goes through (ds_name_normalise() wants two labels, so one is lent).
+ * all become the lower-case A-label, as opt-out entries do
+ * (ds_suffix_normalise()).
  */
 static int norm_tld(const char *arg, char out[DS_NAME_MAX + 1])
 {
-	char name[DS_NAME_MAX + 8], norm[DS_NAME_MAX + 1];
 	const char *t = arg[0] == '.' ? arg + 1 : arg;
 	size_t n = strlen(t);
-	int len;
 
 	if (n > 0 && t[n - 1] == '.')
 		n--;
 	if (n == 0 || memchr(t, '.', n) != NULL)
-		return ST_EINVAL;
-	len = snprintf(name, sizeof(name), "x.%.*s", (int)n, t);
-	if (len < 0 || (size_t)len >= sizeof(name) ||
-	    ds_name_normalise(name, (size_t)len, norm, NULL) != ST_OK)
-		return ST_EINVAL;
-	memcpy(out, norm + 2, strlen(norm + 2) + 1);
-	return ST_OK;
+		return ST_EINVAL; /* one label */
+	return ds_suffix_normalise(t, n, out, NULL);
 }
 
 static int parse_args(int argc, char **argv, struct export_args *a,
