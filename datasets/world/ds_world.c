@@ -5,17 +5,17 @@
  * policy file, certificate, nginx server block, MX host lines, truth line
  * and domain line are written as it is generated, so memory stays flat.
  * Everything about MX hosts (addresses, certificates, TLSA, Postfix) is in
- * ds_world_mx.c.
+ * ds_world_mx.c, called through its API in ds_world_int.h; the files are
+ * written through ds_world_out.h, which both use.
  */
 #include "ds_world_int.h"
+#include "ds_world_out.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -37,63 +37,6 @@ static uint64_t rng_next(uint64_t *s)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(tmp))
-		return ST_EINVAL;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return ST_EIO;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		return ST_EIO;
-	return ST_OK;
-}
-
-/* w->path = OUT/rel; ST_ETOOBIG if it does not fit. */
-int ds_world_out_path(struct world *w, const char *rel)
-{
-	int n = snprintf(w->path, sizeof(w->path), "%s/%s", w->o->out_dir, rel);
-
-	return n < 0 || (size_t)n >= sizeof(w->path) ? ST_ETOOBIG : ST_OK;
-}
-
-int ds_world_open_out(struct world *w, const char *rel, FILE **f)
-{
-	int ret = ds_world_out_path(w, rel);
-
-	if (ret != ST_OK)
-		return ret;
-	*f = fopen(w->path, "w");
-	if (*f == NULL)
-		return ST_EIO;
-	/* Large buffers: a bulk world is millions of short writes. */
-	setvbuf(*f, NULL, _IOFBF, 1 << 16);
-	return ST_OK;
-}
-
-int ds_world_close_out(FILE **f)
-{
-	int ret = ST_OK;
-
-	if (*f == NULL)
-		return ST_OK;
-	if (ferror(*f))
-		ret = ST_EIO;
-	if (fclose(*f) != 0)
-		ret = ST_EIO;
-	*f = NULL;
-	return ret;
 }
 
 /* --- addresses (ds_world.h, address plan) --- */
@@ -477,31 +420,6 @@ static int write_cert(struct world *w, const struct dom *d)
 	return ret;
 }
 
-int ds_world_issue(struct world *w, const char *const *names, size_t n,
-		   time_t not_before, time_t not_after, const char *file)
-{
-	struct ds_leaf_req req = { .dns_names = names, .n_dns_names = n,
-				   .not_before = not_before,
-				   .not_after = not_after };
-	char rel[NAME_MAX_LEN + 32];
-	X509 *chain[2] = { NULL, NULL };
-	int ret;
-
-	if (snprintf(rel, sizeof(rel), "tls/certs/%s", file) >= (int)sizeof(rel))
-		return ST_ETOOBIG;
-	ret = ds_leaf_issue(w->inter, w->key, &req, &chain[0]);
-	if (ret != ST_OK)
-		return ret;
-	chain[1] = ds_ca_cert(w->inter);
-	ret = ds_world_out_path(w, rel);
-	if (ret == ST_OK)
-		ret = ds_write_pem_cert(w->path, chain, 2);
-	X509_free(chain[0]);
-	if (ret == ST_OK)
-		w->st.n_certs++;
-	return ret;
-}
-
 /* --- policy files and nginx --- */
 
 static int write_body(struct world *w, const struct dom *d)
@@ -516,7 +434,7 @@ static int write_body(struct world *w, const struct dom *d)
 	snprintf(rel, sizeof(rel), "nginx/www/%s", d->host);
 	ret = ds_world_out_path(w, rel);
 	if (ret == ST_OK)
-		ret = mkdir_p(w->path);
+		ret = ds_world_mkdir_p(w->path);
 	if (ret == ST_OK) {
 		snprintf(rel, sizeof(rel), "nginx/www/%s/mta-sts.txt", d->host);
 		ret = ds_world_out_path(w, rel);
@@ -855,13 +773,13 @@ static int open_all(struct world *w)
 					    "nginx/logs", "nginx/tmp",
 					    "postfix" };
 	char rel[DS_WORLD_TLD_MAX + 16];
-	int ret = mkdir_p(w->o->out_dir);
+	int ret = ds_world_mkdir_p(w->o->out_dir);
 
 	for (size_t i = 0; ret == ST_OK && i < sizeof(dirs) / sizeof(dirs[0]);
 	     i++) {
 		ret = ds_world_out_path(w, dirs[i]);
 		if (ret == ST_OK)
-			ret = mkdir_p(w->path);
+			ret = ds_world_mkdir_p(w->path);
 	}
 	snprintf(rel, sizeof(rel), "dns/%s.zone", w->o->tld);
 	if (ret == ST_OK)

@@ -5,7 +5,9 @@
  * ds_world.c runs the pass over the domains and writes the zone, the
  * policy hosts, nginx and the truth; ds_world_mx.c makes everything about
  * the MX hosts: their addresses, certificates, TLSA records, mx-hosts.txt
- * lines and the Postfix configuration.  Both work on one struct world.
+ * lines and the Postfix configuration.  Both work on one struct world and
+ * write through ds_world_out.h.  ds_world.c calls ds_world_mx.c (below);
+ * ds_world_mx.c calls nothing of ds_world.c.
  */
 #ifndef DS_WORLD_INT_H
 #define DS_WORLD_INT_H
@@ -54,24 +56,6 @@ struct dom {
 	char host[DS_WORLD_NAME_MAX]; /* mta-sts.<name> */
 	char addr[16];                /* the policy host's address */
 };
-
-/* w->path = OUT/rel.  Errors: ST_ETOOBIG if it does not fit. */
-int ds_world_out_path(struct world *w, const char *rel);
-
-/* Open OUT/rel for writing (truncating) into *f, with a large buffer.
- * Errors: ST_ETOOBIG, ST_EIO. */
-int ds_world_open_out(struct world *w, const char *rel, FILE **f);
-
-/* Close *f (NULL is fine) and set it to NULL.  Errors: ST_EIO if any
- * write to it failed. */
-int ds_world_close_out(FILE **f);
-
-/* Issue a leaf for names[0..n) with the world's shared key, signed by the
- * intermediate, valid from not_before to not_after, and write the chain
- * (leaf, intermediate) to OUT/tls/certs/<file>.
- * Errors: ST_EINVAL, ST_ETLS, ST_ENOMEM, ST_EIO, ST_ETOOBIG. */
-int ds_world_issue(struct world *w, const char *const *names, size_t n,
-		   time_t not_before, time_t not_after, const char *file);
 
 /* --- ds_world_mx.c ---
  * Call order: begin (after the CAs and the leaf key exist, before any

@@ -18,6 +18,7 @@
  * addresses are used and which hold one host only.
  */
 #include "ds_world_int.h"
+#include "ds_world_out.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
