@@ -256,6 +256,59 @@ static void breakdown(FILE *out, const struct an_report *rep,
 	free(rows);
 }
 
+/* "By group": the breakdown's columns and each group's top findings. */
+static void groups(FILE *out, const struct an_report *rep)
+{
+	const struct an_stats_table *info;
+	struct an_stats_row *rows;
+	struct an_stats_row rest;
+	size_t n;
+	int kw = 8;
+
+	if (!rep->grouped)
+		return;
+	info = an_stats_table(rep->stats, AN_TABLE_GROUP);
+	rows = calloc(rep->top + 1, sizeof(*rows));
+	if (rows == NULL) {
+		fputs("By group: out of memory\n\n", out);
+		return;
+	}
+	n = an_stats_top(rep->stats, AN_TABLE_GROUP, rows, rep->top);
+	an_report_rest(info, rows, n, &rest);
+	for (size_t i = 0; i < n; i++) {
+		int l = (int)strlen(rows[i].key);
+
+		kw = l > kw ? (l < KEY_WIDTH_MAX ? l : KEY_WIDTH_MAX) : kw;
+	}
+	fprintf(out, "By group (top %zu of %zu", n, info->n_keys);
+	if (info->pruned > 0)
+		fprintf(out, "; %llu rare groups folded into (other)",
+			(unsigned long long)info->pruned);
+	fputs(")\n  ", out);
+	put_key(out, "group", kw);
+	fprintf(out, " %11s %11s %7s %11s %11s %11s  %s\n", "domains", "STS",
+		"%STS", "usable", "enforce-ok", "invalid", "top findings");
+	for (size_t i = 0; i < n; i++) {
+		unsigned idx[AN_REPORT_GROUP_FINDINGS];
+		size_t k = an_report_row_findings(&rows[i], idx,
+						  AN_REPORT_GROUP_FINDINGS);
+		char a[32];
+
+		table_row(out, &rows[i], kw);
+		for (size_t j = 0; j < k; j++)
+			fprintf(out, "%*s  %s (%s)\n", kw + 2 + 6 * 11 + 8 + 1,
+				"", an_code_info((enum an_code)idx[j])->name,
+				an_report_num(rows[i].findings[idx[j]], a,
+					      sizeof(a)));
+	}
+	if (n == 0)
+		fputs("  (none)\n", out);
+	if (rest.domains > 0)
+		table_row(out, &rest, kw);
+	fputc('\n', out);
+	free(rows);
+}
+
 static void trend(FILE *out, const struct an_report *rep)
 {
 	char a[32], b[32], d[32], e[32];
@@ -296,6 +349,7 @@ int an_report_write_text(FILE *out, const struct an_report *rep)
 	breakdown(out, rep, AN_TABLE_MX_PROVIDER, "By MX provider");
 	breakdown(out, rep, AN_TABLE_POLICY_HOST,
 		  "By policy host provider (domains with an MTA-STS record)");
+	groups(out, rep);
 	trend(out, rep);
 	fflush(out);
 	return ferror(out) ? ST_EIO : ST_OK;
