@@ -203,19 +203,26 @@ static void tiers(FILE *out, const struct an_stats_counts *c)
 	fputc('\n', out);
 }
 
-static void table_row(FILE *out, const struct an_stats_row *r, int kw)
+/* A breakdown row's cells, without the line end. */
+static void row_cells(FILE *out, const struct an_stats_row *r, int kw)
 {
 	char a[32], b[32], d[32], e[32], f[32];
 
 	fputs("  ", out);
 	put_key(out, r->key, kw);
-	fprintf(out, " %11s %11s %6.2f%% %11s %11s %11s\n",
+	fprintf(out, " %11s %11s %6.2f%% %11s %11s %11s",
 		an_report_num(r->domains, a, sizeof(a)),
 		an_report_num(r->sts_record, b, sizeof(b)),
 		an_report_pct(r->sts_record, r->domains),
 		an_report_num(r->policy_usable, d, sizeof(d)),
 		an_report_num(r->verdicts[AN_V_ENFORCE_OK], e, sizeof(e)),
 		an_report_num(r->verdicts[AN_V_POLICY_INVALID], f, sizeof(f)));
+}
+
+static void table_row(FILE *out, const struct an_stats_row *r, int kw)
+{
+	row_cells(out, r, kw);
+	fputc('\n', out);
 }
 
 static void breakdown(FILE *out, const struct an_report *rep,
@@ -294,12 +301,13 @@ static void groups(FILE *out, const struct an_report *rep)
 						  AN_REPORT_GROUP_FINDINGS);
 		char a[32];
 
-		table_row(out, &rows[i], kw);
+		row_cells(out, &rows[i], kw);
 		for (size_t j = 0; j < k; j++)
-			fprintf(out, "%*s  %s (%s)\n", kw + 2 + 6 * 11 + 8 + 1,
-				"", an_code_info((enum an_code)idx[j])->name,
+			fprintf(out, "%s%s (%s)", j > 0 ? ", " : "  ",
+				an_code_info((enum an_code)idx[j])->name,
 				an_report_num(rows[i].findings[idx[j]], a,
 					      sizeof(a)));
+		fputc('\n', out);
 	}
 	if (n == 0)
 		fputs("  (none)\n", out);
