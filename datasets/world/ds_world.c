@@ -23,6 +23,7 @@
 
 #include "ds_certs.h"
 #include "st_error.h"
+#include "st_hmap.h"
 
 #define DAY DS_WORLD_DAY
 #define TTL DS_WORLD_TTL
@@ -196,6 +197,35 @@ static bool no_data_served(const struct ds_scenario *sc)
 	return sc->sts_how == DS_STS_BROKEN || sc->sts_how == DS_STS_DELEGATED;
 }
 
+/* A registry's sponsor of each domain, for `report --groups` and `export
+ * --by-group`: a fixed function of the name (FNV-1a 64, as shards use), so
+ * both shapes and every seed agree.  One name in seven is not listed in
+ * groups.csv (its truth says "(none)", the report's AN_GROUP_NONE).  The
+ * labels exercise CSV quoting and UTF-8. */
+static const char *world_group(const char *name)
+{
+	static const char *const labels[7] = {
+		NULL, "Registrar A", "Registrar A", "Reseller, Inc.",
+		"Reseller, Inc.", "R\xc3\xa9gistrar \xc3\x9c", "Registrar B" };
+
+	return labels[st_hash_str(name) % 7];
+}
+
+static void write_group(struct world *w, const struct dom *d)
+{
+	const char *g = world_group(d->name);
+
+	fputs(",\"group\":", w->truth);
+	put_json_string(w->truth, g != NULL ? g : "(none)");
+	if (g == NULL)
+		return;
+	fprintf(w->groups, "%s,", d->name);
+	if (strchr(g, ',') != NULL)
+		fprintf(w->groups, "\"%s\"\n", g);
+	else
+		fprintf(w->groups, "%s\n", g);
+}
+
 static void write_truth(struct world *w, const struct dom *d)
 {
 	const struct ds_scenario *sc = d->sc;
@@ -240,6 +270,7 @@ static void write_truth(struct world *w, const struct dom *d)
 		fputs(",\"mx_covered\":", w->truth);
 		put_json_codes(w->truth, hosts, NULL);
 	}
+	write_group(w, d);
 	fputs("}\n", w->truth);
 }
 
@@ -637,6 +668,7 @@ static int write_world_json(struct world *w)
 		DS_WORLD_ADDR_HANG, DS_WORLD_ADDR_PLAIN);
 	fprintf(f, "  \"files\": {\n    \"domains\": \"domains.txt\",\n"
 		   "    \"truth\": \"truth.jsonl\",\n"
+		   "    \"groups\": \"groups.csv\",\n"
 		   "    \"zone\": \"dns/%s.zone\",\n"
 		   "    \"mx_hosts\": \"mx-hosts.txt\",\n"
 		   "    \"ca\": \"tls/ca.pem\",\n"
@@ -787,6 +819,10 @@ static int open_all(struct world *w)
 	if (ret == ST_OK)
 		ret = ds_world_open_out(w, "truth.jsonl", &w->truth);
 	if (ret == ST_OK)
+		ret = ds_world_open_out(w, "groups.csv", &w->groups);
+	if (ret == ST_OK)
+		fputs("domain,group\n", w->groups);
+	if (ret == ST_OK)
 		ret = ds_world_open_out(w, "domains.txt", &w->domains);
 	if (ret == ST_OK)
 		ret = ds_world_open_out(w, "nginx/nginx.conf", &w->nginx);
@@ -834,6 +870,8 @@ cleanup:
 	r2 = ds_world_close_out(&w->zone);
 	ret = ret == ST_OK ? r2 : ret;
 	r2 = ds_world_close_out(&w->truth);
+	ret = ret == ST_OK ? r2 : ret;
+	r2 = ds_world_close_out(&w->groups);
 	ret = ret == ST_OK ? r2 : ret;
 	r2 = ds_world_close_out(&w->domains);
 	ret = ret == ST_OK ? r2 : ret;
