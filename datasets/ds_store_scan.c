@@ -32,10 +32,10 @@
  *   meta       u8 present (0/1); if 1: u32 length, bytes, NUL
  * meta_json keeps its NUL so a reader hands out a pointer into the map.
  * A decoder reads n_verdicts up to DS_SCAN_VERDICTS (zero-filling the
- * rest), so adding verdicts needs no new version.  Version 2 has exactly
- * one encoding of each info: a decoder refuses what the encoder would not
- * write (unknown flag bits, a digest of another length or not hex, a NUL
- * inside a string).
+ * rest), so adding verdicts needs no new version.  Otherwise version 2
+ * has exactly one encoding of each info: a decoder refuses what the
+ * encoder would not write (unknown flag bits, a digest of another length
+ * or not hex, a NUL inside a string).
  */
 enum {
 	F_PROBE_MX = 1 << 0,
