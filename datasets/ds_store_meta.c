@@ -269,12 +269,13 @@ static void inputs(struct js *j, struct ds_scan_info *out)
 	}
 	while (item(j, &first)) {
 		bool f2 = true;
-		char *d = out->input_sha256[out->n_inputs];
+		char *d;
 
 		if (out->n_inputs == DS_SCAN_INPUTS_MAX || !eat(j, '{')) {
 			j->bad = true;
 			break;
 		}
+		d = out->input_sha256[out->n_inputs];
 		d[0] = '\0';
 		while (member(j, &f2, key, sizeof(key))) {
 			if (strcmp(key, "sha256") != 0 || word(j, "null")) {

@@ -399,6 +399,22 @@ static void test_v1_deep(void **state)
 	ds_scan_meta_v1(meta, out);
 	assert_true(out->have_options);
 	assert_true(out->probe_mx);
+	/* as many inputs as the info holds, and one more */
+	for (int extra = 0; extra < 2; extra++) {
+		memset(out, 0, sizeof(*out));
+		n = (size_t)sprintf(meta, "{\"options\":" OPTS("list", "true",
+				    "false", "false", "false", "null")
+				    ",\"inputs\":[");
+		for (int i = 0; i < DS_SCAN_INPUTS_MAX + extra; i++)
+			n += (size_t)sprintf(meta + n, "%s{\"sha256\":\"%s\"}",
+					     i > 0 ? "," : "", D1);
+		sprintf(meta + n, "]}");
+		ds_scan_meta_v1(meta, out);
+		assert_int_equal(out->n_inputs, extra ? 0 : DS_SCAN_INPUTS_MAX);
+		assert_int_equal(out->have_options, !extra);
+		if (!extra)
+			assert_string_equal(out->input_sha256[63], D1);
+	}
 	free(meta);
 	free(out);
 }
