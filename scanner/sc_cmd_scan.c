@@ -259,8 +259,10 @@ static int sink(void *arg, const struct sc_done *done)
 	int ret = ST_OK;
 
 	/* The store keys the body by its hash and hands the hash back: the
-	 * record refers to the body by it. */
-	if (rec->have_body && done->body != NULL) {
+	 * record refers to the body by it (never stored without it). */
+	if (rec->have_body && done->body == NULL)
+		return ST_EINVAL;
+	if (rec->have_body) {
 		copy = *rec;
 		ret = ds_store_put_body(x->store, done->body, done->body_len,
 					copy.body_hash);
