@@ -85,14 +85,14 @@ const char *an_dns_status_name(unsigned st)
 
 const char *an_fetch_status_name(unsigned st)
 {
-	static const char *const n[] = {
-		"not-attempted", "done", "no-address", "dangling-cname",
-		"dns-failure", "non-public", "connect-refused",
-		"connect-timeout", "tls-handshake", "cert-expired",
-		"cert-not-yet-valid", "cert-name-mismatch", "cert-self-signed",
-		"cert-untrusted", "timeout", "too-large", "transfer" };
+#define FETCH_NAME_ROW(id, name, src, finding) \
+	ST_IF_##src##_AN([AN_FETCH_##id] = name,)
+	static const char *const n[AN_FETCH_COUNT] = {
+		ST_FETCH_OUTCOMES(FETCH_NAME_ROW)
+	};
+#undef FETCH_NAME_ROW
 
-	return st < sizeof(n) / sizeof(n[0]) ? n[st] : "unknown";
+	return st < AN_FETCH_COUNT ? n[st] : "unknown";
 }
 
 const char *an_probe_status_name(unsigned st)

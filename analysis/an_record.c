@@ -7,7 +7,7 @@
 /* The last value of each enum stored as a uint8_t (keep in step with
  * an_classify.h, an_policy.h and an_findings.h). */
 #define DNS_STATUS_LAST AN_DNS_OTHER
-#define FETCH_STATUS_LAST AN_FETCH_TRANSFER
+#define FETCH_STATUS_LAST (AN_FETCH_COUNT - 1)
 #define MODE_LAST AN_MODE_NONE
 #define PROBE_STATUS_LAST AN_PROBE_NAME_MISMATCH
 #define SEVERITY_LAST AN_SEV_ERROR

@@ -91,23 +91,12 @@ struct ft_fetcher {
 	bool freeing;
 };
 
+#define STATUS_NAME_ROW(id, name, src, finding) \
+	ST_IF_##src##_FT([FT_##id] = name,)
 static const char *const status_names[FT_STATUS_COUNT] = {
-	[FT_DONE] = "done",
-	[FT_NON_PUBLIC] = "non-public",
-	[FT_CONNECT_REFUSED] = "connect-refused",
-	[FT_CONNECT_TIMEOUT] = "connect-timeout",
-	[FT_TLS_HANDSHAKE] = "tls-handshake",
-	[FT_CERT_EXPIRED] = "cert-expired",
-	[FT_CERT_NOT_YET_VALID] = "cert-not-yet-valid",
-	[FT_CERT_NAME_MISMATCH] = "cert-name-mismatch",
-	[FT_CERT_SELF_SIGNED] = "cert-self-signed",
-	[FT_CERT_UNTRUSTED] = "cert-untrusted",
-	[FT_TIMEOUT] = "timeout",
-	[FT_TOO_LARGE] = "too-large",
-	[FT_TRANSFER] = "transfer",
-	[FT_CANCELLED] = "cancelled",
-	[FT_LOCAL_ERROR] = "local-error",
+	ST_FETCH_OUTCOMES(STATUS_NAME_ROW)
 };
+#undef STATUS_NAME_ROW
 
 const char *ft_status_name(enum ft_status st)
 {

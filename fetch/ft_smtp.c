@@ -150,21 +150,11 @@ struct ft_prober {
 	bool freeing;
 };
 
+#define STATUS_NAME_ROW(id, name, src, probe) [FT_SMTP_##id] = name,
 static const char *const status_names[FT_SMTP_STATUS_COUNT] = {
-	[FT_SMTP_TLS] = "tls",
-	[FT_SMTP_NON_PUBLIC] = "non-public",
-	[FT_SMTP_CONNECT_REFUSED] = "connect-refused",
-	[FT_SMTP_CONNECT_TIMEOUT] = "connect-timeout",
-	[FT_SMTP_BAD_GREETING] = "bad-greeting",
-	[FT_SMTP_EHLO_FAILED] = "ehlo-failed",
-	[FT_SMTP_NO_STARTTLS] = "no-starttls",
-	[FT_SMTP_STARTTLS_REFUSED] = "starttls-refused",
-	[FT_SMTP_TLS_HANDSHAKE] = "tls-handshake",
-	[FT_SMTP_TIMEOUT] = "timeout",
-	[FT_SMTP_PROTOCOL] = "protocol",
-	[FT_SMTP_CANCELLED] = "cancelled",
-	[FT_SMTP_LOCAL_ERROR] = "local-error",
+	ST_SMTP_OUTCOMES(STATUS_NAME_ROW)
 };
+#undef STATUS_NAME_ROW
 
 const char *ft_smtp_status_name(enum ft_smtp_status st)
 {

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "an_classify.h"
+#include "an_json.h"
 #include "an_record.h"
 #include "st_error.h"
 
@@ -989,6 +991,56 @@ static void test_probe_malformed(void **state)
 	assert_int_equal(an_probe_record_decode(enc, 0, NULL), ST_EINVAL);
 }
 
+/* The record stores the fetch status as its number: the rows of
+ * ST_FETCH_OUTCOMES (st_outcome.h) that generate enum an_fetch_status must
+ * keep every released number and name.  A row inserted or moved in the
+ * table fails here. */
+static void test_fetch_status_numbers(void **state)
+{
+	static const struct {
+		enum an_fetch_status st;
+		unsigned stored;
+		const char *name;
+	} rows[] = {
+		{ AN_FETCH_NOT_ATTEMPTED, 0, "not-attempted" },
+		{ AN_FETCH_DONE, 1, "done" },
+		{ AN_FETCH_NO_ADDRESS, 2, "no-address" },
+		{ AN_FETCH_DANGLING_CNAME, 3, "dangling-cname" },
+		{ AN_FETCH_DNS_FAILURE, 4, "dns-failure" },
+		{ AN_FETCH_NON_PUBLIC, 5, "non-public" },
+		{ AN_FETCH_CONNECT_REFUSED, 6, "connect-refused" },
+		{ AN_FETCH_CONNECT_TIMEOUT, 7, "connect-timeout" },
+		{ AN_FETCH_TLS_HANDSHAKE, 8, "tls-handshake" },
+		{ AN_FETCH_CERT_EXPIRED, 9, "cert-expired" },
+		{ AN_FETCH_CERT_NOT_YET_VALID, 10, "cert-not-yet-valid" },
+		{ AN_FETCH_CERT_NAME_MISMATCH, 11, "cert-name-mismatch" },
+		{ AN_FETCH_CERT_SELF_SIGNED, 12, "cert-self-signed" },
+		{ AN_FETCH_CERT_UNTRUSTED, 13, "cert-untrusted" },
+		{ AN_FETCH_TIMEOUT, 14, "timeout" },
+		{ AN_FETCH_TOO_LARGE, 15, "too-large" },
+		{ AN_FETCH_TRANSFER, 16, "transfer" },
+	};
+	struct an_record r, d;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(AN_FETCH_COUNT, sizeof(rows) / sizeof(rows[0]));
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal((unsigned)rows[i].st, rows[i].stored);
+		assert_string_equal(an_fetch_status_name(rows[i].st),
+				    rows[i].name);
+		/* ... and the stored number decodes to the same status. */
+		an_record_init(&r);
+		r.domain = "example.com";
+		r.fetch_status = (uint8_t)rows[i].stored;
+		assert_int_equal(an_record_encode(&r, enc, sizeof(enc), &len),
+				 ST_OK);
+		assert_int_equal(an_record_decode(enc, len, &d), ST_OK);
+		assert_int_equal(d.fetch_status, rows[i].st);
+	}
+	assert_string_equal(an_fetch_status_name(AN_FETCH_COUNT), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1005,6 +1057,7 @@ int main(void)
 		cmocka_unit_test(test_einval),
 		cmocka_unit_test(test_probe_roundtrip),
 		cmocka_unit_test(test_probe_malformed),
+		cmocka_unit_test(test_fetch_status_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

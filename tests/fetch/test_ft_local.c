@@ -303,9 +303,79 @@ static void test_errno_local(void **state)
 	}
 }
 
+/* fetch/'s outcomes are the rows of st_outcome.h: the values may be
+ * stored, so they and their names are pinned here, and the rows that are
+ * our own faults (source LOCAL) are exactly CANCELLED and LOCAL_ERROR. */
+static void test_status_table(void **state)
+{
+	static const struct {
+		enum ft_status st;
+		int value;
+		const char *name;
+	} fetch[] = {
+		{ FT_DONE, 0, "done" },
+		{ FT_NON_PUBLIC, 1, "non-public" },
+		{ FT_CONNECT_REFUSED, 2, "connect-refused" },
+		{ FT_CONNECT_TIMEOUT, 3, "connect-timeout" },
+		{ FT_TLS_HANDSHAKE, 4, "tls-handshake" },
+		{ FT_CERT_EXPIRED, 5, "cert-expired" },
+		{ FT_CERT_NOT_YET_VALID, 6, "cert-not-yet-valid" },
+		{ FT_CERT_NAME_MISMATCH, 7, "cert-name-mismatch" },
+		{ FT_CERT_SELF_SIGNED, 8, "cert-self-signed" },
+		{ FT_CERT_UNTRUSTED, 9, "cert-untrusted" },
+		{ FT_TIMEOUT, 10, "timeout" },
+		{ FT_TOO_LARGE, 11, "too-large" },
+		{ FT_TRANSFER, 12, "transfer" },
+		{ FT_CANCELLED, 13, "cancelled" },
+		{ FT_LOCAL_ERROR, 14, "local-error" },
+	};
+	static const struct {
+		enum ft_smtp_status st;
+		int value;
+		const char *name;
+	} smtp[] = {
+		{ FT_SMTP_TLS, 0, "tls" },
+		{ FT_SMTP_NON_PUBLIC, 1, "non-public" },
+		{ FT_SMTP_CONNECT_REFUSED, 2, "connect-refused" },
+		{ FT_SMTP_CONNECT_TIMEOUT, 3, "connect-timeout" },
+		{ FT_SMTP_BAD_GREETING, 4, "bad-greeting" },
+		{ FT_SMTP_EHLO_FAILED, 5, "ehlo-failed" },
+		{ FT_SMTP_NO_STARTTLS, 6, "no-starttls" },
+		{ FT_SMTP_STARTTLS_REFUSED, 7, "starttls-refused" },
+		{ FT_SMTP_TLS_HANDSHAKE, 8, "tls-handshake" },
+		{ FT_SMTP_TIMEOUT, 9, "timeout" },
+		{ FT_SMTP_PROTOCOL, 10, "protocol" },
+		{ FT_SMTP_CANCELLED, 11, "cancelled" },
+		{ FT_SMTP_LOCAL_ERROR, 12, "local-error" },
+	};
+#define LOCAL_ROW(id, name, src, finding) ST_IF_##src##_LOCAL(FT_##id,)
+	static const enum ft_status local[] = { ST_FETCH_OUTCOMES(LOCAL_ROW) };
+#undef LOCAL_ROW
+
+	(void)state;
+	assert_int_equal(FT_STATUS_COUNT, sizeof(fetch) / sizeof(fetch[0]));
+	for (size_t i = 0; i < sizeof(fetch) / sizeof(fetch[0]); i++) {
+		assert_int_equal((int)fetch[i].st, fetch[i].value);
+		assert_string_equal(ft_status_name(fetch[i].st), fetch[i].name);
+	}
+	assert_string_equal(ft_status_name(FT_STATUS_COUNT), "unknown");
+	assert_int_equal(FT_SMTP_STATUS_COUNT, sizeof(smtp) / sizeof(smtp[0]));
+	for (size_t i = 0; i < sizeof(smtp) / sizeof(smtp[0]); i++) {
+		assert_int_equal((int)smtp[i].st, smtp[i].value);
+		assert_string_equal(ft_smtp_status_name(smtp[i].st),
+				    smtp[i].name);
+	}
+	assert_string_equal(ft_smtp_status_name(FT_SMTP_STATUS_COUNT),
+			    "unknown");
+	assert_int_equal(sizeof(local) / sizeof(local[0]), 2);
+	assert_int_equal(local[0], FT_CANCELLED);
+	assert_int_equal(local[1], FT_LOCAL_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_errno_local),
 		cmocka_unit_test(test_fetch_refused),
 		cmocka_unit_test(test_fetch_emfile),
