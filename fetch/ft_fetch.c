@@ -29,7 +29,7 @@
 #endif
 
 #define COMP "fetch"
-#define HOST_MAX 253
+#define HOST_MAX FT_HOST_MAX
 
 _Static_assert(FT_MAX_CERT_NAMES == FT_CERT_MAX_NAMES,
 	       "ft_result.cert_names is ft_cert.names");
@@ -840,22 +840,6 @@ static int start_queued(struct ft_fetcher *f)
 	return ret;
 }
 
-static bool host_ok(const char *host)
-{
-	size_t n = strnlen(host, HOST_MAX + 1);
-
-	if (n == 0 || n > HOST_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = host[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return false;
-	}
-	return host[0] != '.' && host[n - 1] != '.';
-}
-
 /* Append one allowed address to the CURLOPT_RESOLVE line. */
 static int resolve_append(char *line, size_t cap, size_t *len,
 			  const struct sockaddr *sa, bool first)
@@ -903,7 +887,7 @@ int ft_fetch_policy_ex(struct ft_fetcher *f, const char *host,
 	int ret;
 
 	if (f == NULL || host == NULL || addrs == NULL || n_addrs == 0 ||
-	    cb == NULL || f->freeing || !host_ok(host))
+	    cb == NULL || f->freeing || !ft_host_ok(host))
 		return ST_EINVAL;
 	if (port == 0)
 		port = 443;

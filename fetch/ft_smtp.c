@@ -48,7 +48,7 @@
 #include "st_error.h"
 
 #define COMP "smtp"
-#define HOST_MAX 253
+#define HOST_MAX FT_HOST_MAX
 #define EHLO_MAX 255
 #define EHLO_DEFAULT "stsmap.invalid"
 /* Lines in one reply.  An EHLO reply has a dozen or two; more is a server
@@ -209,22 +209,6 @@ static uint32_t elapsed_ms(const struct timespec *t0)
 	ms = (int64_t)(now.tv_sec - t0->tv_sec) * 1000 +
 	     (now.tv_nsec - t0->tv_nsec) / 1000000;
 	return ms < 0 ? 0 : (uint32_t)ms;
-}
-
-static bool host_ok(const char *host)
-{
-	size_t n = strnlen(host, HOST_MAX + 1);
-
-	if (n == 0 || n > HOST_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = host[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return false;
-	}
-	return host[0] != '.' && host[n - 1] != '.';
 }
 
 /* An EHLO argument is a domain or an address literal (RFC 5321 §4.1.1.1):
@@ -1059,7 +1043,7 @@ int ft_probe_smtp(struct ft_prober *p, const char *host,
 	int ret = ST_ENOMEM;
 
 	if (p == NULL || host == NULL || addrs == NULL || n_addrs == 0 ||
-	    cb == NULL || p->freeing || !host_ok(host))
+	    cb == NULL || p->freeing || !ft_host_ok(host))
 		return ST_EINVAL;
 	pr = calloc(1, sizeof(*pr));
 	if (pr == NULL)
