@@ -36,31 +36,11 @@
 #include "ft_fetch.h"
 #include "ft_guard.h"
 #include "ft_smtp.h"
+#include "ft_testutil.h"
 #include "st_error.h"
 
 #define IP "127.0.0.1"
 #define MAX_FILL 512
-
-/* A loopback port: listening (the kernel completes the TCP handshake,
- * nobody answers) or, with listen false, closed (connects are refused). */
-static int port_on(bool listening, uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	if (listening) {
-		assert_int_equal(listen(fd, 8), 0);
-		return fd;
-	}
-	close(fd);
-	return -1;
-}
 
 /* Take every free descriptor under a soft limit of 256. */
 struct fill {
@@ -125,13 +105,13 @@ static void fetch_one(uint16_t port, const char *ca_file, bool exhaust,
 {
 	struct ft_config cfg;
 	struct ft_fetcher *f = NULL;
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin;
 	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
 	struct timeval deadline = { 10, 0 };
 	struct fill fl;
 
 	memset(g, 0, sizeof(*g));
-	inet_pton(AF_INET, IP, &sin.sin_addr);
+	ftt_sin(&sin, IP);
 	g->base = event_base_new();
 	assert_non_null(g->base);
 	ft_config_default(&cfg);
@@ -160,7 +140,7 @@ static void test_fetch_refused(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	fetch_one(port, NULL, false, &g);
 	if (g.status != FT_CONNECT_REFUSED)
 		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
@@ -175,7 +155,7 @@ static void test_fetch_emfile(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	fetch_one(port, NULL, true, &g);
 	if (g.status != FT_LOCAL_ERROR)
 		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
@@ -189,7 +169,7 @@ static void test_fetch_ca_unreadable(void **state)
 {
 	struct fgot g;
 	uint16_t port;
-	int lfd = port_on(true, &port);
+	int lfd = ftt_listen(IP, 8, &port);
 
 	(void)state;
 	fetch_one(port, "/nonexistent/stsmap-test-ca.pem", false, &g);
@@ -221,13 +201,13 @@ static void probe_one(uint16_t port, bool exhaust, struct sgot *g)
 {
 	struct ft_smtp_config cfg;
 	struct ft_prober *p = NULL;
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin;
 	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
 	struct timeval deadline = { 10, 0 };
 	struct fill fl;
 
 	memset(g, 0, sizeof(*g));
-	inet_pton(AF_INET, IP, &sin.sin_addr);
+	ftt_sin(&sin, IP);
 	g->base = event_base_new();
 	assert_non_null(g->base);
 	ft_smtp_config_default(&cfg);
@@ -255,7 +235,7 @@ static void test_probe_refused(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	probe_one(port, false, &g);
 	if (g.status != FT_SMTP_CONNECT_REFUSED)
 		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
@@ -268,7 +248,7 @@ static void test_probe_emfile(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	probe_one(port, true, &g);
 	if (g.status != FT_SMTP_LOCAL_ERROR)
 		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
