@@ -188,6 +188,15 @@ static void record_fetch(FILE *out, const struct an_record *r, bool *first)
 	kint(out, "body_len", r->body_len, first);
 	kint(out, "cert_not_after", r->cert_not_after, first);
 	kstr(out, "cert_issuer", r->cert_issuer, first);
+	key(out, "cert_names", first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->n_cert_names; i++) {
+		if (i > 0)
+			fputc(',', out);
+		an_json_str(out, r->cert_names[i]);
+	}
+	fputc(']', out);
+	kint(out, "cert_names_total", (int64_t)r->n_cert_names_total, first);
 	kint(out, "fetch_ms", r->fetch_ms, first);
 }
 

@@ -120,6 +120,28 @@ enum an_probe_status sc_probe_status(const struct ft_smtp_result *r)
 	return AN_PROBE_CERT_INVALID;
 }
 
+void sc_keep_cert_names(struct sc_domain *d, const struct ft_result *res)
+{
+	d->n_cert_names = 0;
+	d->n_cert_names_total = res->cert_known ? res->n_cert_names : 0;
+	for (size_t i = 0; i < d->n_cert_names_total &&
+			   i < AN_RECORD_CERT_NAMES_MAX; i++) {
+		char *s = st_arena_strdup(&d->arena, res->cert_names[i]);
+
+		if (s == NULL) {
+			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+			return;
+		}
+		/* Server-controlled text: a dNSName is IA5String (RFC 5280
+		 * §4.2.1.6), so nothing printable is lost, and reports can
+		 * never carry control bytes. */
+		for (char *p = s; *p != '\0'; p++)
+			if (*p < 0x21 || *p > 0x7e)
+				*p = '?';
+		d->cert_names[d->n_cert_names++] = s;
+	}
+}
+
 void sc_observation(struct sc_domain *d, struct an_observation *obs)
 {
 	memset(obs, 0, sizeof(*obs));
@@ -222,6 +244,10 @@ void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
 	}
 	rec->cert_not_after = d->fetch.cert_not_after;
 	rec->cert_issuer = d->cert_issuer;
+	memcpy(rec->cert_names, d->cert_names,
+	       d->n_cert_names * sizeof(d->cert_names[0]));
+	rec->n_cert_names = d->n_cert_names;
+	rec->n_cert_names_total = d->n_cert_names_total;
 	rec->fetch_ms = d->fetch_ms;
 	fill_policy(d, cls, rec);
 	rec->tlsrpt_valid = cls->tlsrpt.status == AN_TLSRPT_VALID;
