@@ -133,28 +133,18 @@ static bool content_type_ok(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
+/* The finding column of ST_FETCH_OUTCOMES (st_outcome.h): each failed
+ * fetch is reported as the finding its row names. */
 static enum an_code fetch_code(enum an_fetch_status st)
 {
+#define FETCH_CODE_ROW(id, name, src, finding) \
+	ST_IF_##src##_FINDING(case AN_FETCH_##id: return AN_F_##finding;)
 	switch (st) {
-	case AN_FETCH_NO_ADDRESS: return AN_F_PH_NO_ADDRESS;
-	case AN_FETCH_DANGLING_CNAME: return AN_F_PH_DANGLING_CNAME;
-	case AN_FETCH_DNS_FAILURE: return AN_F_PH_DNS_FAILURE;
-	case AN_FETCH_NON_PUBLIC: return AN_F_PH_NON_PUBLIC;
-	case AN_FETCH_CONNECT_REFUSED: return AN_F_PH_CONNECT_REFUSED;
-	case AN_FETCH_CONNECT_TIMEOUT: return AN_F_PH_CONNECT_TIMEOUT;
-	case AN_FETCH_TLS_HANDSHAKE: return AN_F_PH_TLS_HANDSHAKE;
-	case AN_FETCH_CERT_EXPIRED: return AN_F_PH_CERT_EXPIRED;
-	case AN_FETCH_CERT_NOT_YET_VALID: return AN_F_PH_CERT_NOT_YET_VALID;
-	case AN_FETCH_CERT_NAME_MISMATCH: return AN_F_PH_CERT_NAME_MISMATCH;
-	case AN_FETCH_CERT_SELF_SIGNED: return AN_F_PH_CERT_SELF_SIGNED;
-	case AN_FETCH_CERT_UNTRUSTED: return AN_F_PH_CERT_UNTRUSTED;
-	case AN_FETCH_TIMEOUT: return AN_F_HTTP_TIMEOUT;
-	case AN_FETCH_TOO_LARGE: return AN_F_HTTP_TOO_LARGE;
-	case AN_FETCH_TRANSFER:
-	case AN_FETCH_NOT_ATTEMPTED:
-	case AN_FETCH_DONE:
+		ST_FETCH_OUTCOMES(FETCH_CODE_ROW)
+	default:
 		break;
 	}
+#undef FETCH_CODE_ROW
 	return AN_F_HTTP_TRANSFER;
 }
 

@@ -19,6 +19,7 @@
 #include "an_sts_record.h"
 #include "an_tlsrpt.h"
 #include "an_types.h"
+#include "st_outcome.h"
 
 /* Outcome of one DNS lookup, as the classifier needs it. */
 enum an_dns_status {
@@ -32,26 +33,20 @@ enum an_dns_status {
 	AN_DNS_OTHER,    /* any other rcode, or a malformed answer */
 };
 
-/* Outcome of the HTTPS policy fetch, up to a complete HTTP response. */
+/*
+ * Outcome of the policy-host step, up to a complete HTTP response: the
+ * rows of ST_FETCH_OUTCOMES (st_outcome.h) that are observations (sources
+ * NONE, DNS, OK, FAIL), in table order, which is the number the record
+ * stores (AN_FETCH_NOT_ATTEMPTED 0, AN_FETCH_DONE 1, ..., AN_FETCH_TRANSFER
+ * 16; never renumbered).  Each row's comment says what it means, its
+ * finding column which finding an_classify() reports for it.
+ */
+#define AN_FETCH_ROW_(id, name, src, finding) ST_IF_##src##_AN(AN_FETCH_##id,)
 enum an_fetch_status {
-	AN_FETCH_NOT_ATTEMPTED = 0,
-	AN_FETCH_DONE,            /* a complete response: see http_status */
-	AN_FETCH_NO_ADDRESS,      /* mta-sts.D: NXDOMAIN or NODATA */
-	AN_FETCH_DANGLING_CNAME,  /* CNAME to a name that does not exist */
-	AN_FETCH_DNS_FAILURE,     /* SERVFAIL, REFUSED, timeout */
-	AN_FETCH_NON_PUBLIC,      /* only non-public addresses (guard) */
-	AN_FETCH_CONNECT_REFUSED,
-	AN_FETCH_CONNECT_TIMEOUT,
-	AN_FETCH_TLS_HANDSHAKE,
-	AN_FETCH_CERT_EXPIRED,
-	AN_FETCH_CERT_NOT_YET_VALID,
-	AN_FETCH_CERT_NAME_MISMATCH,
-	AN_FETCH_CERT_SELF_SIGNED,
-	AN_FETCH_CERT_UNTRUSTED,
-	AN_FETCH_TIMEOUT,         /* connected, response not complete in time */
-	AN_FETCH_TOO_LARGE,       /* body passed 64 KiB; reading stopped */
-	AN_FETCH_TRANSFER,        /* other HTTP/transport failure */
+	ST_FETCH_OUTCOMES(AN_FETCH_ROW_)
+	AN_FETCH_COUNT /* not a status */
 };
+#undef AN_FETCH_ROW_
 
 struct an_fetch {
 	enum an_fetch_status status;

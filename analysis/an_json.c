@@ -85,14 +85,14 @@ const char *an_dns_status_name(unsigned st)
 
 const char *an_fetch_status_name(unsigned st)
 {
-	static const char *const n[] = {
-		"not-attempted", "done", "no-address", "dangling-cname",
-		"dns-failure", "non-public", "connect-refused",
-		"connect-timeout", "tls-handshake", "cert-expired",
-		"cert-not-yet-valid", "cert-name-mismatch", "cert-self-signed",
-		"cert-untrusted", "timeout", "too-large", "transfer" };
+#define FETCH_NAME_ROW(id, name, src, finding) \
+	ST_IF_##src##_AN([AN_FETCH_##id] = name,)
+	static const char *const n[AN_FETCH_COUNT] = {
+		ST_FETCH_OUTCOMES(FETCH_NAME_ROW)
+	};
+#undef FETCH_NAME_ROW
 
-	return st < sizeof(n) / sizeof(n[0]) ? n[st] : "unknown";
+	return st < AN_FETCH_COUNT ? n[st] : "unknown";
 }
 
 const char *an_probe_status_name(unsigned st)
@@ -188,6 +188,15 @@ static void record_fetch(FILE *out, const struct an_record *r, bool *first)
 	kint(out, "body_len", r->body_len, first);
 	kint(out, "cert_not_after", r->cert_not_after, first);
 	kstr(out, "cert_issuer", r->cert_issuer, first);
+	key(out, "cert_names", first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->n_cert_names; i++) {
+		if (i > 0)
+			fputc(',', out);
+		an_json_str(out, r->cert_names[i]);
+	}
+	fputc(']', out);
+	kint(out, "cert_names_total", (int64_t)r->n_cert_names_total, first);
 	kint(out, "fetch_ms", r->fetch_ms, first);
 }
 

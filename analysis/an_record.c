@@ -7,7 +7,7 @@
 /* The last value of each enum stored as a uint8_t (keep in step with
  * an_classify.h, an_policy.h and an_findings.h). */
 #define DNS_STATUS_LAST AN_DNS_OTHER
-#define FETCH_STATUS_LAST AN_FETCH_TRANSFER
+#define FETCH_STATUS_LAST (AN_FETCH_COUNT - 1)
 #define MODE_LAST AN_MODE_NONE
 #define PROBE_STATUS_LAST AN_PROBE_NAME_MISMATCH
 #define SEVERITY_LAST AN_SEV_ERROR
@@ -26,6 +26,7 @@
 	(HEADER_LEN + STR + 3 * VI + 6 * VI + 2 * TXT_ARRAY +               \
 	 2 * VI + AN_RECORD_MX_MAX * (STR + 2 * VI) +                      \
 	 5 * STR + 7 * VI + AN_RECORD_HASH_LEN +                            \
+	 2 * VI + AN_RECORD_CERT_NAMES_MAX * STR +                         \
 	 STR + 4 * VI + 2 * VI + AN_RECORD_PATTERNS_MAX * STR +             \
 	 5 * VI + 2 * VI + AN_FINDINGS_MAX * (2 * STR + VI))
 _Static_assert(WORST_CASE <= AN_RECORD_ENCODED_MAX,
@@ -317,8 +318,14 @@ static bool record_valid(const struct an_record *r)
 	    r->n_patterns > AN_RECORD_PATTERNS_MAX ||
 	    r->n_patterns > r->n_patterns_total ||
 	    r->n_findings > AN_FINDINGS_MAX ||
-	    r->n_findings > r->n_findings_total)
+	    r->n_findings > r->n_findings_total ||
+	    r->n_cert_names > AN_RECORD_CERT_NAMES_MAX ||
+	    r->n_cert_names > r->n_cert_names_total)
 		return false;
+	for (size_t i = 0; i < r->n_cert_names; i++) {
+		if (r->cert_names[i] == NULL)
+			return false;
+	}
 	for (size_t i = 0; i < r->n_findings; i++) {
 		if (!code_valid(r->findings[i].code) ||
 		    r->findings[i].severity > SEVERITY_LAST)
@@ -363,6 +370,10 @@ static void wr_record(struct wr *w, const struct an_record *r)
 		wr_raw(w, r->body_hash, AN_RECORD_HASH_LEN);
 	wr_sint(w, r->cert_not_after);
 	wr_str(w, r->cert_issuer);
+	wr_uint(w, r->n_cert_names);
+	wr_uint(w, r->n_cert_names_total);
+	for (size_t i = 0; i < r->n_cert_names; i++)
+		wr_str(w, r->cert_names[i]);
 	wr_uint(w, r->fetch_ms);
 
 	wr_str(w, r->sts_id);
@@ -428,8 +439,8 @@ static void rd_dns(struct rd *c, struct an_record *r)
 	rd_txt(c, &r->n_tlsrpt_txt, &r->n_tlsrpt_txt_total, r->tlsrpt_txt);
 }
 
-/* policy host and fetch */
-static void rd_fetch(struct rd *c, struct an_record *r)
+/* policy host and fetch, of a version `version` record */
+static void rd_fetch(struct rd *c, unsigned version, struct an_record *r)
 {
 	r->ph_cname = rd_str(c, false);
 	r->ph_addr = rd_str(c, false);
@@ -443,6 +454,12 @@ static void rd_fetch(struct rd *c, struct an_record *r)
 		rd_raw(c, r->body_hash, AN_RECORD_HASH_LEN);
 	r->cert_not_after = rd_sint(c, INT64_MIN, INT64_MAX);
 	r->cert_issuer = rd_str(c, false);
+	if (version >= 2) {
+		rd_count(c, AN_RECORD_CERT_NAMES_MAX, &r->n_cert_names,
+			 &r->n_cert_names_total);
+		for (size_t i = 0; i < r->n_cert_names; i++)
+			r->cert_names[i] = rd_str(c, true);
+	}
 	r->fetch_ms = (uint32_t)rd_uint(c, UINT32_MAX);
 }
 
@@ -492,7 +509,7 @@ int an_record_decode(const uint8_t *buf, size_t len, struct an_record *r)
 		goto fail;
 	c = (struct rd){ .p = buf + HEADER_LEN, .end = buf + len };
 	rd_dns(&c, r);
-	rd_fetch(&c, r);
+	rd_fetch(&c, buf[2], r);
 	rd_outcome(&c, r);
 	if (c.err == ST_OK && c.p != c.end)
 		rd_fail(&c); /* trailing bytes */

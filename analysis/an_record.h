@@ -27,7 +27,9 @@
  * length and the bytes, no NUL; body_hash is 32 raw bytes, present only
  * when have_body (it decodes as zeros otherwise); an array is its count,
  * its *_total, then the items.  Every record has exactly one encoding, so
- * decoding and encoding again gives back the same bytes.
+ * decoding and encoding again gives back the same bytes (for a record of
+ * an older version: the same record, in the current version's bytes).
+ * Version 1 has no cert_names array (between cert_issuer and fetch_ms).
  * A decoder accepts every version up to its own; an unknown newer version
  * is ST_ENOTSUP, anything malformed (short, overlong, counts over their
  * caps, missing NUL, values outside their enums) is ST_EPARSE.  Decoding
@@ -45,12 +47,15 @@
 #include "an_policy.h"
 #include "an_types.h"
 
-#define AN_RECORD_VERSION 1
+/* 2: the policy host certificate's names (cert_names).  Version 1 records
+ * decode with none. */
+#define AN_RECORD_VERSION 2
 #define AN_RECORD_TXT_MAX 16      /* TXT RRs kept per name */
 #define AN_RECORD_TXT_LEN_MAX 4096 /* bytes kept per TXT RR */
 #define AN_RECORD_MX_MAX 32       /* MX hosts kept (AN_CLASSIFY_MX_MAX) */
 #define AN_RECORD_PATTERNS_MAX 32 /* policy mx patterns kept */
 #define AN_RECORD_STR_LEN_MAX 512 /* bytes kept per string (NUL excluded) */
+#define AN_RECORD_CERT_NAMES_MAX 16 /* certificate names kept */
 #define AN_RECORD_ENCODED_MAX (256 * 1024) /* an encoding never exceeds it */
 #define AN_RECORD_HASH_LEN 32     /* SHA-256 of the policy body */
 
@@ -97,6 +102,14 @@ struct an_record {
 	uint8_t body_hash[AN_RECORD_HASH_LEN]; /* key of the body in the store */
 	int64_t cert_not_after;      /* policy host leaf expiry; 0 unknown */
 	const char *cert_issuer;     /* leaf issuer, one-line form, or NULL */
+	/* The policy host leaf's subjectAltName dNSNames, in certificate
+	 * order, whether or not it verified (DESIGN §2 step 4): the first
+	 * AN_RECORD_CERT_NAMES_MAX, each cut at AN_RECORD_STR_LEN_MAX bytes;
+	 * n_cert_names_total counts them all.  None when the certificate was
+	 * not seen (no handshake, or a reused connection: cert_not_after is
+	 * 0 then too) and in version 1 records. */
+	size_t n_cert_names, n_cert_names_total;
+	const char *cert_names[AN_RECORD_CERT_NAMES_MAX];
 	uint32_t fetch_ms;           /* total fetch time; 0 if none */
 
 	/* the parsed STS record and policy (copies of what matters for
@@ -131,7 +144,8 @@ void an_record_init(struct an_record *r);
  * one (the decoder refuses anything longer).  Also ST_EINVAL, since the
  * decoder would refuse the bytes: a count over its *_total, TXT data NULL
  * with a non-zero length, an enum field out of its range, a severity over
- * AN_SEV_ERROR, a finding code NULL, empty or not printable ASCII.
+ * AN_SEV_ERROR, a finding code NULL, empty or not printable ASCII, a
+ * certificate name NULL.
  */
 int an_record_encode(const struct an_record *r, uint8_t *buf, size_t cap,
 		     size_t *len);

@@ -7,11 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "st_list.h"
+
 #define CHUNK_MIN 4096u
 #define ALIGN (_Alignof(max_align_t))
 
+/* The first chunk is the arena's own (a->head, kept by a reset) and owns
+ * the list of the later ones, oldest first.  The list's sentinel lives in
+ * that chunk, not in struct st_arena, so an arena may be moved by value
+ * (the engine keeps a domain's arena across a memset of the domain). */
 struct st_arena_chunk {
-	struct st_arena_chunk *next;
+	struct st_link link;  /* on the first chunk's more, if a later one */
+	struct st_list more;  /* the first chunk: the later chunks */
 	size_t size;  /* bytes of data[] */
 	size_t off;   /* next free byte */
 	max_align_t data[];
@@ -24,9 +31,18 @@ void st_arena_init(struct st_arena *a, size_t cap)
 	a->cap = cap;
 }
 
+/* The chunk allocations come from: the newest. */
+static struct st_arena_chunk *newest(const struct st_arena *a)
+{
+	if (a->head == NULL || st_list_empty(&a->head->more))
+		return a->head;
+	return ST_CONTAINER(a->head->more.head.prev, struct st_arena_chunk,
+			    link);
+}
+
 void *st_arena_alloc(struct st_arena *a, size_t n)
 {
-	struct st_arena_chunk *c = a->head;
+	struct st_arena_chunk *c = newest(a);
 	size_t need = (n + ALIGN - 1) & ~(ALIGN - 1);
 	void *p;
 
@@ -42,10 +58,15 @@ void *st_arena_alloc(struct st_arena *a, size_t n)
 		c = malloc(sizeof(*c) + size);
 		if (c == NULL)
 			return NULL;
-		c->next = a->head;
+		st_link_init(&c->link);
 		c->size = size;
 		c->off = 0;
-		a->head = c;
+		if (a->head == NULL) {
+			st_list_init(&c->more);
+			a->head = c;
+		} else {
+			st_list_push_back(&a->head->more, &c->link);
+		}
 	}
 	p = (char *)c->data + c->off;
 	c->off += need;
@@ -87,19 +108,13 @@ char *st_arena_strdup(struct st_arena *a, const char *s)
 
 void st_arena_reset(struct st_arena *a)
 {
-	struct st_arena_chunk *c = a->head, *last = NULL;
-
-	while (c != NULL && c->next != NULL) {
-		struct st_arena_chunk *next = c->next;
-
-		free(c);
-		c = next;
-	}
-	last = c;
-	if (last != NULL)
-		last->off = 0;
-	a->head = last;
 	a->used = 0;
+	if (a->head == NULL)
+		return;
+	while (!st_list_empty(&a->head->more))
+		free(ST_CONTAINER(st_list_pop_front(&a->head->more),
+				  struct st_arena_chunk, link));
+	a->head->off = 0;
 }
 
 void st_arena_free(struct st_arena *a)

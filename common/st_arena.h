@@ -6,7 +6,9 @@
  * but the first (kept for the next domain), st_arena_free() all of them.
  * The arena has a cap: an allocation that would take it past cap bytes
  * fails, so a hostile server cannot make one domain eat the machine.
- * Pointers returned stay valid until the next reset or free.
+ * Pointers returned stay valid until the next reset or free.  The struct
+ * may be moved by value (a copy is the same arena; use only one of them
+ * afterwards): nothing points back into it.
  */
 #ifndef ST_ARENA_H
 #define ST_ARENA_H
@@ -16,7 +18,8 @@
 struct st_arena_chunk;
 
 struct st_arena {
-	struct st_arena_chunk *head; /* newest chunk first */
+	struct st_arena_chunk *head; /* the first chunk (kept by a reset),
+				      * which lists the later ones */
 	size_t used;                 /* bytes handed out (with padding) */
 	size_t cap;                  /* most bytes handed out at once */
 };

@@ -23,13 +23,14 @@
 
 #include "ft_cert.h"
 #include "st_error.h"
+#include "st_list.h"
 
 #ifndef STSMAP_VERSION
 #define STSMAP_VERSION "0.1.0"
 #endif
 
 #define COMP "fetch"
-#define HOST_MAX 253
+#define HOST_MAX FT_HOST_MAX
 
 _Static_assert(FT_MAX_CERT_NAMES == FT_CERT_MAX_NAMES,
 	       "ft_result.cert_names is ft_cert.names");
@@ -38,7 +39,7 @@ struct ft_fetcher;
 
 /* Per socket: the event curl asked us to watch. */
 struct ft_sock {
-	struct ft_sock *next, *prev; /* every live one, freed at the end */
+	struct st_link link;  /* on the fetcher's socks: freed at the end */
 	struct event *ev;
 	struct ft_fetcher *f;
 	curl_socket_t fd;
@@ -48,8 +49,7 @@ struct ft_sock {
 /* Per transfer.  Strings it points to live as long as it does. */
 struct ft_xfer {
 	struct ft_fetcher *f;
-	struct ft_xfer *next;       /* queue or in-flight list */
-	struct ft_xfer *prev;
+	struct st_link link;        /* on the queue or the active list */
 	CURL *easy;
 	CURLSH *dns;                /* this transfer's own DNS cache */
 	struct curl_slist *resolve;
@@ -84,30 +84,19 @@ struct ft_fetcher {
 	char *ca_file;
 	char *user_agent;
 	struct ft_guard guard;
-	struct ft_xfer *q_head, *q_tail; /* waiting for a slot */
-	struct ft_xfer *active;          /* in curl, or deferred */
-	struct ft_sock *socks;
+	struct st_list queue;            /* ft_xfer waiting for a slot (FIFO) */
+	struct st_list active;           /* ft_xfer in curl, or deferred */
+	struct st_list socks;            /* every live ft_sock */
 	struct ft_stats st;
 	bool freeing;
 };
 
+#define STATUS_NAME_ROW(id, name, src, finding) \
+	ST_IF_##src##_FT([FT_##id] = name,)
 static const char *const status_names[FT_STATUS_COUNT] = {
-	[FT_DONE] = "done",
-	[FT_NON_PUBLIC] = "non-public",
-	[FT_CONNECT_REFUSED] = "connect-refused",
-	[FT_CONNECT_TIMEOUT] = "connect-timeout",
-	[FT_TLS_HANDSHAKE] = "tls-handshake",
-	[FT_CERT_EXPIRED] = "cert-expired",
-	[FT_CERT_NOT_YET_VALID] = "cert-not-yet-valid",
-	[FT_CERT_NAME_MISMATCH] = "cert-name-mismatch",
-	[FT_CERT_SELF_SIGNED] = "cert-self-signed",
-	[FT_CERT_UNTRUSTED] = "cert-untrusted",
-	[FT_TIMEOUT] = "timeout",
-	[FT_TOO_LARGE] = "too-large",
-	[FT_TRANSFER] = "transfer",
-	[FT_CANCELLED] = "cancelled",
-	[FT_LOCAL_ERROR] = "local-error",
+	ST_FETCH_OUTCOMES(STATUS_NAME_ROW)
 };
+#undef STATUS_NAME_ROW
 
 const char *ft_status_name(enum ft_status st)
 {
@@ -129,22 +118,21 @@ void ft_config_default(struct ft_config *cfg)
 
 static void active_link(struct ft_fetcher *f, struct ft_xfer *x)
 {
-	x->prev = NULL;
-	x->next = f->active;
-	if (f->active)
-		f->active->prev = x;
-	f->active = x;
+	st_list_push_front(&f->active, &x->link);
 }
 
 static void active_unlink(struct ft_fetcher *f, struct ft_xfer *x)
 {
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		f->active = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	x->next = x->prev = NULL;
+	(void)f;
+	st_list_remove(&x->link);
+}
+
+/* Unlink and return the first transfer of l, or NULL. */
+static struct ft_xfer *xfer_pop(struct st_list *l)
+{
+	struct st_link *k = st_list_pop_front(l);
+
+	return k != NULL ? ST_CONTAINER(k, struct ft_xfer, link) : NULL;
 }
 
 static void xfer_free(struct ft_xfer *x)
@@ -615,12 +603,8 @@ static int sock_set(struct ft_fetcher *f, struct ft_sock *s, curl_socket_t fd,
 
 static void sock_free(struct ft_fetcher *f, struct ft_sock *s)
 {
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		f->socks = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	(void)f;
+	st_list_remove(&s->link);
 	if (s->ev)
 		event_free(s->ev);
 	free(s);
@@ -648,10 +632,7 @@ static int multi_sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg,
 			free(s);
 			return -1;
 		}
-		s->next = f->socks;
-		if (f->socks)
-			f->socks->prev = s;
-		f->socks = s;
+		st_list_push_front(&f->socks, &s->link);
 	}
 	return sock_set(f, s, fd, what);
 }
@@ -672,6 +653,9 @@ int ft_fetcher_new(struct event_base *base, const struct ft_config *cfg,
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return ST_ENOMEM;
+	st_list_init(&f->queue);
+	st_list_init(&f->active);
+	st_list_init(&f->socks);
 	f->base = base;
 	f->cfg = *cfg;
 	f->guard.allow_private = cfg->allow_private;
@@ -829,13 +813,10 @@ static int start_queued(struct ft_fetcher *f)
 	static const struct timeval now = { 0, 0 };
 	int ret = ST_OK;
 
-	while (f->q_head && f->st.inflight < f->cfg.max_transfers) {
-		struct ft_xfer *x = f->q_head;
+	while (!st_list_empty(&f->queue) &&
+	       f->st.inflight < f->cfg.max_transfers) {
+		struct ft_xfer *x = xfer_pop(&f->queue);
 
-		f->q_head = x->next;
-		if (f->q_head == NULL)
-			f->q_tail = NULL;
-		x->next = NULL;
 		f->st.queued--;
 		if (start_one(f, x) == ST_OK)
 			continue;
@@ -849,22 +830,6 @@ static int start_queued(struct ft_fetcher *f)
 		}
 	}
 	return ret;
-}
-
-static bool host_ok(const char *host)
-{
-	size_t n = strnlen(host, HOST_MAX + 1);
-
-	if (n == 0 || n > HOST_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = host[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return false;
-	}
-	return host[0] != '.' && host[n - 1] != '.';
 }
 
 /* Append one allowed address to the CURLOPT_RESOLVE line. */
@@ -914,7 +879,7 @@ int ft_fetch_policy_ex(struct ft_fetcher *f, const char *host,
 	int ret;
 
 	if (f == NULL || host == NULL || addrs == NULL || n_addrs == 0 ||
-	    cb == NULL || f->freeing || !host_ok(host))
+	    cb == NULL || f->freeing || !ft_host_ok(host))
 		return ST_EINVAL;
 	if (port == 0)
 		port = 443;
@@ -980,11 +945,7 @@ int ft_fetch_policy_ex(struct ft_fetcher *f, const char *host,
 	if (ret != ST_OK)
 		goto fail;
 	f->st.submitted++;
-	if (f->q_tail)
-		f->q_tail->next = x;
-	else
-		f->q_head = x;
-	f->q_tail = x;
+	st_list_push_back(&f->queue, &x->link);
 	f->st.queued++;
 	/* curl_multi_add_handle() only arms curl's timer; the transfer
 	 * starts from the loop, so the callback never runs from here. */
@@ -1004,11 +965,7 @@ void ft_fetcher_stats(const struct ft_fetcher *f, struct ft_stats *out)
 
 size_t ft_fetcher_pending(const struct ft_fetcher *f)
 {
-	size_t n = f->st.queued;
-
-	for (const struct ft_xfer *x = f->active; x; x = x->next)
-		n++;
-	return n;
+	return f->st.queued + st_list_len(&f->active);
 }
 
 static void cancel(struct ft_fetcher *f, struct ft_xfer *x)
@@ -1031,26 +988,19 @@ void ft_fetcher_free(struct ft_fetcher *f)
 	if (f == NULL)
 		return;
 	f->freeing = true;
-	while (f->active) {
-		struct ft_xfer *x = f->active;
-
-		active_unlink(f, x);
-		cancel(f, x);
-	}
-	while (f->q_head) {
-		struct ft_xfer *x = f->q_head;
-
-		f->q_head = x->next;
-		cancel(f, x);
-	}
+	while (!st_list_empty(&f->active))
+		cancel(f, xfer_pop(&f->active));
+	while (!st_list_empty(&f->queue))
+		cancel(f, xfer_pop(&f->queue));
 	/* Closes the kept connections.  curl does not always report their
 	 * sockets removed, so free what the socket callback left. */
 	mc = curl_multi_cleanup(f->multi);
 	if (mc != CURLM_OK)
 		ST_WARN(f->cfg.log, COMP, "curl_multi_cleanup: %s",
 			curl_multi_strerror(mc));
-	while (f->socks)
-		sock_free(f, f->socks);
+	while (!st_list_empty(&f->socks))
+		sock_free(f, ST_CONTAINER(st_list_first(&f->socks),
+					  struct ft_sock, link));
 	event_free(f->timer);
 	free(f->ca_file);
 	free(f->user_agent);

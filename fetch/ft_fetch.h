@@ -36,12 +36,12 @@
  *   hosts fetched (each transfer's pinned addresses live in a DNS cache
  *   of its own, freed with it).
  *
- * fetch/ does not know RFC 8461: it reports what happened.  The mapping to
- * analysis/'s enum an_fetch_status (an_classify.h) is one to one by name,
- * to be done by the scanner: FT_DONE -> AN_FETCH_DONE, FT_NON_PUBLIC ->
- * AN_FETCH_NON_PUBLIC, FT_CONNECT_REFUSED -> AN_FETCH_CONNECT_REFUSED, ...,
- * FT_TRANSFER -> AN_FETCH_TRANSFER; FT_CANCELLED and FT_LOCAL_ERROR are not
- * observations of the host and map to AN_FETCH_NOT_ATTEMPTED.
+ * fetch/ does not know RFC 8461: it reports what happened.  Its outcomes
+ * are rows of the table in common/st_outcome.h, from which analysis/'s
+ * enum an_fetch_status and the scanner's mapping are generated too: one
+ * to one by name (FT_DONE -> AN_FETCH_DONE, ..., FT_TRANSFER ->
+ * AN_FETCH_TRANSFER); FT_CANCELLED and FT_LOCAL_ERROR (source LOCAL) are
+ * not observations of the host and map to AN_FETCH_NOT_ATTEMPTED.
  *
  * No global state beyond curl_global_init(), which the process must call
  * once at start-up (ft_fetcher_new() does not).  Not thread safe: use a
@@ -58,6 +58,7 @@
 
 #include "ft_guard.h"
 #include "st_log.h"
+#include "st_outcome.h"
 
 struct event_base;
 struct ft_fetcher;
@@ -85,27 +86,19 @@ struct ft_config {
 /* Fill cfg with the defaults given in parentheses above. */
 void ft_config_default(struct ft_config *cfg);
 
-/* Values are stable (they may be stored); FT_STATUS_COUNT is not one. */
+/*
+ * What happened to one fetch: the rows of ST_FETCH_OUTCOMES (st_outcome.h)
+ * that fetch/ reports, in table order (FT_DONE, FT_NON_PUBLIC, ...,
+ * FT_TRANSFER, FT_CANCELLED, FT_LOCAL_ERROR); each row's comment says
+ * what it means.  Values are stable (they may be stored); FT_STATUS_COUNT
+ * is not one.
+ */
+#define FT_STATUS_ROW_(id, name, src, finding) ST_IF_##src##_FT(FT_##id,)
 enum ft_status {
-	FT_DONE = 0,            /* a complete HTTP response: see http_status */
-	FT_NON_PUBLIC,          /* the guard denied every address */
-	FT_CONNECT_REFUSED,     /* no address accepted a TCP connection */
-	FT_CONNECT_TIMEOUT,     /* connect did not complete in time */
-	FT_TLS_HANDSHAKE,       /* handshake failed, not for the certificate */
-	FT_CERT_EXPIRED,        /* X509_V_ERR_CERT_HAS_EXPIRED */
-	FT_CERT_NOT_YET_VALID,  /* X509_V_ERR_CERT_NOT_YET_VALID */
-	FT_CERT_NAME_MISMATCH,  /* chain fine, host not in the certificate */
-	FT_CERT_SELF_SIGNED,    /* DEPTH_ZERO_SELF_SIGNED, SELF_SIGNED_IN_CHAIN */
-	FT_CERT_UNTRUSTED,      /* no path to a trusted root (unknown issuer,
-				 * missing intermediate), other verify errors */
-	FT_TIMEOUT,             /* connected; response not complete in time */
-	FT_TOO_LARGE,           /* body passed FT_BODY_MAX; reading stopped */
-	FT_TRANSFER,            /* other HTTP/transport failure: see error */
-	FT_CANCELLED,           /* the fetcher was freed first */
-	FT_LOCAL_ERROR,         /* our own failure (descriptors, memory,
-				 * CA file, curl set-up): not the host's */
+	ST_FETCH_OUTCOMES(FT_STATUS_ROW_)
 	FT_STATUS_COUNT
 };
+#undef FT_STATUS_ROW_
 
 /*
  * One fetch's outcome.  The struct and everything it points to is valid
@@ -212,8 +205,8 @@ size_t ft_fetcher_pending(const struct ft_fetcher *f);
  * is a no-op. */
 void ft_fetcher_free(struct ft_fetcher *f);
 
-/* "done", "non-public", "connect-refused", ... ; "unknown" outside the
- * enum.  Static strings. */
+/* The row's name in st_outcome.h: "done", "non-public", ... ; "unknown"
+ * outside the enum.  Static strings. */
 const char *ft_status_name(enum ft_status st);
 
 #endif /* FT_FETCH_H */

@@ -274,3 +274,19 @@ int ft_fd_exhausted(void)
 	}
 	return errno != 0 ? errno : EMFILE;
 }
+
+bool ft_host_ok(const char *host)
+{
+	size_t n = strnlen(host, FT_HOST_MAX + 1);
+
+	if (n == 0 || n > FT_HOST_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = host[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			return false;
+	}
+	return host[0] != '.' && host[n - 1] != '.';
+}

@@ -132,4 +132,18 @@ bool ft_errno_local(int err);
  */
 int ft_fd_exhausted(void);
 
+/* The longest host name fetch/ accepts: 253 bytes, a name of 255 octets
+ * on the wire without its trailing dot (RFC 1035 §2.3.4). */
+#define FT_HOST_MAX 253
+
+/*
+ * May host be handed to curl or put on an SMTP command line?  True for 1
+ * to FT_HOST_MAX bytes of letters, digits, '.' and '-', neither starting
+ * nor ending with '.'.  Anything else (a space, CR/LF, ':', '/', '@', a
+ * non-ASCII byte, an empty or over-long name) could change the URL or the
+ * command a server sees, so it is refused before any connection.  host
+ * must not be NULL; only its first FT_HOST_MAX + 1 bytes are read.
+ */
+bool ft_host_ok(const char *host);
+
 #endif /* FT_GUARD_H */

@@ -46,9 +46,10 @@
 
 #include "ft_cert.h"
 #include "st_error.h"
+#include "st_list.h"
 
 #define COMP "smtp"
-#define HOST_MAX 253
+#define HOST_MAX FT_HOST_MAX
 #define EHLO_MAX 255
 #define EHLO_DEFAULT "stsmap.invalid"
 /* Lines in one reply.  An EHLO reply has a dozen or two; more is a server
@@ -98,7 +99,7 @@ struct ft_prober;
 /* One probe.  Everything a result points to lives here. */
 struct ft_probe {
 	struct ft_prober *p;
-	struct ft_probe *next, *prev; /* queue (next only) or active list */
+	struct st_link link;          /* on the queue or the active list */
 	enum probe_state state;
 	bool started;                 /* counted in inflight */
 	ft_smtp_callback cb;
@@ -143,28 +144,18 @@ struct ft_prober {
 	SSL_CTX *ctx;
 	struct ft_guard guard;
 	struct event *kick;           /* starts queued probes, from the loop */
-	struct ft_probe *q_head, *q_tail;
-	struct ft_probe *active;      /* started, or denied awaiting delivery */
+	struct st_list queue;         /* ft_probe waiting for a slot (FIFO) */
+	struct st_list active;        /* started, or denied awaiting delivery */
 	size_t n_active;
 	struct ft_smtp_stats st;
 	bool freeing;
 };
 
+#define STATUS_NAME_ROW(id, name, src, probe) [FT_SMTP_##id] = name,
 static const char *const status_names[FT_SMTP_STATUS_COUNT] = {
-	[FT_SMTP_TLS] = "tls",
-	[FT_SMTP_NON_PUBLIC] = "non-public",
-	[FT_SMTP_CONNECT_REFUSED] = "connect-refused",
-	[FT_SMTP_CONNECT_TIMEOUT] = "connect-timeout",
-	[FT_SMTP_BAD_GREETING] = "bad-greeting",
-	[FT_SMTP_EHLO_FAILED] = "ehlo-failed",
-	[FT_SMTP_NO_STARTTLS] = "no-starttls",
-	[FT_SMTP_STARTTLS_REFUSED] = "starttls-refused",
-	[FT_SMTP_TLS_HANDSHAKE] = "tls-handshake",
-	[FT_SMTP_TIMEOUT] = "timeout",
-	[FT_SMTP_PROTOCOL] = "protocol",
-	[FT_SMTP_CANCELLED] = "cancelled",
-	[FT_SMTP_LOCAL_ERROR] = "local-error",
+	ST_SMTP_OUTCOMES(STATUS_NAME_ROW)
 };
+#undef STATUS_NAME_ROW
 
 const char *ft_smtp_status_name(enum ft_smtp_status st)
 {
@@ -221,22 +212,6 @@ static uint32_t elapsed_ms(const struct timespec *t0)
 	return ms < 0 ? 0 : (uint32_t)ms;
 }
 
-static bool host_ok(const char *host)
-{
-	size_t n = strnlen(host, HOST_MAX + 1);
-
-	if (n == 0 || n > HOST_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = host[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return false;
-	}
-	return host[0] != '.' && host[n - 1] != '.';
-}
-
 /* An EHLO argument is a domain or an address literal (RFC 5321 §4.1.1.1):
  * printable, no space, so it cannot end the command line early. */
 static bool ehlo_ok(const char *s)
@@ -253,24 +228,22 @@ static bool ehlo_ok(const char *s)
 
 static void active_link(struct ft_prober *p, struct ft_probe *pr)
 {
-	pr->prev = NULL;
-	pr->next = p->active;
-	if (p->active)
-		p->active->prev = pr;
-	p->active = pr;
+	st_list_push_front(&p->active, &pr->link);
 	p->n_active++;
 }
 
 static void active_unlink(struct ft_prober *p, struct ft_probe *pr)
 {
-	if (pr->prev)
-		pr->prev->next = pr->next;
-	else
-		p->active = pr->next;
-	if (pr->next)
-		pr->next->prev = pr->prev;
-	pr->next = pr->prev = NULL;
+	st_list_remove(&pr->link);
 	p->n_active--;
+}
+
+/* Unlink and return the first probe of l, or NULL. */
+static struct ft_probe *probe_pop(struct st_list *l)
+{
+	struct st_link *k = st_list_pop_front(l);
+
+	return k != NULL ? ST_CONTAINER(k, struct ft_probe, link) : NULL;
 }
 
 /* Close the connection, if any.  Safe from inside its callbacks. */
@@ -363,7 +336,7 @@ static void finish(struct ft_probe *pr, enum ft_smtp_status st)
 		 r.error ? " error=" : "", r.error ? r.error : "");
 	pr->cb(&r, pr->arg);
 	probe_free(pr);
-	if (!p->freeing && p->q_head)
+	if (!p->freeing && !st_list_empty(&p->queue))
 		event_active(p->kick, EV_TIMEOUT, 1);
 }
 
@@ -998,15 +971,10 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while (p->q_head && p->st.inflight < p->cfg.max_probes) {
-		struct ft_probe *pr = p->q_head;
-
-		p->q_head = pr->next;
-		if (p->q_head == NULL)
-			p->q_tail = NULL;
-		pr->next = NULL;
+	while (!st_list_empty(&p->queue) &&
+	       p->st.inflight < p->cfg.max_probes) {
 		p->st.queued--;
-		start(pr);
+		start(probe_pop(&p->queue));
 	}
 }
 
@@ -1028,6 +996,8 @@ int ft_prober_new(struct event_base *base, const struct ft_smtp_config *cfg,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return ST_ENOMEM;
+	st_list_init(&p->queue);
+	st_list_init(&p->active);
 	p->base = base;
 	p->cfg = *cfg;
 	p->guard.allow_private = cfg->allow_private;
@@ -1069,7 +1039,7 @@ int ft_probe_smtp(struct ft_prober *p, const char *host,
 	int ret = ST_ENOMEM;
 
 	if (p == NULL || host == NULL || addrs == NULL || n_addrs == 0 ||
-	    cb == NULL || p->freeing || !host_ok(host))
+	    cb == NULL || p->freeing || !ft_host_ok(host))
 		return ST_EINVAL;
 	pr = calloc(1, sizeof(*pr));
 	if (pr == NULL)
@@ -1117,11 +1087,7 @@ int ft_probe_smtp(struct ft_prober *p, const char *host,
 		}
 		return ST_OK;
 	}
-	if (p->q_tail)
-		p->q_tail->next = pr;
-	else
-		p->q_head = pr;
-	p->q_tail = pr;
+	st_list_push_back(&p->queue, &pr->link);
 	p->st.queued++;
 	event_active(p->kick, EV_TIMEOUT, 1);
 	return ST_OK;
@@ -1145,19 +1111,18 @@ void ft_prober_free(struct ft_prober *p)
 	if (p == NULL)
 		return;
 	p->freeing = true;
-	while (p->active)
-		probe_fail(p->active, FT_SMTP_CANCELLED, "prober freed");
-	while (p->q_head) {
-		struct ft_probe *pr = p->q_head;
+	while (!st_list_empty(&p->active))
+		probe_fail(ST_CONTAINER(st_list_first(&p->active),
+					struct ft_probe, link),
+			   FT_SMTP_CANCELLED, "prober freed");
+	while (!st_list_empty(&p->queue)) {
+		struct ft_probe *pr = probe_pop(&p->queue);
 
-		p->q_head = pr->next;
-		pr->next = NULL;
 		p->st.queued--;
 		/* finish() unlinks from the active list: link it first. */
 		active_link(p, pr);
 		probe_fail(pr, FT_SMTP_CANCELLED, "prober freed");
 	}
-	p->q_tail = NULL;
 	event_free(p->kick);
 	SSL_CTX_free(p->ctx);
 	free(p->ehlo_name);

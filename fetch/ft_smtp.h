@@ -25,8 +25,10 @@
  * leaf's names and validity, and X509_check_host() against the MX name.
  *
  * fetch/ does not know RFC 8461: the scanner maps a result to analysis/'s
- * enum an_probe_status (OK: handshake done, verify_error 0 and name_match;
- * CERT_INVALID: a verify error; NAME_MISMATCH: chain fine, name not; ...).
+ * enum an_probe_status by the probe column of ST_SMTP_OUTCOMES
+ * (st_outcome.h), and for FT_SMTP_TLS by the certificate (OK: verify_error
+ * 0 and name_match; CERT_INVALID: a verify error; NAME_MISMATCH: chain
+ * fine, name not).
  *
  * No global state.  Not thread safe: use a prober only from the thread
  * running its event_base.  The process must ignore SIGPIPE (signal(SIGPIPE,
@@ -44,6 +46,7 @@
 
 #include "ft_guard.h"
 #include "st_log.h"
+#include "st_outcome.h"
 
 struct event_base;
 struct ft_prober;
@@ -64,23 +67,15 @@ struct ft_smtp_config {
 
 void ft_smtp_config_default(struct ft_smtp_config *cfg);
 
-/* Values are stable (they may be stored). */
+/* What happened to one probe: the rows of ST_SMTP_OUTCOMES (st_outcome.h)
+ * in table order, each row's comment says what it means.  Values are
+ * stable (they may be stored); FT_SMTP_STATUS_COUNT is not one. */
+#define FT_SMTP_STATUS_ROW_(id, name, src, probe) FT_SMTP_##id,
 enum ft_smtp_status {
-	FT_SMTP_TLS = 0,          /* handshake done: see verify_error etc. */
-	FT_SMTP_NON_PUBLIC,       /* the guard denied every address */
-	FT_SMTP_CONNECT_REFUSED,  /* no address accepted a TCP connection */
-	FT_SMTP_CONNECT_TIMEOUT,
-	FT_SMTP_BAD_GREETING,     /* no 220 greeting (554, garbage, closed) */
-	FT_SMTP_EHLO_FAILED,      /* EHLO not answered with 250 */
-	FT_SMTP_NO_STARTTLS,      /* STARTTLS not offered */
-	FT_SMTP_STARTTLS_REFUSED, /* offered, but STARTTLS not answered 220 */
-	FT_SMTP_TLS_HANDSHAKE,    /* the handshake failed */
-	FT_SMTP_TIMEOUT,          /* connected; deadline passed */
-	FT_SMTP_PROTOCOL,         /* reply line too long, bad reply syntax */
-	FT_SMTP_CANCELLED,        /* the prober was freed first */
-	FT_SMTP_LOCAL_ERROR,      /* our own failure (memory, socket) */
+	ST_SMTP_OUTCOMES(FT_SMTP_STATUS_ROW_)
 	FT_SMTP_STATUS_COUNT
 };
+#undef FT_SMTP_STATUS_ROW_
 
 /* Valid only during the callback; copy what you keep. */
 struct ft_smtp_result {
@@ -144,6 +139,7 @@ size_t ft_prober_pending(const struct ft_prober *p);
  * within a callback.  NULL is a no-op. */
 void ft_prober_free(struct ft_prober *p);
 
-const char *ft_smtp_status_name(enum ft_smtp_status st); /* "tls", ... */
+/* The row's name in st_outcome.h: "tls", ...; "unknown" outside the enum. */
+const char *ft_smtp_status_name(enum ft_smtp_status st);
 
 #endif /* FT_SMTP_H */

@@ -27,6 +27,7 @@
 
 #include "rs_wire.h"
 #include "st_error.h"
+#include "st_list.h"
 
 #define RS_RECV_MAX 65535   /* largest DNS message (RFC 1035 §4.2.2) */
 #define RS_RECV_BATCH 64    /* datagrams read per wake-up */
@@ -42,7 +43,7 @@ struct rs_query;
 struct rs_waiter {
 	rs_callback cb;
 	void *arg;
-	struct rs_waiter *next;
+	struct st_link link;   /* on its query's waiters, in arrival order */
 };
 
 /* One TCP connection to an upstream, shared by every question retried
@@ -51,7 +52,7 @@ struct rs_tcp {
 	struct rs_resolver *r;
 	size_t upstream;
 	struct bufferevent *bev;
-	struct rs_query *pending; /* via tcp_next */
+	struct st_list pending; /* rs_query, via tcp_link */
 	struct event *idle;
 };
 
@@ -74,7 +75,7 @@ struct rs_query {
 	struct rs_resolver *r;
 	struct rs_question q;
 	enum q_state state;
-	struct rs_waiter *waiters;
+	struct st_list waiters; /* rs_waiter, FIFO */
 	size_t n_waiters;
 	uint32_t hash;
 	uint16_t id;
@@ -83,13 +84,15 @@ struct rs_query {
 	size_t first_upstream;
 	unsigned attempt;      /* packets sent */
 	bool truncated;        /* TC seen: further attempts use TCP */
-	bool in_idmap;
 	int local_errno;       /* an attempt failed on our side: RS_ERROR */
 	struct rs_tcp *tcp;    /* connection of the TCP attempt, or NULL */
 	uint64_t first_sent_us;  /* monotonic, at the first send */
 	struct event *timer;
-	struct rs_query *dedup_next, *id_next, *queue_next, *tcp_next;
-	struct rs_query *all_prev, *all_next;
+	struct st_link dedup_link; /* on its dedup bucket while it lives */
+	struct st_link id_link;    /* on its ID bucket while UDP is on the wire */
+	struct st_link queue_link; /* on the queue while QUEUED */
+	struct st_link tcp_link;   /* on tcp->pending while a TCP attempt is */
+	struct st_link all_link;   /* on the resolver's all while it lives */
 };
 
 struct rs_resolver {
@@ -100,12 +103,12 @@ struct rs_resolver {
 	size_t n_up;
 	struct rs_sock socks[RS_MAX_SOCKETS];
 	size_t n_socks;
-	struct rs_query **dedup;
+	struct st_list *dedup;   /* buckets of rs_query, via dedup_link */
 	size_t dedup_mask;
-	struct rs_query **idmap;
+	struct st_list *idmap;   /* buckets of rs_query, via id_link */
 	size_t idmap_mask;
-	struct rs_query *queue_head, *queue_tail;
-	struct rs_query *all;
+	struct st_list queue;    /* rs_query waiting to be sent (FIFO) */
+	struct st_list all;      /* every rs_query alive */
 	struct event *drain;
 	double tokens;
 	uint64_t refill_us;      /* monotonic, at the last refill */
@@ -333,21 +336,16 @@ static int load_resolv_conf(struct rs_resolver *r)
 
 /* ---- tables ------------------------------------------------------------ */
 
-static struct rs_query **dedup_slot(struct rs_resolver *r, uint32_t hash)
+#define QUERY_OF(k, member) ST_CONTAINER(k, struct rs_query, member)
+
+static struct st_list *dedup_slot(struct rs_resolver *r, uint32_t hash)
 {
 	return &r->dedup[hash & r->dedup_mask];
 }
 
 static void dedup_remove(struct rs_query *qy)
 {
-	struct rs_query **pp = dedup_slot(qy->r, qy->hash);
-
-	for (; *pp != NULL; pp = &(*pp)->dedup_next) {
-		if (*pp == qy) {
-			*pp = qy->dedup_next;
-			return;
-		}
-	}
+	st_list_remove(&qy->dedup_link);
 }
 
 static size_t id_bucket(const struct rs_resolver *r, int sock, uint16_t id)
@@ -357,27 +355,21 @@ static size_t id_bucket(const struct rs_resolver *r, int sock, uint16_t id)
 
 static struct rs_query *idmap_find(struct rs_resolver *r, int sock, uint16_t id)
 {
-	struct rs_query *qy = r->idmap[id_bucket(r, sock, id)];
+	struct st_list *b = &r->idmap[id_bucket(r, sock, id)];
+	struct st_link *it, *nx;
 
-	while (qy != NULL && !(qy->sock == sock && qy->id == id))
-		qy = qy->id_next;
-	return qy;
+	ST_LIST_FOREACH(it, nx, b) {
+		struct rs_query *qy = QUERY_OF(it, id_link);
+
+		if (qy->sock == sock && qy->id == id)
+			return qy;
+	}
+	return NULL;
 }
 
 static void idmap_remove(struct rs_query *qy)
 {
-	struct rs_query **pp;
-
-	if (!qy->in_idmap)
-		return;
-	pp = &qy->r->idmap[id_bucket(qy->r, qy->sock, qy->id)];
-	for (; *pp != NULL; pp = &(*pp)->id_next) {
-		if (*pp == qy) {
-			*pp = qy->id_next;
-			break;
-		}
-	}
-	qy->in_idmap = false;
+	st_list_remove(&qy->id_link);
 }
 
 static void tcp_arm_idle(struct rs_tcp *tcp)
@@ -389,43 +381,37 @@ static void tcp_arm_idle(struct rs_tcp *tcp)
 	evtimer_add(tcp->idle, &idle);
 }
 
+/* The question on tcp with this ID, or NULL. */
+static struct rs_query *tcp_find(const struct rs_tcp *tcp, uint16_t id)
+{
+	struct st_link *it, *nx;
+
+	ST_LIST_FOREACH(it, nx, &tcp->pending) {
+		struct rs_query *qy = QUERY_OF(it, tcp_link);
+
+		if (qy->id == id)
+			return qy;
+	}
+	return NULL;
+}
+
 static void tcp_detach(struct rs_query *qy)
 {
-	struct rs_query **pp;
-
 	if (qy->tcp == NULL)
 		return;
-	for (pp = &qy->tcp->pending; *pp != NULL; pp = &(*pp)->tcp_next) {
-		if (*pp == qy) {
-			*pp = qy->tcp_next;
-			break;
-		}
-	}
+	st_list_remove(&qy->tcp_link);
 	/* Nothing left on the connection: close it when idle long enough. */
-	if (qy->tcp->pending == NULL)
+	if (st_list_empty(&qy->tcp->pending))
 		tcp_arm_idle(qy->tcp);
 	qy->tcp = NULL;
-	qy->tcp_next = NULL;
 }
 
 static void queue_remove(struct rs_query *qy)
 {
-	struct rs_resolver *r = qy->r;
-	struct rs_query *prev = NULL;
-
-	for (struct rs_query *it = r->queue_head; it != NULL; it = it->queue_next) {
-		if (it == qy) {
-			if (prev != NULL)
-				prev->queue_next = it->queue_next;
-			else
-				r->queue_head = it->queue_next;
-			if (r->queue_tail == it)
-				r->queue_tail = prev;
-			r->st.queued--;
-			return;
-		}
-		prev = it;
-	}
+	if (!st_link_linked(&qy->queue_link))
+		return;
+	st_list_remove(&qy->queue_link);
+	qy->r->st.queued--;
 }
 
 /* An accepted response ends the question: as an answer, or as a referral
@@ -449,8 +435,8 @@ static void tcp_close(struct rs_tcp *tcp)
 	struct rs_resolver *r = tcp->r;
 
 	/* Questions waiting on it keep their timers: a timeout retries them. */
-	while (tcp->pending != NULL)
-		tcp_detach(tcp->pending);
+	while (!st_list_empty(&tcp->pending))
+		tcp_detach(QUERY_OF(st_list_first(&tcp->pending), tcp_link));
 	r->up[tcp->upstream].tcp = NULL;
 	if (tcp->idle != NULL)
 		event_free(tcp->idle);
@@ -465,7 +451,7 @@ static void tcp_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (tcp->pending == NULL)
+	if (st_list_empty(&tcp->pending))
 		tcp_close(tcp);
 }
 
@@ -485,7 +471,7 @@ static void tcp_message(struct rs_tcp *tcp, const uint8_t *msg, size_t len)
 {
 	struct rs_resolver *r = tcp->r;
 	struct rs_upstream_stats *us = &r->up[tcp->upstream].st;
-	struct rs_query *qy = tcp->pending;
+	struct rs_query *qy;
 	struct rs_answer ans;
 	enum rs_wire_verdict v;
 	bool enomem;
@@ -497,8 +483,7 @@ static void tcp_message(struct rs_tcp *tcp, const uint8_t *msg, size_t len)
 		return;
 	}
 	id = (uint16_t)(msg[0] << 8 | msg[1]);
-	while (qy != NULL && qy->id != id)
-		qy = qy->tcp_next;
+	qy = tcp_find(tcp, id);
 	if (qy == NULL) {
 		r->st.drop_id++;
 		us->dropped++;
@@ -540,7 +525,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 		tcp_message(tcp, msg, mlen);
 		evbuffer_drain(in, mlen);
 	}
-	if (tcp->pending == NULL)
+	if (st_list_empty(&tcp->pending))
 		tcp_arm_idle(tcp);
 }
 
@@ -567,6 +552,7 @@ static struct rs_tcp *tcp_open(struct rs_resolver *r, size_t upstream,
 		*err = ENOMEM;
 		return NULL;
 	}
+	st_list_init(&tcp->pending);
 	tcp->r = r;
 	tcp->upstream = upstream;
 	tcp->idle = evtimer_new(r->base, tcp_idle_cb, tcp);
@@ -597,12 +583,7 @@ fail:
 
 static bool tcp_id_used(const struct rs_tcp *tcp, uint16_t id)
 {
-	for (const struct rs_query *it = tcp->pending; it != NULL;
-	     it = it->tcp_next) {
-		if (it->id == id)
-			return true;
-	}
-	return false;
+	return tcp_find(tcp, id) != NULL;
 }
 
 /* Send qy over TCP to its current upstream, with a fresh ID unique on the
@@ -637,8 +618,7 @@ static bool tcp_send(struct rs_query *qy)
 	    bufferevent_write(tcp->bev, wire, len) == 0) {
 		evtimer_del(tcp->idle);
 		qy->tcp = tcp;
-		qy->tcp_next = tcp->pending;
-		tcp->pending = qy;
+		st_list_push_front(&tcp->pending, &qy->tcp_link);
 		ok = true;
 	}
 	free(wire);
@@ -682,9 +662,8 @@ static bool udp_send(struct rs_query *qy)
 		return false;
 	}
 	qy->sock = sock;
-	qy->id_next = r->idmap[id_bucket(r, sock, qy->id)];
-	r->idmap[id_bucket(r, sock, qy->id)] = qy;
-	qy->in_idmap = true;
+	st_list_push_front(&r->idmap[id_bucket(r, sock, qy->id)],
+			   &qy->id_link);
 	return true;
 }
 
@@ -830,12 +809,7 @@ static void complete(struct rs_query *qy, enum rs_status status,
 	else
 		r->st.inflight--;
 	evtimer_del(qy->timer);
-	if (qy->all_prev != NULL)
-		qy->all_prev->all_next = qy->all_next;
-	else
-		r->all = qy->all_next;
-	if (qy->all_next != NULL)
-		qy->all_next->all_prev = qy->all_prev;
+	st_list_remove(&qy->all_link);
 
 	memset(&res, 0, sizeof(res));
 	res.status = status;
@@ -866,8 +840,9 @@ static void complete(struct rs_query *qy, enum rs_status status,
 	if (status == RS_TIMEOUT)
 		r->st.timeouts++;
 	/* Callbacks may submit new questions: qy is out of every table. */
-	while ((w = qy->waiters) != NULL) {
-		qy->waiters = w->next;
+	while (!st_list_empty(&qy->waiters)) {
+		w = ST_CONTAINER(st_list_pop_front(&qy->waiters),
+				 struct rs_waiter, link);
 		r->st.completed++;
 		w->cb(&res, w->arg);
 		free(w);
@@ -893,8 +868,10 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 			r->tokens = burst;
 		r->refill_us = now;
 	}
-	while (r->queue_head != NULL && r->st.inflight < r->cfg.max_inflight) {
-		struct rs_query *qy = r->queue_head;
+	while (!st_list_empty(&r->queue) &&
+	       r->st.inflight < r->cfg.max_inflight) {
+		struct rs_query *qy = QUERY_OF(st_list_first(&r->queue),
+					       queue_link);
 
 		if (r->cfg.qps > 0 && r->tokens < 1.0) {
 			double wait_us = (1.0 - r->tokens) * 1e6 / r->cfg.qps;
@@ -908,13 +885,27 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 			evtimer_add(r->drain, &tv);
 			return;
 		}
-		r->queue_head = qy->queue_next;
-		if (r->queue_head == NULL)
-			r->queue_tail = NULL;
-		qy->queue_next = NULL;
+		st_list_remove(&qy->queue_link);
 		r->st.queued--;
 		send_attempt(qy);
 	}
+}
+
+/* The live question asking the same as q, or NULL. */
+static struct rs_query *dedup_find(struct rs_resolver *r, uint32_t hash,
+				   const struct rs_question *q)
+{
+	struct st_link *it, *nx;
+
+	ST_LIST_FOREACH(it, nx, dedup_slot(r, hash)) {
+		struct rs_query *qy = QUERY_OF(it, dedup_link);
+
+		if (qy->hash == hash && qy->q.type == q->type &&
+		    qy->q.do_bit == q->do_bit && qy->q.ad_bit == q->ad_bit &&
+		    strcmp(qy->q.name, q->name) == 0)
+			return qy;
+	}
+	return NULL;
 }
 
 int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
@@ -935,18 +926,9 @@ int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
 	w->cb = cb;
 	w->arg = arg;
 	hash = question_hash(&q);
-	for (qy = *dedup_slot(r, hash); qy != NULL; qy = qy->dedup_next) {
-		if (qy->hash == hash && qy->q.type == q.type &&
-		    qy->q.do_bit == q.do_bit &&
-		    qy->q.ad_bit == q.ad_bit && strcmp(qy->q.name, q.name) == 0)
-			break;
-	}
+	qy = dedup_find(r, hash, &q);
 	if (qy != NULL) {
-		struct rs_waiter **pp = &qy->waiters;
-
-		while (*pp != NULL)
-			pp = &(*pp)->next;
-		*pp = w;
+		st_list_push_back(&qy->waiters, &w->link);
 		qy->n_waiters++;
 		r->st.submitted++;
 		r->st.coalesced++;
@@ -963,20 +945,13 @@ int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
 	qy->hash = hash;
 	qy->state = Q_QUEUED;
 	qy->sock = -1;
-	qy->waiters = w;
+	st_list_init(&qy->waiters);
+	st_list_push_back(&qy->waiters, &w->link);
 	qy->n_waiters = 1;
 	qy->first_upstream = r->next_upstream++ % r->n_up;
-	qy->dedup_next = *dedup_slot(r, hash);
-	*dedup_slot(r, hash) = qy;
-	qy->all_next = r->all;
-	if (r->all != NULL)
-		r->all->all_prev = qy;
-	r->all = qy;
-	if (r->queue_tail != NULL)
-		r->queue_tail->queue_next = qy;
-	else
-		r->queue_head = qy;
-	r->queue_tail = qy;
+	st_list_push_front(dedup_slot(r, hash), &qy->dedup_link);
+	st_list_push_front(&r->all, &qy->all_link);
+	st_list_push_back(&r->queue, &qy->queue_link);
 	r->st.queued++;
 	r->st.submitted++;
 	/* Never send from inside rs_submit: the loop runs the queue. */
@@ -1057,6 +1032,10 @@ static int setup(struct rs_resolver *r, const struct rs_config *cfg)
 	if (r->dedup == NULL || r->idmap == NULL || r->rbuf == NULL ||
 	    r->drain == NULL)
 		return ST_ENOMEM;
+	for (size_t i = 0; i <= r->dedup_mask; i++)
+		st_list_init(&r->dedup[i]);
+	for (size_t i = 0; i <= r->idmap_mask; i++)
+		st_list_init(&r->idmap[i]);
 	r->rand_used = sizeof(r->rand_pool); /* fill on first use */
 	r->tokens = 1.0;
 	r->refill_us = now_us();
@@ -1075,6 +1054,8 @@ int rs_resolver_new(struct event_base *base, const struct rs_config *cfg,
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return ST_ENOMEM;
+	st_list_init(&r->queue);
+	st_list_init(&r->all);
 	r->base = base;
 	ret = setup(r, cfg);
 	if (ret != ST_OK) {
@@ -1090,8 +1071,9 @@ void rs_resolver_free(struct rs_resolver *r)
 	if (r == NULL)
 		return;
 	r->closing = true;
-	while (r->all != NULL)
-		complete(r->all, RS_CANCELLED, NULL);
+	while (!st_list_empty(&r->all))
+		complete(QUERY_OF(st_list_first(&r->all), all_link),
+			 RS_CANCELLED, NULL);
 	for (size_t i = 0; i < r->n_up; i++) {
 		if (r->up[i].tcp != NULL)
 			tcp_close(r->up[i].tcp);

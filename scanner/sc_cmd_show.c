@@ -85,6 +85,12 @@ static void print_record(FILE *out, const struct an_record *r)
 		fprintf(out, "  %-14s %s\n", "host CNAME", r->ph_cname);
 	if (r->cert_not_after != 0)
 		print_time(out, "cert expires", r->cert_not_after);
+	for (size_t i = 0; i < r->n_cert_names; i++)
+		fprintf(out, "  %-14s %s\n", i == 0 ? "cert names" : "",
+			r->cert_names[i]);
+	if (r->n_cert_names_total > r->n_cert_names)
+		fprintf(out, "  %-14s (%zu more)\n", "",
+			r->n_cert_names_total - r->n_cert_names);
 	if (r->sts_id != NULL)
 		fprintf(out, "  %-14s %s\n", "id", r->sts_id);
 	if (r->mode != 0) {

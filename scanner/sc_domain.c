@@ -277,6 +277,7 @@ static void on_fetch(const struct ft_result *res, void *arg)
 	d->ph_addr = st_arena_strdup(a, res->peer_ip);
 	d->cert_issuer = res->cert_known ? st_arena_strdup(a, res->cert_issuer)
 					 : NULL;
+	sc_keep_cert_names(d, res);
 	d->fetch_ms = (uint32_t)(res->total_us / 1000);
 	d->e->c.fetches++;
 	if (res->status == FT_DONE && res->http_status == 200)

@@ -100,6 +100,8 @@ struct sc_domain {
 	struct an_fetch fetch;          /* strings in the arena */
 	const char *ph_addr;
 	const char *cert_issuer;
+	const char *cert_names[AN_RECORD_CERT_NAMES_MAX]; /* arena */
+	size_t n_cert_names, n_cert_names_total;
 	uint32_t fetch_ms;
 
 	size_t n_probes, probes_waiting;
@@ -222,6 +224,11 @@ const char *sc_dns_why(struct sc_domain *d, const struct rs_result *res);
 /* An A or AAAA answer record as a socket address (port 0); false for
  * any other record. */
 bool sc_rr_sockaddr(const struct rs_rr *rr, struct sockaddr_storage *ss);
+/* Keep the policy host leaf's names (res->cert_names) in d's arena for
+ * the record: the first AN_RECORD_CERT_NAMES_MAX, every byte outside
+ * printable ASCII as '?', all of them counted; none if the certificate
+ * was not seen.  A full arena is a local fault of d. */
+void sc_keep_cert_names(struct sc_domain *d, const struct ft_result *res);
 /* Build the observation of d (arrays point into d). */
 void sc_observation(struct sc_domain *d, struct an_observation *obs);
 /* Fill rec from d and its classification (rec points into d and cls).

@@ -76,58 +76,69 @@ bool sc_rr_sockaddr(const struct rs_rr *rr, struct sockaddr_storage *ss)
 	return false;
 }
 
-/* fetch/ reports what happened; analysis/ names the same outcomes (one to
- * one, see ft_fetch.h).  Our own failures are not observations of the
- * host: they map to NOT_ATTEMPTED and are counted as local errors. */
+/* fetch/ reports what happened; analysis/ names the same outcomes: both
+ * enums are rows of ST_FETCH_OUTCOMES (st_outcome.h), so the mapping is
+ * one to one by row.  Our own failures (source LOCAL) are not
+ * observations of the host: they map to NOT_ATTEMPTED and are counted as
+ * local errors. */
 enum an_fetch_status sc_fetch_status(enum ft_status st)
 {
-	switch (st) {
-	case FT_DONE: return AN_FETCH_DONE;
-	case FT_NON_PUBLIC: return AN_FETCH_NON_PUBLIC;
-	case FT_CONNECT_REFUSED: return AN_FETCH_CONNECT_REFUSED;
-	case FT_CONNECT_TIMEOUT: return AN_FETCH_CONNECT_TIMEOUT;
-	case FT_TLS_HANDSHAKE: return AN_FETCH_TLS_HANDSHAKE;
-	case FT_CERT_EXPIRED: return AN_FETCH_CERT_EXPIRED;
-	case FT_CERT_NOT_YET_VALID: return AN_FETCH_CERT_NOT_YET_VALID;
-	case FT_CERT_NAME_MISMATCH: return AN_FETCH_CERT_NAME_MISMATCH;
-	case FT_CERT_SELF_SIGNED: return AN_FETCH_CERT_SELF_SIGNED;
-	case FT_CERT_UNTRUSTED: return AN_FETCH_CERT_UNTRUSTED;
-	case FT_TIMEOUT: return AN_FETCH_TIMEOUT;
-	case FT_TOO_LARGE: return AN_FETCH_TOO_LARGE;
-	case FT_TRANSFER: return AN_FETCH_TRANSFER;
-	case FT_CANCELLED:
-	case FT_LOCAL_ERROR:
-	case FT_STATUS_COUNT:
-		break;
-	}
-	return AN_FETCH_NOT_ATTEMPTED;
+#define FETCH_MAP_ROW(id, name, src, finding) \
+	ST_IF_##src##_BOTH([FT_##id] = AN_FETCH_##id,) \
+	ST_IF_##src##_LOCAL([FT_##id] = AN_FETCH_NOT_ATTEMPTED,)
+	static const enum an_fetch_status map[FT_STATUS_COUNT] = {
+		ST_FETCH_OUTCOMES(FETCH_MAP_ROW)
+	};
+#undef FETCH_MAP_ROW
+
+	if ((unsigned)st >= FT_STATUS_COUNT)
+		return AN_FETCH_NOT_ATTEMPTED;
+	return map[st];
 }
 
+/* The probe column of ST_SMTP_OUTCOMES; after a finished handshake (the
+ * TLS row) the certificate decides. */
 enum an_probe_status sc_probe_status(const struct ft_smtp_result *r)
 {
-	switch (r->status) {
-	case FT_SMTP_TLS:
-		if (r->verify_error == X509_V_OK)
-			return r->name_match ? AN_PROBE_OK
-					     : AN_PROBE_NAME_MISMATCH;
-		if (r->verify_error == X509_V_ERR_HOSTNAME_MISMATCH)
-			return AN_PROBE_NAME_MISMATCH;
-		return AN_PROBE_CERT_INVALID;
-	case FT_SMTP_NO_STARTTLS:
-	case FT_SMTP_STARTTLS_REFUSED:
-		return AN_PROBE_NO_STARTTLS;
-	case FT_SMTP_TLS_HANDSHAKE:
-		return AN_PROBE_HANDSHAKE;
-	case FT_SMTP_BAD_GREETING:
-	case FT_SMTP_EHLO_FAILED:
-	case FT_SMTP_TIMEOUT:
-	case FT_SMTP_PROTOCOL:
+#define PROBE_MAP_ROW(id, name, src, probe) [FT_SMTP_##id] = AN_PROBE_##probe,
+	static const enum an_probe_status map[FT_SMTP_STATUS_COUNT] = {
+		ST_SMTP_OUTCOMES(PROBE_MAP_ROW)
+	};
+#undef PROBE_MAP_ROW
+
+	if ((unsigned)r->status >= FT_SMTP_STATUS_COUNT)
+		return AN_PROBE_UNREACHABLE;
+	if (r->status != FT_SMTP_TLS)
 		/* Garbage, a greeting never finished, a refusing 554: the
 		 * session never got to STARTTLS, so nothing RFC 8461 §4.2
 		 * judges was seen (an_classify.h: unreached, not refused). */
-		return AN_PROBE_UNREACHABLE;
-	default:
-		return AN_PROBE_UNREACHABLE;
+		return map[r->status];
+	if (r->verify_error == X509_V_OK)
+		return r->name_match ? map[r->status] : AN_PROBE_NAME_MISMATCH;
+	if (r->verify_error == X509_V_ERR_HOSTNAME_MISMATCH)
+		return AN_PROBE_NAME_MISMATCH;
+	return AN_PROBE_CERT_INVALID;
+}
+
+void sc_keep_cert_names(struct sc_domain *d, const struct ft_result *res)
+{
+	d->n_cert_names = 0;
+	d->n_cert_names_total = res->cert_known ? res->n_cert_names : 0;
+	for (size_t i = 0; i < d->n_cert_names_total &&
+			   i < AN_RECORD_CERT_NAMES_MAX; i++) {
+		char *s = st_arena_strdup(&d->arena, res->cert_names[i]);
+
+		if (s == NULL) {
+			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+			return;
+		}
+		/* Server-controlled text: a dNSName is IA5String (RFC 5280
+		 * §4.2.1.6), so nothing printable is lost, and reports can
+		 * never carry control bytes. */
+		for (char *p = s; *p != '\0'; p++)
+			if (*p < 0x21 || *p > 0x7e)
+				*p = '?';
+		d->cert_names[d->n_cert_names++] = s;
 	}
 }
 
@@ -234,6 +245,10 @@ void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
 	}
 	rec->cert_not_after = d->fetch.cert_not_after;
 	rec->cert_issuer = d->cert_issuer;
+	memcpy(rec->cert_names, d->cert_names,
+	       d->n_cert_names * sizeof(d->cert_names[0]));
+	rec->n_cert_names = d->n_cert_names;
+	rec->n_cert_names_total = d->n_cert_names_total;
 	rec->fetch_ms = d->fetch_ms;
 	fill_policy(d, cls, rec);
 	rec->tlsrpt_valid = cls->tlsrpt.status == AN_TLSRPT_VALID;

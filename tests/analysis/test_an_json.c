@@ -110,11 +110,53 @@ static void test_record(void **state)
 	free(buf);
 }
 
+/* docs/record.schema.json enumerates the fetch statuses by name: it must
+ * list exactly the rows of ST_FETCH_OUTCOMES (st_outcome.h) that
+ * an_fetch_status_name() writes, in order, so a new outcome cannot reach
+ * the JSON without reaching the schema. */
+static void test_schema_fetch_names(void **state)
+{
+	static char text[64 * 1024];
+	const char *p, *end;
+	size_t n, i = 0;
+	FILE *fp = fopen(STSMAP_SCHEMA, "rb");
+
+	(void)state;
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	assert_true(n > 0 && n < sizeof(text) - 1);
+	text[n] = '\0';
+	p = strstr(text, "\"fetch\": { \"enum\": [");
+	assert_non_null(p);
+	end = strchr(p, ']');
+	assert_non_null(end);
+	for (p = strchr(p, '[') + 1; p < end; i++) {
+		const char *q = strchr(p, '"'), *e;
+
+		if (q == NULL || q > end)
+			break;
+		e = strchr(q + 1, '"');
+		assert_non_null(e);
+		assert_true(i < AN_FETCH_COUNT);
+		if (strlen(an_fetch_status_name((unsigned)i)) !=
+			    (size_t)(e - q - 1) ||
+		    strncmp(q + 1, an_fetch_status_name((unsigned)i),
+			    (size_t)(e - q - 1)) != 0)
+			fail_msg("schema fetch enum [%zu] is %.*s, the code "
+				 "writes %s", i, (int)(e - q - 1), q + 1,
+				 an_fetch_status_name((unsigned)i));
+		p = e + 1;
+	}
+	assert_int_equal(i, AN_FETCH_COUNT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_schema_fetch_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "an_classify.h"
+#include "an_json.h"
 #include "an_record.h"
 #include "st_error.h"
 
@@ -90,6 +92,10 @@ static void assert_record_same(const struct an_record *a,
 				    AN_RECORD_HASH_LEN);
 	assert_true(a->cert_not_after == b->cert_not_after);
 	assert_str_same(a->cert_issuer, b->cert_issuer);
+	assert_int_equal(a->n_cert_names, b->n_cert_names);
+	assert_int_equal(a->n_cert_names_total, b->n_cert_names_total);
+	for (size_t i = 0; i < a->n_cert_names; i++)
+		assert_str_same(a->cert_names[i], b->cert_names[i]);
 	assert_int_equal(a->fetch_ms, b->fetch_ms);
 	assert_str_same(a->sts_id, b->sts_id);
 	assert_int_equal(a->mode, b->mode);
@@ -214,6 +220,11 @@ static void fill_record(struct an_record *r, size_t ntxt, size_t txt_len,
 	memcpy(r->body_hash, hash, sizeof(hash));
 	r->cert_not_after = INT64_MAX;
 	r->cert_issuer = "C=US, O=Let's Encrypt, CN=R11";
+	for (size_t i = 0; i < AN_RECORD_CERT_NAMES_MAX; i++)
+		r->cert_names[i] = i % 2 == 0 ? "mta-sts.example.com"
+					      : "*.example.com";
+	r->n_cert_names = AN_RECORD_CERT_NAMES_MAX;
+	r->n_cert_names_total = AN_RECORD_CERT_NAMES_MAX + 17;
 	r->fetch_ms = 1234;
 
 	r->sts_id = "20240101T000000Z";
@@ -418,7 +429,8 @@ static void test_roundtrip_full(void **state)
 	assert_canonical(enc, len, &d);
 }
 
-/* The golden encoding of a minimal record: pins the wire format. */
+/* The golden encoding of a minimal record in version 1, the format before
+ * certificate names: stores written then must stay readable. */
 static const uint8_t golden[] = {
 	'S', 'R', 1,
 	4, 'a', '.', 'b', 0,    /* domain "a.b" (length + 1) */
@@ -428,6 +440,26 @@ static const uint8_t golden[] = {
 	0, 0, 0, 0, 0, 0,       /* ph_cname, ph_addr, fetch, http, loc, ctype */
 	0, 0,                   /* have_body (no hash follows), body_len */
 	0, 0, 0,                /* cert_not_after, cert_issuer, fetch_ms */
+	0, 0, 0, 0, 0, 0, 0,    /* sts_id, mode, usable, have_max_age,
+				 * max_age, patterns: count, total */
+	0,                      /* tlsrpt_valid */
+	0, 0, 0, 0, 0, 0,       /* verdict, judged/covered/usable, findings */
+};
+
+/* The same minimal record in the current version (2): pins the wire
+ * format, with the empty certificate name array between cert_issuer and
+ * fetch_ms. */
+static const uint8_t golden_v2[] = {
+	'S', 'R', 2,
+	4, 'a', '.', 'b', 0,    /* domain "a.b" (length + 1) */
+	0, 0, 0,                /* rank, time, duration_ms */
+	0, 0, 0, 0, 0, 0,       /* 3 DNS statuses, 3 bools */
+	0, 0, 0, 0, 0, 0,       /* sts_txt, mx, tlsrpt_txt: count, total */
+	0, 0, 0, 0, 0, 0,       /* ph_cname, ph_addr, fetch, http, loc, ctype */
+	0, 0,                   /* have_body (no hash follows), body_len */
+	0, 0,                   /* cert_not_after, cert_issuer */
+	0, 0,                   /* cert_names: count, total */
+	0,                      /* fetch_ms */
 	0, 0, 0, 0, 0, 0, 0,    /* sts_id, mode, usable, have_max_age,
 				 * max_age, patterns: count, total */
 	0,                      /* tlsrpt_valid */
@@ -444,8 +476,12 @@ static void test_roundtrip_minimal(void **state)
 	r.domain = "a.b";
 	len = encode_ok(&r, enc);
 	print_message("minimal record: %zu bytes\n", len);
-	assert_int_equal(len, sizeof(golden));
-	assert_memory_equal(enc, golden, sizeof(golden));
+	assert_int_equal(len, sizeof(golden_v2));
+	assert_memory_equal(enc, golden_v2, sizeof(golden_v2));
+	assert_int_equal(an_record_decode(golden_v2, sizeof(golden_v2), &d),
+			 ST_OK);
+	assert_record_same(&r, &d);
+	/* The version 1 bytes are the same record. */
 	assert_int_equal(an_record_decode(golden, sizeof(golden), &d), ST_OK);
 	assert_record_same(&r, &d);
 	assert_null(d.ph_cname);
@@ -502,6 +538,8 @@ static void test_worst_case(void **state)
 		r.patterns[i] = s;
 	for (size_t i = 0; i < AN_FINDINGS_MAX; i++)
 		r.findings[i].code = r.findings[i].detail = s;
+	for (size_t i = 0; i < AN_RECORD_CERT_NAMES_MAX; i++)
+		r.cert_names[i] = s;
 	len = encode_ok(&r, enc);
 	print_message("worst case: %zu bytes (cap %d)\n", len,
 		      AN_RECORD_ENCODED_MAX);
@@ -685,7 +723,7 @@ static uint8_t *mutate(const uint8_t *base, size_t base_len,
 
 static void test_decode_table(void **state)
 {
-	/* Offsets into golden[]: 3 domain, 8 rank, 9 time, 10 duration,
+	/* Offsets into golden[] (version 1): 3 domain, 8 rank, 9 time, 10 duration,
 	 * 11-13 DNS, 14-16 bools, 17 sts_txt, 19 mx, 21 tlsrpt_txt,
 	 * 23 ph_cname, 25 fetch, 26 http, 29 have_body, 30 body_len,
 	 * 35 mode, 39 patterns, 42 verdict, 46 findings, 48 end. */
@@ -704,7 +742,7 @@ static void test_decode_table(void **state)
 		{ "mx pref max", 19, 2, INS(1, 1, 1, 0, 0xff, 0xff, 0x03, 1),
 		  ST_OK },
 		{ "ph_cname \"\"", 23, 1, INS(1, 0), ST_OK },
-		{ "fetch last", 25, 1, INS(AN_FETCH_TRANSFER), ST_OK },
+		{ "fetch last", 25, 1, INS(AN_FETCH_COUNT - 1), ST_OK },
 		{ "http max", 26, 1, INS(0xff, 0xff, 0x03), ST_OK },
 		{ "body hash", 29, 2, INS(1, 0, H32), ST_OK },
 		{ "mode last", 35, 1, INS(AN_MODE_NONE), ST_OK },
@@ -715,7 +753,8 @@ static void test_decode_table(void **state)
 		{ "trailing byte", 48, 0, INS(0), ST_EPARSE },
 		{ "magic", 0, 1, INS('X'), ST_EPARSE },
 		{ "version 0", 2, 1, INS(0), ST_EPARSE },
-		{ "version 2", 2, 1, INS(2), ST_ENOTSUP },
+		{ "version next", 2, 1, INS(AN_RECORD_VERSION + 1),
+		  ST_ENOTSUP },
 		{ "domain NULL", 3, 5, INS(0), ST_EPARSE },
 		{ "domain no NUL", 3, 5, INS(4, 'a', '.', 'b', 'c'), ST_EPARSE },
 		{ "domain inner NUL", 3, 5, INS(4, 'a', 0, 'b', 0), ST_EPARSE },
@@ -742,7 +781,7 @@ static void test_decode_table(void **state)
 		{ "mx covered 2", 19, 2, INS(1, 1, 0, 0, 2), ST_EPARSE },
 		{ "tlsrpt count > total", 21, 2, INS(1, 0, 0), ST_EPARSE },
 		{ "ph_cname no NUL", 23, 1, INS(2, 'x', 'y'), ST_EPARSE },
-		{ "fetch past last", 25, 1, INS(AN_FETCH_TRANSFER + 1),
+		{ "fetch past last", 25, 1, INS(AN_FETCH_COUNT),
 		  ST_EPARSE },
 		{ "http 65536", 26, 1, INS(0x80, 0x80, 0x04), ST_EPARSE },
 		{ "have_body, no hash", 29, 1, INS(1), ST_EPARSE },
@@ -764,14 +803,35 @@ static void test_decode_table(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct an_record d;
-		size_t len;
-		uint8_t *buf = mutate(golden, sizeof(golden), &rows[i], &len);
+		struct mutation m = rows[i];
+		struct an_record d, d2;
+		size_t len, len2;
+		uint8_t *buf = mutate(golden, sizeof(golden), &m, &len);
 		int ret = an_record_decode(buf, len, &d);
 
-		if (ret != rows[i].expect)
-			fail_msg("%s: got %d, want %d", rows[i].what, ret,
-				 rows[i].expect);
+		/* Version 1: the same rules; what decodes encodes again
+		 * as the same record (in version 2 bytes). */
+		if (ret != m.expect)
+			fail_msg("%s (v1): got %d, want %d", m.what, ret,
+				 m.expect);
+		if (ret == ST_OK) {
+			len2 = encode_ok(&d, enc2);
+			assert_int_equal(an_record_decode(enc2, len2, &d2),
+					 ST_OK);
+			assert_record_same(&d, &d2);
+		} else {
+			assert_record_empty(&d);
+		}
+		free(buf);
+		/* Version 2: the offsets after cert_issuer move by the two
+		 * bytes of the empty cert_names array. */
+		if (m.off > 32)
+			m.off += 2;
+		buf = mutate(golden_v2, sizeof(golden_v2), &m, &len);
+		ret = an_record_decode(buf, len, &d);
+		if (ret != m.expect)
+			fail_msg("%s (v2): got %d, want %d", m.what, ret,
+				 m.expect);
 		if (ret == ST_OK)
 			assert_canonical(buf, len, &d);
 		else
@@ -841,7 +901,7 @@ static void test_einval(void **state)
 	BAD(r.sts_dns = AN_DNS_OTHER + 1);
 	BAD(r.mx_dns = 255);
 	BAD(r.tlsrpt_dns = AN_DNS_OTHER + 1);
-	BAD(r.fetch_status = AN_FETCH_TRANSFER + 1);
+	BAD(r.fetch_status = AN_FETCH_COUNT);
 	BAD(r.mode = AN_MODE_NONE + 1);
 	BAD(r.verdict = AN_V_COUNT);
 	BAD(r.findings[0].severity = AN_SEV_ERROR + 1);
@@ -989,6 +1049,173 @@ static void test_probe_malformed(void **state)
 	assert_int_equal(an_probe_record_decode(enc, 0, NULL), ST_EINVAL);
 }
 
+/* The record stores the fetch status as its number: the rows of
+ * ST_FETCH_OUTCOMES (st_outcome.h) that generate enum an_fetch_status must
+ * keep every released number and name.  A row inserted or moved in the
+ * table fails here; a row appended does not, and gets a name of its own. */
+static void test_fetch_status_numbers(void **state)
+{
+	static const struct {
+		enum an_fetch_status st;
+		unsigned stored;
+		const char *name;
+	} rows[] = {
+		{ AN_FETCH_NOT_ATTEMPTED, 0, "not-attempted" },
+		{ AN_FETCH_DONE, 1, "done" },
+		{ AN_FETCH_NO_ADDRESS, 2, "no-address" },
+		{ AN_FETCH_DANGLING_CNAME, 3, "dangling-cname" },
+		{ AN_FETCH_DNS_FAILURE, 4, "dns-failure" },
+		{ AN_FETCH_NON_PUBLIC, 5, "non-public" },
+		{ AN_FETCH_CONNECT_REFUSED, 6, "connect-refused" },
+		{ AN_FETCH_CONNECT_TIMEOUT, 7, "connect-timeout" },
+		{ AN_FETCH_TLS_HANDSHAKE, 8, "tls-handshake" },
+		{ AN_FETCH_CERT_EXPIRED, 9, "cert-expired" },
+		{ AN_FETCH_CERT_NOT_YET_VALID, 10, "cert-not-yet-valid" },
+		{ AN_FETCH_CERT_NAME_MISMATCH, 11, "cert-name-mismatch" },
+		{ AN_FETCH_CERT_SELF_SIGNED, 12, "cert-self-signed" },
+		{ AN_FETCH_CERT_UNTRUSTED, 13, "cert-untrusted" },
+		{ AN_FETCH_TIMEOUT, 14, "timeout" },
+		{ AN_FETCH_TOO_LARGE, 15, "too-large" },
+		{ AN_FETCH_TRANSFER, 16, "transfer" },
+	};
+	struct an_record r, d;
+	size_t len;
+
+	(void)state;
+	assert_true(AN_FETCH_COUNT >= sizeof(rows) / sizeof(rows[0]));
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal((unsigned)rows[i].st, rows[i].stored);
+		assert_string_equal(an_fetch_status_name(rows[i].st),
+				    rows[i].name);
+		/* ... and the stored number decodes to the same status. */
+		an_record_init(&r);
+		r.domain = "example.com";
+		r.fetch_status = (uint8_t)rows[i].stored;
+		assert_int_equal(an_record_encode(&r, enc, sizeof(enc), &len),
+				 ST_OK);
+		assert_int_equal(an_record_decode(enc, len, &d), ST_OK);
+		assert_int_equal(d.fetch_status, rows[i].st);
+	}
+	for (unsigned a = 0; a < AN_FETCH_COUNT; a++) {
+		assert_non_null(an_fetch_status_name(a));
+		assert_string_not_equal(an_fetch_status_name(a), "unknown");
+		for (unsigned b = a + 1; b < AN_FETCH_COUNT; b++)
+			assert_string_not_equal(an_fetch_status_name(a),
+						an_fetch_status_name(b));
+	}
+	assert_string_equal(an_fetch_status_name(AN_FETCH_COUNT), "unknown");
+}
+
+/* A version 1 record, as stores written before certificate names hold
+ * them, with the fields around the new array set: it decodes field for
+ * field, with no certificate names, and encodes again as version 2. */
+static void test_decode_v1(void **state)
+{
+	static const uint8_t v1[] = {
+		'S', 'R', 1,
+		4, 'a', '.', 'b', 0,    /* domain */
+		0, 0, 0,                /* rank, time, duration_ms */
+		1, 1, 1, 0, 0, 0,       /* DNS noerror x3, 3 bools */
+		0, 0, 0, 0, 0, 0,       /* sts_txt, mx, tlsrpt_txt */
+		0, 0,                   /* ph_cname, ph_addr */
+		AN_FETCH_DONE,          /* fetch */
+		0xc8, 0x01,             /* http_status 200 */
+		0, 0,                   /* location, content_type */
+		0, 0,                   /* have_body, body_len */
+		0xc8, 0x01,             /* cert_not_after 100 (zigzag 200) */
+		3, 'C', 'A', 0,         /* cert_issuer "CA" */
+		7,                      /* fetch_ms: right after the issuer */
+		0, 0, 0, 0, 0, 0, 0,    /* sts_id ... patterns */
+		0,                      /* tlsrpt_valid */
+		0, 0, 0, 0, 0, 0,       /* verdict ... findings */
+	};
+	struct an_record d, d2;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(an_record_version(v1, sizeof(v1)), 1);
+	assert_int_equal(an_record_decode(v1, sizeof(v1), &d), ST_OK);
+	assert_string_equal(d.domain, "a.b");
+	assert_int_equal(d.fetch_status, AN_FETCH_DONE);
+	assert_int_equal(d.http_status, 200);
+	assert_true(d.cert_not_after == 100);
+	assert_string_equal(d.cert_issuer, "CA");
+	assert_int_equal(d.n_cert_names, 0);
+	assert_int_equal(d.n_cert_names_total, 0);
+	assert_int_equal(d.fetch_ms, 7);
+	len = encode_ok(&d, enc);
+	assert_int_equal(an_record_version(enc, len), AN_RECORD_VERSION);
+	assert_int_equal(len, sizeof(v1) + 2); /* the empty array */
+	assert_int_equal(an_record_decode(enc, len, &d2), ST_OK);
+	assert_record_same(&d, &d2);
+	/* Read as version 2, the same bytes lack the array: malformed. */
+	memcpy(enc, v1, sizeof(v1));
+	enc[2] = 2;
+	assert_int_equal(an_record_decode(enc, sizeof(v1), &d2), ST_EPARSE);
+}
+
+/* Certificate names (version 2): kept in order up to
+ * AN_RECORD_CERT_NAMES_MAX with the total counted; the encoder refuses
+ * what the decoder would (a NULL name, a count over its cap or total),
+ * and the decoder refuses such bytes. */
+static void test_cert_names(void **state)
+{
+	static const char *const names[] = { "mta-sts.example.com",
+					      "*.example.com", "example.com" };
+	/* The array ["x"] of 2 names: count, total, "x". */
+	static const uint8_t one[] = { 1, 2, 2, 'x', 0 };
+	struct an_record r, d;
+	uint8_t buf[sizeof(golden_v2) + 16];
+	size_t len;
+
+	(void)state;
+	an_record_init(&r);
+	r.domain = "example.com";
+	for (size_t i = 0; i < 3; i++)
+		r.cert_names[i] = names[i];
+	r.n_cert_names = 3;
+	r.n_cert_names_total = 40;
+	len = encode_ok(&r, enc);
+	assert_int_equal(an_record_decode(enc, len, &d), ST_OK);
+	assert_int_equal(d.n_cert_names, 3);
+	assert_int_equal(d.n_cert_names_total, 40);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(d.cert_names[i], names[i]);
+
+	r.cert_names[1] = NULL;
+	assert_int_equal(an_record_encode(&r, enc, sizeof(enc), &len),
+			 ST_EINVAL);
+	r.cert_names[1] = names[1];
+	r.n_cert_names_total = 2; /* fewer than kept */
+	assert_int_equal(an_record_encode(&r, enc, sizeof(enc), &len),
+			 ST_EINVAL);
+	r.n_cert_names = AN_RECORD_CERT_NAMES_MAX + 1;
+	r.n_cert_names_total = 100;
+	assert_int_equal(an_record_encode(&r, enc, sizeof(enc), &len),
+			 ST_EINVAL);
+
+	/* Bytes: golden_v2 with the array replaced (offset 33: count, 34: total). */
+	assert_int_equal(golden_v2[33], 0);
+	memcpy(buf, golden_v2, 33);
+	memcpy(buf + 33, one, sizeof(one));
+	memcpy(buf + 33 + sizeof(one), golden_v2 + 35,
+	       sizeof(golden_v2) - 35);
+	len = sizeof(golden_v2) - 2 + sizeof(one);
+	assert_int_equal(an_record_decode(buf, len, &d), ST_OK);
+	assert_int_equal(d.n_cert_names, 1);
+	assert_int_equal(d.n_cert_names_total, 2);
+	assert_string_equal(d.cert_names[0], "x");
+	buf[33] = 3; /* count over total */
+	assert_int_equal(an_record_decode(buf, len, &d), ST_EPARSE);
+	buf[33] = AN_RECORD_CERT_NAMES_MAX + 1; /* count over cap */
+	buf[34] = 0x7f;
+	assert_int_equal(an_record_decode(buf, len, &d), ST_EPARSE);
+	buf[33] = 1;
+	buf[34] = 2;
+	buf[35] = 0; /* a NULL name */
+	assert_int_equal(an_record_decode(buf, len, &d), ST_EPARSE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1005,6 +1232,9 @@ int main(void)
 		cmocka_unit_test(test_einval),
 		cmocka_unit_test(test_probe_roundtrip),
 		cmocka_unit_test(test_probe_malformed),
+		cmocka_unit_test(test_fetch_status_numbers),
+		cmocka_unit_test(test_decode_v1),
+		cmocka_unit_test(test_cert_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

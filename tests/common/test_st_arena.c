@@ -80,6 +80,30 @@ static void test_strdup(void **state)
 	st_arena_free(&a);
 }
 
+/* st_arena.h: the struct may be moved by value.  The engine keeps a
+ * domain's arena across a memset of the domain (keep = d->arena; reset;
+ * memset; d->arena = keep): the copy must reset, allocate and free as the
+ * original would have. */
+static void test_move_by_value(void **state)
+{
+	struct st_arena a, moved;
+
+	(void)state;
+	st_arena_init(&a, 1 << 20);
+	for (int i = 0; i < 8; i++) /* several chunks */
+		assert_non_null(st_arena_alloc(&a, 3000));
+	moved = a;
+	memset(&a, 0xa5, sizeof(a));
+	st_arena_reset(&moved);
+	assert_int_equal(moved.used, 0);
+	assert_non_null(moved.head);
+	a = moved;
+	for (int i = 0; i < 8; i++)
+		memset(st_arena_alloc(&a, 3000), 0x5a, 3000);
+	st_arena_free(&a);
+	assert_null(a.head);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -87,6 +111,7 @@ int main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_big_and_reset),
 		cmocka_unit_test(test_strdup),
+		cmocka_unit_test(test_move_by_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

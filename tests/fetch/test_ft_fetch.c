@@ -41,6 +41,7 @@
 
 #include "ds_certs.h"
 #include "ft_fetch.h"
+#include "ft_testutil.h"
 #include "st_error.h"
 
 extern char **environ;
@@ -52,6 +53,9 @@ extern char **environ;
 #define SOAK_IP3 "127.6.0.5"
 #define DEADLINE_S 20
 #define DAY 86400
+
+/* Every address nginx listens on, for a port free on all of them. */
+static const char *const nginx_ips[] = { NGINX_IP, SOAK_IP2, SOAK_IP3 };
 
 static const char policy_body[] =
 	"version: STSv1\nmode: enforce\nmx: mx.valid.test\nmax_age: 86400\n";
@@ -92,21 +96,11 @@ struct got {
 	enum ft_addr_class denied_class;
 };
 
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-	if (src == NULL) {
-		dst[0] = '\0';
-		return;
-	}
-	snprintf(dst, cap, "%s", src);
-}
-
 struct run {
 	struct event_base *base;
 	struct got *got;
 	size_t n_got;
 	size_t n_done;
-	bool timed_out;
 };
 
 struct one {
@@ -122,47 +116,30 @@ static void on_result(const struct ft_result *r, void *arg)
 	g->done = true;
 	g->status = r->status;
 	g->http_status = r->http_status;
-	copy_str(g->location, sizeof(g->location), r->location);
-	copy_str(g->content_type, sizeof(g->content_type), r->content_type);
+	ftt_copy_str(g->location, sizeof(g->location), r->location);
+	ftt_copy_str(g->content_type, sizeof(g->content_type), r->content_type);
 	g->body_len = r->body_len;
 	assert_true(r->body_len <= FT_BODY_MAX);
 	if (r->body_len)
 		memcpy(g->body, r->body, r->body_len);
 	g->body[r->body_len] = '\0';
 	g->http_version = r->http_version;
-	copy_str(g->peer_ip, sizeof(g->peer_ip), r->peer_ip);
+	ftt_copy_str(g->peer_ip, sizeof(g->peer_ip), r->peer_ip);
 	g->reused = r->reused;
 	g->cert_known = r->cert_known;
 	g->not_after = r->cert_not_after;
 	g->verify_error = r->verify_error;
-	copy_str(g->verify_str, sizeof(g->verify_str), r->verify_error_str);
+	ftt_copy_str(g->verify_str, sizeof(g->verify_str), r->verify_error_str);
 	g->n_names = r->n_cert_names < 4 ? r->n_cert_names : 4;
 	for (size_t i = 0; i < g->n_names; i++)
-		copy_str(g->names[i], sizeof(g->names[i]), r->cert_names[i]);
+		ftt_copy_str(g->names[i], sizeof(g->names[i]), r->cert_names[i]);
 	g->name_match = r->cert_name_match;
-	copy_str(g->error, sizeof(g->error), r->error);
+	ftt_copy_str(g->error, sizeof(g->error), r->error);
 	g->total_us = r->total_us;
 	g->n_denied = r->n_addrs_denied;
 	g->denied_class = r->denied_class;
 	if (++o->run->n_done == o->run->n_got)
 		assert_int_equal(event_base_loopbreak(o->run->base), 0);
-}
-
-static void on_deadline(evutil_socket_t fd, short kind, void *arg)
-{
-	struct run *run = arg;
-
-	(void)fd;
-	(void)kind;
-	run->timed_out = true;
-	assert_int_equal(event_base_loopbreak(run->base), 0);
-}
-
-static void make_sin(struct sockaddr_in *sin, const char *ip)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
 }
 
 static void config(struct ft_config *cfg)
@@ -187,8 +164,7 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 {
 	struct run run = { 0 };
 	struct ft_fetcher *f = NULL;
-	struct event *deadline;
-	struct timeval tv = { DEADLINE_S, 0 };
+	struct ftt_deadline dl;
 	struct sockaddr_in sin[4];
 	const struct sockaddr *addrs[4];
 	size_t n_addrs = 0;
@@ -199,16 +175,14 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 	snprintf(list, sizeof(list), "%s", ip);
 	for (char *a = strtok_r(list, ",", &save); a != NULL && n_addrs < 4;
 	     a = strtok_r(NULL, ",", &save)) {
-		make_sin(&sin[n_addrs], a);
+		ftt_sin(&sin[n_addrs], a);
 		addrs[n_addrs] = (const struct sockaddr *)&sin[n_addrs];
 		n_addrs++;
 	}
 	run.base = event_base_new();
 	assert_non_null(run.base);
 	assert_int_equal(ft_fetcher_new(run.base, cfg, &f), ST_OK);
-	deadline = evtimer_new(run.base, on_deadline, &run);
-	assert_non_null(deadline);
-	assert_int_equal(evtimer_add(deadline, &tv), 0);
+	ftt_deadline_start(&dl, run.base, DEADLINE_S);
 	for (size_t i = 0; i < n; i++) {
 		memset(&got[i], 0, sizeof(got[i]));
 		ones[i].run = &run;
@@ -222,7 +196,7 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 		/* Never from within ft_fetch_policy(). */
 		assert_false(got[i].done);
 		assert_int_equal(event_base_dispatch(run.base), 0);
-		if (run.timed_out)
+		if (dl.fired)
 			fail_msg("fetch of %s passed the %d s deadline",
 				 hosts[i], DEADLINE_S);
 		assert_true(got[i].done);
@@ -231,7 +205,7 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 	if (stats)
 		ft_fetcher_stats(f, stats);
 	ft_fetcher_free(f);
-	event_free(deadline);
+	ftt_deadline_end(&dl, "fetch_seq");
 	event_base_free(run.base);
 	free(ones);
 }
@@ -246,92 +220,16 @@ static void fetch1(const char *host, struct got *g)
 
 /* ---- the world ---- */
 
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *fp = fopen(path, "wb");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void path_of(char *out, size_t cap, const char *name)
-{
-	int n = snprintf(out, cap, "%s/%s", W.dir, name);
-
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
 /* A leaf for names, by issuer (NULL: self-signed), written with chain
- * (leaf + extra) to <dir>/<file>.crt. */
+ * (leaf + extra) to <dir>/<file>. */
 static void leaf(const struct ds_ca *issuer, EVP_PKEY *key,
 		 const char *const *names, size_t n_names, time_t nb,
 		 time_t na, X509 *extra, const char *file)
 {
-	struct ds_leaf_req req = { 0 };
-	X509 *cert = NULL;
-	X509 *chain[2];
 	char path[192];
 
-	req.dns_names = names;
-	req.n_dns_names = n_names;
-	req.not_before = nb;
-	req.not_after = na;
-	req.self_signed = issuer == NULL;
-	assert_int_equal(ds_leaf_issue(issuer, key, &req, &cert), ST_OK);
-	chain[0] = cert;
-	chain[1] = extra;
-	path_of(path, sizeof(path), file);
-	assert_int_equal(ds_write_pem_cert(path, chain, extra ? 2 : 1), ST_OK);
-	X509_free(cert);
-}
-
-/* A port free on every address nginx listens on. */
-static uint16_t free_port(void)
-{
-	static const char *const more[] = { SOAK_IP2, SOAK_IP3 };
-
-	for (int attempt = 0; attempt < 50; attempt++) {
-		struct sockaddr_in sin;
-		socklen_t len = sizeof(sin);
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		bool ok = true;
-
-		assert_true(fd >= 0);
-		make_sin(&sin, NGINX_IP);
-		assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-		assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-		close(fd);
-		for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
-			struct sockaddr_in s2;
-			int f2 = socket(AF_INET, SOCK_STREAM, 0);
-
-			assert_true(f2 >= 0);
-			make_sin(&s2, more[i]);
-			s2.sin_port = sin.sin_port;
-			if (bind(f2, (struct sockaddr *)&s2, sizeof(s2)) != 0)
-				ok = false;
-			close(f2);
-		}
-		if (ok)
-			return ntohs(sin.sin_port);
-	}
-	fail_msg("no port free on 127.6.0.1, .4 and .5");
-	return 0;
-}
-
-static bool port_accepts(void)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	assert_true(fd >= 0);
-	make_sin(&sin, NGINX_IP);
-	sin.sin_port = htons(W.port);
-	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
+	ftt_path(path, sizeof(path), W.dir, file);
+	ftt_leaf(issuer, key, names, n_names, nb, na, extra, path);
 }
 
 struct vhost {
@@ -432,7 +330,7 @@ static void write_nginx_conf(const char *conf_path)
 	     NGINX_IP, (unsigned)W.port, SOAK_IP2, (unsigned)W.port, SOAK_IP3,
 	     (unsigned)W.port, W.dir, W.dir, key);
 	EMIT("}\n");
-	write_file(conf_path, b, n);
+	ftt_write_file(conf_path, b, n);
 #undef EMIT
 }
 
@@ -458,7 +356,7 @@ static void make_certs(void)
 				   now + 3650 * DAY, &other), ST_OK);
 	assert_int_equal(ds_key_new(&key), ST_OK);
 	assert_int_equal(ds_ca_write(root, W.ca_path, NULL), ST_OK);
-	path_of(path, sizeof(path), "leaf.key");
+	ftt_path(path, sizeof(path), W.dir, "leaf.key");
 	assert_int_equal(ds_write_pem_key(path, key), ST_OK);
 
 	W.good_not_after = now + 90 * DAY;
@@ -510,11 +408,11 @@ static void make_bodies(void)
 		snprintf(d, sizeof(d), "%s/%s/.well-known/mta-sts.txt", W.dir,
 			 sub);
 		if (i)
-			write_file(d, slow, sizeof(slow));
+			ftt_write_file(d, slow, sizeof(slow));
 		else
-			write_file(d, big, sizeof(big));
+			ftt_write_file(d, big, sizeof(big));
 	}
-	path_of(path, sizeof(path), "tmp");
+	ftt_path(path, sizeof(path), W.dir, "tmp");
 	assert_int_equal(mkdir(path, 0755), 0);
 }
 
@@ -526,15 +424,15 @@ static int setup(void **state)
 
 	(void)state;
 	W.now = time(NULL);
-	snprintf(W.dir, sizeof(W.dir), "/tmp/test_ft_fetch.XXXXXX");
-	if (mkdtemp(W.dir) == NULL)
+	if (!ftt_tmpdir(W.dir, sizeof(W.dir), "test_ft_fetch"))
 		return -1;
-	path_of(W.ca_path, sizeof(W.ca_path), "root.pem");
-	path_of(W.access_log, sizeof(W.access_log), "access.log");
+	ftt_path(W.ca_path, sizeof(W.ca_path), W.dir, "root.pem");
+	ftt_path(W.access_log, sizeof(W.access_log), W.dir, "access.log");
 	make_certs();
 	make_bodies();
-	W.port = free_port();
-	path_of(conf, sizeof(conf), "nginx.conf");
+	W.port = ftt_free_port(nginx_ips,
+			       sizeof(nginx_ips) / sizeof(nginx_ips[0]));
+	ftt_path(conf, sizeof(conf), W.dir, "nginx.conf");
 	write_nginx_conf(conf);
 	snprintf(prefix, sizeof(prefix), "%s/", W.dir);
 	argv[0] = "nginx";
@@ -548,7 +446,7 @@ static int setup(void **state)
 	{
 		static char elog[192];
 
-		path_of(elog, sizeof(elog), "startup.log");
+		ftt_path(elog, sizeof(elog), W.dir, "startup.log");
 		argv[6] = elog;
 	}
 	if (posix_spawnp(&W.nginx, "nginx", NULL, NULL, argv, environ) != 0)
@@ -556,7 +454,7 @@ static int setup(void **state)
 	for (int i = 0; i < 200; i++) {
 		int st;
 
-		if (port_accepts())
+		if (ftt_port_accepts(NGINX_IP, W.port))
 			return 0;
 		if (waitpid(W.nginx, &st, WNOHANG) == W.nginx) {
 			fprintf(stderr, "nginx exited; see %s/startup.log\n",
@@ -571,8 +469,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	if (W.nginx > 0) {
 		int st;
@@ -580,12 +476,7 @@ static int teardown(void **state)
 		kill(W.nginx, SIGTERM);
 		waitpid(W.nginx, &st, 0);
 	}
-	if (getenv("KEEP_FT_FETCH") == NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", W.dir);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return 0;
+	return ftt_tmpdir_remove(W.dir, "KEEP_FT_FETCH") ? 0 : -1;
 }
 
 /* ---- tests ---- */
@@ -850,24 +741,6 @@ static void test_reuse(void **state)
 	free(g);
 }
 
-/* A listener on 127.6.0.3:port that never accepts: with the accept queue
- * full, further SYNs are dropped and connect() times out; with room, the
- * kernel completes the TCP handshake and nothing is ever said. */
-static int silent_listener(uint16_t *port, int backlog)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	make_sin(&sin, "127.6.0.3");
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, backlog), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 /* Accepts and never speaks: connected, the TLS handshake never ends, the
  * total timeout does. */
 static void test_silent_server(void **state)
@@ -880,7 +753,7 @@ static void test_silent_server(void **state)
 
 	(void)state;
 	assert_non_null(g);
-	fd = silent_listener(&W.port, 16);
+	fd = ftt_listen("127.6.0.3", 16, &W.port);
 	config(&cfg);
 	cfg.total_timeout_ms = 1000;
 	fetch_seq(&cfg, &host, 1, "127.6.0.3", g, NULL);
@@ -906,8 +779,8 @@ static void test_connect_timeout(void **state)
 
 	(void)state;
 	assert_non_null(g);
-	fd = silent_listener(&W.port, 0);
-	make_sin(&sin, "127.6.0.3");
+	fd = ftt_listen("127.6.0.3", 0, &W.port);
+	ftt_sin(&sin, "127.6.0.3");
 	sin.sin_port = htons(W.port);
 	for (int i = 0; i < 4; i++) {
 		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -941,7 +814,7 @@ static void test_tls_garbage(void **state)
 
 	(void)state;
 	assert_non_null(g);
-	fd = silent_listener(&W.port, 16);
+	fd = ftt_listen("127.6.0.3", 16, &W.port);
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
@@ -971,20 +844,6 @@ static void test_tls_garbage(void **state)
 	free(g);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own descriptor */
-}
-
 /* Many fetches, successful and failed, leave no descriptor behind. */
 static void test_no_fd_leak(void **state)
 {
@@ -996,7 +855,7 @@ static void test_no_fd_leak(void **state)
 	const char *hosts[N];
 	struct got *g = calloc(N, sizeof(*g));
 	struct ft_config cfg;
-	int before = count_fds();
+	int before = ftt_count_fds();
 
 	(void)state;
 	assert_non_null(g);
@@ -1007,7 +866,7 @@ static void test_no_fd_leak(void **state)
 	assert_int_equal(g[0].status, FT_DONE);
 	assert_int_equal(g[1].status, FT_CERT_EXPIRED);
 	assert_int_equal(g[5].status, FT_TOO_LARGE);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(ftt_count_fds(), before);
 	free(g);
 }
 
@@ -1032,7 +891,7 @@ static void test_api(void **state)
 	(void)state;
 	assert_non_null(base);
 	config(&cfg);
-	make_sin(&sin, NGINX_IP);
+	ftt_sin(&sin, NGINX_IP);
 	assert_int_equal(ft_fetcher_new(base, &cfg, &f), ST_OK);
 	assert_int_equal(ft_fetch_policy(f, "bad host", addrs, 1, W.port,
 					 noop_cb, &n), ST_EINVAL);
@@ -1200,7 +1059,7 @@ static void test_soak(void **state)
 	struct timeval tv = { SOAK_DEADLINE_S, 0 };
 	struct timespec t0, t1;
 	double secs;
-	int before = count_fds();
+	int before = ftt_count_fds();
 
 	(void)state;
 	s.ones = calloc(SOAK_N, sizeof(*s.ones));
@@ -1250,24 +1109,7 @@ static void test_soak(void **state)
 	assert_int_equal(st.queued, 0);
 	/* Repeats in a row share kept connections. */
 	assert_true(st.connections_reused >= SOAK_N / 4);
-	assert_int_equal(count_fds(), before);
-}
-
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[512];
-
-	while (path && *path) {
-		const char *end = strchr(path, ':');
-		size_t len = end ? (size_t)(end - path) : strlen(path);
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, prog);
-		if (access(buf, X_OK) == 0)
-			return true;
-		path = end ? end + 1 : NULL;
-	}
-	return false;
+	assert_int_equal(ftt_count_fds(), before);
 }
 
 int main(int argc, char **argv)
@@ -1297,7 +1139,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [--soak]\n", argv[0]);
 		return 2;
 	}
-	if (!on_path("nginx")) {
+	if (!ftt_on_path("nginx")) {
 		printf("SKIP: nginx not on PATH\n");
 		return 77;
 	}

@@ -542,6 +542,50 @@ static void test_guard_edges(void **state)
 			 ST_EDENIED);
 }
 
+/* ft_host_ok(): the one check of a host name before it reaches a URL
+ * (ft_fetch_policy) or an SMTP command line (ft_probe_smtp).  A name is at
+ * most 255 octets on the wire (RFC 1035 §2.3.4), 253 as text without the
+ * trailing dot; anything but letters, digits, '.' and '-' could change the
+ * request a server sees. */
+static void test_host_ok(void **state)
+{
+	char longest[FT_HOST_MAX + 2];
+	static const struct {
+		const char *host;
+		bool ok;
+	} rows[] = {
+		{ "mta-sts.example.com", true },
+		{ "MX1.Example.NET", true },
+		{ "a", true },
+		{ "xn--bcher-kva.example", true },
+		{ "127.0.0.1", true },     /* digits and dots: a name to curl */
+		{ "", false },             /* empty */
+		{ ".example.com", false }, /* leading dot */
+		{ "example.com.", false }, /* trailing dot: callers strip it */
+		{ "exa mple.com", false }, /* space */
+		{ "example.com\r\nQUIT", false }, /* CRLF: a second command */
+		{ "example.com:8443", false }, /* would change the port */
+		{ "example.com/x", false },    /* would change the path */
+		{ "user@example.com", false }, /* would add userinfo */
+		{ "ex_ample.com", false },     /* underscore */
+		{ "b\xc3\xbc" "cher.example", false }, /* a U-label byte */
+		{ "[::1]", false },            /* address literal */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++)
+		if (ft_host_ok(rows[i].host) != rows[i].ok)
+			fail_msg("ft_host_ok(\"%s\") should be %d", rows[i].host,
+				 rows[i].ok);
+	/* 253 bytes pass, 254 do not (RFC 1035 §2.3.4). */
+	memset(longest, 'a', sizeof(longest));
+	longest[FT_HOST_MAX] = '\0';
+	assert_true(ft_host_ok(longest));
+	longest[FT_HOST_MAX] = 'a';
+	longest[FT_HOST_MAX + 1] = '\0';
+	assert_false(ft_host_ok(longest));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_guard_table),
 		cmocka_unit_test(test_guard_all_rows),
 		cmocka_unit_test(test_guard_edges),
+		cmocka_unit_test(test_host_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

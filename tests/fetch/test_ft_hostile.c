@@ -55,6 +55,7 @@
 
 #include "ds_certs.h"
 #include "ft_fetch.h"
+#include "ft_testutil.h"
 #include "ft_smtp.h"
 #include "st_error.h"
 
@@ -72,49 +73,6 @@ static struct world {
 	char chain_path[128]; /* leaf for HOST, then the intermediate */
 	char key_path[128];
 } W;
-
-static void path_of(char *out, size_t cap, const char *name)
-{
-	int n = snprintf(out, cap, "%s/%s", W.dir, name);
-
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-static void make_sin(struct sockaddr_in *sin, const char *ip)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
-}
-
-static int listen_on(const char *ip, int backlog, uint16_t *port)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	make_sin(&sin, ip);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, backlog), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own descriptor */
-}
 
 static long ms_since(const struct timespec *t0)
 {
@@ -347,7 +305,7 @@ static void child_main(int fd, enum behaviour b, pid_t test)
 /* Start a server child for b on ip; the parent keeps no descriptor. */
 static void server_start(struct server *s, const char *ip, enum behaviour b)
 {
-	int fd = listen_on(ip, 16, &s->port);
+	int fd = ftt_listen(ip, 16, &s->port);
 	pid_t test = getpid();
 
 	fflush(NULL);
@@ -403,41 +361,6 @@ static void on_fetch(const struct ft_result *r, void *arg)
 	event_base_loopbreak(run->base);
 }
 
-/* The hard deadline of one run: a base and the flag its timer sets. */
-struct guard {
-	struct event_base *base;
-	bool fired;
-	struct event *ev;
-};
-
-static void deadline_break(evutil_socket_t fd, short kind, void *arg)
-{
-	struct guard *gd = arg;
-
-	(void)fd;
-	(void)kind;
-	gd->fired = true;
-	event_base_loopbreak(gd->base);
-}
-
-static void guard_start(struct guard *gd, struct event_base *base)
-{
-	struct timeval tv = { DEADLINE_S, 0 };
-
-	gd->base = base;
-	gd->fired = false;
-	gd->ev = evtimer_new(base, deadline_break, gd);
-	assert_non_null(gd->ev);
-	assert_int_equal(evtimer_add(gd->ev, &tv), 0);
-}
-
-static void guard_end(struct guard *gd, const char *what)
-{
-	event_free(gd->ev);
-	if (gd->fired)
-		fail_msg("%s passed the %d s deadline", what, DEADLINE_S);
-}
-
 static void fetch_config(struct ft_config *cfg)
 {
 	ft_config_default(cfg);
@@ -452,26 +375,26 @@ static void fetch_at(const struct ft_config *cfg, uint16_t port,
 		     struct fgot *g, long *ms)
 {
 	struct frun run = { 0 };
-	struct guard gd;
+	struct ftt_deadline gd;
 	struct ft_fetcher *f = NULL;
 	struct sockaddr_in sin;
 	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
 	struct timespec t0;
 
 	memset(g, 0, sizeof(*g));
-	make_sin(&sin, HTTPS_IP);
+	ftt_sin(&sin, HTTPS_IP);
 	run.base = event_base_new();
 	run.g = g;
 	assert_non_null(run.base);
 	assert_int_equal(ft_fetcher_new(run.base, cfg, &f), ST_OK);
-	guard_start(&gd, run.base);
+	ftt_deadline_start(&gd, run.base, DEADLINE_S);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(ft_fetch_policy(f, HOST, addrs, 1, port, on_fetch,
 					 &run), ST_OK);
 	assert_int_equal(event_base_dispatch(run.base), 0);
 	*ms = ms_since(&t0);
 	ft_fetcher_free(f); /* a fetch still pending is cancelled first */
-	guard_end(&gd, "fetch");
+	ftt_deadline_end(&gd, "fetch");
 	event_base_free(run.base);
 	assert_true(g->done);
 }
@@ -481,12 +404,12 @@ static void fetch_hostile(enum behaviour b, const struct ft_config *cfg,
 			  struct fgot *g, long *ms)
 {
 	struct server s;
-	int before = count_fds();
+	int before = ftt_count_fds();
 
 	server_start(&s, HTTPS_IP, b);
 	fetch_at(cfg, s.port, g, ms);
 	server_stop(&s);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(ftt_count_fds(), before);
 }
 
 /* ---- HTTPS tests ---- */
@@ -498,7 +421,7 @@ static void test_garbage(void **state)
 	struct fgot g;
 	struct server s;
 	long ms;
-	int before = count_fds();
+	int before = ftt_count_fds();
 
 	(void)state;
 	fetch_config(&cfg);
@@ -515,7 +438,7 @@ static void test_garbage(void **state)
 		assert_true(ms < 3000);
 	}
 	server_stop(&s);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(ftt_count_fds(), before);
 }
 
 /* The status line, then a header byte a second: the total timeout ends
@@ -569,7 +492,7 @@ static void test_hang_up(void **state)
 	struct fgot g;
 	struct server s;
 	long ms;
-	int before = count_fds();
+	int before = ftt_count_fds();
 
 	(void)state;
 	fetch_config(&cfg);
@@ -585,7 +508,7 @@ static void test_hang_up(void **state)
 		assert_true(ms < 3000);
 	}
 	server_stop(&s);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(ftt_count_fds(), before);
 }
 
 /*
@@ -714,26 +637,26 @@ static void probe_at(const struct ft_smtp_config *cfg, const char *ip,
 		     struct sgot *g, long *ms)
 {
 	struct srun run = { 0 };
-	struct guard gd;
+	struct ftt_deadline gd;
 	struct ft_prober *p = NULL;
 	struct sockaddr_in sin;
 	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
 	struct timespec t0;
 
 	memset(g, 0, sizeof(*g));
-	make_sin(&sin, ip);
+	ftt_sin(&sin, ip);
 	run.base = event_base_new();
 	run.g = g;
 	assert_non_null(run.base);
 	assert_int_equal(ft_prober_new(run.base, cfg, &p), ST_OK);
-	guard_start(&gd, run.base);
+	ftt_deadline_start(&gd, run.base, DEADLINE_S);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(ft_probe_smtp(p, "mx.hostile.test", addrs, 1,
 				       on_probe, &run), ST_OK);
 	assert_int_equal(event_base_dispatch(run.base), 0);
 	*ms = ms_since(&t0);
 	ft_prober_free(p);
-	guard_end(&gd, "probe");
+	ftt_deadline_end(&gd, "probe");
 	event_base_free(run.base);
 	assert_true(g->done);
 }
@@ -747,7 +670,7 @@ static void probe_stalled(enum behaviour b, unsigned timeout_ms)
 	struct sgot g;
 	long ms;
 	long lo = (long)timeout_ms - 50, hi = (long)timeout_ms + 1500;
-	int before = count_fds();
+	int before = ftt_count_fds();
 
 	server_start(&s, SMTP_IP, b);
 	smtp_config(&cfg, s.port);
@@ -762,7 +685,7 @@ static void probe_stalled(enum behaviour b, unsigned timeout_ms)
 	assert_non_null(strstr(g.error, "deadline"));
 	assert_true(g.duration_ms >= lo && g.duration_ms < hi);
 	assert_true(ms >= lo && ms < hi);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(ftt_count_fds(), before);
 }
 
 /* The banner drips a byte a second. */
@@ -792,8 +715,8 @@ static void test_smtp_connect_timeout(void **state)
 	int fd, fill[4];
 
 	(void)state;
-	fd = listen_on(BACKLOG_IP, 0, &port);
-	make_sin(&sin, BACKLOG_IP);
+	fd = ftt_listen(BACKLOG_IP, 0, &port);
+	ftt_sin(&sin, BACKLOG_IP);
 	sin.sin_port = htons(port);
 	for (int i = 0; i < 4; i++) {
 		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -834,12 +757,11 @@ static int setup(void **state)
 	int ret = -1;
 
 	(void)state;
-	snprintf(W.dir, sizeof(W.dir), "/tmp/test_ft_hostile.XXXXXX");
-	if (mkdtemp(W.dir) == NULL)
+	if (!ftt_tmpdir(W.dir, sizeof(W.dir), "test_ft_hostile"))
 		return -1;
-	path_of(W.ca_path, sizeof(W.ca_path), "root.pem");
-	path_of(W.chain_path, sizeof(W.chain_path), "chain.pem");
-	path_of(W.key_path, sizeof(W.key_path), "leaf.key");
+	ftt_path(W.ca_path, sizeof(W.ca_path), W.dir, "root.pem");
+	ftt_path(W.chain_path, sizeof(W.chain_path), W.dir, "chain.pem");
+	ftt_path(W.key_path, sizeof(W.key_path), W.dir, "leaf.key");
 	req.dns_names = names;
 	req.n_dns_names = 1;
 	req.not_before = now - DAY;
@@ -868,11 +790,8 @@ cleanup:
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", W.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ftt_tmpdir_remove(W.dir, "KEEP_FT_HOSTILE") ? 0 : -1;
 }
 
 int main(void)

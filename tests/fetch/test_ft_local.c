@@ -36,31 +36,11 @@
 #include "ft_fetch.h"
 #include "ft_guard.h"
 #include "ft_smtp.h"
+#include "ft_testutil.h"
 #include "st_error.h"
 
 #define IP "127.0.0.1"
 #define MAX_FILL 512
-
-/* A loopback port: listening (the kernel completes the TCP handshake,
- * nobody answers) or, with listen false, closed (connects are refused). */
-static int port_on(bool listening, uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	if (listening) {
-		assert_int_equal(listen(fd, 8), 0);
-		return fd;
-	}
-	close(fd);
-	return -1;
-}
 
 /* Take every free descriptor under a soft limit of 256. */
 struct fill {
@@ -125,13 +105,13 @@ static void fetch_one(uint16_t port, const char *ca_file, bool exhaust,
 {
 	struct ft_config cfg;
 	struct ft_fetcher *f = NULL;
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin;
 	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
 	struct timeval deadline = { 10, 0 };
 	struct fill fl;
 
 	memset(g, 0, sizeof(*g));
-	inet_pton(AF_INET, IP, &sin.sin_addr);
+	ftt_sin(&sin, IP);
 	g->base = event_base_new();
 	assert_non_null(g->base);
 	ft_config_default(&cfg);
@@ -160,7 +140,7 @@ static void test_fetch_refused(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	fetch_one(port, NULL, false, &g);
 	if (g.status != FT_CONNECT_REFUSED)
 		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
@@ -175,7 +155,7 @@ static void test_fetch_emfile(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	fetch_one(port, NULL, true, &g);
 	if (g.status != FT_LOCAL_ERROR)
 		fail_msg("%s (%s)", ft_status_name(g.status), g.error);
@@ -189,7 +169,7 @@ static void test_fetch_ca_unreadable(void **state)
 {
 	struct fgot g;
 	uint16_t port;
-	int lfd = port_on(true, &port);
+	int lfd = ftt_listen(IP, 8, &port);
 
 	(void)state;
 	fetch_one(port, "/nonexistent/stsmap-test-ca.pem", false, &g);
@@ -221,13 +201,13 @@ static void probe_one(uint16_t port, bool exhaust, struct sgot *g)
 {
 	struct ft_smtp_config cfg;
 	struct ft_prober *p = NULL;
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin;
 	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
 	struct timeval deadline = { 10, 0 };
 	struct fill fl;
 
 	memset(g, 0, sizeof(*g));
-	inet_pton(AF_INET, IP, &sin.sin_addr);
+	ftt_sin(&sin, IP);
 	g->base = event_base_new();
 	assert_non_null(g->base);
 	ft_smtp_config_default(&cfg);
@@ -255,7 +235,7 @@ static void test_probe_refused(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	probe_one(port, false, &g);
 	if (g.status != FT_SMTP_CONNECT_REFUSED)
 		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
@@ -268,7 +248,7 @@ static void test_probe_emfile(void **state)
 	uint16_t port;
 
 	(void)state;
-	port_on(false, &port);
+	port = ftt_closed_port(IP);
 	probe_one(port, true, &g);
 	if (g.status != FT_SMTP_LOCAL_ERROR)
 		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
@@ -303,9 +283,89 @@ static void test_errno_local(void **state)
 	}
 }
 
+/* fetch/'s outcomes are the rows of st_outcome.h: the values may be
+ * stored, so the released ones and their names are pinned here (rows are
+ * only appended), every value has a name of its own, and the rows that
+ * are our own faults (source LOCAL) are exactly CANCELLED and
+ * LOCAL_ERROR. */
+static void test_status_table(void **state)
+{
+	static const struct {
+		enum ft_status st;
+		int value;
+		const char *name;
+	} fetch[] = {
+		{ FT_DONE, 0, "done" },
+		{ FT_NON_PUBLIC, 1, "non-public" },
+		{ FT_CONNECT_REFUSED, 2, "connect-refused" },
+		{ FT_CONNECT_TIMEOUT, 3, "connect-timeout" },
+		{ FT_TLS_HANDSHAKE, 4, "tls-handshake" },
+		{ FT_CERT_EXPIRED, 5, "cert-expired" },
+		{ FT_CERT_NOT_YET_VALID, 6, "cert-not-yet-valid" },
+		{ FT_CERT_NAME_MISMATCH, 7, "cert-name-mismatch" },
+		{ FT_CERT_SELF_SIGNED, 8, "cert-self-signed" },
+		{ FT_CERT_UNTRUSTED, 9, "cert-untrusted" },
+		{ FT_TIMEOUT, 10, "timeout" },
+		{ FT_TOO_LARGE, 11, "too-large" },
+		{ FT_TRANSFER, 12, "transfer" },
+		{ FT_CANCELLED, 13, "cancelled" },
+		{ FT_LOCAL_ERROR, 14, "local-error" },
+	};
+	static const struct {
+		enum ft_smtp_status st;
+		int value;
+		const char *name;
+	} smtp[] = {
+		{ FT_SMTP_TLS, 0, "tls" },
+		{ FT_SMTP_NON_PUBLIC, 1, "non-public" },
+		{ FT_SMTP_CONNECT_REFUSED, 2, "connect-refused" },
+		{ FT_SMTP_CONNECT_TIMEOUT, 3, "connect-timeout" },
+		{ FT_SMTP_BAD_GREETING, 4, "bad-greeting" },
+		{ FT_SMTP_EHLO_FAILED, 5, "ehlo-failed" },
+		{ FT_SMTP_NO_STARTTLS, 6, "no-starttls" },
+		{ FT_SMTP_STARTTLS_REFUSED, 7, "starttls-refused" },
+		{ FT_SMTP_TLS_HANDSHAKE, 8, "tls-handshake" },
+		{ FT_SMTP_TIMEOUT, 9, "timeout" },
+		{ FT_SMTP_PROTOCOL, 10, "protocol" },
+		{ FT_SMTP_CANCELLED, 11, "cancelled" },
+		{ FT_SMTP_LOCAL_ERROR, 12, "local-error" },
+	};
+#define LOCAL_ROW(id, name, src, finding) ST_IF_##src##_LOCAL(FT_##id,)
+	static const enum ft_status local[] = { ST_FETCH_OUTCOMES(LOCAL_ROW) };
+#undef LOCAL_ROW
+
+	(void)state;
+	assert_true(FT_STATUS_COUNT >= sizeof(fetch) / sizeof(fetch[0]));
+	for (size_t i = 0; i < sizeof(fetch) / sizeof(fetch[0]); i++) {
+		assert_int_equal((int)fetch[i].st, fetch[i].value);
+		assert_string_equal(ft_status_name(fetch[i].st), fetch[i].name);
+	}
+	for (int a = 0; a < FT_STATUS_COUNT; a++)
+		for (int b = a + 1; b < FT_STATUS_COUNT; b++)
+			assert_string_not_equal(ft_status_name(a),
+						ft_status_name(b));
+	assert_string_equal(ft_status_name(FT_STATUS_COUNT), "unknown");
+	assert_true(FT_SMTP_STATUS_COUNT >= sizeof(smtp) / sizeof(smtp[0]));
+	for (size_t i = 0; i < sizeof(smtp) / sizeof(smtp[0]); i++) {
+		assert_int_equal((int)smtp[i].st, smtp[i].value);
+		assert_string_equal(ft_smtp_status_name(smtp[i].st),
+				    smtp[i].name);
+	}
+	for (int a = 0; a < FT_SMTP_STATUS_COUNT; a++)
+		for (int b = a + 1; b < FT_SMTP_STATUS_COUNT; b++)
+			assert_string_not_equal(ft_smtp_status_name(a),
+						ft_smtp_status_name(b));
+	assert_string_equal(ft_smtp_status_name(FT_SMTP_STATUS_COUNT),
+			    "unknown");
+	assert_int_equal(sizeof(local) / sizeof(local[0]), 2);
+	assert_int_equal(local[0], FT_CANCELLED);
+	assert_int_equal(local[1], FT_LOCAL_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_errno_local),
 		cmocka_unit_test(test_fetch_refused),
 		cmocka_unit_test(test_fetch_emfile),

@@ -63,6 +63,7 @@
 
 #include "ds_certs.h"
 #include "ft_smtp.h"
+#include "ft_testutil.h"
 #include "st_error.h"
 
 extern char **environ;
@@ -77,6 +78,12 @@ extern char **environ;
 #define IP_REFUSED "127.7.0.9"
 #define IP_SCRIPT "127.7.0.10"
 #define EHLO_NAME "stsmap.test"
+
+/* Every address Postfix listens on (and the refused one), for a port free
+ * on all of them. */
+static const char *const service_ips[] = { IP_VALID, IP_PLAIN, IP_WRONGNAME,
+					    IP_EXPIRED, IP_UNTRUSTED,
+					    IP_TLS10, IP_REFUSED };
 #define DEADLINE_S 60
 #define DAY 86400
 
@@ -120,16 +127,10 @@ struct got {
 	size_t inflight_seen;  /* ft_prober_stats().inflight in the callback */
 };
 
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-	snprintf(dst, cap, "%s", src ? src : "");
-}
-
 struct run {
 	struct event_base *base;
 	struct ft_prober *prober;
 	size_t n_want, n_done;
-	bool timed_out;
 	size_t max_inflight;
 };
 
@@ -147,28 +148,28 @@ static void on_result(const struct ft_smtp_result *r, void *arg)
 	g->n_calls++;
 	g->done = true;
 	g->status = r->status;
-	copy_str(g->peer_ip, sizeof(g->peer_ip), r->peer_ip);
+	ftt_copy_str(g->peer_ip, sizeof(g->peer_ip), r->peer_ip);
 	g->peer_port = r->peer_port;
 	g->n_denied = r->n_addrs_denied;
 	g->greeting_null = r->greeting == NULL;
-	copy_str(g->greeting, sizeof(g->greeting), r->greeting);
+	ftt_copy_str(g->greeting, sizeof(g->greeting), r->greeting);
 	g->starttls_offered = r->starttls_offered;
 	g->reply_code = r->reply_code;
 	g->tls_version = r->tls_version;
-	copy_str(g->cipher, sizeof(g->cipher), r->cipher);
+	ftt_copy_str(g->cipher, sizeof(g->cipher), r->cipher);
 	g->cert_known = r->cert_known;
 	assert_true(r->n_cert_names <= FT_SMTP_MAX_CERT_NAMES);
 	g->n_names = r->n_cert_names < 4 ? r->n_cert_names : 4;
 	for (size_t i = 0; i < g->n_names; i++)
-		copy_str(g->names[i], sizeof(g->names[i]), r->cert_names[i]);
-	copy_str(g->subject, sizeof(g->subject), r->cert_subject);
-	copy_str(g->issuer, sizeof(g->issuer), r->cert_issuer);
+		ftt_copy_str(g->names[i], sizeof(g->names[i]), r->cert_names[i]);
+	ftt_copy_str(g->subject, sizeof(g->subject), r->cert_subject);
+	ftt_copy_str(g->issuer, sizeof(g->issuer), r->cert_issuer);
 	g->not_before = r->cert_not_before;
 	g->not_after = r->cert_not_after;
 	g->name_match = r->name_match;
 	g->verify_error = r->verify_error;
-	copy_str(g->verify_str, sizeof(g->verify_str), r->verify_error_str);
-	copy_str(g->error, sizeof(g->error), r->error);
+	ftt_copy_str(g->verify_str, sizeof(g->verify_str), r->verify_error_str);
+	ftt_copy_str(g->error, sizeof(g->error), r->error);
 	g->duration_ms = r->duration_ms;
 	if (o->run->prober) {
 		ft_prober_stats(o->run->prober, &st);
@@ -178,37 +179,6 @@ static void on_result(const struct ft_smtp_result *r, void *arg)
 	}
 	if (++o->run->n_done == o->run->n_want)
 		assert_int_equal(event_base_loopbreak(o->run->base), 0);
-}
-
-static void on_deadline(evutil_socket_t fd, short kind, void *arg)
-{
-	struct run *run = arg;
-
-	(void)fd;
-	(void)kind;
-	run->timed_out = true;
-	assert_int_equal(event_base_loopbreak(run->base), 0);
-}
-
-static void make_sin(struct sockaddr_in *sin, const char *ip)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
-}
-
-/* An IPv4 or (with a colon) IPv6 address; port 0. */
-static void make_sa(struct sockaddr_storage *ss, const char *ip)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(ip, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-	} else {
-		make_sin((struct sockaddr_in *)ss, ip);
-	}
 }
 
 static void config(struct ft_smtp_config *cfg)
@@ -239,8 +209,7 @@ static void probe_run(struct event_base *base, const struct ft_smtp_config *cfg,
 		      struct ft_smtp_stats *stats, size_t *max_inflight)
 {
 	struct run run = { 0 };
-	struct event *deadline;
-	struct timeval tv = { DEADLINE_S + (time_t)(n / 10), 0 };
+	struct ftt_deadline dl;
 	struct one *ones = calloc(n, sizeof(*ones));
 	struct sockaddr_storage sas[3];
 
@@ -248,9 +217,7 @@ static void probe_run(struct event_base *base, const struct ft_smtp_config *cfg,
 	run.base = base;
 	run.n_want = n;
 	assert_int_equal(ft_prober_new(base, cfg, &run.prober), ST_OK);
-	deadline = evtimer_new(base, on_deadline, &run);
-	assert_non_null(deadline);
-	assert_int_equal(evtimer_add(deadline, &tv), 0);
+	ftt_deadline_start(&dl, base, DEADLINE_S + (unsigned)(n / 10));
 	for (size_t i = 0; i < n; i++) {
 		const struct sockaddr *addrs[3];
 		size_t k = 0;
@@ -259,7 +226,7 @@ static void probe_run(struct event_base *base, const struct ft_smtp_config *cfg,
 		ones[i].run = &run;
 		ones[i].g = &got[i];
 		while (k < 3 && reqs[i].ips[k]) {
-			make_sa(&sas[k], reqs[i].ips[k]);
+			ftt_sa(&sas[k], reqs[i].ips[k]);
 			addrs[k] = (const struct sockaddr *)&sas[k];
 			k++;
 		}
@@ -271,9 +238,9 @@ static void probe_run(struct event_base *base, const struct ft_smtp_config *cfg,
 	}
 	assert_int_equal(ft_prober_pending(run.prober), n);
 	assert_int_equal(event_base_dispatch(base), 0);
-	if (run.timed_out)
-		fail_msg("probes passed the %ld s deadline (%zu of %zu done)",
-			 (long)tv.tv_sec, run.n_done, n);
+	if (dl.fired)
+		fail_msg("probes passed the %u s deadline (%zu of %zu done)",
+			 dl.seconds, run.n_done, n);
 	assert_int_equal(ft_prober_pending(run.prober), 0);
 	if (stats)
 		ft_prober_stats(run.prober, stats);
@@ -284,7 +251,7 @@ static void probe_run(struct event_base *base, const struct ft_smtp_config *cfg,
 		assert_true(got[i].done);
 		assert_int_equal(got[i].n_calls, 1);
 	}
-	event_free(deadline);
+	ftt_deadline_end(&dl, "probe_run");
 	free(ones);
 }
 
@@ -411,24 +378,6 @@ static void s_accept_cb(evutil_socket_t fd, short kind, void *arg)
 	s_reply(c, s->sc->greeting, false);
 }
 
-static int listen_on(const char *ip, int backlog, uint16_t *port)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-				    sizeof(one)), 0);
-	make_sin(&sin, ip);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, backlog), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 static struct sserver *sserver_new(struct event_base *base,
 				   const struct script *sc)
 {
@@ -437,7 +386,7 @@ static struct sserver *sserver_new(struct event_base *base,
 	assert_non_null(s);
 	s->sc = sc;
 	s->base = base;
-	s->fd = listen_on(IP_SCRIPT, 16, &s->port);
+	s->fd = ftt_listen(IP_SCRIPT, 16, &s->port);
 	assert_int_equal(evutil_make_socket_nonblocking(s->fd), 0);
 	s->ev = event_new(base, s->fd, EV_READ | EV_PERSIST, s_accept_cb, s);
 	assert_non_null(s->ev);
@@ -478,40 +427,12 @@ static void probe_script(const struct script *sc, unsigned timeout_ms,
 	probe_run(base, &cfg, &r, 1, g, NULL, NULL);
 	assert_int_equal(s->n_accepted, 1);
 	if (log)
-		copy_str(log, cap, s->log);
+		ftt_copy_str(log, cap, s->log);
 	sserver_free(s);
 	event_base_free(base);
 }
 
 /* ---- the Postfix world ---- */
-
-static void path_of(char *out, size_t cap, const char *name)
-{
-	int n = snprintf(out, cap, "%s/%s", W.dir, name);
-
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *fp = fopen(path, "wb");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void append_file(FILE *out, const char *path)
-{
-	char buf[4096];
-	size_t n;
-	FILE *in = fopen(path, "rb");
-
-	assert_non_null(in);
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	fclose(in);
-}
 
 /*
  * A leaf for names by issuer, written as the Postfix chain file
@@ -522,29 +443,18 @@ static void leaf(const struct ds_ca *issuer, EVP_PKEY *key,
 		 const char *name, time_t nb, time_t na, X509 *extra,
 		 const char *file)
 {
-	struct ds_leaf_req req = { 0 };
 	const char *names[1] = { name };
-	X509 *cert = NULL;
-	X509 *chain[2];
 	char crt[192], keyp[192], out[192];
 	FILE *fp;
 
-	req.dns_names = names;
-	req.n_dns_names = 1;
-	req.not_before = nb;
-	req.not_after = na;
-	assert_int_equal(ds_leaf_issue(issuer, key, &req, &cert), ST_OK);
-	chain[0] = cert;
-	chain[1] = extra;
-	path_of(crt, sizeof(crt), "tmp.crt");
-	assert_int_equal(ds_write_pem_cert(crt, chain, extra ? 2 : 1), ST_OK);
-	X509_free(cert);
-	path_of(keyp, sizeof(keyp), "leaf.key");
-	path_of(out, sizeof(out), file);
+	ftt_path(crt, sizeof(crt), W.dir, "tmp.crt");
+	ftt_leaf(issuer, key, names, 1, nb, na, extra, crt);
+	ftt_path(keyp, sizeof(keyp), W.dir, "leaf.key");
+	ftt_path(out, sizeof(out), W.dir, file);
 	fp = fopen(out, "wb");
 	assert_non_null(fp);
-	append_file(fp, keyp);
-	append_file(fp, crt);
+	ftt_append_file(fp, keyp);
+	ftt_append_file(fp, crt);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(chmod(out, 0600), 0);
 }
@@ -566,7 +476,7 @@ static void make_certs(void)
 				   now + 3650 * DAY, &other), ST_OK);
 	assert_int_equal(ds_key_new(&key), ST_OK);
 	assert_int_equal(ds_ca_write(root, W.ca_path, NULL), ST_OK);
-	path_of(path, sizeof(path), "leaf.key");
+	ftt_path(path, sizeof(path), W.dir, "leaf.key");
 	assert_int_equal(ds_write_pem_key(path, key), ST_OK);
 
 	W.valid_not_after = now + 90 * DAY;
@@ -650,8 +560,8 @@ static void write_config(void)
 	     "tls_server_sni_maps = hash:%s/sni\n"
 	     "smtpd_tls_loglevel = 1\n",
 	     W.dir, W.dir, W.dir, W.dir, W.dir, W.etc);
-	path_of(path, sizeof(path), "etc/main.cf");
-	write_file(path, b, n);
+	ftt_path(path, sizeof(path), W.dir, "etc/main.cf");
+	ftt_write_file(path, b, n);
 
 	n = 0;
 	EMIT("%s:%u inet n - n - - smtpd\n", IP_VALID, (unsigned)W.port);
@@ -671,14 +581,14 @@ static void write_config(void)
 	     "anvil unix - - n - 1 anvil\n"
 	     "proxymap unix - - n - - proxymap\n"
 	     "postlog unix-dgram n - n - 1 postlogd\n");
-	path_of(path, sizeof(path), "etc/master.cf");
-	write_file(path, b, n);
+	ftt_path(path, sizeof(path), W.dir, "etc/master.cf");
+	ftt_write_file(path, b, n);
 
 	/* SNI: postmap -F stores the files' contents in the table. */
 	n = 0;
 	EMIT("mx.valid.test %s/valid.pem\n", W.dir);
-	path_of(path, sizeof(path), "etc/sni");
-	write_file(path, b, n);
+	ftt_path(path, sizeof(path), W.dir, "etc/sni");
+	ftt_write_file(path, b, n);
 #undef EMIT
 	{
 		char map[192];
@@ -716,7 +626,7 @@ static void make_dirs(void)
 	/* smtpd runs as postfix and must reach the queue directory. */
 	assert_int_equal(chmod(W.dir, 0755), 0);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		path_of(path, sizeof(path), dirs[i].name);
+		ftt_path(path, sizeof(path), W.dir, dirs[i].name);
 		assert_int_equal(mkdir(path, dirs[i].mode), 0);
 		assert_int_equal(chmod(path, dirs[i].mode), 0);
 		if (dirs[i].postfix_owned)
@@ -725,51 +635,6 @@ static void make_dirs(void)
 						       gr->gr_gid : (gid_t)-1),
 					 0);
 	}
-}
-
-static bool port_accepts(const char *ip, uint16_t port)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	assert_true(fd >= 0);
-	make_sin(&sin, ip);
-	sin.sin_port = htons(port);
-	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* A port free on every service address. */
-static uint16_t free_port(void)
-{
-	static const char *const ips[] = { IP_VALID, IP_PLAIN, IP_WRONGNAME,
-					   IP_EXPIRED, IP_UNTRUSTED, IP_TLS10,
-					   IP_REFUSED };
-
-	for (int attempt = 0; attempt < 50; attempt++) {
-		uint16_t port;
-		int fd = listen_on(IP_VALID, 1, &port);
-		bool ok = true;
-
-		close(fd);
-		for (size_t i = 1; i < sizeof(ips) / sizeof(ips[0]); i++) {
-			struct sockaddr_in sin;
-			int f2 = socket(AF_INET, SOCK_STREAM, 0);
-
-			assert_true(f2 >= 0);
-			make_sin(&sin, ips[i]);
-			sin.sin_port = htons(port);
-			if (bind(f2, (struct sockaddr *)&sin, sizeof(sin)) != 0)
-				ok = false;
-			close(f2);
-		}
-		if (ok)
-			return port;
-	}
-	fail_msg("no free port on 127.7.0.x");
-	return 0;
 }
 
 /*
@@ -858,7 +723,7 @@ static int start_postfix(void)
 
 	daemon_dir(dd, sizeof(dd));
 	snprintf(master, sizeof(master), "%s/master", dd);
-	path_of(out, sizeof(out), "master.out");
+	ftt_path(out, sizeof(out), W.dir, "master.out");
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -878,7 +743,7 @@ static int start_postfix(void)
 		int st;
 
 		for (size_t k = 0; k < sizeof(ips) / sizeof(ips[0]); k++)
-			if (!port_accepts(ips[k], W.port))
+			if (!ftt_port_accepts(ips[k], W.port))
 				all = false;
 		if (all)
 			return 0;
@@ -898,14 +763,14 @@ static int setup(void **state)
 {
 	(void)state;
 	W.now = time(NULL);
-	snprintf(W.dir, sizeof(W.dir), "/tmp/test_ft_smtp.XXXXXX");
-	if (mkdtemp(W.dir) == NULL)
+	if (!ftt_tmpdir(W.dir, sizeof(W.dir), "test_ft_smtp"))
 		return -1;
-	path_of(W.etc, sizeof(W.etc), "etc");
-	path_of(W.ca_path, sizeof(W.ca_path), "root.pem");
+	ftt_path(W.etc, sizeof(W.etc), W.dir, "etc");
+	ftt_path(W.ca_path, sizeof(W.ca_path), W.dir, "root.pem");
 	make_dirs();
 	make_certs();
-	W.port = free_port();
+	W.port = ftt_free_port(service_ips,
+			       sizeof(service_ips) / sizeof(service_ips[0]));
 	write_config();
 	return start_postfix();
 }
@@ -1278,7 +1143,7 @@ static void test_api(void **state)
 
 	(void)state;
 	assert_non_null(base);
-	make_sin(&sin, IP_VALID);
+	ftt_sin(&sin, IP_VALID);
 	config(&cfg);
 	cfg.max_probes = 0;
 	assert_int_equal(ft_prober_new(base, &cfg, &p), ST_EINVAL);
@@ -1330,20 +1195,6 @@ static void test_api(void **state)
 	event_base_free(base);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own descriptor */
-}
-
 /* One kind of probe in a run of many, and how it must end. */
 struct mix {
 	const char *host;
@@ -1367,7 +1218,7 @@ static void many(size_t n, unsigned max, const struct mix *mix, size_t n_mix)
 	struct event_base *base;
 	struct timespec t0, t1;
 	size_t max_inflight = 0;
-	int before = count_fds();
+	int before = ftt_count_fds();
 	uint64_t sum = 0;
 	uint32_t worst = 0;
 	double s;
@@ -1407,7 +1258,7 @@ static void many(size_t n, unsigned max, const struct mix *mix, size_t n_mix)
 	assert_int_equal(st.queued, 0);
 	/* Seen from a callback, after the probe left the count. */
 	assert_true(max_inflight < max);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(ftt_count_fds(), before);
 	printf("# %zu probes, %u at a time: %.2f s, %.0f probes/s, "
 	       "probe mean %.1f ms, max %u ms\n", n, max, s, (double)n / s,
 	       (double)sum / (double)n, worst);

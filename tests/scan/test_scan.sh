@@ -29,6 +29,8 @@ check "export has one line per domain ($ndom)" \
 	[ "$(wc -l <"$tmp/s.jsonl")" -eq "$ndom" ]
 check "every verdict and finding equals the truth" \
 	python3 "$here/compare_truth.py" "$w/truth.jsonl" "$tmp/s.jsonl"
+check "every certificate name equals the world's certificates" \
+	python3 "$here/compare_certs.py" "$w" "$tmp/s.jsonl"
 check "scan summary names the verdicts" grep -q 'enforce-ok' "$tmp/scan.log"
 check "show prints a stored record" \
 	sh -c "'$stsmap' show --db '$tmp/s.lmdb' enforce-ok.test | grep -q 'enforce-ok'"
