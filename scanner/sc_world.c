@@ -100,7 +100,7 @@ int sc_cmd_world(int argc, char **argv)
 	struct ds_world_stats st = { 0 };
 	struct ds_world_hier_stats hst = { 0 };
 	unsigned n_prov = DS_WORLD_HIER_PROVIDERS_DEFAULT;
-	bool hier = false;
+	bool hier = false, prov_given = false;
 	static const char synopsis[] =
 		"world --out DIR [--domains N] [--seed S] [--tld NAME] "
 		"[--now UNIXTIME] [--https-port N] [--dns-port N] "
@@ -133,12 +133,18 @@ int sc_cmd_world(int argc, char **argv)
 		default:
 			if (take_num(c, arg, &o, &n_prov) != 0)
 				return 2;
+			prov_given = prov_given || c == W_DNS_PROVIDERS;
 			break;
 		}
 	}
 	if (optind < argc || o.out_dir == NULL) {
 		fprintf(stderr, "stsmap world: %s\n", o.out_dir == NULL
 			? "--out DIR is required" : "unexpected argument");
+		return 2;
+	}
+	if (prov_given && !hier) {
+		fprintf(stderr, "stsmap world: --dns-providers needs "
+				"--hierarchy\n");
 		return 2;
 	}
 	if (hier && o.n_domains > DS_WORLD_HIER_DOMAINS_MAX) {

@@ -43,7 +43,9 @@
  *                        root, tld, dns01..dnsNN (one NSD each)
  *   root.hints           the root hints file for the recursive resolver
  *
- * Address plan (port dns_port; all on lo, inside 127.20.0.0/16):
+ * Address plan (all on lo, inside 127.20.0.0/16, port 53 whatever
+ * dns_port: root hints and glue carry no port, so a resolver iterating
+ * from the root asks port 53; serving it needs root):
  *
  *   127.20.0.1, .0.2       root        a.root-servers.<tld>, b.root-...
  *   127.20.1.1, .1.2       <tld>       a.nic.<tld>, b.nic.<tld>
