@@ -71,7 +71,6 @@ hier_init() {
 		[ -f "$hier_dir/$f" ] || die "$hier_dir/$f missing: write the world" \
 			"with stsmap world --hierarchy"
 	done
-	need ldns-key2ds ldnsutils
 	need unbound-control unbound
 	while read -r l; do
 		case $l in '#'* | '') continue ;; esac
@@ -151,11 +150,13 @@ hier_rate() { # hier_rate SERVER: its RRL rate, 0 for off
 }
 
 hier_nsd_conf() {
-	local s n a r z srv f p
+	local s n a r v z srv f p
 	[ -n "$hier_on" ] || return 0
 	for s in "${hier_servers[@]}"; do
 		n=${s%% *}
 		r=$(hier_rate "$n")
+		v=1 # with RRL, 2: NSD logs each bucket it blocks
+		[ "$r" -eq 0 ] || v=2
 		mkdir -p "$hrun/daemon/$n"
 		{
 			echo "# written by world-up --hierarchy for $dir: server $n"
@@ -174,7 +175,7 @@ hier_nsd_conf() {
 	database: ""
 	logfile: "$hrun/nsd-$n.log"
 	server-count: 1
-	verbosity: 1
+	verbosity: $v
 	hide-version: yes
 	rrl-ratelimit: $r
 	rrl-whitelist-ratelimit: $r
