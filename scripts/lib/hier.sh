@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced by world-up: its variables
 # scripts/lib/hier.sh - world-up --hierarchy: serve DIR/hier/ (written by
 # `stsmap world --hierarchy`) as a real delegation hierarchy.
 #
@@ -113,7 +114,7 @@ hier_sign_one() {
 }
 
 hier_sign() {
-	local z s f p last="" jobs=0 pids=() pid
+	local z s f p c last="" pids=() pid
 	[ -n "$hier_on" ] || return 0
 	rm -rf "$hrun"
 	mkdir -p "$hrun/keys" "$hrun/ds" "$hrun/daemon"
