@@ -26,6 +26,8 @@
 #define NAME_CAP 256 /* a domain name with its NUL */
 #define ADDR_ROOT "127.20.0"
 #define ADDR_TLD "127.20.1"
+#define ADDR_LAME "127.20.2.1" /* ns1.dns01: serves neither <tld> nor the
+				* lame delegations */
 
 /* One name of domains.txt. */
 struct hdom {
@@ -302,10 +304,13 @@ static int route(struct hier *h, const struct rrline *rr)
 	if (strcmp(rr->owner, t) == 0 && strcmp(rr->type, "NS") == 0)
 		return ST_OK; /* the apex NS: the TLD's servers, written below */
 	if (strcmp(rr->owner, ns) == 0 && strcmp(rr->type, "A") == 0) {
-		/* The target of the lame delegations: a server of the TLD,
-		 * which answers them with the same referral, as the flat
-		 * world's NSD does. */
-		fprintf(h->tld, "%s.\t%d\tIN\tA\t%s.1\n", ns, TTL, ADDR_TLD);
+		/* The target of the lame delegations: a server that does
+		 * not serve them, the first provider's, which refuses them
+		 * (RFC 1034 §4.3.1 lets it; a resolver finds no server that
+		 * answers: SERVFAIL, as through the flat world).  Not the
+		 * TLD's own: Unbound, which knows it as the TLD's server,
+		 * answers from the TLD's denial instead. */
+		fprintf(h->tld, "%s.\t%d\tIN\tA\t%s\n", ns, TTL, ADDR_LAME);
 		return ST_OK;
 	}
 	d = enclosing(h, rr->owner);

@@ -18,7 +18,9 @@
  * an empty zone would turn that into NODATA).  A domain that already is a
  * cut in the flat zone (the lame delegation of DS_STS_DELEGATED) keeps its
  * NS record in the TLD zone, and so does broken.<tld> with everything
- * under it.  Everything else (the shared MX hosts, hosting.<tld>, the
+ * under it; ns.<tld>, the lame delegation's name server, points at the
+ * first provider's ns1 (127.20.2.1), which serves neither it nor <tld>
+ * and refuses: every lookup below it fails, as through the flat world.  Everything else (the shared MX hosts, hosting.<tld>, the
  * CNAME targets) stays in the TLD zone.  Providers are assigned round
  * robin in domains.txt order.
  *
@@ -33,8 +35,7 @@
  *   <tld>.zone           the flat zone minus the domains' records, with
  *                        apex NS a/b.nic.<tld>, the A records of every
  *                        server name, and NS (the provider's two names)
- *                        for each domain zone; ns.<tld> (the target of
- *                        the lame delegations) points at the TLD server
+ *                        for each domain zone; ns.<tld> at 127.20.2.1
  *   zones/<domain>.zone  one per domain zone: SOA, NS, its records
  *   zones.txt            "ZONE SERVER FILE PARENT" per zone, children
  *                        before their parent (the order to sign in);

@@ -36,7 +36,7 @@ ctl=(unbound-control -c "$w/run/unbound.conf")
 check "Unbound has no stub zone, root hints and the root's trust anchor" \
 	sh -c "! grep -q stub-zone '$w/run/unbound.conf' &&
 		grep -q 'root-hints:' '$w/run/unbound.conf' &&
-		grep -q '^\. .*IN.*DS' '$w/run/hier/root.ds'"
+		grep -Eq '^\.[[:space:]].*DS' '$w/run/hier/root.ds'"
 
 # 1. The catalog through the hierarchy equals the truth.
 read -r -a opts <<<"$(world_scan_opts "$w")"
@@ -49,8 +49,6 @@ echo "catalog scan through the hierarchy: $ndom domains in $((($(date +%s%N) - t
 check "through the hierarchy every verdict and finding equals the truth" \
 	python3 "$here/../scan/compare_truth.py" "$w/truth.jsonl" "$tmp/s.jsonl"
 if [ -f "$w/run/postfix.pid" ]; then
-	"${ctl[@]}" flush_infra all >/dev/null
-	"${ctl[@]}" flush_zone . >/dev/null
 	t0=$(date +%s%N)
 	"$stsmap" scan --db "$tmp/p.lmdb" "${opts[@]}" --quiet --probe-mx \
 		--smtp-timeout 5000 --https-timeout 4000 "$w/domains.txt" \
@@ -59,6 +57,7 @@ if [ -f "$w/run/postfix.pid" ]; then
 	"$stsmap" export --db "$tmp/p.lmdb" >"$tmp/p.jsonl"
 	check "with --probe-mx (DANE, DNSSEC from the root) every verdict equals the truth" \
 		python3 "$here/../scan/compare_truth.py" --probe "$w/truth.jsonl" "$tmp/p.jsonl"
+	[ "$fail" -eq 0 ] || "$stsmap" show --db "$tmp/p.lmdb" enforce-ok.test | grep -i -A3 'mx' | head -20
 else
 	bad "Postfix did not start: $(cat "$w/run/postfix.skipped" 2>/dev/null)"
 fi
