@@ -308,8 +308,8 @@ static int route(struct hier *h, const struct rrline *rr)
 		 * not serve them, the first provider's, which refuses them
 		 * (RFC 1034 §4.3.1 lets it; a resolver finds no server that
 		 * answers: SERVFAIL, as through the flat world).  Not the
-		 * TLD's own: Unbound, which knows it as the TLD's server,
-		 * answers from the TLD's denial instead. */
+		 * TLD's own: through Unbound, a scan then saw no record
+		 * (no-policy) instead of a failed lookup; why, not examined. */
 		fprintf(h->tld, "%s.\t%d\tIN\tA\t%s\n", ns, TTL, ADDR_LAME);
 		return ST_OK;
 	}
