@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ds_world.h"
+#include "ds_world_hier.h"
 #include "sc_cli.h"
 #include "st_error.h"
 
@@ -21,6 +22,8 @@ enum world_opt {
 	W_HTTPS_PORT,
 	W_DNS_PORT,
 	W_SMTP_PORT,
+	W_HIERARCHY,
+	W_DNS_PROVIDERS,
 };
 
 static const struct sc_opt world_opts[] = {
@@ -36,11 +39,20 @@ static const struct sc_opt world_opts[] = {
 	{ "dns-port", "N", W_DNS_PORT, "port of NSD and Unbound (default 53)" },
 	{ "smtp-port", "N", W_SMTP_PORT, "port the MX hosts (Postfix) listen "
 					 "on (default 25)" },
+	{ "hierarchy", NULL, W_HIERARCHY, "also write hier/: a root zone, the "
+					  "TLD zone and a zone per domain on "
+					  "its DNS provider's servers "
+					  "(world-up --hierarchy serves it)" },
+	{ "dns-providers", "N", W_DNS_PROVIDERS, "with --hierarchy: DNS "
+						 "providers the domains are "
+						 "spread over, 1 to 200 "
+						 "(default 8)" },
 	SC_OPT_END,
 };
 
 /* Apply one numeric option; 0 on success, 2 (usage error) otherwise. */
-static int take_num(int id, const char *arg, struct ds_world_opts *o)
+static int take_num(int id, const char *arg, struct ds_world_opts *o,
+		    unsigned *n_prov)
 {
 	static const struct {
 		int id;
@@ -53,6 +65,8 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o)
 		{ W_HTTPS_PORT, 1, 65535, "--https-port" },
 		{ W_DNS_PORT, 1, 65535, "--dns-port" },
 		{ W_SMTP_PORT, 1, 65535, "--smtp-port" },
+		{ W_DNS_PROVIDERS, 1, DS_WORLD_HIER_PROVIDERS_MAX,
+		  "--dns-providers" },
 	};
 	unsigned long long v;
 
@@ -71,6 +85,7 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o)
 		case W_HTTPS_PORT: o->https_port = (unsigned)v; break;
 		case W_DNS_PORT: o->dns_port = (unsigned)v; break;
 		case W_SMTP_PORT: o->smtp_port = (unsigned)v; break;
+		case W_DNS_PROVIDERS: *n_prov = (unsigned)v; break;
 		}
 		return 0;
 	}
@@ -83,10 +98,13 @@ int sc_cmd_world(int argc, char **argv)
 				   .https_port = 443, .dns_port = 53,
 				   .smtp_port = 25 };
 	struct ds_world_stats st = { 0 };
+	struct ds_world_hier_stats hst = { 0 };
+	unsigned n_prov = DS_WORLD_HIER_PROVIDERS_DEFAULT;
+	bool hier = false, prov_given = false;
 	static const char synopsis[] =
 		"world --out DIR [--domains N] [--seed S] [--tld NAME] "
 		"[--now UNIXTIME] [--https-port N] [--dns-port N] "
-		"[--smtp-port N]";
+		"[--smtp-port N] [--hierarchy [--dns-providers N]]";
 	static const char summary[] =
 		"Write a synthetic MTA-STS world: DNS zone, certificates, nginx "
 		"and Postfix\nconfiguration, policy files and the ground truth "
@@ -103,6 +121,9 @@ int sc_cmd_world(int argc, char **argv)
 		case W_TLD:
 			o.tld = arg;
 			break;
+		case W_HIERARCHY:
+			hier = true;
+			break;
 		case SC_OPT_HELP:
 			sc_opt_usage(stdout, synopsis, summary, world_opts);
 			return 0;
@@ -110,14 +131,26 @@ int sc_cmd_world(int argc, char **argv)
 			sc_opt_usage(stderr, synopsis, summary, world_opts);
 			return 2;
 		default:
-			if (take_num(c, arg, &o) != 0)
+			if (take_num(c, arg, &o, &n_prov) != 0)
 				return 2;
+			prov_given = prov_given || c == W_DNS_PROVIDERS;
 			break;
 		}
 	}
 	if (optind < argc || o.out_dir == NULL) {
 		fprintf(stderr, "stsmap world: %s\n", o.out_dir == NULL
 			? "--out DIR is required" : "unexpected argument");
+		return 2;
+	}
+	if (prov_given && !hier) {
+		fprintf(stderr, "stsmap world: --dns-providers needs "
+				"--hierarchy\n");
+		return 2;
+	}
+	if (hier && o.n_domains > DS_WORLD_HIER_DOMAINS_MAX) {
+		fprintf(stderr, "stsmap world: --hierarchy takes at most %u "
+				"domains (a zone and a key each)\n",
+			DS_WORLD_HIER_DOMAINS_MAX);
 		return 2;
 	}
 	ret = ds_world_generate(&o, &st);
@@ -133,5 +166,17 @@ int sc_cmd_world(int argc, char **argv)
 		st.n_domains, st.n_policy_hosts,
 		st.n_mx_own + 2 * DS_WORLD_PROVIDERS + 3, st.n_smtp_services,
 		st.n_certs, o.out_dir);
+	if (!hier)
+		return 0;
+	ret = ds_world_hier_generate(&o, n_prov, &hst);
+	if (ret != ST_OK) {
+		fprintf(stderr, "stsmap world: %s/hier: %s\n", o.out_dir,
+			st_strerror(ret));
+		return 1;
+	}
+	fprintf(stderr, "stsmap world: hierarchy: root, %s., %" PRIu64
+			" domain zones on %u DNS providers (%" PRIu64
+			" domains left in %s.) in %s/hier\n", o.tld, hst.n_zones,
+		n_prov, hst.n_kept, o.tld, o.out_dir);
 	return 0;
 }

@@ -59,6 +59,8 @@
  *                        paths: post-install does that.)
  *   world.json           seed, shape, now, tld, ports, address plan,
  *                        counts per scenario, file names
+ *   hier/                with --hierarchy: the same records as a root, a
+ *                        TLD and a zone per domain (world/ds_world_hier.h)
  *
  * Every file except tls/ is a function of (seed, shape, now, tld, ports):
  * two runs with the same options are byte-identical, but for the data of
