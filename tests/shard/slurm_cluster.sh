@@ -45,9 +45,9 @@ slurm_pidfile() {
 
 slurm_up() {
 	local d=$1 port=${STSMAP_TEST_SLURM_PORT:-16817} user pid i
-	slurm_root=$(cd "$d/.." && pwd -P)
 	user=$(id -un)
 	mkdir -p "$d/munge" "$d/state" "$d/spool" "$d/log"
+	slurm_root=$(cd "$d/.." && pwd -P)
 	# MUNGE wants its key private and its socket's directory searchable.
 	chmod 700 "$d/munge"
 	head -c 1024 /dev/urandom >"$d/munge/munge.key"
