@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/skip.sh - when a shell test may skip, and when it must fail.
 #
 # A skipped check proved nothing.  Outside CI a developer without some

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/shard/slurm_cluster.sh - a one-node Slurm cluster on loopback, from
 # a temporary configuration, for tests/shard/test_slurm.sh.
 #
@@ -117,11 +118,11 @@ slurm_up() {
 # 10 s.  A step the cancel missed is found by its working directory (under
 # slurm_up's DIR's parent, where the jobs were submitted) and stopped.
 slurm_down() {
-	local i pid n p
+	local i pid p
 	[ "${#slurm_pids[@]}" -gt 0 ] || return 0
 	if [ "${#slurm_pids[@]}" -eq 3 ]; then
 		scancel --user="$(id -un)" 2>/dev/null || true
-		for n in $(seq 60); do
+		for _ in $(seq 60); do
 			[ -z "$(squeue -h 2>/dev/null)" ] && break
 			sleep 0.5
 		done
@@ -129,7 +130,7 @@ slurm_down() {
 	for ((i = ${#slurm_pids[@]} - 1; i >= 0; i--)); do
 		pid=${slurm_pids[i]}
 		kill "$pid" 2>/dev/null || continue
-		for n in $(seq 100); do
+		for _ in $(seq 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done

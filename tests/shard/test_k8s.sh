@@ -13,6 +13,8 @@
 #    exactly those N and publishes merged.lmdb.
 # Not checked: the image, the claims' access modes, scheduling, restarts.
 # Usage: test_k8s.sh
+# The checks pass single-quoted tests to eval on purpose (they expand there).
+# shellcheck disable=SC2016,SC2034
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd -P)

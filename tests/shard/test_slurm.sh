@@ -16,6 +16,8 @@
 # with CI=true that is a failure (tests/lib/skip.sh).  Ports: the world's
 # (tests/lib/world.sh), Slurm 16817-16818 (STSMAP_TEST_SLURM_PORT).
 # Runs as root or as any user (the daemons then run as that user).
+# The checks pass single-quoted tests to eval on purpose (they expand there).
+# shellcheck disable=SC2016,SC2034
 set -euo pipefail
 
 stsmap=${1:?usage: test_slurm.sh STSMAP}
@@ -36,16 +38,16 @@ chmod 755 "$tmp"
 w=$tmp/w
 world_serve "$w"
 read -r -a opts <<<"$(world_scan_opts "$w")"
+opts+=(--https-timeout 4000)
 # The shards are paced and commit after every record: a task runs for
 # seconds, so it can be requeued mid-scan with some records stored and
 # some not (neither option changes what is measured).
-opts+=(--https-timeout 4000)
 shard_opts=("${opts[@]}" --qps 25 --batch 1)
 
 # records FILE.jsonl: one line per record, sorted, without what differs
 # between two scans of the same world by design: durations, the order of
-# the DNS answers (records, TXT strings), and the numbers in a finding's detail (curl's elapsed
-# milliseconds, the days a certificate has left).
+# the DNS answers (records, TXT strings), and the numbers in a finding's
+# detail (curl's elapsed milliseconds, the days a certificate has left).
 records() {
 	python3 -c '
 import json, re, sys
