@@ -3,7 +3,7 @@
 # outside CI a missing tool skips (exit 77, or a SKIP line for a part of a
 # test); with CI=true it fails (exit 1, or a counted failure); an allowed
 # skip (skip) stays exit 77 either way.  And the same for the C tests'
-# helper (tests/lib/test_ci.h), through test_ft_fetch without nginx on PATH.
+# function (tests/lib/test_ci.h), through test_ft_fetch without nginx on PATH.
 # Usage: test_skip.sh [PATH/TO/test_ft_fetch]
 set -euo pipefail
 
