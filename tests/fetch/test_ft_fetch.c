@@ -2,7 +2,8 @@
  * test_ft_fetch.c - fetch/: the HTTPS policy fetcher against a real nginx
  * on 127.6.0.1, one SNI server block per case, with certificates made by
  * datasets/ds_certs (a root, an intermediate, and leaves broken in exactly
- * one way each).  Skipped (exit 77) when nginx is not on PATH.
+ * one way each).  Skipped (exit 77) when nginx is not on PATH; with CI=true
+ * that fails instead (tests/lib/test_ci.h).
  *
  * Every fetch runs under a hard deadline (an evtimer that breaks the loop
  * and fails the test), so a hung transfer cannot hang the suite.
@@ -43,6 +44,7 @@
 #include "ft_fetch.h"
 #include "ft_testutil.h"
 #include "st_error.h"
+#include "../lib/test_ci.h"
 
 extern char **environ;
 
@@ -1139,10 +1141,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [--soak]\n", argv[0]);
 		return 2;
 	}
-	if (!ftt_on_path("nginx")) {
-		printf("SKIP: nginx not on PATH\n");
-		return 77;
-	}
+	if (!ftt_on_path("nginx"))
+		return test_missing_tool("nginx not on PATH (apt-get install nginx-light)");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
 	if (is_soak)

@@ -17,6 +17,7 @@
 # Usage: test_report.sh PATH/TO/stsmap [OUTDIR]   (OUTDIR: default $PWD)
 # Exits 77 (skipped) when nsd, unbound, nginx, the ldns tools, dig, curl or
 # python3 are missing; without chromium only the HTML part is skipped.
+# With CI=true each of these is a failure instead (tests/lib/skip.sh).
 # Ports: STSMAP_TEST_DNS_PORT (5300), STSMAP_TEST_HTTPS_PORT (8443) and
 # STSMAP_TEST_SMTP_PORT (2525, the world's Postfix); bulk size
 # REPORT_BULK_DOMAINS (3000); STSMAP_TEST_KEEP=1 keeps the work directory.
@@ -116,7 +117,8 @@ check "HTML references nothing outside itself" \
 # --- HTML in headless Chromium -------------------------------------------------
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium" ]; then
-	echo "SKIP: chromium not installed: HTML rendering not checked"
+	missing_part "chromium not installed (apt-get install chromium):" \
+		"HTML rendering not checked"
 else
 	# render NAME FILE: load FILE, keep NetLog, stderr and a screenshot.
 	# Chromium's own background requests go to a dead proxy (discard

@@ -5,7 +5,9 @@
 # so the zone text is the ground truth.
 #
 # Usage: test_rs_live.sh PATH/TO/rs_query
-# Exits 77 (skipped) when nsd, unbound or the ldns tools are not installed.
+# Exits 77 (skipped) when nsd, unbound or the ldns tools are not installed
+# (with CI=true: exit 1, tests/lib/skip.sh).  Without ::1 the IPv6 upstream
+# check is skipped (allowed: docs/testing.md).
 # Environment: STSMAP_LIVE_PORT (5353) for both servers.
 #
 # Traffic stays on loopback: NSD on 127.0.53.1 (and ::1), Unbound on
@@ -24,11 +26,12 @@ nsd_up=$nsd_ip:$port
 ub_up=$ub_ip:$port
 PATH=$PATH:/usr/sbin:/sbin # nsd and unbound live in sbin
 
+# skip, missing, in_ci: tests/lib/skip.sh
+# shellcheck source=../lib/skip.sh
+. "$(dirname "$0")/../lib/skip.sh"
 for tool in nsd unbound ldns-keygen ldns-signzone; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool not installed (apt-get install nsd unbound ldnsutils)"
-		exit 77
-	fi
+	command -v "$tool" >/dev/null 2>&1 ||
+		missing "$tool not installed (apt-get install nsd unbound ldnsutils)"
 done
 if [ ! -x "$rsq" ]; then
 	echo "test_rs_live: $rsq is not an executable" >&2

@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
 world_need_tools
-command -v prlimit >/dev/null 2>&1 || skip "prlimit not installed (util-linux)"
+command -v prlimit >/dev/null 2>&1 || missing "prlimit not installed (apt-get install util-linux)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-lf.XXXXXX")
 w=$tmp/w
 world_serve "$w"
@@ -40,7 +40,7 @@ if [ -f "$w/run/postfix.pid" ]; then
 	probe=(--probe-mx --smtp-timeout 5000)
 	cmp=(--probe)
 else
-	echo "# no Postfix (needs root): scanning without --probe-mx"
+	world_no_postfix "$w" "--probe-mx"
 fi
 scan_opts=("${opts[@]}" --quiet "${probe[@]}" --https-timeout 4000)
 

@@ -48,7 +48,7 @@ if [ -f "$w/run/postfix.pid" ]; then
 	check "with --probe-mx every verdict and finding equals the truth" \
 		python3 "$here/compare_truth.py" --probe "$w/truth.jsonl" "$tmp/p.jsonl"
 else
-	echo "# --probe-mx part skipped: the world runs no Postfix (needs root)"
+	world_no_postfix "$w" "--probe-mx part"
 fi
 
 # 3. check DOMAIN: live, with the fix for a broken policy.

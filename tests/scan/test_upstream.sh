@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
 world_need_tools
-command -v python3 >/dev/null 2>&1 || skip "python3 missing"
+command -v python3 >/dev/null 2>&1 || missing "python3 not installed (apt-get install python3)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-upstream.XXXXXX")
 w=$tmp/w
 relay_pid=
