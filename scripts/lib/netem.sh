@@ -166,7 +166,7 @@ netem_maps() {
 			;;
 		https)
 			{
-				sed -n 's/^[[:space:]]*listen[[:space:]]\{1,\}\([0-9.]*\):[0-9]*[[:space:]].*/\1/p' "$conf"
+				sed -n 's/^[[:space:]]*listen[[:space:]]\{1,\}\([0-9.]*\):[0-9]*[[:space:];].*/\1/p' "$conf"
 				echo "$hang_ip"
 			} | sort -u | while read -r a; do
 				echo "tcp:$(netem_twin "$a"):$https_port=$a:$https_port,$s"

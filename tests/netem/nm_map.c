@@ -81,8 +81,12 @@ static int parse_opts(char *opts, struct nm_map *m, char *why, size_t whylen)
 			   &m->rto_ms};
 	unsigned seen = 0;
 	char *save = NULL;
+	size_t len = strlen(opts);
 	int ret;
 
+	if (len == 0 || opts[0] == ',' || opts[len - 1] == ',' ||
+	    strstr(opts, ",,") != NULL)
+		return fail(ST_EPARSE, why, whylen, "empty option in '%s'", opts);
 	for (char *kv = strtok_r(opts, ",", &save); kv != NULL;
 	     kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');

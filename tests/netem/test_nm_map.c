@@ -46,6 +46,8 @@ static void test_rows(void **state)
 		{"udp:127.0.0.1:1=127.0.0.1:2,delay=5,jitter=6", ST_ERANGE, "jitter"},
 		{"udp:127.0.0.1:1=127.0.0.1:2,loss=101", ST_ERANGE, "loss"},
 		{"udp:127.0.0.1:1=127.0.0.1:2,delay=60001", ST_ERANGE, "60000"},
+		{"udp:127.0.0.1:1=127.0.0.1:2,", ST_EPARSE, "empty"},
+		{"udp:127.0.0.1:1=127.0.0.1:2,delay=1,,loss=1", ST_EPARSE, "empty"},
 	};
 	struct nm_map m;
 	char why[256];

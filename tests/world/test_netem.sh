@@ -12,6 +12,8 @@
 #
 # Usage: test_netem.sh STSMAP NM_RELAY
 # Ports 5300/8443/2525 (tests/lib/world.sh); everything on 127.0.0.0/8.
+# The checks pass single-quoted tests to eval on purpose (they expand there).
+# shellcheck disable=SC2016
 set -euo pipefail
 
 stsmap=${1:?usage: test_netem.sh STSMAP NM_RELAY}
@@ -125,13 +127,14 @@ check "openssl: $((o1 - o0)) ms added over 4.5 round trips = $per ms each (media
 	within "$per" "$lo" "$hi"
 
 # --- the truth's behaviours survive the relay ----------------------------------
-for d in ph-refused ph-hang; do
+for d in ph-refused ph-hang ph-tls-handshake; do
 	a=$(dig @"$ub" -p "$dns_port" +short A "mta-sts.$d.test")
 	rc=0
 	curl -s -o /dev/null -m 2 --cacert "$ca" "https://$a:$https_port/" || rc=$?
 	case $d in
 	ph-refused) check "$d: connection refused at the twin $a (curl exit $rc)" [ "$rc" -eq 7 ] ;;
 	ph-hang) check "$d: times out at the twin $a (curl exit $rc)" [ "$rc" -eq 28 ] ;;
+	ph-tls-handshake) check "$d: TLS handshake fails at the twin $a (curl exit $rc)" [ "$rc" -eq 35 ] ;;
 	esac
 done
 
