@@ -27,7 +27,8 @@
 # Functions (world-up calls them in this order):
 #   netem_opt ARGS...   0 if $1 is one of the options (netem_shift set to
 #                       the words it took), else 1
-#   netem_prepare       check options and relay, the twin zone; sets
+#   netem_check         the options' values and the profile (exit 2)
+#   netem_prepare       check the relay, write the twin zone; sets
 #                       netem_zone (the zone to sign) when on
 #   netem_start         after every server is up: write run/netem.conf,
 #                       start the relay, wait until it forwards
@@ -79,7 +80,8 @@ netem_shape() { # netem_shape RTT JITTER LOSS
 		printf "delay=%.3f,jitter=%.3f,loss=%.6f\n", r / 2, j / 2, p }'
 }
 
-netem_prepare() {
+# netem_check: the options' values and the profile; exit 2 if wrong.
+netem_check() {
 	local role k v kv line n=0
 	[ -n "$netem_on" ] || return 0
 	: "${netem_latency:=0}" "${netem_jitter:=0}" "${netem_loss:=0}"
@@ -128,6 +130,11 @@ netem_prepare() {
 			exit 2
 		}
 	done
+}
+
+netem_prepare() {
+	local a
+	[ -n "$netem_on" ] || return 0
 	netem_bin=${NM_RELAY:-$here/../build/tests/netem/nm_relay}
 	[ -x "$netem_bin" ] || die "no relay at $netem_bin: build it" \
 		"(cmake --build build --target nm_relay) or set NM_RELAY"

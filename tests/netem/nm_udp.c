@@ -245,9 +245,18 @@ static struct nm_uflow *flow_new(struct nm_udp *u,
 				 uint64_t now)
 {
 	struct nm_relay *r = u->r;
-	struct nm_uflow *fl = calloc(1, sizeof(*fl));
+	struct nm_uflow *fl;
 	struct nm_flow *old;
 
+	if (u->flows.count >= u->flows.max) {
+		/* Full: make room by expiring the oldest idle flow, if any. */
+		old = nm_flowtab_expire(&u->flows, now);
+		if (old == NULL)
+			return NULL;
+		flow_free((struct nm_uflow *)(void *)old);
+		r->st.udp_expired++;
+	}
+	fl = calloc(1, sizeof(*fl));
 	if (fl == NULL)
 		return NULL;
 	fl->u = u;
@@ -266,14 +275,6 @@ static struct nm_uflow *flow_new(struct nm_udp *u,
 	fl->ev = event_new(r->base, fl->fd, EV_READ | EV_PERSIST, on_upstream, fl);
 	if (fl->ev == NULL || event_add(fl->ev, NULL) != 0)
 		goto fail;
-	if (u->flows.count >= u->flows.max) {
-		/* Full: make room by expiring the oldest idle flow, if any. */
-		old = nm_flowtab_expire(&u->flows, now);
-		if (old != NULL) {
-			flow_free((struct nm_uflow *)(void *)old);
-			r->st.udp_expired++;
-		}
-	}
 	if (nm_flowtab_add(&u->flows, &fl->f, key, now) != 0)
 		goto fail;
 	r->st.udp_flows++;
