@@ -7,7 +7,7 @@
  *
  *   nm_relay [--map MAP]... [--config FILE]... [--seed N] [--max-flows N]
  *            [--flow-idle SEC] [--queue-bytes N] [--max-conns N]
- *            [--tcp-window N] [--verbose]
+ *            [--tcp-window N] [--batch-us US] [--verbose]
  *
  * Prints "nm_relay: ready" on stderr once every listener is open, its
  * counters on SIGUSR1 and at exit (SIGTERM, SIGINT).  Exit 0 after a
@@ -105,7 +105,8 @@ static void usage(void)
 {
 	fputs("usage: nm_relay [--map MAP]... [--config FILE]... [--seed N]\n"
 	      "                [--max-flows N] [--flow-idle SEC] [--queue-bytes N]\n"
-	      "                [--max-conns N] [--tcp-window N] [--verbose]\n"
+	      "                [--max-conns N] [--tcp-window N] [--batch-us US]\n"
+	      "                [--verbose]\n"
 	      "  MAP: udp|tcp:LISTEN=UPSTREAM[,delay=MS][,jitter=MS][,loss=PCT][,rto=MS]\n"
 	      "       (one-way, per direction; addresses IPv4 on 127.0.0.0/8)\n",
 	      stderr);
@@ -145,6 +146,7 @@ static int parse_args(int argc, char **argv, struct nm_relay *r,
 		{"queue-bytes", required_argument, NULL, 'q'},
 		{"max-conns", required_argument, NULL, 'n'},
 		{"tcp-window", required_argument, NULL, 'w'},
+		{"batch-us", required_argument, NULL, 'b'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -195,6 +197,10 @@ static int parse_args(int argc, char **argv, struct nm_relay *r,
 		case 'w':
 			ret = parse_u64(optarg, 1 << 12, 1 << 28, &v);
 			r->tcp_window = (size_t)v;
+			break;
+		case 'b':
+			ret = parse_u64(optarg, 0, 10000, &v);
+			r->slack_ns = v * 1000u;
 			break;
 		case 'v':
 			r->verbose = 1;
@@ -291,6 +297,7 @@ int main(int argc, char **argv)
 	r.queue_bytes = 256u << 20;
 	r.max_conns = 8192;
 	r.tcp_window = 256u << 10;
+	r.slack_ns = 200000; /* 0.2 ms */
 	o.seed = (uint64_t)time(NULL);
 	ret = parse_args(argc, argv, &r, &o);
 	if (ret != 0) {

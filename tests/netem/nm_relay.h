@@ -22,7 +22,6 @@
 
 #define NM_BATCH 64            /* datagrams per recvmmsg / sendmmsg */
 #define NM_DGRAM_MAX 65536     /* largest datagram carried */
-#define NM_SLACK_NS 200000     /* release up to 0.2 ms early, to batch */
 
 /* Counters, printed at exit and on SIGUSR1. */
 struct nm_stats {
@@ -53,6 +52,8 @@ struct nm_relay {
 	size_t max_conns;   /* TCP connections in all */
 	size_t tcp_window;  /* bytes queued per TCP direction before
 			     * reading pauses */
+	uint64_t slack_ns;  /* a packet may leave this much early, so that
+			     * those due together leave in one batch */
 	/* recvmmsg scratch, shared by every socket of the loop */
 	struct mmsghdr msgs[NM_BATCH];
 	struct iovec iov[NM_BATCH];

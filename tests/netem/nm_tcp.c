@@ -157,7 +157,7 @@ static int push_chunk(struct nm_pipe *p, size_t len, bool eof)
 	/* No cap on q: the window below bounds it. */
 	(void)nm_dq_push(&p->q, it, nm_now_ns(), delay);
 	if (p->q.count == 1)
-		nm_arm(p->timer, it->due_ns - NM_SLACK_NS);
+		nm_arm(p->timer, it->due_ns - p->c->l->r->slack_ns);
 	if (!eof) {
 		r->st.tcp_chunks++;
 		r->st.tcp_bytes += len;
@@ -243,7 +243,7 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 static void on_due(evutil_socket_t fd, short what, void *arg)
 {
 	struct nm_pipe *p = arg;
-	uint64_t until = nm_now_ns() + NM_SLACK_NS;
+	uint64_t until = nm_now_ns() + p->c->l->r->slack_ns;
 	struct nm_item *it;
 
 	(void)fd;
@@ -265,7 +265,7 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 	}
 	it = nm_dq_head(&p->q);
 	if (it != NULL)
-		nm_arm(p->timer, it->due_ns - NM_SLACK_NS);
+		nm_arm(p->timer, it->due_ns - p->c->l->r->slack_ns);
 	if (pass_fin(p))
 		maybe_resume(p);
 }

@@ -132,7 +132,7 @@ static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
 		    int to_client)
 {
 	struct nm_item *batch[NM_BATCH], *head;
-	uint64_t until = nm_now_ns() + NM_SLACK_NS;
+	uint64_t until = nm_now_ns() + u->r->slack_ns;
 	int n = 0;
 
 	for (;;) {
@@ -153,7 +153,7 @@ static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
 			   ((struct nm_uflow *)batch[0]->owner)->fd,
 			   batch, n, to_client);
 	if (head != NULL)
-		nm_arm(timer, head->due_ns - NM_SLACK_NS);
+		nm_arm(timer, head->due_ns - u->r->slack_ns);
 }
 
 static void on_c2s_due(evutil_socket_t fd, short what, void *arg)
@@ -200,7 +200,7 @@ static void enqueue(struct nm_udp *u, struct nm_dq *q, struct event *timer,
 	}
 	fl->f.refs++;
 	if (q->count == 1)
-		nm_arm(timer, it->due_ns - NM_SLACK_NS);
+		nm_arm(timer, it->due_ns - u->r->slack_ns);
 }
 
 static void on_upstream(evutil_socket_t fd, short what, void *arg)
