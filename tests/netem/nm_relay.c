@@ -67,7 +67,7 @@ static void print_stats(const struct nm_relay *r)
 		"nm_relay: stats udp in %llu out %llu lost %llu overflow %llu"
 		" noflow %llu send-err %llu flows %llu expired %llu;"
 		" tcp conns %llu refused %llu chunks %llu lost %llu bytes %llu"
-		" errors %llu open %zu\n",
+		" errors %llu open %zu; udp late avg %.3f ms max %.3f ms\n",
 		(unsigned long long)s->udp_in, (unsigned long long)s->udp_out,
 		(unsigned long long)s->udp_lost,
 		(unsigned long long)s->udp_overflow,
@@ -80,7 +80,9 @@ static void print_stats(const struct nm_relay *r)
 		(unsigned long long)s->tcp_chunks,
 		(unsigned long long)s->tcp_lost,
 		(unsigned long long)s->tcp_bytes,
-		(unsigned long long)s->tcp_errors, r->nconns);
+		(unsigned long long)s->tcp_errors, r->nconns,
+		s->late_n ? (double)s->late_sum_ns / (double)s->late_n / 1e6 : 0.0,
+		(double)s->late_max_ns / 1e6);
 	fflush(stderr);
 }
 

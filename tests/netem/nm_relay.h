@@ -35,6 +35,9 @@ struct nm_stats {
 	uint64_t tcp_chunks, tcp_lost;   /* chunks relayed; given the rto */
 	uint64_t tcp_bytes;
 	uint64_t tcp_errors; /* connections ended by an error on a side */
+	/* How late datagrams left, against their due time: the relay's own
+	 * error (a busy machine's scheduling shows here). */
+	uint64_t late_sum_ns, late_max_ns, late_n;
 };
 
 struct nm_relay {

@@ -132,7 +132,8 @@ static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
 		    int to_client)
 {
 	struct nm_item *batch[NM_BATCH], *head;
-	uint64_t until = nm_now_ns() + u->r->slack_ns;
+	uint64_t now = nm_now_ns(), until = now + u->r->slack_ns;
+	struct nm_stats *st = &u->r->st;
 	int n = 0;
 
 	for (;;) {
@@ -146,7 +147,16 @@ static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
 				   batch, n, to_client);
 			n = 0;
 		}
-		batch[n++] = nm_dq_pop_due(q, until);
+		batch[n] = nm_dq_pop_due(q, until);
+		if (now > batch[n]->due_ns) {
+			uint64_t late = now - batch[n]->due_ns;
+
+			st->late_sum_ns += late;
+			if (late > st->late_max_ns)
+				st->late_max_ns = late;
+		}
+		st->late_n++;
+		n++;
 	}
 	if (n > 0)
 		send_items(u->r, to_client ? u->fd :
