@@ -73,8 +73,11 @@ check "dig: $n of 21 answered through the relay (10% lost: at least 12)" [ "$n" 
 check "dig: added RTT $add ms (median $d1 vs $d0 direct), want $lo-$hi" within "$add" "$lo" "$hi"
 mn=$(sort -n "$tmp/dig.relay" | head -n1)
 mx=$(sort -n "$tmp/dig.relay" | tail -n1)
-check "dig: every answer between $((rtt - jitter - 1)) and $((rtt + jitter + 25)) ms (min $mn, max $mx)" \
-	eval 'within "$mn" $((rtt - jitter - 1)) 1000 && within "$mx" 0 $((rtt + jitter + 25))'
+# None faster than the delay allows (the jitter's floor, less the 0.2 ms a
+# datagram may leave early); none slower than the jitter's ceiling plus
+# what a busy machine's scheduling adds.
+check "dig: every answer between $((rtt - jitter - 1)) and $((rtt + jitter + 45)) ms (min $mn, max $mx)" \
+	eval 'within "$mn" $((rtt - jitter - 1)) 1000 && within "$mx" 0 $((rtt + jitter + 45))'
 
 # --- HTTPS: curl's TLS handshake and request, direct and through the relay ---
 h=mta-sts.enforce-ok.test
