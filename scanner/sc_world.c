@@ -77,49 +77,47 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o)
 	return 2;
 }
 
+static int take(void *ctx, int id, const char *arg)
+{
+	struct ds_world_opts *o = ctx;
+
+	switch (id) {
+	case W_OUT: o->out_dir = arg; return 0;
+	case W_TLD: o->tld = arg; return 0;
+	}
+	return take_num(id, arg, o);
+}
+
 int sc_cmd_world(int argc, char **argv)
 {
 	struct ds_world_opts o = { .seed = 1, .tld = "test", .now = time(NULL),
 				   .https_port = 443, .dns_port = 53,
 				   .smtp_port = 25 };
 	struct ds_world_stats st = { 0 };
-	static const char synopsis[] =
-		"world --out DIR [--domains N] [--seed S] [--tld NAME] "
-		"[--now UNIXTIME] [--https-port N] [--dns-port N] "
-		"[--smtp-port N]";
-	static const char summary[] =
-		"Write a synthetic MTA-STS world: DNS zone, certificates, nginx "
-		"and Postfix\nconfiguration, policy files and the ground truth "
-		"(truth.jsonl).  Without --domains, the\ncatalog: every "
-		"scenario once, named <scenario>.<tld>.";
-	const char *arg;
-	int c, ret;
+	static const struct sc_cli cli = {
+		.cmd = "world",
+		.synopsis = "world --out DIR [--domains N] [--seed S] "
+			    "[--tld NAME] [--now UNIXTIME] [--https-port N] "
+			    "[--dns-port N] [--smtp-port N]",
+		.summary = "Write a synthetic MTA-STS world: DNS zone, "
+			   "certificates, nginx and Postfix\nconfiguration, "
+			   "policy files and the ground truth (truth.jsonl).  "
+			   "Without --domains, the\ncatalog: every scenario "
+			   "once, named <scenario>.<tld>.",
+		.opts = world_opts,
+		.name_extra = true,
+	};
+	int ret;
 
-	while ((c = sc_opt_next(argc, argv, world_opts, &arg)) != -1) {
-		switch (c) {
-		case W_OUT:
-			o.out_dir = arg;
-			break;
-		case W_TLD:
-			o.tld = arg;
-			break;
-		case SC_OPT_HELP:
-			sc_opt_usage(stdout, synopsis, summary, world_opts);
-			return 0;
-		case '?':
-			sc_opt_usage(stderr, synopsis, summary, world_opts);
-			return 2;
-		default:
-			if (take_num(c, arg, &o) != 0)
-				return 2;
-			break;
-		}
-	}
-	if (optind < argc || o.out_dir == NULL) {
-		fprintf(stderr, "stsmap world: %s\n", o.out_dir == NULL
-			? "--out DIR is required" : "unexpected argument");
+	ret = sc_cli_parse(&cli, argc, argv, take, &o);
+	if (ret == SC_CLI_GO && o.out_dir == NULL) {
+		fprintf(stderr, "stsmap world: --out DIR is required\n");
 		return 2;
 	}
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, 0, 0);
+	if (ret != SC_CLI_GO)
+		return ret;
 	ret = ds_world_generate(&o, &st);
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap world: %s: %s (check --out is writable "
