@@ -5,7 +5,6 @@
  */
 #include <getopt.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "an_json.h"
 #include "sc_cli.h"

@@ -40,7 +40,7 @@ struct sc_engine;
  * (sc_scan_opts.c) refer to these names, never to the numbers.
  */
 #define SC_DEFAULT_INFLIGHT 500u
-#define SC_DEFAULT_HTTPS_PORT 443u      /* RFC 8461 §3.3: HTTPS, port 443 */
+#define SC_DEFAULT_HTTPS_PORT 443u /* RFC 8461 §3.3: an https: URL, port 443 */
 #define SC_DEFAULT_UPSTREAM_WAIT_S 60u
 #define SC_DEFAULT_RETRY_MAX 4u
 #define SC_DEFAULT_RETRY_BACKOFF_MS 500u
