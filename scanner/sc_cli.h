@@ -15,6 +15,11 @@
 /* The result store every command reads or writes unless --db says. */
 #define SC_DEFAULT_DB "stsmap.lmdb"
 
+/* A default's constant in help text, so the number is written once:
+ * "(default " SC_STR(X_DEFAULT) ")".  X must expand to digits only. */
+#define SC_STR_(x) #x
+#define SC_STR(x) SC_STR_(x)
+
 struct sc_opt {
 	const char *name; /* long name, without "--" */
 	const char *arg;  /* argument placeholder, NULL for a flag */

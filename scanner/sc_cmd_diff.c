@@ -37,7 +37,8 @@ static const struct sc_opt diff_opts[] = {
 	{ "format", "F", DF_FORMAT, "text (default) or json" },
 	{ "output", "FILE", DF_OUT, "write here instead of stdout" },
 	{ "next", "DAYS", DF_NEXT, "days until the next scan: certificates "
-				   "expiring sooner are listed (30)" },
+				   "expiring sooner are listed ("
+				   SC_STR(DIFF_NEXT_DEFAULT) ")" },
 	SC_OPT_END,
 };
 

@@ -16,8 +16,6 @@
 
 enum gen_opt { GEN_MX = 1, GEN_MODE, GEN_MAX_AGE, GEN_NOW };
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 /* RFC 8461 §3.2: max_age "up to 31557600"; the help says the number. */
 _Static_assert(AN_POLICY_MAX_AGE_MAX == 31557600u, "--max-age help");
 
@@ -27,7 +25,7 @@ static const struct sc_opt gen_opts[] = {
 	{ "mode", "MODE", GEN_MODE, "enforce, testing or none (default "
 				    "testing)" },
 	{ "max-age", "SECONDS", GEN_MAX_AGE, "policy lifetime, 1 to 31557600 "
-	  "(default " STR(GEN_MAX_AGE_DEFAULT) ", one week)" },
+	  "(default " SC_STR(GEN_MAX_AGE_DEFAULT) ", one week)" },
 	{ "now", "UNIXTIME", GEN_NOW, "time the id is derived from (default: "
 				      "now; for reproducible output)" },
 	SC_OPT_END,

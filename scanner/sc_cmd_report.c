@@ -21,7 +21,8 @@ static const struct sc_opt report_opts[] = {
 	{ "scan", "ID", RP_SCAN, "scan to report on (default: the latest)" },
 	{ "format", "F", RP_FORMAT, "text (default), json or html" },
 	{ "output", "FILE", RP_OUT, "write here instead of stdout (also -o)" },
-	{ "top", "N", RP_TOP, "rows per breakdown table (default 20)" },
+	{ "top", "N", RP_TOP, "rows per breakdown table (default "
+				SC_STR(AN_REPORT_TOP_DEFAULT) ")" },
 	SC_OPT_END,
 };
 
