@@ -108,10 +108,10 @@ const char *ft_status_name(enum ft_status st)
 void ft_config_default(struct ft_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_transfers = 256;
+	cfg->max_transfers = FT_DEFAULT_MAX_TRANSFERS;
 	cfg->max_host_connections = 2;
-	cfg->connect_timeout_ms = 10000;
-	cfg->total_timeout_ms = 60000;
+	cfg->connect_timeout_ms = FT_DEFAULT_CONNECT_TIMEOUT_MS;
+	cfg->total_timeout_ms = FT_DEFAULT_TOTAL_TIMEOUT_MS;
 }
 
 /* ---- lists ---- */

@@ -68,14 +68,28 @@ struct ft_fetcher;
 /* Leaf subjectAltName dNSNames kept in a result; more are counted only. */
 #define FT_MAX_CERT_NAMES 32u
 
+/*
+ * Defaults, each written once: ft_config_default() and the scanner (its
+ * sc_config_default() and the --https-max / --https-timeout rows of the
+ * option table, sc_scan_opts.c) use these names, never the numbers.
+ * RFC 8461 §3.3: "Senders MAY impose a timeout on the HTTPS GET ... A
+ * suggested timeout is one minute"; a survey waits 30 s.
+ */
+#define FT_DEFAULT_MAX_TRANSFERS 128u
+#define FT_DEFAULT_CONNECT_TIMEOUT_MS 10000u
+#define FT_DEFAULT_TOTAL_TIMEOUT_MS 30000u
+
 struct ft_config {
-	unsigned max_transfers;        /* fetches in flight; more wait (256) */
+	unsigned max_transfers;        /* fetches in flight; more wait
+					* (FT_DEFAULT_MAX_TRANSFERS) */
 	unsigned max_host_connections; /* per host:port, 0: no cap (2) */
-	/* curl's connect phase: TCP and the TLS handshake (10000).  A TCP
-	 * connect that does not finish in time is FT_CONNECT_TIMEOUT; a
-	 * handshake that does not is FT_TIMEOUT. */
+	/* curl's connect phase: TCP and the TLS handshake
+	 * (FT_DEFAULT_CONNECT_TIMEOUT_MS).  A TCP connect that does not
+	 * finish in time is FT_CONNECT_TIMEOUT; a handshake that does not
+	 * is FT_TIMEOUT. */
 	unsigned connect_timeout_ms;
-	unsigned total_timeout_ms;     /* whole fetch; RFC 8461 §3.3 (60000) */
+	unsigned total_timeout_ms;     /* whole fetch, RFC 8461 §3.3
+					* (FT_DEFAULT_TOTAL_TIMEOUT_MS) */
 	const char *ca_file;    /* PEM bundle; NULL: the system store (NULL) */
 	const char *contact_url; /* named in the default User-Agent (NULL) */
 	const char *user_agent; /* NULL: "stsmap/<version> (+<contact_url>)" */

@@ -51,7 +51,6 @@
 #define COMP "smtp"
 #define HOST_MAX FT_HOST_MAX
 #define EHLO_MAX 255
-#define EHLO_DEFAULT "stsmap.invalid"
 /* Lines in one reply.  An EHLO reply has a dozen or two; more is a server
  * trying to keep us busy until the deadline. */
 #define REPLY_LINES_MAX 100u
@@ -167,10 +166,10 @@ const char *ft_smtp_status_name(enum ft_smtp_status st)
 void ft_smtp_config_default(struct ft_smtp_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_probes = 64;
-	cfg->connect_timeout_ms = 10000;
-	cfg->timeout_ms = 30000;
-	cfg->port = 25;
+	cfg->max_probes = FT_SMTP_DEFAULT_MAX_PROBES;
+	cfg->connect_timeout_ms = FT_SMTP_DEFAULT_CONNECT_TIMEOUT_MS;
+	cfg->timeout_ms = FT_SMTP_DEFAULT_TIMEOUT_MS;
+	cfg->port = FT_SMTP_DEFAULT_PORT;
 }
 
 static void probe_fail(struct ft_probe *pr, enum ft_smtp_status st,
@@ -1001,7 +1000,7 @@ int ft_prober_new(struct event_base *base, const struct ft_smtp_config *cfg,
 	p->base = base;
 	p->cfg = *cfg;
 	p->guard.allow_private = cfg->allow_private;
-	p->ehlo_name = strdup(cfg->ehlo_name ? cfg->ehlo_name : EHLO_DEFAULT);
+	p->ehlo_name = strdup(cfg->ehlo_name ? cfg->ehlo_name : FT_SMTP_DEFAULT_EHLO);
 	if (p->ehlo_name == NULL)
 		goto fail;
 	if (cfg->ca_file) {

@@ -54,12 +54,25 @@ struct ft_prober;
 #define FT_SMTP_LINE_MAX 1000u
 #define FT_SMTP_MAX_CERT_NAMES 32u
 
+/* Defaults, each written once: ft_smtp_config_default() and the scanner
+ * (sc_config_default(), the --smtp-* and --ehlo rows of sc_scan_opts.c)
+ * use these names, never the values. */
+#define FT_SMTP_DEFAULT_MAX_PROBES 64u
+#define FT_SMTP_DEFAULT_CONNECT_TIMEOUT_MS 10000u
+#define FT_SMTP_DEFAULT_TIMEOUT_MS 30000u
+#define FT_SMTP_DEFAULT_PORT 25u          /* RFC 5321 §4.5.4.2 */
+#define FT_SMTP_DEFAULT_EHLO "stsmap.invalid" /* RFC 2606 §2 .invalid */
+
 struct ft_smtp_config {
-	unsigned max_probes;         /* probes in flight; more wait (64) */
-	unsigned connect_timeout_ms; /* per address (10000) */
-	unsigned timeout_ms;         /* whole probe (30000) */
-	uint16_t port;               /* 25; tests use another */
-	const char *ehlo_name;       /* EHLO argument; NULL: "stsmap.invalid" */
+	unsigned max_probes;         /* probes in flight; more wait
+				      * (FT_SMTP_DEFAULT_MAX_PROBES) */
+	unsigned connect_timeout_ms; /* per address
+				      * (FT_SMTP_DEFAULT_CONNECT_TIMEOUT_MS) */
+	unsigned timeout_ms;         /* whole probe
+				      * (FT_SMTP_DEFAULT_TIMEOUT_MS) */
+	uint16_t port;               /* FT_SMTP_DEFAULT_PORT; tests use another */
+	const char *ehlo_name;       /* EHLO argument; NULL:
+				      * FT_SMTP_DEFAULT_EHLO */
 	const char *ca_file;         /* PEM bundle; NULL: system store */
 	bool allow_private;          /* see ft_guard.h (false) */
 	struct st_log *log;          /* not owned; may be NULL */

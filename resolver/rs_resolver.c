@@ -127,10 +127,10 @@ static void complete(struct rs_query *qy, enum rs_status status,
 void rs_config_default(struct rs_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->timeout_ms = 1000;
-	cfg->retries = 2;
-	cfg->qps = 0;
-	cfg->max_inflight = 1000;
+	cfg->timeout_ms = RS_DEFAULT_TIMEOUT_MS;
+	cfg->retries = RS_DEFAULT_RETRIES;
+	cfg->qps = RS_DEFAULT_QPS;
+	cfg->max_inflight = RS_DEFAULT_MAX_INFLIGHT;
 	cfg->edns_size = 1232;
 	cfg->n_sockets = 8;
 	cfg->tcp_idle_ms = 10000;

@@ -53,15 +53,27 @@ enum {
 	RS_RCODE_REFUSED = 5,
 };
 
+/* Defaults, each written once: rs_config_default() and the scanner
+ * (sc_config_default(), the --qps and --dns-* rows of sc_scan_opts.c) use
+ * these names, never the values. */
+#define RS_DEFAULT_TIMEOUT_MS 2000u  /* first attempt; doubles per retry */
+#define RS_DEFAULT_RETRIES 2u
+#define RS_DEFAULT_QPS 0u            /* no cap */
+#define RS_DEFAULT_MAX_INFLIGHT 1000u
+
 struct rs_config {
 	/* Upstreams as "IP", "IP:PORT" or "[IPv6]:PORT" (port 53 if absent).
 	 * Zero upstreams: the nameserver lines of /etc/resolv.conf. */
 	const char *upstreams[RS_MAX_UPSTREAMS];
 	size_t n_upstreams;
-	unsigned timeout_ms;    /* first attempt; doubles per retry (1000) */
-	unsigned retries;       /* attempts after the first (2) */
-	unsigned qps;           /* queries sent per second, 0: no cap (0) */
-	unsigned max_inflight;  /* questions on the wire at once (1000) */
+	unsigned timeout_ms;    /* first attempt; doubles per retry
+				 * (RS_DEFAULT_TIMEOUT_MS) */
+	unsigned retries;       /* attempts after the first
+				 * (RS_DEFAULT_RETRIES) */
+	unsigned qps;           /* queries sent per second, 0: no cap
+				 * (RS_DEFAULT_QPS) */
+	unsigned max_inflight;  /* questions on the wire at once
+				 * (RS_DEFAULT_MAX_INFLIGHT) */
 	uint16_t edns_size;     /* EDNS0 UDP payload size, 0: no EDNS (1232) */
 	unsigned n_sockets;     /* UDP sockets per address family (8) */
 	unsigned tcp_idle_ms;   /* idle TCP connections closed after (10000) */

@@ -32,12 +32,13 @@ enum { DF_DB = 1, DF_DB_B, DF_FORMAT, DF_OUT, DF_NEXT };
 
 static const struct sc_opt diff_opts[] = {
 	{ "db", "FILE", DF_DB, "result store of scan A, and of B unless "
-			       "--db-b (stsmap.lmdb)" },
+			       "--db-b (" SC_DEFAULT_DB ")" },
 	{ "db-b", "FILE", DF_DB_B, "result store of scan B" },
 	{ "format", "F", DF_FORMAT, "text (default) or json" },
 	{ "output", "FILE", DF_OUT, "write here instead of stdout" },
 	{ "next", "DAYS", DF_NEXT, "days until the next scan: certificates "
-				   "expiring sooner are listed (30)" },
+				   "expiring sooner are listed ("
+				   SC_STR(DIFF_NEXT_DEFAULT) ")" },
 	SC_OPT_END,
 };
 
@@ -130,41 +131,49 @@ static int pass_b(const char *domain, size_t domain_len, const uint8_t *data,
 	return an_diff_pair(c->d, NULL, &rb);
 }
 
-static int parse_args(int argc, char **argv, struct diff_args *a)
+static int take(void *ctx, int id, const char *arg)
 {
-	static const char synopsis[] = "diff [--db FILE] [--db-b FILE] "
-				       "[--format text|json] [--next DAYS] "
-				       "[SCAN_A SCAN_B]";
-	static const char summary[] =
-		"Compare two scans: adoption, withdrawal, mode changes, policy "
-		"bodies changed\nwithout a new id, certificates expiring "
-		"before the next scan.  Without scan\nids: the two latest "
-		"scans of --db, or the latest of --db and of --db-b.";
-	const char *arg;
-	int c;
+	struct diff_args *a = ctx;
 
-	while ((c = sc_opt_next(argc, argv, diff_opts, &arg)) != -1) {
-		switch (c) {
-		case DF_DB: a->db = arg; break;
-		case DF_DB_B: a->db_b = arg; break;
-		case DF_FORMAT: a->format = arg; break;
-		case DF_OUT: a->outpath = arg; break;
-		case DF_NEXT:
-			if (sc_opt_u64(arg, DIFF_NEXT_MAX, &a->next) != ST_OK) {
-				fprintf(stderr, "stsmap diff: --next must be 0 "
-						"to %d days\n", DIFF_NEXT_MAX);
-				return 2;
-			}
-			break;
-		case SC_OPT_HELP:
-			sc_opt_usage(stdout, synopsis, summary, diff_opts);
-			return 1;
-		default:
-			sc_opt_usage(stderr, synopsis, summary, diff_opts);
+	switch (id) {
+	case DF_DB: a->db = arg; return 0;
+	case DF_DB_B: a->db_b = arg; return 0;
+	case DF_FORMAT: a->format = arg; return 0;
+	case DF_OUT: a->outpath = arg; return 0;
+	case DF_NEXT:
+		if (sc_opt_u64(arg, DIFF_NEXT_MAX, &a->next) != ST_OK) {
+			fprintf(stderr, "stsmap diff: --next must be 0 to %d "
+					"days\n", DIFF_NEXT_MAX);
 			return 2;
 		}
+		return 0;
 	}
-	for (; optind < argc && a->n_ids < 2; optind++) {
+	return SC_CLI_USAGE;
+}
+
+static int parse_args(int argc, char **argv, struct diff_args *a)
+{
+	static const struct sc_cli cli = {
+		.cmd = "diff",
+		.synopsis = "diff [--db FILE] [--db-b FILE] [--format text|json] "
+			    "[--next DAYS] [SCAN_A SCAN_B]",
+		.summary = "Compare two scans: adoption, withdrawal, mode "
+			   "changes, policy bodies changed\nwithout a new id, "
+			   "certificates expiring before the next scan.  "
+			   "Without scan\nids: the two latest scans of --db, "
+			   "or the latest of --db and of --db-b.",
+		.opts = diff_opts,
+	};
+	int ret;
+
+	ret = sc_cli_parse(&cli, argc, argv, take, a);
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, 0, 2);
+	if (ret == SC_CLI_GO && argc - optind == 1)
+		ret = sc_cli_usage_error(&cli); /* no ids or two */
+	if (ret != SC_CLI_GO)
+		return ret == 0 ? 1 : ret;
+	for (; optind < argc; optind++) {
 		if (sc_opt_u64(argv[optind], UINT32_MAX,
 			       &a->id[a->n_ids]) != ST_OK ||
 		    a->id[a->n_ids] == 0) {
@@ -173,10 +182,6 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 			return 2;
 		}
 		a->n_ids++;
-	}
-	if (optind != argc || a->n_ids == 1) {
-		sc_opt_usage(stderr, synopsis, summary, diff_opts);
-		return 2;
 	}
 	if (!an_diff_format_known(a->format)) {
 		fprintf(stderr, "stsmap diff: unknown format %s (text, json)\n",
@@ -292,7 +297,7 @@ static int run(const struct diff_args *a, struct diff_ctx *c, char *why,
 int sc_cmd_diff(int argc, char **argv)
 {
 	char why[DS_STORE_WHY_MAX] = "";
-	struct diff_args a = { .db = "stsmap.lmdb", .format = "text",
+	struct diff_args a = { .db = SC_DEFAULT_DB, .format = "text",
 			       .next = DIFF_NEXT_DEFAULT };
 	struct diff_ctx c = { 0 };
 	int ret;

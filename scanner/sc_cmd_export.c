@@ -32,7 +32,7 @@ enum { EX_DB = 1, EX_SCAN, EX_FORMAT, EX_OUT, EX_FINDING, EX_VERDICT,
        EX_TLD, EX_BODIES, EX_REGISTRY, EX_NOW, EX_GROUPS, EX_BY_GROUP };
 
 static const struct sc_opt export_opts[] = {
-	{ "db", "FILE", EX_DB, "result store (stsmap.lmdb)" },
+	{ "db", "FILE", EX_DB, "result store (" SC_DEFAULT_DB ")" },
 	{ "scan", "ID", EX_SCAN, "scan to export (default: the latest)" },
 	{ "format", "F", EX_FORMAT, "jsonl (default), csv or registry" },
 	{ "output", "FILE", EX_OUT, "write here instead of stdout" },
@@ -122,77 +122,85 @@ static int norm_tld(const char *arg, char out[DS_NAME_MAX + 1])
 	return ds_suffix_normalise(t, n, out, NULL);
 }
 
+struct export_parse {
+	struct export_args *a;
+	struct export_ctx *c;
+};
+
+static int take(void *ctx, int opt, const char *arg)
+{
+	struct export_args *a = ((struct export_parse *)ctx)->a;
+	struct export_ctx *c = ((struct export_parse *)ctx)->c;
+	enum an_verdict v;
+	enum an_code code;
+
+	switch (opt) {
+	case EX_DB: a->db = arg; return 0;
+	case EX_OUT: a->outpath = arg; return 0;
+	case EX_FORMAT: a->format = arg; return 0;
+	case EX_TLD:
+		if (norm_tld(arg, c->tld) != ST_OK) {
+			fprintf(stderr, "stsmap export: --tld '%s' is not a "
+					"top-level domain\n", arg);
+			return 2;
+		}
+		c->f.tld = c->tld;
+		return 0;
+	case EX_BODIES: c->bodies = true; return 0;
+	case EX_REGISTRY: a->dir = arg; return 0;
+	case EX_GROUPS: a->groups = arg; return 0;
+	case EX_BY_GROUP: a->by_group = true; return 0;
+	case EX_FINDING:
+		if (an_code_from_name(arg, &code) != ST_OK) {
+			fprintf(stderr, "stsmap export: unknown finding code "
+					"%s\n", arg);
+			return 2;
+		}
+		c->f.finding = arg;
+		return 0;
+	case EX_SCAN:
+	case EX_NOW:
+		if (sc_opt_u64(arg, opt == EX_SCAN ? UINT32_MAX
+						  : 253402300799ull,
+			       opt == EX_SCAN ? &a->id : &a->now) != ST_OK) {
+			fprintf(stderr, "stsmap export: bad --%s\n",
+				opt == EX_SCAN ? "scan" : "now");
+			return 2;
+		}
+		a->now_set |= opt == EX_NOW;
+		return 0;
+	case EX_VERDICT:
+		if (an_verdict_from_name(arg, &v) != ST_OK) {
+			fprintf(stderr, "stsmap export: unknown verdict %s\n",
+				arg);
+			return 2;
+		}
+		c->f.verdict = (int)v;
+		return 0;
+	}
+	return SC_CLI_USAGE;
+}
+
 static int parse_args(int argc, char **argv, struct export_args *a,
 		      struct export_ctx *c)
 {
-	static const char synopsis[] = "export [--db FILE] [--scan ID] "
-				       "[--format jsonl|csv|registry] "
-				       "[--registry DIR [--by-group --groups FILE]] "
-				       "[filters]";
-	static const char summary[] = "Write one line or row per domain of a "
-				      "scan.";
-	const char *arg;
-	enum an_verdict v;
-	enum an_code code;
-	int opt;
+	static const struct sc_cli cli = {
+		.cmd = "export",
+		.synopsis = "export [--db FILE] [--scan ID] "
+			    "[--format jsonl|csv|registry] "
+			    "[--registry DIR [--by-group --groups FILE]] "
+			    "[filters]",
+		.summary = "Write one line or row per domain of a scan.",
+		.opts = export_opts,
+	};
+	struct export_parse p = { a, c };
+	int ret;
 
-	while ((opt = sc_opt_next(argc, argv, export_opts, &arg)) != -1) {
-		switch (opt) {
-		case EX_DB: a->db = arg; break;
-		case EX_OUT: a->outpath = arg; break;
-		case EX_FORMAT: a->format = arg; break;
-		case EX_TLD:
-			if (norm_tld(arg, c->tld) != ST_OK) {
-				fprintf(stderr, "stsmap export: --tld '%s' is "
-						"not a top-level domain\n", arg);
-				return 2;
-			}
-			c->f.tld = c->tld;
-			break;
-		case EX_BODIES: c->bodies = true; break;
-		case EX_REGISTRY: a->dir = arg; break;
-		case EX_GROUPS: a->groups = arg; break;
-		case EX_BY_GROUP: a->by_group = true; break;
-		case EX_FINDING:
-			if (an_code_from_name(arg, &code) != ST_OK) {
-				fprintf(stderr, "stsmap export: unknown "
-						"finding code %s\n", arg);
-				return 2;
-			}
-			c->f.finding = arg;
-			break;
-		case EX_SCAN:
-		case EX_NOW:
-			if (sc_opt_u64(arg, opt == EX_SCAN ? UINT32_MAX
-							  : 253402300799ull,
-				       opt == EX_SCAN ? &a->id : &a->now) !=
-			    ST_OK) {
-				fprintf(stderr, "stsmap export: bad --%s\n",
-					opt == EX_SCAN ? "scan" : "now");
-				return 2;
-			}
-			a->now_set |= opt == EX_NOW;
-			break;
-		case EX_VERDICT:
-			if (an_verdict_from_name(arg, &v) != ST_OK) {
-				fprintf(stderr, "stsmap export: unknown "
-						"verdict %s\n", arg);
-				return 2;
-			}
-			c->f.verdict = (int)v;
-			break;
-		case SC_OPT_HELP:
-			sc_opt_usage(stdout, synopsis, summary, export_opts);
-			return 1;
-		default:
-			sc_opt_usage(stderr, synopsis, summary, export_opts);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		sc_opt_usage(stderr, synopsis, summary, export_opts);
-		return 2;
-	}
+	ret = sc_cli_parse(&cli, argc, argv, take, &p);
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, 0, 0);
+	if (ret != SC_CLI_GO)
+		return ret == 0 ? 1 : ret;
 	if ((a->by_group || a->groups != NULL) &&
 	    (a->dir == NULL || !a->by_group || a->groups == NULL)) {
 		fprintf(stderr, "stsmap export: --by-group and --groups go "
@@ -305,7 +313,7 @@ static int run(const struct export_args *a, struct export_ctx *c,
 int sc_cmd_export(int argc, char **argv)
 {
 	char why[DS_STORE_WHY_MAX] = "";
-	struct export_args a = { .db = "stsmap.lmdb" };
+	struct export_args a = { .db = SC_DEFAULT_DB };
 	struct export_ctx c = { .f = { .verdict = -1 } };
 	struct an_export_stats st = { 0 };
 	int ret;

@@ -645,40 +645,41 @@ static int finish_scan(struct merge_ctx *m)
 
 /* --- the command --- */
 
+static int take(void *ctx, int id, const char *arg)
+{
+	struct merge_ctx *m = ctx;
+
+	switch (id) {
+	case MG_PARTIAL: m->partial = true; return 0;
+	case MG_LABEL: m->label = arg; return 0;
+	case MG_MIXED_EXCLUDE: m->mixed_exclude = true; return 0;
+	case MG_APPEND: m->append = true; return 0;
+	}
+	return SC_CLI_USAGE;
+}
+
 static int parse_args(int argc, char **argv, struct merge_ctx *m)
 {
-	static const char synopsis[] = "merge [--partial] [--label NAME] "
-				       "[--allow-mixed-exclude] [--append] OUT "
-				       "SHARD[@SCAN]...";
-	static const char summary[] =
-		"Merge the stores of a sharded scan (scan --shard I/N) into one "
-		"new scan in OUT\nthat reports like a single-machine scan.  "
-		"Each SHARD is a store; its latest\nscan is taken, or scan "
-		"SCAN with STORE@SCAN.";
-	const char *arg;
-	int c;
+	static const struct sc_cli cli = {
+		.cmd = "merge",
+		.synopsis = "merge [--partial] [--label NAME] "
+			    "[--allow-mixed-exclude] [--append] OUT "
+			    "SHARD[@SCAN]...",
+		.summary = "Merge the stores of a sharded scan (scan --shard "
+			   "I/N) into one new scan in OUT\nthat reports like "
+			   "a single-machine scan.  Each SHARD is a store; its "
+			   "latest\nscan is taken, or scan SCAN with "
+			   "STORE@SCAN.",
+		.opts = merge_opts,
+	};
+	int ret;
 
-	while ((c = sc_opt_next(argc, argv, merge_opts, &arg)) != -1) {
-		if (c == MG_PARTIAL) {
-			m->partial = true;
-		} else if (c == MG_LABEL) {
-			m->label = arg;
-		} else if (c == MG_MIXED_EXCLUDE) {
-			m->mixed_exclude = true;
-		} else if (c == MG_APPEND) {
-			m->append = true;
-		} else if (c == SC_OPT_HELP) {
-			sc_opt_usage(stdout, synopsis, summary, merge_opts);
-			return 1;
-		} else {
-			sc_opt_usage(stderr, synopsis, summary, merge_opts);
-			return 2;
-		}
-	}
-	if (argc - optind < 2 || argc - optind - 1 > MERGE_SHARDS_MAX) {
-		sc_opt_usage(stderr, synopsis, summary, merge_opts);
-		return 2;
-	}
+	ret = sc_cli_parse(&cli, argc, argv, take, m);
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, 2,
+				      MERGE_SHARDS_MAX + 1);
+	if (ret != SC_CLI_GO)
+		return ret == 0 ? 1 : ret;
 	if (m->label != NULL && strlen(m->label) >= DS_SCAN_LABEL_MAX) {
 		fprintf(stderr, "stsmap merge: --label is longer than %d "
 				"bytes\n", DS_SCAN_LABEL_MAX - 1);

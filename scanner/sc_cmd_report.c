@@ -18,11 +18,12 @@
 enum { RP_DB = 1, RP_SCAN, RP_FORMAT, RP_OUT, RP_TOP, RP_GROUPS };
 
 static const struct sc_opt report_opts[] = {
-	{ "db", "FILE", RP_DB, "result store (default stsmap.lmdb)" },
+	{ "db", "FILE", RP_DB, "result store (default " SC_DEFAULT_DB ")" },
 	{ "scan", "ID", RP_SCAN, "scan to report on (default: the latest)" },
 	{ "format", "F", RP_FORMAT, "text (default), json or html" },
 	{ "output", "FILE", RP_OUT, "write here instead of stdout (also -o)" },
-	{ "top", "N", RP_TOP, "rows per breakdown table (default 20)" },
+	{ "top", "N", RP_TOP, "rows per breakdown table (default "
+				SC_STR(AN_REPORT_TOP_DEFAULT) ")" },
 	{ "groups", "FILE", RP_GROUPS, "domain,group CSV: add a \"By group\" "
 	  "table (registrars, resellers)" },
 	SC_OPT_END,
@@ -65,58 +66,61 @@ static int short_o(int argc, char **argv, char **args, char *buf, size_t cap)
 	return ST_OK;
 }
 
-static int parse(int argc, char **argv, struct report_args *a)
+static int take(void *ctx, int id, const char *arg)
 {
-	static const char synopsis[] = "report [--db FILE] [--scan ID] "
-		"[--format text|json|html] [-o FILE] [--groups FILE]";
-	static const char summary[] = "Aggregate statistics of one scan: "
-		"adoption, verdicts, modes, max_age,\nfindings, TLS-RPT, DANE, "
-		"rank tiers, TLDs, MX and policy host providers, and groups.";
+	struct report_args *a = ctx;
 	unsigned long long v;
-	const char *arg;
-	int c;
 
-	while ((c = sc_opt_next(argc, argv, report_opts, &arg)) != -1) {
-		switch (c) {
-		case RP_DB: a->db = arg; break;
-		case RP_OUT: a->outpath = arg; break;
-		case RP_GROUPS: a->groups = arg; break;
-		case RP_SCAN:
-			if (sc_opt_u64(arg, UINT32_MAX, &v) != ST_OK || v == 0) {
-				fprintf(stderr, "stsmap report: bad --scan\n");
-				return 2;
-			}
-			a->ro.scan = (uint32_t)v;
-			break;
-		case RP_TOP:
-			if (sc_opt_u64(arg, AN_REPORT_TOP_MAX, &v) != ST_OK ||
-			    v == 0) {
-				fprintf(stderr, "stsmap report: --top must be 1 "
-						"to %d\n", AN_REPORT_TOP_MAX);
-				return 2;
-			}
-			a->ro.top = (size_t)v;
-			break;
-		case RP_FORMAT:
-			a->w = an_report_writer(arg);
-			if (a->w != NULL)
-				break;
-			fprintf(stderr, "stsmap report: unknown format %s "
-					"(text, json or html)\n", arg);
-			return 2;
-		case SC_OPT_HELP:
-			sc_opt_usage(stdout, synopsis, summary, report_opts);
-			return 0;
-		default:
-			sc_opt_usage(stderr, synopsis, summary, report_opts);
+	switch (id) {
+	case RP_DB: a->db = arg; return 0;
+	case RP_OUT: a->outpath = arg; return 0;
+	case RP_GROUPS: a->groups = arg; return 0;
+	case RP_SCAN:
+		if (sc_opt_u64(arg, UINT32_MAX, &v) != ST_OK || v == 0) {
+			fprintf(stderr, "stsmap report: bad --scan\n");
 			return 2;
 		}
-	}
-	if (optind != argc) {
-		sc_opt_usage(stderr, synopsis, summary, report_opts);
+		a->ro.scan = (uint32_t)v;
+		return 0;
+	case RP_TOP:
+		if (sc_opt_u64(arg, AN_REPORT_TOP_MAX, &v) != ST_OK || v == 0) {
+			fprintf(stderr, "stsmap report: --top must be 1 to "
+					"%d\n", AN_REPORT_TOP_MAX);
+			return 2;
+		}
+		a->ro.top = (size_t)v;
+		return 0;
+	case RP_FORMAT:
+		a->w = an_report_writer(arg);
+		if (a->w != NULL)
+			return 0;
+		fprintf(stderr, "stsmap report: unknown format %s (text, json "
+				"or html)\n", arg);
 		return 2;
 	}
-	return -1;
+	return SC_CLI_USAGE;
+}
+
+/* -1 to run the report, else the exit status. */
+static int parse(int argc, char **argv, struct report_args *a)
+{
+	static const struct sc_cli cli = {
+		.cmd = "report",
+		.synopsis = "report [--db FILE] [--scan ID] "
+			    "[--format text|json|html] [-o FILE] "
+			    "[--groups FILE]",
+		.summary = "Aggregate statistics of one scan: adoption, "
+			   "verdicts, modes, max_age,\nfindings, TLS-RPT, DANE, "
+			   "rank tiers, TLDs, MX and policy host providers, and "
+			   "groups.",
+		.opts = report_opts,
+	};
+	int ret;
+
+	ret = sc_cli_parse(&cli, argc, argv, take, a);
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, 0, 0);
+	return ret;
 }
 
 /* Build and write the report; ST_* on failure. */
@@ -162,7 +166,7 @@ cleanup:
 int sc_cmd_report(int argc, char **argv)
 {
 	char why[DS_STORE_WHY_MAX] = "";
-	struct report_args a = { .db = "stsmap.lmdb" };
+	struct report_args a = { .db = SC_DEFAULT_DB };
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	char buf[4096];
 	struct an_groups *groups = NULL;

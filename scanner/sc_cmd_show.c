@@ -1,8 +1,8 @@
 /*
- * sc_cmd_show.c - `stsmap show DOMAIN` (a stored record, readably or as
- * JSON) and `stsmap check DOMAIN` (one domain scanned now, with the fix).
+ * sc_cmd_show.c - `stsmap show DOMAIN`: a stored record, readably or as
+ * JSON, or a scan's refused input lines; and the readable form of a
+ * record, which `stsmap check` prints too (sc_cmd_check.c).
  */
-#include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -11,16 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "an_fix.h"
-#include "an_generate.h"
 #include "an_json.h"
 #include "an_record.h"
 #include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
-#include "sc_health.h"
-#include "sc_scan.h"
-#include "sc_scan_opts.h"
 #include "st_error.h"
 
 static void print_time(FILE *out, const char *label, int64_t t)
@@ -49,7 +44,7 @@ static void print_txt(FILE *out, const char *label, const struct an_bytes *rr,
 }
 
 /* The record in a form a person reads at a terminal. */
-static void print_record(FILE *out, const struct an_record *r)
+void sc_print_record(FILE *out, const struct an_record *r)
 {
 	fprintf(out, "%s: %s\n", r->domain,
 		r->verdict < AN_V_COUNT
@@ -117,7 +112,7 @@ static void print_record(FILE *out, const struct an_record *r)
 
 enum { SH_DB = 1, SH_SCAN, SH_JSON, SH_INPUT_ERRORS };
 static const struct sc_opt show_opts[] = {
-	{ "db", "FILE", SH_DB, "result store (stsmap.lmdb)" },
+	{ "db", "FILE", SH_DB, "result store (" SC_DEFAULT_DB ")" },
 	{ "scan", "ID", SH_SCAN, "scan to read (default: the latest)" },
 	{ "json", NULL, SH_JSON, "print the record as one JSON object" },
 	{ "input-errors", NULL, SH_INPUT_ERRORS, "list the scan's refused "
@@ -175,7 +170,7 @@ static int show_one(struct ds_reader *r, uint32_t scan, const char *name,
 		fputc('\n', stdout);
 		return 0;
 	}
-	print_record(stdout, &rec);
+	sc_print_record(stdout, &rec);
 	if (body != NULL) {
 		fputs("\nPolicy body\n", stdout);
 		an_json_strn(stdout, (const char *)body, body_len);
@@ -184,44 +179,52 @@ static int show_one(struct ds_reader *r, uint32_t scan, const char *name,
 	return 0;
 }
 
+struct show_args {
+	const char *db;
+	unsigned long long id;
+	bool json, input_errors;
+};
+
+static int take(void *ctx, int id, const char *arg)
+{
+	struct show_args *a = ctx;
+
+	switch (id) {
+	case SH_DB: a->db = arg; return 0;
+	case SH_JSON: a->json = true; return 0;
+	case SH_INPUT_ERRORS: a->input_errors = true; return 0;
+	case SH_SCAN:
+		return sc_opt_u64(arg, UINT32_MAX, &a->id) == ST_OK
+			       ? 0 : SC_CLI_USAGE;
+	}
+	return SC_CLI_USAGE;
+}
+
 int sc_cmd_show(int argc, char **argv)
 {
-	static const char synopsis[] = "show [--db FILE] [--scan ID] [--json] "
-				       "DOMAIN | --input-errors";
-	static const char summary[] = "Print the stored result of DOMAIN.";
-	const char *db = "stsmap.lmdb", *arg;
+	static const struct sc_cli cli = {
+		.cmd = "show",
+		.synopsis = "show [--db FILE] [--scan ID] [--json] DOMAIN | "
+			    "--input-errors",
+		.summary = "Print the stored result of DOMAIN.",
+		.opts = show_opts,
+	};
+	struct show_args a = { .db = SC_DEFAULT_DB };
 	struct ds_store_opts so;
 	char why[DS_STORE_WHY_MAX];
 	struct ds_store *s = NULL;
 	struct ds_reader *r = NULL;
 	struct ds_scan_info info;
-	unsigned long long id = 0;
 	char name[DS_NAME_MAX + 1];
-	bool json = false, input_errors = false;
-	int c, ret, rc = 1;
+	int n, ret, rc = 1;
 
-	while ((c = sc_opt_next(argc, argv, show_opts, &arg)) != -1) {
-		if (c == SH_DB)
-			db = arg;
-		else if (c == SH_JSON)
-			json = true;
-		else if (c == SH_INPUT_ERRORS)
-			input_errors = true;
-		else if (c == SH_SCAN && sc_opt_u64(arg, UINT32_MAX, &id) == 0)
-			continue;
-		else if (c == SC_OPT_HELP) {
-			sc_opt_usage(stdout, synopsis, summary, show_opts);
-			return 0;
-		} else {
-			sc_opt_usage(stderr, synopsis, summary, show_opts);
-			return 2;
-		}
-	}
-	if (optind + (input_errors ? 0 : 1) != argc) {
-		sc_opt_usage(stderr, synopsis, summary, show_opts);
-		return 2;
-	}
-	if (!input_errors &&
+	ret = sc_cli_parse(&cli, argc, argv, take, &a);
+	n = a.input_errors ? 0 : 1;
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, n, n);
+	if (ret != SC_CLI_GO)
+		return ret;
+	if (!a.input_errors &&
 	    ds_name_normalise(argv[optind], strlen(argv[optind]), name,
 			      NULL) != ST_OK) {
 		fprintf(stderr, "stsmap show: '%s' is not a domain name\n",
@@ -230,137 +233,26 @@ int sc_cmd_show(int argc, char **argv)
 	}
 	ds_store_opts_default(&so);
 	so.read_only = true;
-	ret = ds_store_open_why(db, &so, &s, why, sizeof(why));
+	ret = ds_store_open_why(a.db, &so, &s, why, sizeof(why));
 	if (ret != ST_OK && why[0] != '\0') {
-		fprintf(stderr, "stsmap show: %s: %s\n", db, why);
+		fprintf(stderr, "stsmap show: %s: %s\n", a.db, why);
 		return 1;
 	}
 	if (ret == ST_OK)
 		ret = ds_reader_open(s, &r);
 	if (ret == ST_OK)
-		ret = id != 0 ? ds_reader_scan(r, (uint32_t)id, &info)
-			      : ds_reader_scan_latest(r, &info);
+		ret = a.id != 0 ? ds_reader_scan(r, (uint32_t)a.id, &info)
+				: ds_reader_scan_latest(r, &info);
 	if (ret != ST_OK)
-		fprintf(stderr, "stsmap show: %s: %s\n", db,
+		fprintf(stderr, "stsmap show: %s: %s\n", a.db,
 			ret == ST_ENOENT ? "no such store or scan"
 					 : st_strerror(ret));
-	else if (input_errors)
+	else if (a.input_errors)
 		rc = ds_reader_input_errors(r, info.id, print_input_error,
-					    &json) == ST_OK ? 0 : 1;
+					    &a.json) == ST_OK ? 0 : 1;
 	else
-		rc = show_one(r, info.id, name, json);
+		rc = show_one(r, info.id, name, a.json);
 	ds_reader_close(r);
 	ds_store_close(s);
 	return rc;
-}
-
-/* --- check --- */
-
-struct check_ctx {
-	const char *name;
-	bool given, json;
-	int verdict;
-};
-
-static int check_source(void *arg, struct sc_item *item)
-{
-	struct check_ctx *c = arg;
-
-	if (c->given)
-		return 0;
-	c->given = true;
-	item->domain = c->name;
-	return 1;
-}
-
-/* A corrected TXT record and policy for a domain whose setup is broken,
- * built by the generator from the domain's real MX set (an_fix.h). */
-static void print_fix(const struct an_record *r)
-{
-	char txt[AN_GEN_TXT_MAX], *policy, *save = NULL;
-	size_t plen = 0;
-
-	policy = malloc(AN_POLICY_BODY_MAX);
-	if (policy == NULL)
-		return;
-	if (an_fix_build(r, time(NULL), txt, sizeof(txt), policy,
-			 AN_POLICY_BODY_MAX, &plen) == ST_OK) {
-		printf("\nSuggested fix (from the domain's MX records)\n"
-		       "  TXT _mta-sts.%s:\n    %s\n"
-		       "  https://mta-sts.%s/.well-known/mta-sts.txt "
-		       "(200, text/plain):\n", r->domain, txt, r->domain);
-		for (char *line = strtok_r(policy, "\r\n", &save);
-		     line != NULL; line = strtok_r(NULL, "\r\n", &save))
-			printf("    %s\n", line);
-	}
-	free(policy);
-}
-
-static int check_sink(void *arg, const struct sc_done *done)
-{
-	struct check_ctx *c = arg;
-
-	c->verdict = done->rec->verdict;
-	if (c->json) {
-		struct an_record rec = *done->rec;
-		int ret = ST_OK;
-
-		/* body_sha256: the key the store would keep the body under */
-		if (rec.have_body && done->body != NULL)
-			ret = ds_store_body_hash(done->body, done->body_len,
-						 rec.body_hash);
-		if (ret != ST_OK)
-			return ret;
-		an_record_json(stdout, &rec, done->body, done->body_len);
-		fputc('\n', stdout);
-		return ST_OK;
-	}
-	print_record(stdout, done->rec);
-	if (an_fix_needed(done->rec))
-		print_fix(done->rec);
-	return ST_OK;
-}
-
-int sc_cmd_check(int argc, char **argv)
-{
-	struct sc_scan_opts o;
-	struct check_ctx c = { 0 };
-	struct sc_engine *e = NULL;
-	struct event_base *base = NULL;
-	char name[DS_NAME_MAX + 1];
-	const char *why = NULL;
-	int ret;
-
-	ret = sc_scan_opts_parse(argc, argv, SC_OPTS_CHECK, &o);
-	if (ret != 0)
-		return ret == 1 ? 0 : 2;
-	if (o.n_inputs != 1 ||
-	    ds_name_normalise(o.inputs[0], strlen(o.inputs[0]), name, &why) !=
-		    ST_OK) {
-		fprintf(stderr, "stsmap check: give one domain name%s%s\n",
-			why != NULL ? ": " : "", why != NULL ? why : "");
-		return 2;
-	}
-	o.cfg.inflight = 1;
-	c.name = name;
-	c.json = o.json;
-	c.verdict = -1;
-	/* A dead or non-recursive upstream is said at once, not after the
-	 * monitor's wait (sc_health.h). */
-	if (sc_upstream_gate(NULL, &o.cfg, "check") != ST_OK)
-		return 1;
-	base = event_base_new();
-	if (base == NULL)
-		return 1;
-	ret = sc_engine_new(base, &o.cfg, &e);
-	if (ret == ST_OK) {
-		sc_engine_set_source(e, check_source, &c);
-		sc_engine_set_sink(e, check_sink, &c);
-		ret = sc_engine_run(e);
-	}
-	if (ret != ST_OK)
-		fprintf(stderr, "stsmap check: %s\n", st_strerror(ret));
-	sc_engine_free(e);
-	event_base_free(base);
-	return ret == ST_OK && c.verdict >= 0 ? 0 : 1;
 }

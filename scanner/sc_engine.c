@@ -42,21 +42,21 @@ uint64_t sc_now_us(void)
 void sc_config_default(struct sc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->qps = 0;
-	cfg->dns_timeout_ms = 2000;
-	cfg->dns_retries = 2;
-	cfg->dns_inflight = 1000;
-	cfg->inflight = 500;
-	cfg->https_max = 128;
-	cfg->https_connect_ms = 10000;
-	cfg->https_timeout_ms = 30000;
-	cfg->smtp_max = 64;
-	cfg->smtp_timeout_ms = 30000;
-	cfg->smtp_port = 25;
-	cfg->https_port = 443;
-	cfg->retry_max = 4;
-	cfg->retry_backoff_ms = 500;
-	cfg->upstream_wait_s = 60;
+	cfg->qps = RS_DEFAULT_QPS;
+	cfg->dns_timeout_ms = RS_DEFAULT_TIMEOUT_MS;
+	cfg->dns_retries = RS_DEFAULT_RETRIES;
+	cfg->dns_inflight = RS_DEFAULT_MAX_INFLIGHT;
+	cfg->inflight = SC_DEFAULT_INFLIGHT;
+	cfg->https_max = FT_DEFAULT_MAX_TRANSFERS;
+	cfg->https_connect_ms = FT_DEFAULT_CONNECT_TIMEOUT_MS;
+	cfg->https_timeout_ms = FT_DEFAULT_TOTAL_TIMEOUT_MS;
+	cfg->smtp_max = FT_SMTP_DEFAULT_MAX_PROBES;
+	cfg->smtp_timeout_ms = FT_SMTP_DEFAULT_TIMEOUT_MS;
+	cfg->smtp_port = FT_SMTP_DEFAULT_PORT;
+	cfg->https_port = SC_DEFAULT_HTTPS_PORT;
+	cfg->retry_max = SC_DEFAULT_RETRY_MAX;
+	cfg->retry_backoff_ms = SC_DEFAULT_RETRY_BACKOFF_MS;
+	cfg->upstream_wait_s = SC_DEFAULT_UPSTREAM_WAIT_S;
 }
 
 const char *sc_fault_name(enum sc_fault f)

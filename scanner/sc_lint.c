@@ -140,66 +140,69 @@ static int add_bytes(struct an_bytes *arr, size_t *n, const char *s)
 	return ST_OK;
 }
 
+struct lint_parse {
+	struct lint_input *in;
+	struct an_observation *obs;
+};
+
+static int take(void *ctx, int id, const char *arg)
+{
+	struct lint_input *in = ((struct lint_parse *)ctx)->in;
+	struct an_observation *obs = ((struct lint_parse *)ctx)->obs;
+	char *end;
+
+	switch (id) {
+	case LINT_DOMAIN: obs->domain = arg; return 0;
+	case LINT_TXT:
+		return add_bytes(in->txt, &obs->n_sts_txt, arg) == ST_OK ? 0 : 2;
+	case LINT_TLSRPT:
+		return add_bytes(in->rpt, &obs->n_tlsrpt_txt, arg) == ST_OK
+			       ? 0 : 2;
+	case LINT_POLICY:
+		return read_policy(arg, in) == ST_OK ? 0 : 1;
+	case LINT_CONTENT_TYPE: obs->fetch.content_type = arg; return 0;
+	case LINT_STATUS:
+		obs->fetch.http_status = (int)strtol(arg, &end, 10);
+		if (*end != '\0' || obs->fetch.http_status < 100 ||
+		    obs->fetch.http_status > 599) {
+			fprintf(stderr, "stsmap lint: bad --http-status\n");
+			return 2;
+		}
+		return 0;
+	case LINT_MX:
+		if (obs->n_mx >= LINT_MAX_MX) {
+			fprintf(stderr, "stsmap lint: at most %d --mx\n",
+				LINT_MAX_MX);
+			return 2;
+		}
+		in->mx[obs->n_mx].name = arg;
+		in->mx[obs->n_mx].preference = (uint16_t)(10 * obs->n_mx);
+		obs->n_mx++;
+		return 0;
+	}
+	return SC_CLI_USAGE;
+}
+
+/* -1 to judge the setup, else the exit status. */
 static int parse_args(int argc, char **argv, struct lint_input *in,
 		      struct an_observation *obs)
 {
-	static const char synopsis[] =
-		"lint [--domain D] [--txt T]... [--policy FILE] [--mx HOST]... "
-		"[--tlsrpt T]...";
-	static const char summary[] =
-		"Judge an MTA-STS setup given by hand, as a scan would judge it.";
-	const char *arg;
-	char *end;
-	int c;
+	static const struct sc_cli cli = {
+		.cmd = "lint",
+		.synopsis = "lint [--domain D] [--txt T]... [--policy FILE] "
+			    "[--mx HOST]... [--tlsrpt T]...",
+		.summary = "Judge an MTA-STS setup given by hand, as a scan "
+			   "would judge it.",
+		.opts = lint_opts,
+		.name_extra = true,
+	};
+	struct lint_parse p = { in, obs };
+	int ret;
 
-	while ((c = sc_opt_next(argc, argv, lint_opts, &arg)) != -1) {
-		switch (c) {
-		case LINT_DOMAIN: obs->domain = arg; break;
-		case LINT_TXT:
-			if (add_bytes(in->txt, &obs->n_sts_txt, arg) != ST_OK)
-				return 2;
-			break;
-		case LINT_TLSRPT:
-			if (add_bytes(in->rpt, &obs->n_tlsrpt_txt, arg) != ST_OK)
-				return 2;
-			break;
-		case LINT_POLICY:
-			if (read_policy(arg, in) != ST_OK)
-				return 1;
-			break;
-		case LINT_CONTENT_TYPE: obs->fetch.content_type = arg; break;
-		case LINT_STATUS:
-			obs->fetch.http_status = (int)strtol(arg, &end, 10);
-			if (*end != '\0' || obs->fetch.http_status < 100 ||
-			    obs->fetch.http_status > 599) {
-				fprintf(stderr, "stsmap lint: bad --http-status\n");
-				return 2;
-			}
-			break;
-		case LINT_MX:
-			if (obs->n_mx >= LINT_MAX_MX) {
-				fprintf(stderr, "stsmap lint: at most %d --mx\n",
-					LINT_MAX_MX);
-				return 2;
-			}
-			in->mx[obs->n_mx].name = arg;
-			in->mx[obs->n_mx].preference = (uint16_t)(10 * obs->n_mx);
-			obs->n_mx++;
-			break;
-		case SC_OPT_HELP:
-			sc_opt_usage(stdout, synopsis, summary, lint_opts);
-			return 0;
-		default:
-			sc_opt_usage(stderr, synopsis, summary, lint_opts);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "stsmap lint: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
-	return -1;
+	ret = sc_cli_parse(&cli, argc, argv, take, &p);
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, 0, 0);
+	return ret;
 }
 
 int sc_cmd_lint(int argc, char **argv)

@@ -32,6 +32,19 @@ struct sc_engine;
 
 #define SC_MAX_RESOLVERS RS_MAX_UPSTREAMS
 
+/*
+ * The engine's own defaults.  Each default is written once, in the layer
+ * that uses the value: these for the engine, RS_DEFAULT_* (rs_resolver.h),
+ * FT_DEFAULT_* (ft_fetch.h) and FT_SMTP_DEFAULT_* (ft_smtp.h) for what it
+ * hands down.  sc_config_default() and the option table of scan and check
+ * (sc_scan_opts.c) refer to these names, never to the numbers.
+ */
+#define SC_DEFAULT_INFLIGHT 500u
+#define SC_DEFAULT_HTTPS_PORT 443u /* RFC 8461 §3.3: an https: URL, port 443 */
+#define SC_DEFAULT_UPSTREAM_WAIT_S 60u
+#define SC_DEFAULT_RETRY_MAX 4u
+#define SC_DEFAULT_RETRY_BACKOFF_MS 500u
+
 struct sc_config {
 	const char *resolvers[SC_MAX_RESOLVERS]; /* none: /etc/resolv.conf */
 	size_t n_resolvers;
@@ -57,13 +70,13 @@ struct sc_config {
 	/* Retries of domains that met a fault (see enum sc_fault): at most
 	 * retry_max more attempts, the k-th one retry_backoff_ms << (k-1)
 	 * after the fault (capped at SC_RETRY_BACKOFF_CAP_MS). */
-	unsigned retry_max;      /* 4 */
-	unsigned retry_backoff_ms; /* 500 */
+	unsigned retry_max;      /* SC_DEFAULT_RETRY_MAX */
+	unsigned retry_backoff_ms; /* SC_DEFAULT_RETRY_BACKOFF_MS */
 	/* The upstream (sc_health.h): authoritative for every name of the
 	 * input, so RA clear and referrals to the canary are expected; and
 	 * how long a silent upstream is waited for before the scan stops. */
 	bool upstream_authoritative; /* false */
-	unsigned upstream_wait_s;    /* 60 */
+	unsigned upstream_wait_s;    /* SC_DEFAULT_UPSTREAM_WAIT_S */
 	time_t now;              /* 0: the clock, per domain */
 	struct st_log *log;      /* not owned */
 };

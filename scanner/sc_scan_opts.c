@@ -1,10 +1,15 @@
 /*
- * sc_scan_opts.c - one table for the options of scan and check.
+ * sc_scan_opts.c - one table for the options of scan and check: each row
+ * holds the option's default, range and unit; the parser and --help are
+ * both driven by it (sc_scan_opts.h says who owns which default).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ft_fetch.h"
+#include "ft_smtp.h"
+#include "rs_resolver.h"
 #include "sc_cli.h"
 #include "sc_opts_check.h"
 #include "sc_scan_opts.h"
@@ -20,114 +25,234 @@ enum {
 	O_UPSTREAM_WAIT,
 };
 
-/* Which commands take an option. */
-#define SC_FOR_SCAN 1u
-#define SC_FOR_CHECK 2u
-#define SC_FOR_BOTH (SC_FOR_SCAN | SC_FOR_CHECK)
+#define SC_DEFAULT_BATCH 5000u /* results per store transaction */
+#define SC_TIMEOUT_MIN_MS 10u
+#define SC_TIMEOUT_MAX_MS 600000u /* ten minutes */
+
+#define OFF(f) offsetof(struct sc_scan_opts, f)
+#define SIZE(f) sizeof(((struct sc_scan_opts *)0)->f)
+#define FLAG(name, id, scope, f, help) \
+	{ name, NULL, id, scope, SC_OPT_FLAG, OFF(f), SIZE(f), 0, 0, 0, \
+	  NULL, NULL, NULL, help }
+#define UINT(name, arg, id, scope, f, def, min, max, unit, help) \
+	{ name, arg, id, scope, SC_OPT_UINT, OFF(f), SIZE(f), def, min, max, \
+	  unit, NULL, NULL, help }
+#define STR(name, arg, id, scope, f, def_str, def_text, help) \
+	{ name, arg, id, scope, SC_OPT_STR, OFF(f), SIZE(f), 0, 0, 0, NULL, \
+	  def_str, def_text, help }
+#define OTHER(name, arg, id, scope, def_text, help) \
+	{ name, arg, id, scope, SC_OPT_OTHER, 0, 0, 0, 0, 0, NULL, NULL, \
+	  def_text, help }
 
 /* Every option of scan and check, once, with the commands that take it. */
-static const struct {
-	struct sc_opt opt;
-	unsigned scope;
-} opts[] = {
-	{ { "resolver", "IP[:PORT]", O_RESOLVER, "DNS server to ask (repeat; "
-	  "default: /etc/resolv.conf)" }, SC_FOR_BOTH },
-	{ { "qps", "N", O_QPS, "DNS queries per second, all servers (default: "
-	  "no cap)" }, SC_FOR_BOTH },
-	{ { "dns-timeout", "MS", O_DNS_TIMEOUT, "first DNS attempt, doubled "
-	  "per retry (2000)" }, SC_FOR_BOTH },
-	{ { "dns-retries", "N", O_DNS_RETRIES, "DNS retries (2)" }, SC_FOR_BOTH },
-	{ { "upstream-authoritative", NULL, O_UPSTREAM_AUTH, "the --resolver "
-	  "serves the whole input and need not recurse (else refused)" },
-	  SC_FOR_BOTH },
-	{ { "upstream-wait", "S", O_UPSTREAM_WAIT, "how long a silent upstream "
-	  "is waited for before the scan stops (60)" }, SC_FOR_SCAN },
-	{ { "https-timeout", "MS", O_HTTPS_TIMEOUT, "whole policy fetch "
-	  "(30000)" }, SC_FOR_BOTH },
-	{ { "smtp-timeout", "MS", O_SMTP_TIMEOUT, "whole STARTTLS probe "
-	  "(30000)" }, SC_FOR_BOTH },
-	{ { "probe-mx", NULL, O_PROBE_MX, "probe every MX host with STARTTLS "
-	  "(once per host)" }, SC_FOR_BOTH },
-	{ { "dane", NULL, O_DANE, "with --probe-mx: look up TLSA _25._tcp.MX "
-	  "and its AD bit" }, SC_FOR_BOTH },
-	{ { "fetch-all", NULL, O_FETCH_ALL, "fetch the policy even without a "
-	  "valid TXT record" }, SC_FOR_BOTH },
-	{ { "ca-file", "PEM", O_CA_FILE, "trust these roots instead of the "
-	  "system store" }, SC_FOR_BOTH },
-	{ { "allow-private", NULL, O_ALLOW_PRIVATE, "allow connections to "
-	  "private/loopback addresses (test worlds)" }, SC_FOR_BOTH },
-	{ { "user-agent", "S", O_USER_AGENT, "HTTP User-Agent (default: "
-	  "stsmap/VERSION (+CONTACT))" }, SC_FOR_BOTH },
-	{ { "contact", "URL", O_CONTACT, "contact URL named in User-Agent" }, SC_FOR_BOTH },
-	{ { "ehlo", "NAME", O_EHLO, "EHLO name for probes (stsmap.invalid)" }, SC_FOR_BOTH },
-	{ { "https-port", "N", O_HTTPS_PORT, "policy host port (443; test "
-	  "worlds)" }, SC_FOR_BOTH },
-	{ { "smtp-port", "N", O_SMTP_PORT, "MX port probed (25; test worlds)" }, SC_FOR_BOTH },
-	{ { "log", "LEVEL", O_LOG, "error, warn, info or debug (warn)" }, SC_FOR_BOTH },
-	{ { "json", NULL, O_JSON, "print the record as one JSON object" }, SC_FOR_CHECK },
-	{ { "db", "FILE", O_DB, "result store (stsmap.lmdb)" }, SC_FOR_SCAN },
-	{ { "format", "F", O_FORMAT, "auto, list, tranco or zone (auto)" }, SC_FOR_SCAN },
-	{ { "inflight", "N", O_INFLIGHT, "domains in flight (500)" }, SC_FOR_SCAN },
-	{ { "dns-inflight", "N", O_DNS_INFLIGHT, "DNS questions on the wire "
-	  "(1000)" }, SC_FOR_SCAN },
-	{ { "https-max", "N", O_HTTPS_MAX, "policy fetches in flight (128)" }, SC_FOR_SCAN },
-	{ { "smtp-max", "N", O_SMTP_MAX, "STARTTLS probes in flight (64)" }, SC_FOR_SCAN },
-	{ { "shard", "I/N", O_SHARD, "scan only shard I of N (hash of the "
-	  "name)" }, SC_FOR_SCAN },
-	{ { "exclude", "FILE", O_EXCLUDE, "opt-out list: names and suffixes "
-	  "never scanned" }, SC_FOR_SCAN },
-	{ { "label", "NAME", O_LABEL, "a name for this scan" }, SC_FOR_SCAN },
-	{ { "batch", "N", O_BATCH, "results per store transaction (5000)" }, SC_FOR_SCAN },
-	{ { "new", NULL, O_NEW, "start a new scan even if an unfinished one "
-	  "matches" }, SC_FOR_SCAN },
-	{ { "quiet", NULL, O_QUIET, "no progress output" }, SC_FOR_SCAN },
+static const struct sc_scan_opt rows[] = {
+	OTHER("resolver", "IP[:PORT]", O_RESOLVER, SC_FOR_BOTH,
+	      "/etc/resolv.conf", "DNS server to ask, repeatable"),
+	UINT("qps", "N", O_QPS, SC_FOR_BOTH, cfg.qps, RS_DEFAULT_QPS, 0,
+	     10000000, NULL, "DNS queries per second, all servers; 0: no cap"),
+	UINT("dns-timeout", "MS", O_DNS_TIMEOUT, SC_FOR_BOTH,
+	     cfg.dns_timeout_ms, RS_DEFAULT_TIMEOUT_MS, SC_TIMEOUT_MIN_MS,
+	     SC_TIMEOUT_MAX_MS, "ms", "first DNS attempt, doubled per retry"),
+	UINT("dns-retries", "N", O_DNS_RETRIES, SC_FOR_BOTH, cfg.dns_retries,
+	     RS_DEFAULT_RETRIES, 0, 10, NULL, "DNS retries"),
+	FLAG("upstream-authoritative", O_UPSTREAM_AUTH, SC_FOR_BOTH,
+	     cfg.upstream_authoritative, "the --resolver serves the whole "
+	     "input and need not recurse (else refused)"),
+	UINT("upstream-wait", "S", O_UPSTREAM_WAIT, SC_FOR_SCAN,
+	     cfg.upstream_wait_s, SC_DEFAULT_UPSTREAM_WAIT_S, 1, 86400, "s",
+	     "how long a silent upstream is waited for, then the scan stops"),
+	UINT("https-timeout", "MS", O_HTTPS_TIMEOUT, SC_FOR_BOTH,
+	     cfg.https_timeout_ms, FT_DEFAULT_TOTAL_TIMEOUT_MS,
+	     SC_TIMEOUT_MIN_MS, SC_TIMEOUT_MAX_MS, "ms", "whole policy fetch"),
+	UINT("smtp-timeout", "MS", O_SMTP_TIMEOUT, SC_FOR_BOTH,
+	     cfg.smtp_timeout_ms, FT_SMTP_DEFAULT_TIMEOUT_MS,
+	     SC_TIMEOUT_MIN_MS, SC_TIMEOUT_MAX_MS, "ms", "whole STARTTLS probe"),
+	FLAG("probe-mx", O_PROBE_MX, SC_FOR_BOTH, cfg.probe_mx,
+	     "probe every MX host with STARTTLS (once per host)"),
+	FLAG("dane", O_DANE, SC_FOR_BOTH, cfg.dane,
+	     "with --probe-mx: look up TLSA _25._tcp.MX and its AD bit"),
+	FLAG("fetch-all", O_FETCH_ALL, SC_FOR_BOTH, cfg.fetch_all,
+	     "fetch the policy even without a valid TXT record"),
+	STR("ca-file", "PEM", O_CA_FILE, SC_FOR_BOTH, cfg.ca_file, NULL, NULL,
+	    "trust these roots instead of the system store"),
+	FLAG("allow-private", O_ALLOW_PRIVATE, SC_FOR_BOTH, cfg.allow_private,
+	     "allow connections to private/loopback addresses (test worlds)"),
+	STR("user-agent", "S", O_USER_AGENT, SC_FOR_BOTH, cfg.user_agent, NULL,
+	    "stsmap/VERSION (+CONTACT)", "HTTP User-Agent"),
+	STR("contact", "URL", O_CONTACT, SC_FOR_BOTH, cfg.contact_url, NULL,
+	    NULL, "contact URL named in User-Agent"),
+	STR("ehlo", "NAME", O_EHLO, SC_FOR_BOTH, cfg.ehlo_name,
+	    FT_SMTP_DEFAULT_EHLO, NULL, "EHLO name for probes"),
+	UINT("https-port", "N", O_HTTPS_PORT, SC_FOR_BOTH, cfg.https_port,
+	     SC_DEFAULT_HTTPS_PORT, 1, 65535, NULL,
+	     "policy host port, for test worlds"),
+	UINT("smtp-port", "N", O_SMTP_PORT, SC_FOR_BOTH, cfg.smtp_port,
+	     FT_SMTP_DEFAULT_PORT, 1, 65535, NULL,
+	     "MX port probed, for test worlds"),
+	OTHER("log", "LEVEL", O_LOG, SC_FOR_BOTH, "warn",
+	      "error, warn, info or debug"),
+	FLAG("json", O_JSON, SC_FOR_CHECK, json,
+	     "print the record as one JSON object"),
+	STR("db", "FILE", O_DB, SC_FOR_SCAN, db, SC_DEFAULT_DB, NULL,
+	    "result store"),
+	OTHER("format", "F", O_FORMAT, SC_FOR_SCAN, "auto",
+	      "auto, list, tranco or zone"),
+	UINT("inflight", "N", O_INFLIGHT, SC_FOR_SCAN, cfg.inflight,
+	     SC_DEFAULT_INFLIGHT, 1, 1000000, NULL, "domains in flight"),
+	UINT("dns-inflight", "N", O_DNS_INFLIGHT, SC_FOR_SCAN,
+	     cfg.dns_inflight, RS_DEFAULT_MAX_INFLIGHT, 1, 100000, NULL,
+	     "DNS questions on the wire"),
+	UINT("https-max", "N", O_HTTPS_MAX, SC_FOR_SCAN, cfg.https_max,
+	     FT_DEFAULT_MAX_TRANSFERS, 1, 100000, NULL,
+	     "policy fetches in flight"),
+	UINT("smtp-max", "N", O_SMTP_MAX, SC_FOR_SCAN, cfg.smtp_max,
+	     FT_SMTP_DEFAULT_MAX_PROBES, 1, 100000, NULL,
+	     "STARTTLS probes in flight"),
+	OTHER("shard", "I/N", O_SHARD, SC_FOR_SCAN, NULL,
+	      "scan only shard I of N (hash of the name)"),
+	STR("exclude", "FILE", O_EXCLUDE, SC_FOR_SCAN, exclude, NULL, NULL,
+	    "opt-out list: names and suffixes never scanned"),
+	STR("label", "NAME", O_LABEL, SC_FOR_SCAN, label, NULL, NULL,
+	    "a name for this scan"),
+	UINT("batch", "N", O_BATCH, SC_FOR_SCAN, batch, SC_DEFAULT_BATCH, 1,
+	     1000000, NULL, "results per store transaction"),
+	FLAG("new", O_NEW, SC_FOR_SCAN, new_scan,
+	     "start a new scan even if an unfinished one matches"),
+	FLAG("quiet", O_QUIET, SC_FOR_SCAN, quiet, "no progress output"),
 };
-#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
+/* The option table of sc_cli.h: the rows of one command, each with its
+ * help line written from the row. */
+struct table {
+	struct sc_opt opt[N_ROWS + 1];
+	char help[N_ROWS][192];
+};
 
-static int num(const char *name, const char *arg, unsigned long long max,
-	       unsigned long long min, unsigned long long *v)
+const struct sc_scan_opt *sc_scan_opt_rows(size_t *n)
 {
-	if (sc_opt_u64(arg, max, v) != ST_OK || *v < min) {
-		fprintf(stderr, "stsmap: --%s must be a number from %llu to "
-				"%llu\n", name, min, max);
-		return 2;
-	}
-	return 0;
+	*n = N_ROWS;
+	return rows;
 }
 
-/* Apply one numeric option; 0 or 2. */
-static int apply_num(int c, const char *arg, struct sc_scan_opts *o)
+unsigned long long sc_scan_opt_uint(const struct sc_scan_opts *o,
+				    const struct sc_scan_opt *row)
 {
-	struct sc_config *cfg = &o->cfg;
-	unsigned long long v = 0;
-	int r = 0;
+	const char *p = (const char *)o + row->off;
+	unsigned u = 0;
+	uint16_t s = 0;
 
-	switch (c) {
-	case O_QPS: r = num("qps", arg, 10000000, 0, &v); cfg->qps = (unsigned)v; break;
-	case O_INFLIGHT: r = num("inflight", arg, 1000000, 1, &v); cfg->inflight = (unsigned)v; break;
-	case O_DNS_INFLIGHT: r = num("dns-inflight", arg, 100000, 1, &v); cfg->dns_inflight = (unsigned)v; break;
-	case O_DNS_TIMEOUT: r = num("dns-timeout", arg, 600000, 10, &v); cfg->dns_timeout_ms = (unsigned)v; break;
-	case O_DNS_RETRIES: r = num("dns-retries", arg, 10, 0, &v); cfg->dns_retries = (unsigned)v; break;
-	case O_HTTPS_MAX: r = num("https-max", arg, 100000, 1, &v); cfg->https_max = (unsigned)v; break;
-	case O_HTTPS_TIMEOUT: r = num("https-timeout", arg, 600000, 10, &v); cfg->https_timeout_ms = (unsigned)v; cfg->https_connect_ms = cfg->https_connect_ms < v ? cfg->https_connect_ms : (unsigned)v; break;
-	case O_SMTP_MAX: r = num("smtp-max", arg, 100000, 1, &v); cfg->smtp_max = (unsigned)v; break;
-	case O_SMTP_TIMEOUT: r = num("smtp-timeout", arg, 600000, 10, &v); cfg->smtp_timeout_ms = (unsigned)v; break;
-	case O_HTTPS_PORT: r = num("https-port", arg, 65535, 1, &v); cfg->https_port = (uint16_t)v; break;
-	case O_SMTP_PORT: r = num("smtp-port", arg, 65535, 1, &v); cfg->smtp_port = (uint16_t)v; break;
-	case O_BATCH: r = num("batch", arg, 1000000, 1, &v); o->batch = (unsigned)v; break;
-	case O_UPSTREAM_WAIT: r = num("upstream-wait", arg, 86400, 1, &v); cfg->upstream_wait_s = (unsigned)v; break;
-	default: r = 2; break;
+	if (row->size == sizeof(uint16_t)) {
+		memcpy(&s, p, sizeof(s));
+		return s;
 	}
-	return r;
+	memcpy(&u, p, sizeof(u));
+	return u;
 }
 
-static int apply(int c, const char *arg, struct sc_scan_opts *o)
+static void set_uint(struct sc_scan_opts *o, const struct sc_scan_opt *row,
+		     unsigned long long v)
+{
+	char *p = (char *)o + row->off;
+	unsigned u = (unsigned)v;
+	uint16_t s = (uint16_t)v;
+
+	if (row->size == sizeof(uint16_t))
+		memcpy(p, &s, sizeof(s));
+	else
+		memcpy(p, &u, sizeof(u));
+}
+
+static void set_str(struct sc_scan_opts *o, const struct sc_scan_opt *row,
+		    const char *v)
+{
+	memcpy((char *)o + row->off, &v, sizeof(v));
+}
+
+static void set_flag(struct sc_scan_opts *o, const struct sc_scan_opt *row)
+{
+	bool t = true;
+
+	memcpy((char *)o + row->off, &t, sizeof(t));
+}
+
+/* "whole policy fetch (default 30000 ms, 10 to 600000)" */
+static void help_line(const struct sc_scan_opt *r, char *buf, size_t len)
+{
+	switch (r->kind) {
+	case SC_OPT_UINT:
+		snprintf(buf, len, "%s (default %llu%s%s, %llu to %llu)",
+			 r->help, r->def, r->unit != NULL ? " " : "",
+			 r->unit != NULL ? r->unit : "", r->min, r->max);
+		return;
+	case SC_OPT_STR:
+	case SC_OPT_OTHER:
+		if (r->def_str != NULL || r->def_text != NULL) {
+			snprintf(buf, len, "%s (default %s)", r->help,
+				 r->def_str != NULL ? r->def_str : r->def_text);
+			return;
+		}
+		break;
+	case SC_OPT_FLAG:
+		break;
+	}
+	snprintf(buf, len, "%s", r->help);
+}
+
+static void table_for(unsigned scope, struct table *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_ROWS; i++) {
+		if (!(rows[i].scope & scope))
+			continue;
+		help_line(&rows[i], t->help[n], sizeof(t->help[n]));
+		t->opt[n] = (struct sc_opt){ rows[i].name, rows[i].arg,
+					     rows[i].id, t->help[n] };
+		n++;
+	}
+	t->opt[n] = (struct sc_opt)SC_OPT_END;
+}
+
+static void cli_for(enum sc_opts_for which, const struct table *t,
+		    struct sc_cli *cli)
+{
+	*cli = (struct sc_cli){
+		.cmd = "scan",
+		.synopsis = "scan [OPTIONS] INPUT...",
+		.summary = "Scan the domains of each INPUT (a list, a "
+			   "rank,domain CSV or a zone file,\nplain or gzip; - "
+			   "for stdin) and store every result in the --db "
+			   "store.\nRunning the same command again resumes an "
+			   "unfinished scan.",
+		.opts = t->opt,
+	};
+	if (which == SC_OPTS_CHECK) {
+		cli->cmd = "check";
+		cli->synopsis = "check [OPTIONS] DOMAIN";
+		cli->summary = "Scan one domain now and print its findings, "
+			       "what a sending server would do,\nand for a "
+			       "broken setup a corrected TXT record and policy "
+			       "file.";
+	}
+}
+
+void sc_scan_opts_usage(FILE *out, enum sc_opts_for which)
+{
+	struct table t;
+	struct sc_cli cli;
+
+	table_for(which == SC_OPTS_CHECK ? SC_FOR_CHECK : SC_FOR_SCAN, &t);
+	cli_for(which, &t, &cli);
+	sc_opt_usage(out, cli.synopsis, cli.summary, cli.opts);
+}
+
+/* The values parsed by code of their own; 0 or 2. */
+static int take_other(int id, const char *arg, struct sc_scan_opts *o)
 {
 	struct sc_config *cfg = &o->cfg;
 
-	switch (c) {
-	case O_DB: o->db = arg; return 0;
+	switch (id) {
 	case O_FORMAT:
 		if (ds_input_format_from_name(arg, &o->format) != ST_OK) {
 			fprintf(stderr, "stsmap: --format must be auto, list, "
@@ -143,10 +268,6 @@ static int apply(int c, const char *arg, struct sc_scan_opts *o)
 		}
 		cfg->resolvers[cfg->n_resolvers++] = arg;
 		return 0;
-	case O_PROBE_MX: cfg->probe_mx = true; return 0;
-	case O_UPSTREAM_AUTH: cfg->upstream_authoritative = true; return 0;
-	case O_DANE: cfg->dane = true; return 0;
-	case O_FETCH_ALL: cfg->fetch_all = true; return 0;
 	case O_SHARD:
 		if (ds_shard_parse(arg, &o->shard_i, &o->shard_n) != ST_OK) {
 			fprintf(stderr, "stsmap: --shard must be I/N with "
@@ -154,16 +275,6 @@ static int apply(int c, const char *arg, struct sc_scan_opts *o)
 			return 2;
 		}
 		return 0;
-	case O_EXCLUDE: o->exclude = arg; return 0;
-	case O_LABEL: o->label = arg; return 0;
-	case O_CA_FILE: cfg->ca_file = arg; return 0;
-	case O_ALLOW_PRIVATE: cfg->allow_private = true; return 0;
-	case O_USER_AGENT: cfg->user_agent = arg; return 0;
-	case O_CONTACT: cfg->contact_url = arg; return 0;
-	case O_EHLO: cfg->ehlo_name = arg; return 0;
-	case O_NEW: o->new_scan = true; return 0;
-	case O_QUIET: o->quiet = true; return 0;
-	case O_JSON: o->json = true; return 0;
 	case O_LOG:
 		if (st_log_level_parse(arg, &o->log.level) != ST_OK) {
 			fprintf(stderr, "stsmap: --log must be error, warn, "
@@ -171,57 +282,75 @@ static int apply(int c, const char *arg, struct sc_scan_opts *o)
 			return 2;
 		}
 		return 0;
-	default:
-		return apply_num(c, arg, o);
+	}
+	return SC_CLI_USAGE;
+}
+
+static int take(void *ctx, int id, const char *arg)
+{
+	struct sc_scan_opts *o = ctx;
+	const struct sc_scan_opt *r = NULL;
+	unsigned long long v = 0;
+
+	for (size_t i = 0; i < N_ROWS && r == NULL; i++)
+		r = rows[i].id == id ? &rows[i] : NULL;
+	if (r == NULL)
+		return SC_CLI_USAGE;
+	switch (r->kind) {
+	case SC_OPT_FLAG:
+		set_flag(o, r);
+		return 0;
+	case SC_OPT_STR:
+		set_str(o, r, arg);
+		return 0;
+	case SC_OPT_UINT:
+		if (sc_opt_u64(arg, r->max, &v) != ST_OK || v < r->min) {
+			fprintf(stderr, "stsmap: --%s must be a number from "
+					"%llu to %llu\n", r->name, r->min,
+				r->max);
+			return 2;
+		}
+		set_uint(o, r, v);
+		return 0;
+	case SC_OPT_OTHER:
+		break;
+	}
+	return take_other(id, arg, o);
+}
+
+/* Every row's default, over the engine's (sc_config_default()) for the
+ * fields no option sets. */
+static void defaults(struct sc_scan_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	sc_config_default(&o->cfg);
+	o->format = DS_FMT_AUTO;
+	o->shard_n = 1;
+	st_log_init(&o->log, ST_LOG_WARN, stderr);
+	o->cfg.log = &o->log;
+	for (size_t i = 0; i < N_ROWS; i++) {
+		if (rows[i].kind == SC_OPT_UINT)
+			set_uint(o, &rows[i], rows[i].def);
+		else if (rows[i].kind == SC_OPT_STR)
+			set_str(o, &rows[i], rows[i].def_str);
 	}
 }
 
 int sc_scan_opts_parse(int argc, char **argv, enum sc_opts_for which,
 		       struct sc_scan_opts *o)
 {
-	unsigned scope = which == SC_OPTS_CHECK ? SC_FOR_CHECK : SC_FOR_SCAN;
-	struct sc_opt table[N_OPTS + 1];
-	size_t n = 0;
-	const char *synopsis = "scan [OPTIONS] INPUT...";
-	const char *summary =
-		"Scan the domains of each INPUT (a list, a rank,domain CSV or a "
-		"zone file,\nplain or gzip; - for stdin) and store every result "
-		"in the --db store.\nRunning the same command again resumes an "
-		"unfinished scan.";
-	const char *arg;
-	int c;
+	struct table t;
+	struct sc_cli cli;
+	int ret;
 
-	memset(o, 0, sizeof(*o));
-	sc_config_default(&o->cfg);
-	o->db = "stsmap.lmdb";
-	o->shard_n = 1;
-	o->batch = 5000;
-	st_log_init(&o->log, ST_LOG_WARN, stderr);
-	o->cfg.log = &o->log;
+	defaults(o);
 	o->argc = argc;
 	o->argv = argv;
-	for (size_t i = 0; i < N_OPTS; i++) {
-		if (opts[i].scope & scope)
-			table[n++] = opts[i].opt;
-	}
-	table[n] = (struct sc_opt)SC_OPT_END;
-	if (which == SC_OPTS_CHECK) {
-		synopsis = "check [OPTIONS] DOMAIN";
-		summary = "Scan one domain now and print its findings, what a "
-			  "sending server would do,\nand for a broken setup a "
-			  "corrected TXT record and policy file.";
-	}
-	while ((c = sc_opt_next(argc, argv, table, &arg)) != -1) {
-		if (c == SC_OPT_HELP) {
-			sc_opt_usage(stdout, synopsis, summary, table);
-			return 1;
-		}
-		if (c == '?' || apply(c, arg, o) != 0) {
-			if (c == '?')
-				sc_opt_usage(stderr, synopsis, summary, table);
-			return 2;
-		}
-	}
+	table_for(which == SC_OPTS_CHECK ? SC_FOR_CHECK : SC_FOR_SCAN, &t);
+	cli_for(which, &t, &cli);
+	ret = sc_cli_parse(&cli, argc, argv, take, o);
+	if (ret != SC_CLI_GO)
+		return ret == 0 ? 1 : 2;
 	for (; optind < argc; optind++) {
 		if (o->n_inputs >= SC_MAX_INPUTS) {
 			fprintf(stderr, "stsmap: at most %d inputs\n",
@@ -237,6 +366,9 @@ int sc_scan_opts_parse(int argc, char **argv, enum sc_opts_for which,
 	}
 	if (o->cfg.dane && !o->cfg.probe_mx)
 		o->cfg.probe_mx = true;
+	/* The connect phase fits in the whole fetch. */
+	if (o->cfg.https_connect_ms > o->cfg.https_timeout_ms)
+		o->cfg.https_connect_ms = o->cfg.https_timeout_ms;
 	/* Our own configuration, before any store or scan record exists. */
 	if (!sc_config_check(&o->cfg, argv[0], stderr))
 		return 2;

@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,14 @@ static const struct sc_opt world_opts[] = {
 	SC_OPT_END,
 };
 
+struct world_args {
+	struct ds_world_opts o;
+	unsigned n_prov;       /* --dns-providers */
+	bool hier, prov_given; /* --hierarchy, --dns-providers given */
+};
+
 /* Apply one numeric option; 0 on success, 2 (usage error) otherwise. */
-static int take_num(int id, const char *arg, struct ds_world_opts *o,
-		    unsigned *n_prov)
+static int take_num(int id, const char *arg, struct world_args *w)
 {
 	static const struct {
 		int id;
@@ -78,6 +84,8 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o,
 				lim[i].name, lim[i].min, lim[i].max);
 			return 2;
 		}
+		struct ds_world_opts *o = &w->o;
+
 		switch (id) {
 		case W_DOMAINS: o->n_domains = v; break;
 		case W_SEED: o->seed = v; break;
@@ -85,79 +93,79 @@ static int take_num(int id, const char *arg, struct ds_world_opts *o,
 		case W_HTTPS_PORT: o->https_port = (unsigned)v; break;
 		case W_DNS_PORT: o->dns_port = (unsigned)v; break;
 		case W_SMTP_PORT: o->smtp_port = (unsigned)v; break;
-		case W_DNS_PROVIDERS: *n_prov = (unsigned)v; break;
+		case W_DNS_PROVIDERS:
+			w->n_prov = (unsigned)v;
+			w->prov_given = true;
+			break;
 		}
 		return 0;
 	}
 	return 2;
 }
 
+static int take(void *ctx, int id, const char *arg)
+{
+	struct world_args *w = ctx;
+
+	switch (id) {
+	case W_OUT: w->o.out_dir = arg; return 0;
+	case W_TLD: w->o.tld = arg; return 0;
+	case W_HIERARCHY: w->hier = true; return 0;
+	}
+	return take_num(id, arg, w);
+}
+
 int sc_cmd_world(int argc, char **argv)
 {
-	struct ds_world_opts o = { .seed = 1, .tld = "test", .now = time(NULL),
-				   .https_port = 443, .dns_port = 53,
-				   .smtp_port = 25 };
+	struct world_args w = {
+		.o = { .seed = 1, .tld = "test", .now = time(NULL),
+		       .https_port = 443, .dns_port = 53, .smtp_port = 25 },
+		.n_prov = DS_WORLD_HIER_PROVIDERS_DEFAULT,
+	};
+	struct ds_world_opts *op = &w.o;
 	struct ds_world_stats st = { 0 };
 	struct ds_world_hier_stats hst = { 0 };
-	unsigned n_prov = DS_WORLD_HIER_PROVIDERS_DEFAULT;
-	bool hier = false, prov_given = false;
-	static const char synopsis[] =
-		"world --out DIR [--domains N] [--seed S] [--tld NAME] "
-		"[--now UNIXTIME] [--https-port N] [--dns-port N] "
-		"[--smtp-port N] [--hierarchy [--dns-providers N]]";
-	static const char summary[] =
-		"Write a synthetic MTA-STS world: DNS zone, certificates, nginx "
-		"and Postfix\nconfiguration, policy files and the ground truth "
-		"(truth.jsonl).  Without --domains, the\ncatalog: every "
-		"scenario once, named <scenario>.<tld>.";
-	const char *arg;
-	int c, ret;
+	static const struct sc_cli cli = {
+		.cmd = "world",
+		.synopsis = "world --out DIR [--domains N] [--seed S] "
+			    "[--tld NAME] [--now UNIXTIME] [--https-port N] "
+			    "[--dns-port N] [--smtp-port N] "
+			    "[--hierarchy [--dns-providers N]]",
+		.summary = "Write a synthetic MTA-STS world: DNS zone, "
+			   "certificates, nginx and Postfix\nconfiguration, "
+			   "policy files and the ground truth (truth.jsonl).  "
+			   "Without --domains, the\ncatalog: every scenario "
+			   "once, named <scenario>.<tld>.",
+		.opts = world_opts,
+		.name_extra = true,
+	};
+	int ret;
 
-	while ((c = sc_opt_next(argc, argv, world_opts, &arg)) != -1) {
-		switch (c) {
-		case W_OUT:
-			o.out_dir = arg;
-			break;
-		case W_TLD:
-			o.tld = arg;
-			break;
-		case W_HIERARCHY:
-			hier = true;
-			break;
-		case SC_OPT_HELP:
-			sc_opt_usage(stdout, synopsis, summary, world_opts);
-			return 0;
-		case '?':
-			sc_opt_usage(stderr, synopsis, summary, world_opts);
-			return 2;
-		default:
-			if (take_num(c, arg, &o, &n_prov) != 0)
-				return 2;
-			prov_given = prov_given || c == W_DNS_PROVIDERS;
-			break;
-		}
-	}
-	if (optind < argc || o.out_dir == NULL) {
-		fprintf(stderr, "stsmap world: %s\n", o.out_dir == NULL
-			? "--out DIR is required" : "unexpected argument");
+	ret = sc_cli_parse(&cli, argc, argv, take, &w);
+	if (ret == SC_CLI_GO && op->out_dir == NULL) {
+		fprintf(stderr, "stsmap world: --out DIR is required\n");
 		return 2;
 	}
-	if (prov_given && !hier) {
+	if (ret == SC_CLI_GO)
+		ret = sc_cli_operands(&cli, argc, argv, 0, 0);
+	if (ret != SC_CLI_GO)
+		return ret;
+	if (w.prov_given && !w.hier) {
 		fprintf(stderr, "stsmap world: --dns-providers needs "
 				"--hierarchy\n");
 		return 2;
 	}
-	if (hier && o.n_domains > DS_WORLD_HIER_DOMAINS_MAX) {
+	if (w.hier && op->n_domains > DS_WORLD_HIER_DOMAINS_MAX) {
 		fprintf(stderr, "stsmap world: --hierarchy takes at most %u "
 				"domains (a zone and a key each)\n",
 			DS_WORLD_HIER_DOMAINS_MAX);
 		return 2;
 	}
-	ret = ds_world_generate(&o, &st);
+	ret = ds_world_generate(op, &st);
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap world: %s: %s (check --out is writable "
 				"and --tld is one lower-case label)\n",
-			o.out_dir, st_strerror(ret));
+			op->out_dir, st_strerror(ret));
 		return ret == ST_EINVAL ? 2 : 1; /* a bad option value */
 	}
 	fprintf(stderr, "stsmap world: %" PRIu64 " domains, %" PRIu64
@@ -165,18 +173,18 @@ int sc_cmd_world(int argc, char **argv)
 			" SMTP listeners, %" PRIu64 " certificates in %s\n",
 		st.n_domains, st.n_policy_hosts,
 		st.n_mx_own + 2 * DS_WORLD_PROVIDERS + 3, st.n_smtp_services,
-		st.n_certs, o.out_dir);
-	if (!hier)
+		st.n_certs, op->out_dir);
+	if (!w.hier)
 		return 0;
-	ret = ds_world_hier_generate(&o, n_prov, &hst);
+	ret = ds_world_hier_generate(op, w.n_prov, &hst);
 	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap world: %s/hier: %s\n", o.out_dir,
+		fprintf(stderr, "stsmap world: %s/hier: %s\n", op->out_dir,
 			st_strerror(ret));
 		return 1;
 	}
 	fprintf(stderr, "stsmap world: hierarchy: root, %s., %" PRIu64
 			" domain zones on %u DNS providers (%" PRIu64
-			" domains left in %s.) in %s/hier\n", o.tld, hst.n_zones,
-		n_prov, hst.n_kept, o.tld, o.out_dir);
+			" domains left in %s.) in %s/hier\n", op->tld,
+		hst.n_zones, w.n_prov, hst.n_kept, op->tld, op->out_dir);
 	return 0;
 }

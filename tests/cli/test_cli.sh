@@ -189,6 +189,66 @@ for cmd in scan check show export diff merge report lint generate world; do
 	expect_grep "^usage: stsmap $cmd"
 done
 expect_rc 2 "$bin" help no-such-command
+
+# One row per subcommand: the shared end of every parser (sc_cli.c).  An
+# unknown option and a missing argument are named by getopt, then the
+# usage follows; an operand too many is named or answered with the usage.
+# cmd|option that takes an argument|operands too many|stderr for those
+inputs=$(for i in $(seq 65); do printf '%s ' "$tmp/in$i"; done)
+while IFS='|' read -r cmd argopt extra want; do
+	[ -n "$cmd" ] || continue
+	expect_rc 2 "$bin" "$cmd" --no-such-option
+	expect_err "unrecognized option '--no-such-option'"
+	expect_err "usage: stsmap $cmd"
+	expect_rc 2 "$bin" "$cmd" "$argopt"
+	expect_err "option '$argopt' requires an argument"
+	expect_err "usage: stsmap $cmd"
+	expect_rc 0 "$bin" "$cmd" --help
+	expect_grep "^usage: stsmap $cmd"
+	if [ -s "$tmp/err" ]; then bad "$cmd --help wrote to stderr"; else ok; fi
+	# shellcheck disable=SC2086
+	expect_rc 2 "$bin" "$cmd" $extra
+	expect_err "$want"
+done <<ROWS
+scan|--db|--db $tmp/x.lmdb $inputs|stsmap: at most 64 inputs
+check|--resolver|a.example b.example|stsmap check: give one domain name
+show|--db|a.example b.example|usage: stsmap show
+export|--db|extra|usage: stsmap export
+diff|--db|1 2 3|usage: stsmap diff
+merge|--label|$tmp/out.lmdb|usage: stsmap merge
+report|--db|extra|usage: stsmap report
+lint|--txt|extra|stsmap lint: unexpected argument 'extra'
+generate|--mx|--mx a.example stray|stsmap generate: unexpected argument 'stray'
+world|--out|--out $tmp/w extra|stsmap world: unexpected argument 'extra'
+ROWS
+expect_rc 2 "$bin" diff 1
+expect_err "usage: stsmap diff"
+expect_rc 2 "$bin" show --input-errors a.example
+expect_err "usage: stsmap show"
+expect_rc 2 "$bin" world extra
+expect_err "stsmap world: --out DIR is required"
+expect_rc 2 "$bin" scan --quiet
+expect_err "stsmap scan: no input given (see --help)"
+
+# Options of scan and check: the help says each default and range, and a
+# value outside the range is refused naming the option and the range
+# (the rows of scanner/sc_scan_opts.c; tests/scanner/test_sc_scan_opts
+# checks every row).
+expect_rc 0 "$bin" scan --help
+expect_grep '^  --https-timeout MS +whole policy fetch \(default 30000 ms, 10 to 600000\)$'
+expect_grep '^  --inflight N +domains in flight \(default 500, 1 to 1000000\)$'
+expect_grep '^  --db FILE +result store \(default stsmap.lmdb\)$'
+expect_rc 0 "$bin" check --help
+expect_grep '^  --dns-timeout MS +first DNS attempt, doubled per retry \(default 2000 ms, 10 to 600000\)$'
+if grep -q -- '--batch' "$tmp/out"; then bad "check --help lists --batch"; else ok; fi
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --https-timeout 9 "$tmp/one.txt"
+expect_err "stsmap: --https-timeout must be a number from 10 to 600000"; no_store https-timeout
+expect_rc 2 "$bin" scan --db "$tmp/cfg.lmdb" --smtp-port 65536 "$tmp/one.txt"
+expect_err "stsmap: --smtp-port must be a number from 1 to 65535"; no_store smtp-port
+expect_rc 2 "$bin" check --dns-retries 11 a.test
+expect_err "stsmap: --dns-retries must be a number from 0 to 10"
+expect_rc 2 "$bin" check --qps x a.test
+expect_err "stsmap: --qps must be a number from 0 to 10000000"
 expect_rc 2 "$bin" generate --mx 'not a host'
 expect_rc 2 "$bin" world --out "$tmp/w" --tld 'Not A Label'
 expect_rc 2 "$bin" export --db "$tmp/none.lmdb" --tld a.b
