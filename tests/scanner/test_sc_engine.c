@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 
 #include "rs_responder.h"
-#include "sc_scan.h"
+#include "sc_engine.h"
 #include "st_error.h"
 
 struct ctx {
