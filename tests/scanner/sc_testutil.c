@@ -4,10 +4,14 @@
  */
 #include "sc_testutil.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "st_error.h"
 
@@ -295,4 +299,75 @@ void te_path(const struct te *t, const char *name, char *buf, size_t len)
 		}
 		p = eol;
 	}
+}
+
+/* --- local faults --- */
+
+void te_fill(struct te_fill *f)
+{
+	struct rlimit rl;
+
+	f->n = 0;
+	f->full = false;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > TE_FILL_LIMIT) {
+		rl.rlim_cur = TE_FILL_LIMIT;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	while (f->n < TE_FILL_LIMIT) {
+		int fd = dup(0);
+
+		if (fd < 0) {
+			f->full = errno == EMFILE;
+			return;
+		}
+		f->fds[f->n++] = fd;
+	}
+}
+
+void te_unfill(struct te_fill *f)
+{
+	while (f->n > 0)
+		close(f->fds[--f->n]);
+}
+
+int te_fork(te_child_fn fn, void *arg, void *out, size_t len)
+{
+	int p[2], status = 0;
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe(p) != 0)
+		return ST_EIO;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return ST_EIO;
+	}
+	if (pid == 0) {
+		int ret;
+
+		close(p[0]);
+		ret = fn(arg, out);
+		if (ret == ST_OK &&
+		    write(p[1], out, len) != (ssize_t)len)
+			ret = ST_EIO;
+		_exit(ret == ST_OK ? 0 : 1);
+	}
+	close(p[1]);
+	while (got < len) {
+		ssize_t n = read(p[0], (char *)out + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got != len || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ST_EIO;
+	return ST_OK;
 }

@@ -117,4 +117,28 @@ const struct te_probe *te_probe(const struct te *t, const char *host);
  * "new" again) after the first is set off by " | ".  "" if none. */
 void te_path(const struct te *t, const char *name, char *buf, size_t len);
 
+/* --- local faults: every descriptor taken (EMFILE) --- */
+
+#define TE_FILL_LIMIT 512  /* the soft RLIMIT_NOFILE while filling */
+
+struct te_fill {
+	int fds[TE_FILL_LIMIT];
+	size_t n;
+	bool full;                 /* the last dup() failed with EMFILE */
+};
+
+/* Lower the soft RLIMIT_NOFILE to TE_FILL_LIMIT (for good: call it only
+ * in a forked child, te_fork()) and take every descriptor left under it,
+ * so the next socket() of this process fails with EMFILE. */
+void te_fill(struct te_fill *f);
+/* Give the descriptors back. */
+void te_unfill(struct te_fill *f);
+
+/* Run fn(arg, out) in a forked child, whose process-wide changes (a
+ * lowered descriptor limit) die with it; the child sends *out (len
+ * bytes) back through a pipe.  ST_OK when the child returned ST_OK and
+ * out holds its result; ST_EIO otherwise (fork, pipe, a crash). */
+typedef int (*te_child_fn)(void *arg, void *out);
+int te_fork(te_child_fn fn, void *arg, void *out, size_t len);
+
 #endif /* SC_TESTUTIL_H */
