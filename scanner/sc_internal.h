@@ -21,8 +21,8 @@
  *     sc_domain_fault(d, SC_FAULT_LOCAL, "fetch: %s", why);
  *
  * and carries on as usual: pending callbacks still come in, but once they
- * are all in, sc_domain_advance() goes straight to sc_domain_finished(),
- * which hands nothing to the sink and puts the name back in the engine's
+ * are all in, sc_domain_advance() goes straight to SC_S_DONE, whose entry
+ * handler is sc_domain_finished(), which hands nothing to the sink and puts the name back in the engine's
  * retry queue (sc_retry_push(), in sc_engine.c).  A retry starts the
  * domain afresh (a new struct sc_domain, every lookup again) after a
  * backoff: cfg.retry_backoff_ms << (attempt - 1), capped at
@@ -33,7 +33,8 @@
  * bounded whatever the input size.  sc_engine_pause() holds both.
  *
  * An MX host whose probe or address lookups met a fault is not cached:
- * its waiting domains get the fault (and are retried), the entry is
+ * its waiters are told the fault by their callbacks (their domains are
+ * retried), the entry is
  * dropped, and the next domain that needs the host probes it again.  No
  * probe record is handed to the probe sink for it.
  */
@@ -244,8 +245,13 @@ int sc_retry_push(struct sc_engine *e, const char *name, uint64_t rank,
 void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
 		     ...) __attribute__((format(printf, 3, 4)));
 
+/* Start d (fresh from the engine: zeroed, its name and attempt set): NEW
+ * -> DNS.  d may be finished, and released, before this returns. */
 void sc_domain_start(struct sc_domain *d);
-/* Move d on once its pending callbacks are all in. */
+/* Move d on once its pending callbacks are all in (a no-op while some
+ * are still to come): into the next state through set_state(), running
+ * that state's entry handler; on to the one after while a handler
+ * leaves nothing pending.  d is released when it reaches SC_S_DONE. */
 void sc_domain_advance(struct sc_domain *d);
 
 /* sc_mxprobe.c: ask for host's probe (looked up in lower case).  w->fn
