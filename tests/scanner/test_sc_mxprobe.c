@@ -133,15 +133,16 @@ static void release_on_fault(struct te *t)
 	}
 }
 
+/* arg: how many of a.test, b.test to scan at once (1 or 2). */
 static int emfile_child(void *arg, void *out)
 {
 	struct emfile_out *o = out;
-	const char *names[] = { "a.test" };
+	const char *names[] = { "a.test", "b.test" };
+	size_t n = *(const size_t *)arg;
 	struct emfile_ctx x = { .filled = false };
 	struct te *t = NULL;
 	int ret;
 
-	(void)arg;
 	memset(o, 0, sizeof(*o));
 	ret = te_new(zone, cert_names, 1, &t);
 	if (ret != ST_OK)
@@ -150,7 +151,8 @@ static int emfile_child(void *arg, void *out)
 	t->arg = &x;
 	t->on_pull = fill_on_pull;
 	t->on_tick = release_on_fault;
-	ret = te_run(t, names, 1);
+	t->dns_delay_ms = 20; /* both ask while the probe is in flight */
+	ret = te_run(t, names, n);
 	te_unfill(&x.fill);
 	if (ret == ST_OK) {
 		o->n_recs = t->n_recs;
@@ -181,9 +183,10 @@ static int emfile_child(void *arg, void *out)
 static void test_probe_emfile(void **state)
 {
 	struct emfile_out o;
+	size_t n = 1;
 
 	(void)state;
-	assert_int_equal(te_fork(emfile_child, NULL, &o, sizeof(o)), ST_OK);
+	assert_int_equal(te_fork(emfile_child, &n, &o, sizeof(o)), ST_OK);
 	assert_true(o.filled);
 	assert_true(o.probe_fault_logged);
 	assert_true(o.faults_local >= 1);
@@ -197,11 +200,33 @@ static void test_probe_emfile(void **state)
 	assert_null(strstr(o.findings, "mx-tls.unreachable"));
 }
 
+/* Two domains wait on the probe that meets EMFILE: the entry's callback
+ * tells both of the fault, both are retried, and the host is probed
+ * once more, for both. */
+static void test_probe_emfile_two_waiters(void **state)
+{
+	struct emfile_out o;
+	size_t n = 2;
+
+	(void)state;
+	assert_int_equal(te_fork(emfile_child, &n, &o, sizeof(o)), ST_OK);
+	assert_true(o.filled);
+	assert_true(o.probe_fault_logged);
+	assert_int_equal(o.retries, 2);
+	assert_int_equal(o.unmeasured, 0);
+	assert_int_equal(o.n_recs, 2);
+	assert_int_equal(o.n_probe_records, 1);
+	assert_int_equal(o.probe_status, AN_PROBE_OK);
+	assert_int_equal(o.probes, 1);
+	assert_int_equal(o.accepted, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared),
 		cmocka_unit_test(test_probe_emfile),
+		cmocka_unit_test(test_probe_emfile_two_waiters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
