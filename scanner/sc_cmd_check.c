@@ -18,8 +18,7 @@
 #include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
-#include "sc_health.h"
-#include "sc_scan.h"
+#include "sc_engine.h"
 #include "sc_scan_opts.h"
 #include "st_error.h"
 

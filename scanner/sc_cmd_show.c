@@ -16,6 +16,8 @@
 #include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_engine.h"
+#include "sc_scan_opts.h"
 #include "st_error.h"
 
 static void print_time(FILE *out, const char *label, int64_t t)

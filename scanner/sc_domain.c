@@ -1,15 +1,21 @@
 /*
  * sc_domain.c - the per-domain state machine (DESIGN §2 steps 2-6).
  *
- *   DNS ──► PH_ADDR ──► FETCH ──► PROBE ──► DONE
- *    │         │                    ▲
- *    └─────────┴────────────────────┘  (no valid record: no fetch;
- *                                        no --probe-mx: no probes)
+ *   NEW ──► DNS ──► PH_ADDR ──► FETCH ──► PROBE ──► DONE
+ *            │         │          │         ▲        ▲
+ *            └─────────┴──────────┴─────────┘        │
+ *            (no valid record: no fetch;             │
+ *             no address: no fetch;                  │
+ *             no --probe-mx, or no MX host: no probe)│
+ *   any state but NEW ───────────────────────────────┘ (a fault, a stop)
  *
- * Every state submits its queries, counts them in d->pending and waits;
- * each callback stores what it learnt (copied into the domain's arena) and,
- * when it was the last one, calls sc_domain_advance(), which picks the
- * next state through set_state().  Nothing here blocks.
+ * Each state has an entry handler (enter[], indexed by state) that submits
+ * the state's work and counts it in d->pending.  Each callback stores
+ * what it learnt (copied into the domain's arena) and, when it was the
+ * last one, calls sc_domain_advance(), which picks the next state
+ * (next_state()) and enters it through set_state(), the one place a
+ * state changes; it refuses a transition sc_state_legal() does not allow.
+ * Nothing here blocks.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,19 +29,55 @@
 #include "sc_internal.h"
 #include "st_error.h"
 
-static const char *state_name(enum sc_state s)
+const char *sc_state_name(enum sc_state s)
 {
-	static const char *const names[] = { "dns", "ph-addr", "fetch",
-					     "probe", "done" };
+	static const char *const names[SC_S_COUNT] = {
+		[SC_S_NEW] = "new",     [SC_S_DNS] = "dns",
+		[SC_S_PH_ADDR] = "ph-addr", [SC_S_FETCH] = "fetch",
+		[SC_S_PROBE] = "probe", [SC_S_DONE] = "done",
+	};
 
-	return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+	return (unsigned)s < SC_S_COUNT ? names[s] : "?";
 }
 
-static void set_state(struct sc_domain *d, enum sc_state s)
+/* The legal transitions: the diagram above (and in sc_internal.h). */
+static const bool legal[SC_S_COUNT][SC_S_COUNT] = {
+	[SC_S_NEW] = { [SC_S_DNS] = true },
+	[SC_S_DNS] = { [SC_S_PH_ADDR] = true, [SC_S_PROBE] = true,
+		       [SC_S_DONE] = true },
+	[SC_S_PH_ADDR] = { [SC_S_FETCH] = true, [SC_S_PROBE] = true,
+			   [SC_S_DONE] = true },
+	[SC_S_FETCH] = { [SC_S_PROBE] = true, [SC_S_DONE] = true },
+	[SC_S_PROBE] = { [SC_S_DONE] = true },
+	[SC_S_DONE] = { 0 },
+};
+
+bool sc_state_legal(enum sc_state from, enum sc_state to)
 {
+	return (unsigned)from < SC_S_COUNT && (unsigned)to < SC_S_COUNT &&
+	       legal[from][to];
+}
+
+/*
+ * The one place d's state changes.  Returns the state d is now in: s, or,
+ * if going to s is not legal (a bug in this file, never the domain's
+ * doing), SC_S_DONE with a local fault, so that the domain is logged,
+ * retried and never stored on the strength of a confused machine.
+ */
+static enum sc_state set_state(struct sc_domain *d, enum sc_state s)
+{
+	if (!sc_state_legal(d->state, s)) {
+		ST_ERR(d->e->cfg.log, "scan", "%s: illegal transition %s -> %s",
+		       d->name, sc_state_name(d->state), sc_state_name(s));
+		sc_domain_fault(d, SC_FAULT_LOCAL,
+				"internal error: transition %s -> %s",
+				sc_state_name(d->state), sc_state_name(s));
+		s = SC_S_DONE;
+	}
 	ST_DEBUG(d->e->cfg.log, "scan", "%s: %s -> %s", d->name,
-		 state_name(d->state), state_name(s));
+		 sc_state_name(d->state), sc_state_name(s));
 	d->state = s;
+	return s;
 }
 
 void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
@@ -191,19 +233,15 @@ static void on_mx(const struct rs_result *res, void *arg)
 		sc_domain_advance(d);
 }
 
-void sc_domain_start(struct sc_domain *d)
+static void enter_dns(struct sc_domain *d)
 {
 	char q[300];
 
-	set_state(d, SC_S_DNS);
-	d->pending = 1; /* held until every query is submitted */
 	snprintf(q, sizeof(q), "_mta-sts.%s", d->name);
 	submit(d, q, RS_TYPE_TXT, RS_FLAG_AD, on_sts);
 	submit(d, d->name, RS_TYPE_MX, RS_FLAG_AD, on_mx);
 	snprintf(q, sizeof(q), "_smtp._tls.%s", d->name);
 	submit(d, q, RS_TYPE_TXT, 0, on_tlsrpt);
-	if (arrived(d))
-		sc_domain_advance(d);
 }
 
 /* --- step 3: the policy host's addresses --- */
@@ -242,6 +280,13 @@ static void on_ph_aaaa(const struct rs_result *res, void *arg)
 	keep_addrs(d, res, &d->aaaa_st);
 	if (arrived(d))
 		sc_domain_advance(d);
+}
+
+static void enter_ph_addr(struct sc_domain *d)
+{
+	snprintf(d->ph_name, sizeof(d->ph_name), "mta-sts.%s", d->name);
+	submit(d, d->ph_name, RS_TYPE_A, 0, on_ph_a);
+	submit(d, d->ph_name, RS_TYPE_AAAA, 0, on_ph_aaaa);
 }
 
 static bool dns_failed(enum an_dns_status st)
@@ -292,14 +337,13 @@ static void on_fetch(const struct ft_result *res, void *arg)
 		sc_domain_advance(d);
 }
 
-static void start_fetch(struct sc_domain *d)
+static void enter_fetch(struct sc_domain *d)
 {
 	const struct sockaddr *sa[SC_ADDR_MAX];
 	int ret;
 
 	for (size_t i = 0; i < d->n_addrs; i++)
 		sa[i] = (const struct sockaddr *)&d->addrs[i];
-	set_state(d, SC_S_FETCH);
 	d->pending++;
 	/* A retry may find the connection of an earlier attempt kept: a
 	 * fresh one shows the certificate (its expiry, its issuer) again. */
@@ -316,13 +360,9 @@ static void start_fetch(struct sc_domain *d)
 	}
 }
 
-/* After the policy host lookups: fetch, or record why not. */
-static void after_ph_addr(struct sc_domain *d)
+/* The policy host has no address: record why there is no fetch. */
+static void no_fetch(struct sc_domain *d)
 {
-	if (d->n_addrs > 0) {
-		start_fetch(d);
-		return;
-	}
 	if (d->ph_dangling)
 		d->fetch.status = AN_FETCH_DANGLING_CNAME;
 	else if (dns_failed(d->a_st) || dns_failed(d->aaaa_st))
@@ -333,21 +373,67 @@ static void after_ph_addr(struct sc_domain *d)
 
 /* --- step 6: probes --- */
 
-static void start_probes(struct sc_domain *d)
+/* The probe of one of d's MX hosts is in (the cache's callback, maybe
+ * from within sc_mx_request()). */
+static void on_probe(struct sc_mxwaiter *w, const struct sc_mxresult *res)
 {
-	set_state(d, SC_S_PROBE);
-	d->pending++; /* held while requesting */
-	if (d->mx_st == AN_DNS_NOERROR) {
-		for (size_t i = 0; i < d->n_mx; i++) {
-			if (d->mx[i].name[0] == '\0')
-				continue; /* null MX: nothing to probe */
-			sc_mx_request(d->e, d, d->n_probes++, d->mx[i].name);
-		}
-	} else if (d->mx_st == AN_DNS_NODATA) {
-		/* RFC 5321 §5.1: no MX, the domain itself is the MX. */
-		sc_mx_request(d->e, d, d->n_probes++, d->name);
+	struct sc_domain *d = w->ctx;
+	struct an_probe *p = &d->probes[w - d->mxwait];
+
+	if (res->fault != SC_FAULT_NONE) {
+		sc_domain_fault(d, res->fault, "MX %s: %s", res->host,
+				res->detail);
+	} else {
+		p->status = res->rec->status;
+		p->tls_version = res->rec->tls_version;
+		p->tlsa = res->rec->tlsa;
+		p->tlsa_secure = res->rec->tlsa_secure;
+		p->detail = st_arena_strdup(&d->arena, res->rec->detail);
 	}
-	d->pending--;
+	if (arrived(d))
+		sc_domain_advance(d);
+}
+
+static void request_probe(struct sc_domain *d, const char *host)
+{
+	size_t slot = d->n_probes++;
+	struct sc_mxwaiter *w = &d->mxwait[slot];
+
+	d->probes[slot] = (struct an_probe){ .host = host,
+					     .status = AN_PROBE_NOT_PROBED };
+	w->fn = on_probe;
+	w->ctx = d;
+	d->pending++;
+	sc_mx_request(d->e, host, w);
+}
+
+/* Is there an MX host to probe?  RFC 5321 §5.1: with no MX records
+ * (NODATA) the domain itself is the MX; a null MX (RFC 7505) is none. */
+static bool probe_wanted(const struct sc_domain *d)
+{
+	if (!d->e->cfg.probe_mx)
+		return false;
+	if (d->mx_st == AN_DNS_NODATA)
+		return true;
+	if (d->mx_st != AN_DNS_NOERROR)
+		return false;
+	for (size_t i = 0; i < d->n_mx; i++) {
+		if (d->mx[i].name[0] != '\0')
+			return true;
+	}
+	return false;
+}
+
+static void enter_probe(struct sc_domain *d)
+{
+	if (d->mx_st == AN_DNS_NODATA) {
+		request_probe(d, d->name);
+		return;
+	}
+	for (size_t i = 0; i < d->n_mx; i++) {
+		if (d->mx[i].name[0] != '\0')
+			request_probe(d, d->mx[i].name);
+	}
 }
 
 /* Does the STS RRset hold exactly one valid record (worth a fetch)? */
@@ -363,52 +449,74 @@ static bool sts_valid(const struct sc_domain *d)
 	return rec.status == AN_STS_VALID;
 }
 
-void sc_domain_advance(struct sc_domain *d)
+static void enter_done(struct sc_domain *d)
 {
-	struct sc_engine *e = d->e;
+	sc_domain_finished(d); /* d is released */
+}
+
+/* The entry handler of each state: submits the state's work (counted in
+ * d->pending).  NEW is never entered. */
+static void (*const enter[SC_S_COUNT])(struct sc_domain *d) = {
+	[SC_S_NEW] = NULL,
+	[SC_S_DNS] = enter_dns,
+	[SC_S_PH_ADDR] = enter_ph_addr,
+	[SC_S_FETCH] = enter_fetch,
+	[SC_S_PROBE] = enter_probe,
+	[SC_S_DONE] = enter_done,
+};
+
+/* Where d goes once the work of its current state is all in. */
+static enum sc_state next_state(struct sc_domain *d)
+{
+	const struct sc_engine *e = d->e;
 
 	/* A fault: whatever comes next could not be trusted either; the
 	 * domain is retried from the start. */
-	if (e->stopping || d->fault != SC_FAULT_NONE) {
-		set_state(d, SC_S_DONE);
-		sc_domain_finished(d);
-		return;
-	}
+	if (e->stopping || d->fault != SC_FAULT_NONE)
+		return SC_S_DONE;
 	switch (d->state) {
+	case SC_S_NEW:
+		return SC_S_DNS;
 	case SC_S_DNS:
 		if ((d->sts.st == AN_DNS_NOERROR && sts_valid(d)) ||
-		    e->cfg.fetch_all) {
-			set_state(d, SC_S_PH_ADDR);
-			snprintf(d->ph_name, sizeof(d->ph_name), "mta-sts.%s",
-				 d->name);
-			d->pending = 1;
-			submit(d, d->ph_name, RS_TYPE_A, 0, on_ph_a);
-			submit(d, d->ph_name, RS_TYPE_AAAA, 0, on_ph_aaaa);
-			if (arrived(d))
-				sc_domain_advance(d);
-			return;
-		}
+		    e->cfg.fetch_all)
+			return SC_S_PH_ADDR;
 		break;
 	case SC_S_PH_ADDR:
-		after_ph_addr(d);
-		if (d->pending > 0)
-			return;
+		if (d->n_addrs > 0)
+			return SC_S_FETCH;
+		no_fetch(d);
 		break;
 	case SC_S_FETCH:
 		break;
 	case SC_S_PROBE:
-		set_state(d, SC_S_DONE);
-		sc_domain_finished(d);
-		return;
 	case SC_S_DONE:
-		return;
+	case SC_S_COUNT:
+		return SC_S_DONE;
 	}
 	/* Leaving DNS, PH_ADDR or FETCH: probes, or done. */
-	if (e->cfg.probe_mx) {
-		start_probes(d);
-		if (d->pending > 0)
+	return probe_wanted(d) ? SC_S_PROBE : SC_S_DONE;
+}
+
+void sc_domain_start(struct sc_domain *d)
+{
+	d->state = SC_S_NEW;
+	sc_domain_advance(d);
+}
+
+void sc_domain_advance(struct sc_domain *d)
+{
+	while (d->state != SC_S_DONE && d->pending == 0) {
+		enum sc_state s = set_state(d, next_state(d));
+
+		if (s == SC_S_DONE) {
+			enter[s](d); /* d is released */
 			return;
+		}
+		/* Held while the handler submits, so that a callback made
+		 * from within a submission does not move d on under it. */
+		d->pending++;
+		enter[s](d);
+		d->pending--;
 	}
-	set_state(d, SC_S_DONE);
-	sc_domain_finished(d);
 }

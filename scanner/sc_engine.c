@@ -15,6 +15,10 @@
  * the retry FIFOs (one per attempt number, so each is in due order); the
  * refill takes due retries before new input, and a timer wakes it for the
  * earliest one not yet due.
+ *
+ * Lists (common/st_list.h): the domains in flight (a set, c.inflight
+ * long), the spare domains (a free list, at most SC_SPARE_MAX) and the
+ * retry FIFOs.  The engine owns every element on them.
  */
 #include <event2/event.h>
 #include <inttypes.h>
@@ -191,11 +195,7 @@ int sc_retry_push(struct sc_engine *e, const char *name, uint64_t rank,
 	r->rank = rank;
 	r->attempt = attempt;
 	r->due_us = sc_now_us() + backoff_us(e, attempt);
-	if (e->retry_tail[attempt] != NULL)
-		e->retry_tail[attempt]->next = r;
-	else
-		e->retry_head[attempt] = r;
-	e->retry_tail[attempt] = r;
+	st_list_push_back(&e->retry[attempt], &r->link);
 	e->c.retry_queued++;
 	return ST_OK;
 }
@@ -206,9 +206,13 @@ static struct sc_retry *retry_first(struct sc_engine *e, unsigned *fifo)
 	struct sc_retry *best = NULL;
 
 	for (unsigned i = 1; i <= SC_RETRY_MAX_LIMIT; i++) {
-		struct sc_retry *r = e->retry_head[i];
+		struct st_link *k = st_list_first(&e->retry[i]);
+		struct sc_retry *r;
 
-		if (r != NULL && (best == NULL || r->due_us < best->due_us)) {
+		if (k == NULL)
+			continue;
+		r = ST_CONTAINER(k, struct sc_retry, link);
+		if (best == NULL || r->due_us < best->due_us) {
 			best = r;
 			*fifo = i;
 		}
@@ -218,19 +222,18 @@ static struct sc_retry *retry_first(struct sc_engine *e, unsigned *fifo)
 
 static void retry_pop(struct sc_engine *e, unsigned fifo)
 {
-	struct sc_retry *r = e->retry_head[fifo];
+	struct st_link *k = st_list_pop_front(&e->retry[fifo]);
 
-	e->retry_head[fifo] = r->next;
-	if (e->retry_head[fifo] == NULL)
-		e->retry_tail[fifo] = NULL;
+	if (k == NULL)
+		return;
 	e->c.retry_queued--;
-	free(r);
+	free(ST_CONTAINER(k, struct sc_retry, link));
 }
 
 static void retry_free_all(struct sc_engine *e)
 {
 	for (unsigned i = 1; i <= SC_RETRY_MAX_LIMIT; i++) {
-		while (e->retry_head[i] != NULL)
+		while (!st_list_empty(&e->retry[i]))
 			retry_pop(e, i);
 	}
 }
@@ -323,7 +326,11 @@ int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
 		return ST_ENOMEM;
 	e->base = base;
 	e->cfg = *cfg;
-	st_hmap_init(&e->mxcache);
+	st_list_init(&e->inflight);
+	st_list_init(&e->spare);
+	for (size_t i = 0; i <= SC_RETRY_MAX_LIMIT; i++)
+		st_list_init(&e->retry[i]);
+	sc_mxcache_init(e);
 	e->refill = event_new(base, -1, 0, refill, e);
 	e->retry_timer = evtimer_new(base, retry_wake, e);
 	if (e->refill == NULL || e->retry_timer == NULL) {
@@ -363,11 +370,12 @@ void sc_engine_set_probe_sink(struct sc_engine *e, sc_probe_sink_fn fn,
 
 static struct sc_domain *domain_get(struct sc_engine *e)
 {
-	struct sc_domain *d = e->spare;
+	struct st_link *k = st_list_pop_front(&e->spare);
+	struct sc_domain *d;
 	struct st_arena keep;
 
-	if (d != NULL) {
-		e->spare = d->next;
+	if (k != NULL) {
+		d = ST_CONTAINER(k, struct sc_domain, link);
 		e->n_spare--;
 		keep = d->arena;
 		st_arena_reset(&keep);
@@ -385,16 +393,10 @@ static struct sc_domain *domain_get(struct sc_engine *e)
 
 static void domain_put(struct sc_engine *e, struct sc_domain *d)
 {
-	if (d->prev != NULL)
-		d->prev->next = d->next;
-	else
-		e->inflight = d->next;
-	if (d->next != NULL)
-		d->next->prev = d->prev;
+	st_list_remove(&d->link);
 	e->c.inflight--;
 	if (e->n_spare < SC_SPARE_MAX) {
-		d->next = e->spare;
-		e->spare = d;
+		st_list_push_front(&e->spare, &d->link);
 		e->n_spare++;
 	} else {
 		st_arena_free(&d->arena);
@@ -491,10 +493,7 @@ static bool start_one(struct sc_engine *e, const struct sc_item *it,
 	if (attempt > 0)
 		e->c.retries++;
 	d->t0_us = sc_now_us();
-	d->next = e->inflight;
-	if (e->inflight != NULL)
-		e->inflight->prev = d;
-	e->inflight = d;
+	st_list_push_front(&e->inflight, &d->link);
 	e->c.inflight++;
 	if (e->c.inflight > e->c.inflight_peak)
 		e->c.inflight_peak = e->c.inflight;
@@ -636,15 +635,16 @@ void sc_engine_free(struct sc_engine *e)
 	e->ft = NULL;
 	ft_prober_free(e->pr);
 	e->pr = NULL;
-	while (e->inflight != NULL) /* none should be left; be safe */
-		domain_put(e, e->inflight);
-	while (e->spare != NULL) {
-		struct sc_domain *d = e->spare;
+	/* None should be left in flight; be safe. */
+	for (struct st_link *k; (k = st_list_first(&e->inflight)) != NULL;)
+		domain_put(e, ST_CONTAINER(k, struct sc_domain, link));
+	for (struct st_link *k; (k = st_list_pop_front(&e->spare)) != NULL;) {
+		struct sc_domain *d = ST_CONTAINER(k, struct sc_domain, link);
 
-		e->spare = d->next;
 		st_arena_free(&d->arena);
 		free(d);
 	}
+	e->n_spare = 0;
 	sc_mxcache_free(e);
 	retry_free_all(e);
 	if (e->refill != NULL)

@@ -17,6 +17,10 @@
  * shows it does not recurse (RFC 1035 §4.1.1, RFC 1034 §4.3.1).  A name of
  * the input would not do: its own servers may be the ones that fail.
  *
+ * Private to the engine library (st_engine); the start-up check's API
+ * (sc_upstream_check(), sc_upstream_gate(), ...) is public, in
+ * sc_engine.h.
+ *
  * At start-up, sc_upstream_check() asks each upstream the canary on an
  * event base of its own and says what is wrong, if anything.
  *
@@ -54,77 +58,20 @@
 #include <stdint.h>
 
 #include "rs_resolver.h"
-#include "sc_scan.h"
+#include "sc_engine.h"
 
-struct sc_engine;
+#ifndef SC_ENGINE_BUILD
+#error "sc_health.h is private to the engine library: include sc_engine.h"
+#endif
+
 struct sc_domain;
 struct sc_health;
-
-#define SC_CANARY_NAME "."
-#define SC_CANARY_TYPE 2 /* NS */
 
 #define SC_HEALTH_WINDOW 32   /* domains in the failure-rate window */
 #define SC_HEALTH_MIN 16      /* domains before the rate is judged */
 #define SC_HEALTH_IDLE_MS 1000 /* nothing heard this long: the canary */
 #define SC_HEALTH_REPROBE_MS 1000u  /* first re-probe of a down upstream */
 #define SC_HEALTH_REPROBE_CAP_MS 16000u
-
-/* What the canary got from one upstream at start-up. */
-struct sc_upstream_probe {
-	char addr[64];           /* as configured; "resolv.conf" if none */
-	enum rs_status status;
-	int rcode;
-	bool ra;
-	char referral_zone[256]; /* RS_REFERRAL: the cut */
-	uint32_t latency_ms;
-};
-
-/*
- * The start-up check prepared: an event base and one resolver (one
- * socket) per upstream of cfg, opened now, so that asking later needs no
- * new descriptor (the scan asks at its first domain).  Run once, then
- * free.  ST_OK, ST_ENOMEM, ST_EINVAL (a bad --resolver), ST_ENOENT, ST_EIO.
- */
-struct sc_upstream_checker;
-int sc_upstream_checker_new(const struct sc_config *cfg,
-			    struct sc_upstream_checker **out);
-/* Ask each upstream the canary (as sc_upstream_check); the checker's
- * resolvers are closed afterwards.  ST_EINVAL when run twice. */
-int sc_upstream_checker_run(struct sc_upstream_checker *ck,
-			    const struct sc_config *cfg,
-			    struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
-			    size_t *n);
-void sc_upstream_checker_free(struct sc_upstream_checker *ck); /* NULL ok */
-
-/*
- * Ask every upstream of cfg the canary (timeout and retries of cfg), each
- * on its own, and fill probes[0..*n).  ST_OK when every one was asked
- * (whatever it answered); ST_ENOMEM, ST_EINVAL (a bad --resolver) or
- * ST_ENOENT (no upstream) when that was not possible.  Blocks for at most
- * the resolver's retry schedule.
- */
-int sc_upstream_check(const struct sc_config *cfg,
-		      struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
-		      size_t *n);
-
-/*
- * What is wrong with upstream p for a scan (authoritative: the option
- * --upstream-authoritative was given), as a sentence for the user in
- * buf, or NULL if nothing is.  Dead (no response), refusing us (REFUSED
- * from a recursive upstream) and not recursing (RA clear or a referral,
- * unless authoritative) are wrong.
- */
-const char *sc_upstream_problem(const struct sc_upstream_probe *p,
-				bool authoritative, char *buf, size_t len);
-
-/*
- * The start-up check for a command (cmd: "scan", "check"): the canary to
- * every upstream (through ck if not NULL, else opened now), each problem
- * printed on stderr, loudly.  ST_OK when every upstream is fit; ST_EDNS
- * (after saying why) when one is not or none could be asked.
- */
-int sc_upstream_gate(struct sc_upstream_checker *ck,
-		     const struct sc_config *cfg, const char *cmd);
 
 /* The engine's monitor: made by sc_engine_new, freed by sc_engine_free.
  * ST_OK, ST_ENOMEM, or the canary resolver's error. */
@@ -147,13 +94,7 @@ void sc_health_judge(struct sc_health *h, struct sc_domain *d);
 bool sc_health_stop_report(const struct sc_health *h, char *buf,
 			   size_t len);
 
-/* Counters for the summary. */
-struct sc_health_stats {
-	uint64_t unvouched;      /* timeouts with no answer meanwhile */
-	uint64_t canaries;       /* canary questions asked */
-	uint64_t outages;        /* times the upstream was judged down */
-	uint64_t upstream_faults; /* domains sent back to the retry queue */
-};
+/* Counters for the summary (struct sc_health_stats: sc_engine.h). */
 void sc_health_stats(const struct sc_health *h, struct sc_health_stats *out);
 
 #endif /* SC_HEALTH_H */

@@ -1,24 +1,28 @@
 /*
  * sc_internal.h - what the engine's files share: the engine, the per-domain
- * state, the MX probe cache.  Not part of any public interface.
+ * state, the MX probe cache.  Private to the engine library (st_engine,
+ * compiled with SC_ENGINE_BUILD); its public interface is sc_engine.h.
  *
  * Lifetimes: a struct sc_domain lives from the moment the source hands its
  * name over until its record went to the sink; everything it points to is
  * in its arena.  A struct sc_mxhost lives in the engine's probe cache from
- * the first domain that needs the host until it is evicted (completed
- * entries beyond SC_MXCACHE_MAX, oldest first); waiting domains hold no
- * pointer into it after they were notified.
+ * the first request for the host until it is evicted (completed entries
+ * beyond SC_MXCACHE_MAX, oldest first).  The cache knows nothing of
+ * domains: a requester hands it a struct sc_mxwaiter of its own, which
+ * sits on the host's list of waiters until its callback was called, once;
+ * the callback's result points into the host and is valid only during the
+ * call, so the requester copies what it keeps.
  *
  * Faults and the retry queue.  A failure on our side (enum sc_fault in
- * sc_scan.h: descriptors, memory, local sockets, our configuration, our
+ * sc_engine.h: descriptors, memory, local sockets, our configuration, our
  * upstream resolver) tells nothing about the domain, so it must never end
  * up in the domain's record.  Whoever sees one calls
  *
  *     sc_domain_fault(d, SC_FAULT_LOCAL, "fetch: %s", why);
  *
  * and carries on as usual: pending callbacks still come in, but once they
- * are all in, sc_domain_advance() goes straight to sc_domain_finished(),
- * which hands nothing to the sink and puts the name back in the engine's
+ * are all in, sc_domain_advance() goes straight to SC_S_DONE, whose entry
+ * handler is sc_domain_finished(), which hands nothing to the sink and puts the name back in the engine's
  * retry queue (sc_retry_push(), in sc_engine.c).  A retry starts the
  * domain afresh (a new struct sc_domain, every lookup again) after a
  * backoff: cfg.retry_backoff_ms << (attempt - 1), capped at
@@ -29,7 +33,8 @@
  * bounded whatever the input size.  sc_engine_pause() holds both.
  *
  * An MX host whose probe or address lookups met a fault is not cached:
- * its waiting domains get the fault (and are retried), the entry is
+ * its waiters are told the fault by their callbacks (their domains are
+ * retried), the entry is
  * dropped, and the next domain that needs the host probes it again.  No
  * probe record is handed to the probe sink for it.
  */
@@ -47,9 +52,14 @@
 #include "ft_fetch.h"
 #include "ft_smtp.h"
 #include "rs_resolver.h"
-#include "sc_scan.h"
+#include "sc_engine.h"
 #include "st_arena.h"
 #include "st_hmap.h"
+#include "st_list.h"
+
+#ifndef SC_ENGINE_BUILD
+#error "sc_internal.h is private to the engine library: include sc_engine.h"
+#endif
 
 #define SC_ARENA_CAP (1024u * 1024u) /* per domain; the body is 64 KiB */
 #define SC_TXT_MAX AN_RECORD_TXT_MAX
@@ -57,12 +67,53 @@
 #define SC_ADDR_MAX 8                /* addresses kept per host */
 #define SC_MXCACHE_MAX 65536         /* completed probes kept in memory */
 
+/*
+ * The per-domain states (sc_domain.c).  Each has an entry handler that
+ * submits the state's work; every transition passes through set_state(),
+ * which refuses one that sc_state_legal() does not allow:
+ *
+ *   NEW -> DNS -> PH_ADDR -> FETCH -> PROBE -> DONE
+ *   DNS -> PROBE | DONE         no valid STS record (and no --fetch-all)
+ *   PH_ADDR -> PROBE | DONE     no address for mta-sts.D: no fetch
+ *   FETCH -> DONE, ... -> DONE  no --probe-mx; or a fault, or a stop,
+ *                               from any state but NEW
+ */
 enum sc_state {
-	SC_S_DNS = 0,   /* _mta-sts TXT, MX, _smtp._tls TXT in flight */
+	SC_S_NEW = 0,   /* allocated, nothing asked yet */
+	SC_S_DNS,       /* _mta-sts TXT, MX, _smtp._tls TXT in flight */
 	SC_S_PH_ADDR,   /* A/AAAA of mta-sts.D in flight */
 	SC_S_FETCH,     /* the policy fetch in flight */
 	SC_S_PROBE,     /* waiting for the MX hosts' probes */
-	SC_S_DONE,
+	SC_S_DONE,      /* handed to sc_domain_finished(): released */
+	SC_S_COUNT
+};
+
+/* May a domain go from state `from` to state `to`?  (The table above;
+ * out-of-range states are never legal.) */
+bool sc_state_legal(enum sc_state from, enum sc_state to);
+/* "new", "dns", "ph-addr", "fetch", "probe", "done"; "?" otherwise. */
+const char *sc_state_name(enum sc_state s);
+
+/* What a waiter for an MX host's probe is told (sc_mx_request()).  Every
+ * pointer is into the cache entry: valid only during the callback. */
+struct sc_mxresult {
+	const char *host;                  /* lower case */
+	enum sc_fault fault;               /* NONE, or nothing was learnt */
+	const char *detail;                /* the fault's cause, for the log */
+	const struct an_probe_record *rec; /* the probe; NULL on a fault */
+};
+
+struct sc_mxwaiter;
+typedef void (*sc_mxwait_fn)(struct sc_mxwaiter *w,
+			     const struct sc_mxresult *res);
+
+/* A request for an MX host's probe.  Owned by the requester (the cache
+ * only links it): fn and ctx are the requester's, link is the cache's
+ * while the request waits. */
+struct sc_mxwaiter {
+	struct st_link link;            /* on sc_mxhost.waiters */
+	sc_mxwait_fn fn;
+	void *ctx;
 };
 
 struct sc_txt_answer {
@@ -75,7 +126,7 @@ struct sc_txt_answer {
 
 struct sc_domain {
 	struct sc_engine *e;
-	struct sc_domain *prev, *next;  /* the engine's in-flight list */
+	struct st_link link;            /* the engine's in-flight or spare list */
 	struct st_arena arena;
 	char name[254];
 	uint64_t rank;
@@ -104,8 +155,9 @@ struct sc_domain {
 	size_t n_cert_names, n_cert_names_total;
 	uint32_t fetch_ms;
 
-	size_t n_probes, probes_waiting;
+	size_t n_probes;
 	struct an_probe probes[SC_MX_MAX];
+	struct sc_mxwaiter mxwait[SC_MX_MAX]; /* mxwait[i] fills probes[i] */
 
 	/* the upstream's health (sc_health.h) */
 	bool dns_timeout;               /* a lookup timed out */
@@ -121,7 +173,7 @@ struct sc_domain {
 
 /* A domain waiting for its retry (engine-owned). */
 struct sc_retry {
-	struct sc_retry *next;
+	struct st_link link;            /* on its FIFO, sc_engine.retry[] */
 	uint64_t due_us;                /* sc_now_us() from which it may run */
 	uint64_t rank;
 	unsigned attempt;               /* the attempt it will make */
@@ -129,11 +181,6 @@ struct sc_retry {
 };
 
 enum sc_mx_state { SC_MX_RESOLVING, SC_MX_PROBING, SC_MX_DONE };
-
-struct sc_mxwaiter {
-	struct sc_domain *d;
-	size_t slot;                    /* index into d->probes */
-};
 
 struct sc_mxhost {
 	struct sc_engine *e;
@@ -144,13 +191,12 @@ struct sc_mxhost {
 	struct sockaddr_storage addrs[SC_ADDR_MAX];
 	enum an_dns_status a_st, aaaa_st;
 	bool tlsa, tlsa_secure;
-	struct sc_mxwaiter *waiters;    /* domains to tell when done */
-	size_t n_waiters, cap_waiters;
+	struct st_list waiters;         /* struct sc_mxwaiter: to tell */
 	struct an_probe_record rec;     /* strings in text[] */
 	char addr[64], issuer[256], detail[128];
 	enum sc_fault fault;            /* met a fault: not cached */
 	uint64_t t0_us;
-	struct sc_mxhost *older;        /* completed entries, FIFO */
+	struct st_link done_link;       /* on sc_engine.mx_done, once done */
 };
 
 struct sc_engine {
@@ -168,21 +214,19 @@ struct sc_engine {
 	void *probe_sink_arg;
 	bool source_done, stopping;
 	int error;                      /* what stopped the run */
-	struct sc_domain *inflight;     /* list head */
-	struct sc_domain *spare;        /* freed domains kept for reuse */
+	struct st_list inflight;        /* struct sc_domain, c.inflight */
+	struct st_list spare;           /* freed domains kept for reuse */
 	size_t n_spare;
 	struct sc_counters c;
 	/* retries, one FIFO per attempt number: every entry of a FIFO got
 	 * the same backoff, so each is in due order */
-	struct sc_retry *retry_head[SC_RETRY_MAX_LIMIT + 1];
-	struct sc_retry *retry_tail[SC_RETRY_MAX_LIMIT + 1];
+	struct st_list retry[SC_RETRY_MAX_LIMIT + 1]; /* struct sc_retry */
 	struct event *retry_timer;      /* the earliest due retry, a pause */
 	struct sc_health *health;       /* the upstream's monitor */
 	uint64_t pause_until_us;
 	struct st_hmap mxcache;         /* name -> struct sc_mxhost */
-	struct sc_mxhost *done_newest, *done_oldest;
+	struct st_list mx_done;         /* completed entries, oldest first */
 	size_t n_mx_done;
-	uint8_t encode_buf[AN_RECORD_ENCODED_MAX];
 };
 
 /* sc_engine.c */
@@ -203,15 +247,24 @@ int sc_retry_push(struct sc_engine *e, const char *name, uint64_t rank,
 void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
 		     ...) __attribute__((format(printf, 3, 4)));
 
+/* Start d (fresh from the engine: zeroed, its name and attempt set): NEW
+ * -> DNS.  d may be finished, and released, before this returns. */
 void sc_domain_start(struct sc_domain *d);
-/* Move d on once its pending callbacks are all in. */
+/* Move d on once its pending callbacks are all in (a no-op while some
+ * are still to come): into the next state through set_state(), running
+ * that state's entry handler; on to the one after while a handler
+ * leaves nothing pending.  d is released when it reaches SC_S_DONE. */
 void sc_domain_advance(struct sc_domain *d);
 
-/* sc_mxprobe.c: ask for host's probe on behalf of d (d->pending counts
- * it); d gets d->probes[slot] filled and sc_domain_advance() when the
- * probe is done (maybe later, never from within this call). */
-void sc_mx_request(struct sc_engine *e, struct sc_domain *d, size_t slot,
-		   const char *host);
+/* sc_mxprobe.c: ask for host's probe (looked up in lower case).  w->fn
+ * is set by the caller, and is called exactly once with the result:
+ * from within this call when the probe is cached or cannot be started
+ * (no memory: a local fault), else later from the loop.  w must stay
+ * valid, its link untouched, until then. */
+void sc_mx_request(struct sc_engine *e, const char *host,
+		   struct sc_mxwaiter *w);
+/* Free the cache; waiters still linked are unlinked, never called. */
+void sc_mxcache_init(struct sc_engine *e);
 void sc_mxcache_free(struct sc_engine *e);
 
 /* sc_record.c */

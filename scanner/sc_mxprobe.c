@@ -6,6 +6,11 @@
  * result at once.  Completed entries are kept, oldest evicted first beyond
  * SC_MXCACHE_MAX, so memory stays bounded on inputs with millions of
  * per-domain MX hosts while shared provider hosts stay cached.
+ *
+ * The cache knows no domain: whoever needs a host's probe hands over a
+ * struct sc_mxwaiter (sc_internal.h), whose callback is called once with
+ * the result.  The waiters of an entry and the completed entries (oldest
+ * first, for eviction) are st_lists; the hash map owns the entries.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,27 +25,35 @@
 #include "sc_internal.h"
 #include "st_error.h"
 
-static void copy_probe(struct sc_domain *d, size_t slot,
-		       const struct sc_mxhost *h)
+/* Tell w about h (done, or faulted). */
+static void notify(struct sc_mxwaiter *w, const struct sc_mxhost *h)
 {
-	struct an_probe *p = &d->probes[slot];
+	struct sc_mxresult res = {
+		.host = h->name,
+		.fault = h->fault,
+		.detail = h->detail,
+		.rec = h->fault == SC_FAULT_NONE ? &h->rec : NULL,
+	};
 
-	p->status = h->rec.status;
-	p->tls_version = h->rec.tls_version;
-	p->tlsa = h->rec.tlsa;
-	p->tlsa_secure = h->rec.tlsa_secure;
-	p->detail = st_arena_strdup(&d->arena, h->rec.detail);
+	w->fn(w, &res);
+}
+
+/* Tell every waiter of h, each unlinked first (its callback may end the
+ * requester, and with it the waiter). */
+static void notify_all(struct sc_mxhost *h)
+{
+	for (struct st_link *k; (k = st_list_pop_front(&h->waiters)) != NULL;)
+		notify(ST_CONTAINER(k, struct sc_mxwaiter, link), h);
 }
 
 static void evict_oldest(struct sc_engine *e)
 {
-	struct sc_mxhost *h = e->done_oldest;
+	struct st_link *k = st_list_pop_front(&e->mx_done);
+	struct sc_mxhost *h;
 
-	if (h == NULL)
+	if (k == NULL)
 		return;
-	e->done_oldest = h->older;
-	if (e->done_oldest == NULL)
-		e->done_newest = NULL;
+	h = ST_CONTAINER(k, struct sc_mxhost, done_link);
 	st_hmap_del(&e->mxcache, h->name);
 	e->n_mx_done--;
 	free(h);
@@ -59,28 +72,15 @@ static void mx_fault(struct sc_mxhost *h, const char *why)
  * (and are retried, which probes the host again). */
 static void mx_faulted(struct sc_engine *e, struct sc_mxhost *h)
 {
-	struct sc_mxwaiter *w = h->waiters;
-	size_t n = h->n_waiters;
-
 	st_hmap_del(&e->mxcache, h->name);
-	h->waiters = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct sc_domain *d = w[i].d;
-
-		sc_domain_fault(d, h->fault, "MX %s: %s", h->name, h->detail);
-		d->pending--;
-		if (d->pending == 0)
-			sc_domain_advance(d);
-	}
-	free(w);
+	notify_all(h);
 	free(h);
 }
 
 /* The probe of h is complete: store it, tell every waiting domain. */
 static void mx_done(struct sc_engine *e, struct sc_mxhost *h)
 {
-	struct sc_mxwaiter *w = h->waiters;
-	size_t n = h->n_waiters;
+	struct st_link *oldest;
 
 	if (h->fault != SC_FAULT_NONE) {
 		mx_faulted(e, h);
@@ -93,8 +93,6 @@ static void mx_done(struct sc_engine *e, struct sc_mxhost *h)
 	h->rec.duration_ms = (uint32_t)((sc_now_us() - h->t0_us) / 1000);
 	h->rec.tlsa = h->tlsa;
 	h->rec.tlsa_secure = h->tlsa_secure;
-	h->waiters = NULL;
-	h->n_waiters = h->cap_waiters = 0;
 	e->c.probes++;
 	if (e->probe_sink != NULL && !e->stopping) {
 		int ret = e->probe_sink(e->probe_sink_arg, &h->rec);
@@ -104,25 +102,13 @@ static void mx_done(struct sc_engine *e, struct sc_mxhost *h)
 			sc_engine_stop(e);
 		}
 	}
-	/* Newest at the head of the FIFO; evict from the tail. */
-	h->older = NULL;
-	if (e->done_newest != NULL)
-		e->done_newest->older = h;
-	e->done_newest = h;
-	if (e->done_oldest == NULL)
-		e->done_oldest = h;
+	/* Newest at the back; evict from the front, never h itself. */
+	st_list_push_back(&e->mx_done, &h->done_link);
 	e->n_mx_done++;
-	while (e->n_mx_done > SC_MXCACHE_MAX && e->done_oldest != h)
+	while (e->n_mx_done > SC_MXCACHE_MAX &&
+	       (oldest = st_list_first(&e->mx_done)) != &h->done_link)
 		evict_oldest(e);
-	for (size_t i = 0; i < n; i++) {
-		struct sc_domain *d = w[i].d;
-
-		copy_probe(d, w[i].slot, h);
-		d->pending--;
-		if (d->pending == 0)
-			sc_domain_advance(d);
-	}
-	free(w);
+	notify_all(h);
 }
 
 static void on_probe(const struct ft_smtp_result *res, void *arg)
@@ -276,22 +262,6 @@ static void lookup(struct sc_engine *e, struct sc_mxhost *h,
 	}
 }
 
-static int add_waiter(struct sc_mxhost *h, struct sc_domain *d, size_t slot)
-{
-	if (h->n_waiters == h->cap_waiters) {
-		size_t ncap = h->cap_waiters == 0 ? 4 : h->cap_waiters * 2;
-		struct sc_mxwaiter *nw = realloc(h->waiters,
-						 ncap * sizeof(*nw));
-
-		if (nw == NULL)
-			return ST_ENOMEM;
-		h->waiters = nw;
-		h->cap_waiters = ncap;
-	}
-	h->waiters[h->n_waiters++] = (struct sc_mxwaiter){ d, slot };
-	return ST_OK;
-}
-
 static struct sc_mxhost *mx_new(struct sc_engine *e, const char *host)
 {
 	struct sc_mxhost *h = calloc(1, sizeof(*h));
@@ -306,6 +276,7 @@ static struct sc_mxhost *mx_new(struct sc_engine *e, const char *host)
 		free(h);
 		return NULL;
 	}
+	st_list_init(&h->waiters);
 	an_probe_record_init(&h->rec);
 	h->rec.host = h->name;
 	h->e = e;
@@ -315,33 +286,28 @@ static struct sc_mxhost *mx_new(struct sc_engine *e, const char *host)
 	return h;
 }
 
-void sc_mx_request(struct sc_engine *e, struct sc_domain *d, size_t slot,
-		   const char *host)
+void sc_mx_request(struct sc_engine *e, const char *host,
+		   struct sc_mxwaiter *w)
 {
 	char key[254], q[300];
+	struct sc_mxresult res;
 	struct sc_mxhost *h;
 	size_t i;
 
-	d->probes[slot] = (struct an_probe){ .host = host,
-					     .status = AN_PROBE_NOT_PROBED };
+	st_link_init(&w->link);
 	for (i = 0; host[i] != '\0' && i < sizeof(key) - 1; i++)
 		key[i] = (char)tolower((unsigned char)host[i]);
 	key[i] = '\0';
 	h = st_hmap_get(&e->mxcache, key);
 	if (h != NULL && h->st == SC_MX_DONE) {
-		copy_probe(d, slot, h);
+		notify(w, h);
 		return;
 	}
 	if (h == NULL) {
 		h = mx_new(e, key);
 		if (h == NULL)
 			goto fail;
-		if (add_waiter(h, d, slot) != ST_OK) {
-			st_hmap_del(&e->mxcache, h->name);
-			free(h);
-			goto fail;
-		}
-		d->pending++;
+		st_list_push_back(&h->waiters, &w->link);
 		h->pending = 1; /* held while submitting */
 		lookup(e, h, h->name, RS_TYPE_A, 0, on_mx_addr);
 		lookup(e, h, h->name, RS_TYPE_AAAA, 0, on_mx_addr);
@@ -356,12 +322,19 @@ void sc_mx_request(struct sc_engine *e, struct sc_domain *d, size_t slot,
 			mx_resolved(e, h);
 		return;
 	}
-	if (add_waiter(h, d, slot) != ST_OK)
-		goto fail;
-	d->pending++;
+	st_list_push_back(&h->waiters, &w->link);
 	return;
 fail:
-	sc_domain_fault(d, SC_FAULT_LOCAL, "MX %s: out of memory", host);
+	res = (struct sc_mxresult){ .host = key, .fault = SC_FAULT_LOCAL,
+				    .detail = "out of memory" };
+	w->fn(w, &res);
+}
+
+void sc_mxcache_init(struct sc_engine *e)
+{
+	st_hmap_init(&e->mxcache);
+	st_list_init(&e->mx_done);
+	e->n_mx_done = 0;
 }
 
 void sc_mxcache_free(struct sc_engine *e)
@@ -372,10 +345,12 @@ void sc_mxcache_free(struct sc_engine *e)
 	for (size_t i = 0; (i = st_hmap_next(&e->mxcache, i, &k, &v)) != 0;) {
 		struct sc_mxhost *h = v;
 
-		free(h->waiters);
+		while (st_list_pop_front(&h->waiters) != NULL)
+			; /* the requesters own them */
+		st_list_remove(&h->done_link);
 		free(h);
 	}
 	st_hmap_free(&e->mxcache);
-	e->done_newest = e->done_oldest = NULL;
+	st_list_init(&e->mx_done);
 	e->n_mx_done = 0;
 }

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "sc_scan.h"
+#include "sc_engine.h"
 
 #define SC_HEADER_VALUE_MAX 512 /* --user-agent, --contact */
 #define SC_EHLO_MAX 255         /* RFC 5321 §4.5.3.1.2: a domain */

@@ -21,7 +21,7 @@
 #include <stdio.h>
 
 #include "ds_input.h"
-#include "sc_scan.h"
+#include "sc_engine.h"
 #include "st_log.h"
 
 #define SC_MAX_INPUTS 64

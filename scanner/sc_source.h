@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "ds_input.h"
-#include "sc_scan.h" /* SC_SOURCE_WAIT */
+#include "sc_engine.h" /* SC_SOURCE_WAIT */
 
 struct event_base;
 struct sc_source;

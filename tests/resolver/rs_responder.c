@@ -534,6 +534,8 @@ static void rsp_on_query(struct responder *rsp, struct rsp_conn *c,
 	}
 	if (!rsp_record(rsp, query, c != NULL ? NULL : from))
 		goto cleanup;
+	if (rsp->script != NULL)
+		rsp->script(rsp->script_arg, &rsp->q[rsp->n_q - 1], &rsp->beh);
 	/* TCP always gets the full answer: that is what TC asks for. */
 	ans = rsp_answer_pkt(rsp, query, c == NULL && rsp->beh.mode == RSP_TC);
 	if (ans == NULL)

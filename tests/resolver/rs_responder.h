@@ -113,6 +113,15 @@ struct rsp_query {
 };
 
 /*
+ * A script: called for every query as it arrives, after it was logged
+ * and before its answer is built, to set rsp->beh for it (a zone served
+ * name by name).  q is the query just logged; valid during the call.
+ */
+struct responder;
+typedef void (*rsp_script_fn)(void *arg, const struct rsp_query *q,
+			      struct rsp_behaviour *beh);
+
+/*
  * The responder.  The storage is the caller's (a test embeds it in its
  * context): it must be zeroed or stopped before rsp_start(), and stay at
  * the same address until rsp_stop(), since the base's events point to it.
@@ -130,6 +139,8 @@ struct responder {
 	struct evconnlistener *lst; /* NULL after rsp_refuse_tcp() */
 	char addr[64];             /* read: "127.0.0.1:PORT", "[::1]:PORT" */
 	struct rsp_behaviour beh;  /* set by the test */
+	rsp_script_fn script;      /* set by the test after rsp_start(), */
+	void *script_arg;          /* or NULL: beh as set */
 	/* read: every query received since the last rsp_reset_log(), in
 	 * order.  Owned; reallocated as queries arrive, so a pointer into
 	 * q is valid only until the loop runs again. */

@@ -1,9 +1,15 @@
 /*
- * test_sc_engine.c - the scan engine's fault handling (sc_internal.h):
- * a domain that met a fault is retried after a backoff and, when it keeps
- * failing, given up as unmeasured - never handed to the sink; a pause
- * holds new domains back; and the descriptor budget fits the options to
- * the limit (sc_config_fit_fds()).
+ * test_sc_engine.c - the scan engine (sc_engine.h), in-process: its fault
+ * handling (a domain that met a fault is retried after a backoff and,
+ * when it keeps failing, given up as unmeasured - never handed to the
+ * sink; a fetch that met EMFILE is retried and stored once, from the
+ * retry); a stop mid-scan hands nothing more to the sink; a pause holds
+ * new domains back, at the start and mid-scan; back-pressure (never more
+ * than cfg.inflight domains in flight); and the descriptor budget fits
+ * the options to the limit (sc_config_fit_fds()).
+ *
+ * The newer tests use sc_testutil.h: a scripted zone and the HTTPS peer
+ * of sc_testpeer.h on loopback.
  *
  * DNS comes from the in-process responder of the resolver's tests
  * (tests/resolver/rs_responder.h) on 127.0.0.1, answering NXDOMAIN, so a
@@ -27,8 +33,11 @@
 #include <sys/socket.h>
 
 #include "rs_responder.h"
-#include "sc_scan.h"
+#include "sc_engine.h"
+#include "sc_testutil.h"
 #include "st_error.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct ctx {
 	struct event_base *base;
@@ -275,6 +284,238 @@ static void test_fit_fds(void **state)
 	}
 }
 
+/* --- in-process, with the scripted zone and the HTTPS peer --- */
+
+#define STS_OK "@ 300 IN TXT \"v=STSv1; id=20261207\""
+
+/* RFC 8461 §3.2 */
+static const char policy[] = "version: STSv1\r\nmode: testing\r\n"
+			     "mx: mx.full.test\r\nmax_age: 86400\r\n";
+
+static const struct tz_row zone[] = {
+	{ "_mta-sts.full.test", TZ_TXT, { STS_OK } },
+	{ "full.test", TZ_MX, { "@ 300 IN MX 10 mx.full.test." } },
+	{ "mta-sts.full.test", TZ_A, { "@ 300 IN A 127.0.0.1" } },
+	{ NULL, 0, { NULL } }, /* every other name: NXDOMAIN */
+};
+
+static const char *const cert_names[] = { "mta-sts.full.test" };
+
+static struct te *te_make(void)
+{
+	struct te *t = NULL;
+
+	assert_int_equal(te_new(zone, cert_names, ARRAY_LEN(cert_names), &t),
+			 ST_OK);
+	t->https.body = policy;
+	return t;
+}
+
+/* Stop once the HTTPS peer holds full.test's request. */
+static void stop_when_fetching(struct te *t)
+{
+	if (t->https.requests > 0)
+		sc_engine_stop(t->e);
+}
+
+/* sc_engine_stop() mid-scan: the domain in flight (its fetch held by the
+ * peer) is abandoned, not handed to the sink, neither at the stop nor
+ * when sc_engine_free() cancels its fetch; what completed before stays. */
+static void test_stop_mid_scan(void **state)
+{
+	const char *names[] = { "nx1.test", "full.test" };
+	struct te *t = te_make();
+	char path[256];
+
+	(void)state;
+	t->https.hold = true;
+	t->cfg.inflight = 1;
+	t->on_tick = stop_when_fetching;
+	assert_int_equal(te_run(t, names, ARRAY_LEN(names)), ST_OK);
+	assert_int_equal(t->run_ret, ST_OK);
+	assert_false(t->deadline_hit);
+	assert_int_equal(t->https.requests, 1);
+	assert_int_equal(t->n_recs, 1);
+	assert_non_null(te_rec(t, "nx1.test"));
+	assert_null(te_rec(t, "full.test"));
+	assert_int_equal(t->c.completed, 1);
+	assert_int_equal(t->c.retries, 0);
+	/* the fetch was cancelled by sc_engine_free(): fetch -> done */
+	te_path(t, "full.test", path, sizeof(path));
+	assert_string_equal(path, "new dns ph-addr fetch done");
+	te_free(t);
+}
+
+struct pause_ctx {
+	uint64_t t_paused_us;
+};
+
+static void pause_after_first(struct te *t)
+{
+	struct pause_ctx *p = t->arg;
+
+	if (t->n_recs == 1) {
+		p->t_paused_us = sc_now_us();
+		sc_engine_pause(t->e, 200);
+	}
+}
+
+/* sc_engine_pause() mid-scan (sc_health.c does it for a silent
+ * upstream): no new domain for 200 ms, then the scan goes on. */
+static void test_pause_mid_scan(void **state)
+{
+	const char *names[] = { "nx1.test", "nx2.test" };
+	struct pause_ctx p = { 0 };
+	struct te *t = te_make();
+
+	(void)state;
+	t->cfg.inflight = 1;
+	t->arg = &p;
+	t->on_sink = pause_after_first;
+	assert_int_equal(te_run(t, names, ARRAY_LEN(names)), ST_OK);
+	assert_int_equal(t->run_ret, ST_OK);
+	assert_int_equal(t->n_recs, 2);
+	assert_true(p.t_paused_us > 0);
+	assert_true(t->t_pull_us[1] >= p.t_paused_us + 200000);
+	te_free(t);
+}
+
+/* Back-pressure (sc_engine.h): never more than cfg.inflight domains in
+ * flight, whatever the input size; answers 30 ms late keep them
+ * overlapping. */
+static void test_back_pressure(void **state)
+{
+	static char buf[20][32];
+	const char *names[20];
+	struct te *t = te_make();
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		snprintf(buf[i], sizeof(buf[i]), "nx%zu.test", i);
+		names[i] = buf[i];
+	}
+	t->cfg.inflight = 3;
+	t->dns_delay_ms = 30;
+	assert_int_equal(te_run(t, names, ARRAY_LEN(names)), ST_OK);
+	assert_int_equal(t->run_ret, ST_OK);
+	assert_int_equal(t->n_recs, 20);
+	assert_int_equal(t->c.completed, 20);
+	assert_int_equal(t->c.inflight_peak, 3); /* reached, never passed */
+	/* a new name is taken only while fewer than 3 are in flight */
+	assert_true(t->inflight_at_pull_max <= 2);
+	assert_true(t->rsp.max_outstanding <= 3 * 3); /* 3 lookups each */
+	assert_int_equal(t->c.inflight, 0);
+	te_free(t);
+}
+
+/* --- a fetch that met EMFILE, in a forked child --- */
+
+struct fetch_emfile_out {
+	size_t n_recs;
+	uint8_t fetch_status, verdict;
+	uint16_t http_status;
+	uint64_t retries, faults_local, unmeasured;
+	unsigned accepted, answered;
+	bool filled, fault_logged;
+	char path[256];
+};
+
+struct fill_ctx {
+	struct te_fill fill;
+	bool filled, released;
+};
+
+/* The lookups go through the resolver's open sockets; curl's connection
+ * is the first new descriptor. */
+static void fill_on_pull(struct te *t)
+{
+	struct fill_ctx *x = t->arg;
+
+	if (!x->filled) {
+		x->filled = true;
+		te_fill(&x->fill);
+	}
+}
+
+static void release_on_fault(struct te *t)
+{
+	struct fill_ctx *x = t->arg;
+	struct sc_counters c;
+
+	sc_engine_counters(t->e, &c);
+	if (!x->released && c.faults[SC_FAULT_LOCAL] > 0) {
+		x->released = true;
+		te_unfill(&x->fill);
+	}
+}
+
+static int fetch_emfile_child(void *arg, void *out)
+{
+	struct fetch_emfile_out *o = out;
+	const char *names[] = { "full.test" };
+	struct fill_ctx x = { .filled = false };
+	struct te *t = NULL;
+	int ret;
+
+	(void)arg;
+	memset(o, 0, sizeof(*o));
+	ret = te_new(zone, cert_names, ARRAY_LEN(cert_names), &t);
+	if (ret != ST_OK)
+		return ret;
+	t->https.body = policy;
+	t->arg = &x;
+	t->on_pull = fill_on_pull;
+	t->on_tick = release_on_fault;
+	ret = te_run(t, names, 1);
+	te_unfill(&x.fill);
+	if (ret == ST_OK) {
+		o->n_recs = t->n_recs;
+		if (t->n_recs > 0) {
+			o->fetch_status = t->recs[0].fetch_status;
+			o->http_status = t->recs[0].http_status;
+			o->verdict = t->recs[0].verdict;
+		}
+		o->retries = t->c.retries;
+		o->faults_local = t->c.faults[SC_FAULT_LOCAL];
+		o->unmeasured = t->c.unmeasured;
+		o->accepted = t->https.accepted;
+		o->answered = t->https.answered;
+		o->filled = x.fill.full;
+		o->fault_logged = t->log != NULL &&
+				  strstr(t->log, "local fault: fetch "
+						 "mta-sts.full.test") != NULL;
+		te_path(t, "full.test", o->path, sizeof(o->path));
+	}
+	te_free(t);
+	return ret;
+}
+
+/* DESIGN §4: a failure of the scanning machine is "counted, retried ...
+ * never stored as a finding".  EMFILE on the policy fetch: nothing
+ * stored from that attempt (not a connect failure of the host); the
+ * retry fetches and stores the true result, once. */
+static void test_fetch_emfile(void **state)
+{
+	struct fetch_emfile_out o;
+
+	(void)state;
+	assert_int_equal(te_fork(fetch_emfile_child, NULL, &o, sizeof(o)),
+			 ST_OK);
+	assert_true(o.filled);
+	assert_true(o.fault_logged);
+	assert_true(o.faults_local >= 1);
+	assert_int_equal(o.retries, 1);
+	assert_int_equal(o.unmeasured, 0);
+	assert_int_equal(o.n_recs, 1);
+	assert_int_equal(o.fetch_status, AN_FETCH_DONE);
+	assert_int_equal(o.http_status, 200);
+	assert_int_equal(o.verdict, AN_V_TESTING);
+	assert_int_equal(o.accepted, 1); /* only the retry connected */
+	assert_int_equal(o.answered, 1);
+	assert_string_equal(o.path, "new dns ph-addr fetch done | "
+				    "new dns ph-addr fetch done");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +525,10 @@ int main(void)
 		cmocka_unit_test(test_fault_given_up),
 		cmocka_unit_test(test_no_retries),
 		cmocka_unit_test(test_pause),
+		cmocka_unit_test(test_stop_mid_scan),
+		cmocka_unit_test(test_pause_mid_scan),
+		cmocka_unit_test(test_back_pressure),
+		cmocka_unit_test(test_fetch_emfile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

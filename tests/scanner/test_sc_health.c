@@ -23,8 +23,7 @@
 #include <sys/socket.h>
 
 #include "rs_responder.h"
-#include "sc_health.h"
-#include "sc_scan.h"
+#include "sc_engine.h"
 #include "st_error.h"
 
 /* --- the canary's answer, judged (sc_upstream_problem) --- */

@@ -1,7 +1,10 @@
 /*
- * sc_scan.h - the scan engine: domains in, classified records out, on one
+ * sc_engine.h - the scan engine: domains in, classified records out, on one
  * libevent loop shared by the resolver, the HTTPS fetcher and the SMTP
- * prober (DESIGN §2).
+ * prober (DESIGN §2).  The one public header of the engine library
+ * (st_engine: sc_engine.c, sc_domain.c, sc_mxprobe.c, sc_health.c,
+ * sc_record.c); everything else the engine's files share is private to
+ * them (sc_internal.h, sc_health.h).
  *
  * The engine pulls domains from a source only while fewer than
  * cfg.inflight are in flight (back-pressure: memory is set by the in-flight
@@ -14,8 +17,8 @@
  * (input files in, LMDB out) and `stsmap check` (one name in, the terminal
  * out).  Not thread safe; no global state.
  */
-#ifndef SC_SCAN_H
-#define SC_SCAN_H
+#ifndef SC_ENGINE_H
+#define SC_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -236,7 +239,13 @@ void sc_engine_pause(struct sc_engine *e, unsigned ms);
  * message for the user in buf.  Before sc_engine_free. */
 bool sc_engine_stop_reason(const struct sc_engine *e, char *buf, size_t len);
 
-struct sc_health_stats;
+/* The upstream monitor's counters, for the summary. */
+struct sc_health_stats {
+	uint64_t unvouched;      /* timeouts with no answer meanwhile */
+	uint64_t canaries;       /* canary questions asked */
+	uint64_t outages;        /* times the upstream was judged down */
+	uint64_t upstream_faults; /* domains sent back to the retry queue */
+};
 void sc_engine_health_stats(const struct sc_engine *e,
 			    struct sc_health_stats *out);
 
@@ -248,4 +257,70 @@ void sc_engine_counters(const struct sc_engine *e, struct sc_counters *out);
 /* Free, cancelling whatever is in flight.  NULL is a no-op. */
 void sc_engine_free(struct sc_engine *e);
 
-#endif /* SC_SCAN_H */
+/*
+ * The upstream check before a scan (the canary ". NS" with RD; how its
+ * answer is judged, and how the engine's monitor then tells a domain's
+ * timeout from a silent upstream's, is described in sc_health.h).
+ */
+#define SC_CANARY_NAME "."
+#define SC_CANARY_TYPE 2 /* NS */
+
+/* What the canary got from one upstream at start-up. */
+struct sc_upstream_probe {
+	char addr[64];           /* as configured; "resolv.conf" if none */
+	enum rs_status status;
+	int rcode;
+	bool ra;
+	char referral_zone[256]; /* RS_REFERRAL: the cut */
+	uint32_t latency_ms;
+};
+
+/*
+ * The start-up check prepared: an event base and one resolver (one
+ * socket) per upstream of cfg, opened now, so that asking later needs no
+ * new descriptor (the scan asks at its first domain).  Run once, then
+ * free.  ST_OK, ST_ENOMEM, ST_EINVAL (a bad --resolver), ST_ENOENT, ST_EIO.
+ */
+struct sc_upstream_checker;
+int sc_upstream_checker_new(const struct sc_config *cfg,
+			    struct sc_upstream_checker **out);
+/* Ask each upstream the canary (as sc_upstream_check); the checker's
+ * resolvers are closed afterwards.  ST_EINVAL when run twice. */
+int sc_upstream_checker_run(struct sc_upstream_checker *ck,
+			    const struct sc_config *cfg,
+			    struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
+			    size_t *n);
+void sc_upstream_checker_free(struct sc_upstream_checker *ck); /* NULL ok */
+
+/*
+ * Ask every upstream of cfg the canary (timeout and retries of cfg), each
+ * on its own, and fill probes[0..*n).  ST_OK when every one was asked
+ * (whatever it answered); ST_ENOMEM, ST_EINVAL (a bad --resolver) or
+ * ST_ENOENT (no upstream) when that was not possible.  Blocks for at most
+ * the resolver's retry schedule.
+ */
+int sc_upstream_check(const struct sc_config *cfg,
+		      struct sc_upstream_probe probes[RS_MAX_UPSTREAMS],
+		      size_t *n);
+
+/*
+ * What is wrong with upstream p for a scan (authoritative: the option
+ * --upstream-authoritative was given), as a sentence for the user in
+ * buf, or NULL if nothing is.  Dead (no response), refusing us (REFUSED
+ * from a recursive upstream) and not recursing (RA clear or a referral,
+ * unless authoritative) are wrong.
+ */
+const char *sc_upstream_problem(const struct sc_upstream_probe *p,
+				bool authoritative, char *buf, size_t len);
+
+/*
+ * The start-up check for a command (cmd: "scan", "check"): the canary to
+ * every upstream (through ck if not NULL, else opened now), each problem
+ * printed on stderr, loudly.  ST_OK when every upstream is fit; ST_EDNS
+ * (after saying why) when one is not or none could be asked.
+ */
+int sc_upstream_gate(struct sc_upstream_checker *ck,
+		     const struct sc_config *cfg, const char *cmd);
+
+
+#endif /* SC_ENGINE_H */
