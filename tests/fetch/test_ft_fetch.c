@@ -743,6 +743,58 @@ static void test_reuse(void **state)
 	free(g);
 }
 
+/*
+ * One fetcher, one address, good and bad certificates in turn: the roots
+ * parsed once and shared by every connection (CURLOPT_CA_CACHE_TIMEOUT)
+ * must never carry a verdict from one host to the next.  Every handshake
+ * verifies its own chain and curl checks its own name: a bad certificate
+ * after a good one on the same IP and port still fails, with its own
+ * error, and a good one after a bad one still passes.
+ */
+static void test_shared_roots_strict(void **state)
+{
+	static const struct {
+		const char *host;
+		enum ft_status status;
+		int verify;
+	} rows[] = {
+		{ "valid.test", FT_DONE, X509_V_OK },
+		{ "untrusted.test", FT_CERT_UNTRUSTED,
+		  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+		{ "expired.test", FT_CERT_EXPIRED, X509_V_ERR_CERT_HAS_EXPIRED },
+		{ "html.test", FT_DONE, X509_V_OK },
+		{ "selfsigned.test", FT_CERT_SELF_SIGNED,
+		  X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT },
+		{ "wrongname.test", FT_CERT_NAME_MISMATCH, X509_V_OK },
+		{ "nointer.test", FT_CERT_UNTRUSTED,
+		  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	};
+	enum { N = sizeof(rows) / sizeof(rows[0]) };
+	const char *hosts[N];
+	struct got *g = calloc(N, sizeof(*g));
+	struct ft_config cfg;
+	struct ft_stats st;
+
+	(void)state;
+	assert_non_null(g);
+	for (size_t i = 0; i < N; i++)
+		hosts[i] = rows[i].host;
+	config(&cfg);
+	fetch_seq(&cfg, hosts, N, NGINX_IP, g, &st);
+	for (size_t i = 0; i < N; i++) {
+		if (g[i].status != rows[i].status)
+			fail_msg("%zu %s: %s, want %s (verify %d, %s)", i,
+				 rows[i].host, ft_status_name(g[i].status),
+				 ft_status_name(rows[i].status),
+				 g[i].verify_error, g[i].error);
+		/* A new connection each: a handshake, so a certificate. */
+		assert_false(g[i].reused);
+		assert_true(g[i].cert_known);
+		assert_int_equal(g[i].verify_error, rows[i].verify);
+	}
+	free(g);
+}
+
 /* Accepts and never speaks: connected, the TLS handshake never ends, the
  * total timeout does. */
 static void test_silent_server(void **state)
@@ -1126,6 +1178,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_total_timeout),
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_shared_roots_strict),
 		cmocka_unit_test(test_silent_server),
 		cmocka_unit_test(test_tls_garbage),
 		cmocka_unit_test(test_connect_timeout),
