@@ -8,15 +8,12 @@
 # Usage: test_store_cli.sh PATH/TO/stsmap PATH/TO/ds_store_count
 set -uo pipefail
 
-bin=${1:?usage: test_store_cli.sh STSMAP DS_STORE_COUNT}
-count=${2:?usage: test_store_cli.sh STSMAP DS_STORE_COUNT}
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
+need_binary bin stsmap "${1:-}"
+need_binary count ds_store_count "${2:-}"
+lib_tmpdir store-cli
 
 # run CMD...: status in $rc, stderr in $tmp/err.
 run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
@@ -35,8 +32,8 @@ run scan --db "$db" "$tmp/list"
 want_rc 0 "a scan of excluded names"
 # A first scan that keeps the store while its stdin stays open.
 (printf 'a.test\n'; sleep 6) | scan --db "$db" --new - 2>"$tmp/first.err" &
-pids+=($!)
-for _ in $(seq 50); do [ -e "$db-writer" ] && break; sleep 0.1; done
+stop_on_exit $!
+wait_until 5 test -e "$db-writer"
 run scan --db "$db" --new "$tmp/list"
 if [ "$rc" -ne 0 ]; then ok; else bad "second writer exited 0"; fi
 want_err "store is in use by pid [0-9]+ since [0-9]+ \(stsmap scan .*--new -\)" "second writer names the holder"
@@ -46,7 +43,7 @@ flock "$tmp/list" true # flock(1) is there
 db2=$tmp/held.lmdb
 run scan --db "$db2" "$tmp/list"
 flock "$db2" sleep 4 &
-pids+=($!)
+stop_on_exit $!
 sleep 0.3
 run scan --db "$db2" "$tmp/list"
 want_rc 1 "writer while the file is locked"
