@@ -15,7 +15,9 @@
 # Scratch and clean-up
 #   lib_tmpdir NAME              tmp=a new ${TMPDIR:-/tmp}/stsmap-NAME.XXXXXX,
 #                                removed on exit (kept if STSMAP_TEST_KEEP is
-#                                set, and its name printed)
+#                                set, and its name printed); a $tmp that is
+#                                not below ${TMPDIR:-/tmp} or /tmp is never
+#                                removed
 #   at_exit CMD...               run CMD on exit, the last registered first,
 #                                before the processes, worlds and $tmp go
 # Processes, by PID (never by name: other tests and users share the host)
@@ -95,14 +97,14 @@ bad() {
 	echo "FAIL - $*"
 }
 # check DESC CMD...: count CMD's outcome; its output is shown on failure.
+# No local variable here: CMD may be `eval '...'` over the caller's
+# variables, which a local (say, out) would hide.
 check() {
-	local desc=$1 out=${tmp:-/tmp}/.check-output
-	shift
-	if "$@" >"$out" 2>&1; then
-		ok "$desc"
+	if "${@:2}" >"${tmp:-/tmp}/.check-output" 2>&1; then
+		ok "$1"
 	else
-		bad "$desc"
-		sed 's/^/    | /' "$out" | head -40
+		bad "$1"
+		sed 's/^/    | /' "${tmp:-/tmp}/.check-output" | head -40
 	fi
 }
 skip() {
@@ -152,6 +154,20 @@ need_binary() {
 lib_tmpdir() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-$1.XXXXXX") ||
 		die "mktemp failed"
+}
+# lib_rm_tmp: remove $tmp, but only a directory below ${TMPDIR:-/tmp} or
+# /tmp, never one of those themselves (a test that set tmp=/tmp must not
+# empty the machine's /tmp).
+lib_rm_tmp() {
+	local d=${tmp:-} base=${TMPDIR:-/tmp}
+	d=${d%/}
+	case $d in
+	"$base"/?* | /tmp/?*) ;;
+	*) return 0 ;;
+	esac
+	case $d in */..* | */./*) return 0 ;; esac
+	[ -d "$d" ] && rm -rf -- "$d"
+	return 0
 }
 at_exit() {
 	lib_exit_cmds+=("$*")
@@ -232,8 +248,8 @@ lib_cleanup() {
 	world_stop
 	if [ -n "${STSMAP_TEST_KEEP:-}" ]; then
 		echo "kept ${tmp:-}"
-	elif [ -n "${tmp:-}" ]; then
-		rm -rf "$tmp"
+	else
+		lib_rm_tmp
 	fi
 	return 0
 }
