@@ -38,6 +38,8 @@ static uint64_t rng_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* One domain, in output order: its zone records (TXT, MX, policy host),
+ * its policy host's files, its truth line and its line in domains.txt. */
 static int gen_domain(struct world *w, const char *name, size_t scen,
 		      uint64_t index)
 {

@@ -394,6 +394,8 @@ static int mx_own(struct world *w, const struct dom *d, const char *host,
 	return ret;
 }
 
+/* --- one domain's MX records (ds_world_int.h) --- */
+
 int ds_world_mx_domain(struct world *w, const struct dom *d)
 {
 	static const char *const own[] = { "mx1", "mx2" };
