@@ -602,7 +602,7 @@ int an_export_open(const char *format, const struct an_export_opts *opts,
 		goto fail;
 	}
 	sb_reset(&x->scratch);
-	ret = fmt->begin(x);
+	ret = x->o.no_header ? ST_OK : fmt->begin(x);
 	if (ret != ST_OK)
 		goto fail;
 	*out = x;

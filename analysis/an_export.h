@@ -90,6 +90,8 @@ struct an_export_opts {
 	time_t now;              /* time the ids of suggested fixes derive from */
 	an_export_file_fn file;  /* registry: per-domain files; NULL: none */
 	void *file_arg;
+	bool no_header;          /* csv, registry: out already has the header
+				  * (appending to an earlier export's file) */
 };
 
 /* One writer: begin once, record per domain, end once.  Each returns ST_OK

@@ -51,6 +51,7 @@ struct probe_slot {
 };
 
 struct walk {
+	const struct an_groups *groups;
 	struct probe_slot *cache;   /* PROBE_CACHE slots, when probes exist */
 	struct ds_reader *r;
 	uint32_t scan;
@@ -128,9 +129,16 @@ static int on_result(const char *domain, size_t domain_len,
 		w->rep->undecodable++;
 		return 0;
 	}
+	memset(&x, 0, sizeof(x));
 	if (w->rep->probes > 0)
 		probe_facts(w, &rec, &x);
-	if (an_stats_add(w->stats, &rec, w->rep->probes > 0 ? &x : NULL) !=
+	if (w->groups != NULL) {
+		x.group = an_groups_of(w->groups, rec.domain);
+		if (x.group == NULL)
+			x.group = AN_GROUP_NONE;
+	}
+	if (an_stats_add(w->stats, &rec,
+			 w->rep->probes > 0 || w->groups != NULL ? &x : NULL) !=
 	    ST_OK)
 		w->rep->undecodable++;
 	return 0;
@@ -206,6 +214,8 @@ int an_report_build(struct ds_reader *r, const struct an_report_opts *o,
 							    : o->top;
 	rep->generated = o->now != 0 ? o->now : (int64_t)time(NULL);
 	rep->version = o->version;
+	rep->grouped = o->groups != NULL;
+	w.groups = o->groups;
 	ret = o->scan != 0 ? ds_reader_scan(r, o->scan, &rep->scan)
 			   : ds_reader_scan_latest(r, &rep->scan);
 	if (ret != ST_OK)
@@ -291,6 +301,7 @@ void an_report_rest(const struct an_stats_table *info,
 {
 	*rest = info->total;
 	rest->key = "(other)";
+	rest->findings = NULL; /* per-code counts are not subtracted */
 	for (size_t i = 0; i < n; i++) {
 		rest->domains -= rows[i].domains;
 		rest->sts_record -= rows[i].sts_record;
@@ -299,6 +310,36 @@ void an_report_rest(const struct an_stats_table *info,
 		for (size_t v = 0; v < AN_V_COUNT; v++)
 			rest->verdicts[v] -= rows[i].verdicts[v];
 	}
+}
+
+size_t an_report_row_findings(const struct an_stats_row *r, unsigned *idx,
+			      size_t max)
+{
+	size_t n = 0;
+
+	if (r == NULL || r->findings == NULL)
+		return 0;
+	for (unsigned i = 0; i < AN_F_COUNT; i++) {
+		const struct an_code_info *ci = an_code_info((enum an_code)i);
+		size_t pos;
+
+		if (ci == NULL || r->findings[i] == 0 ||
+		    ci->severity < AN_SEV_WARN)
+			continue;
+		/* Insertion into the top max, stable. */
+		pos = n < max ? n : max;
+		while (pos > 0 && r->findings[idx[pos - 1]] < r->findings[i]) {
+			if (pos < max)
+				idx[pos] = idx[pos - 1];
+			pos--;
+		}
+		if (pos < max) {
+			idx[pos] = i;
+			if (n < max)
+				n++;
+		}
+	}
+	return n;
 }
 
 size_t an_report_findings_order(const struct an_stats_counts *c,

@@ -18,9 +18,11 @@
 #ifndef AN_REPORT_H
 #define AN_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "an_groups.h"
 #include "an_stats.h"
 #include "ds_store.h"
 
@@ -52,6 +54,8 @@ struct an_report {
 	const struct an_report_scan *trend; /* id order, n_trend of them */
 	size_t n_trend;
 	size_t top;                     /* rows per breakdown table */
+	bool grouped;                   /* built with groups: the writers
+					 * print the "By group" table */
 	int64_t generated;              /* Unix time */
 	const char *version;            /* stsmap version, or NULL */
 };
@@ -62,6 +66,10 @@ struct an_report_opts {
 	size_t key_cap;       /* keys per table, 0: the an_stats default */
 	int64_t now;          /* "generated" time; 0: time(NULL) */
 	const char *version;  /* borrowed; may be NULL */
+	const struct an_groups *groups; /* borrowed, may be NULL: each
+					 * domain's group for the "By group"
+					 * table (a domain not listed is in
+					 * AN_GROUP_NONE) */
 };
 
 /*
@@ -113,5 +121,11 @@ void an_report_rest(const struct an_stats_table *info,
  * returns how many. */
 size_t an_report_findings_order(const struct an_stats_counts *c,
 				enum an_severity min_sev, unsigned *idx);
+/* A group row's top findings: up to max codes of severity warn or error
+ * that its domains have, most domains first (table order on ties); fills
+ * idx and returns how many (0 when the row has no per-code counts). */
+size_t an_report_row_findings(const struct an_stats_row *r, unsigned *idx,
+			      size_t max);
+#define AN_REPORT_GROUP_FINDINGS 3 /* top findings shown per group */
 
 #endif /* AN_REPORT_H */

@@ -632,20 +632,27 @@ static void tiers(struct html_ctx *h)
 	fputs("</table>\n", h->out);
 }
 
-static void key_row(FILE *out, const struct an_stats_row *r)
+/* A breakdown row's cells, the row left open for more cells. */
+static void key_row_open(FILE *out, const struct an_stats_row *r)
 {
 	char a[32], b[32], d[32], e[32], f[32], g[32];
 
 	fputs("<tr><td class=\"k\">", out);
 	esc(out, r->key);
 	fprintf(out, "</td><td>%s</td><td>%s</td><td>%.2f%%</td><td>%s</td>"
-		     "<td>%s</td><td>%s</td><td>%s</td></tr>\n",
+		     "<td>%s</td><td>%s</td><td>%s</td>",
 		num(r->domains, a), num(r->sts_record, b),
 		an_report_pct(r->sts_record, r->domains),
 		num(r->policy_usable, d), num(r->verdicts[AN_V_ENFORCE_OK], e),
 		num(r->verdicts[AN_V_ENFORCE_MX_MISMATCH] +
 		    r->verdicts[AN_V_ENFORCE_DELIVERY_FAILURE], f),
 		num(r->verdicts[AN_V_POLICY_INVALID], g));
+}
+
+static void key_row(FILE *out, const struct an_stats_row *r)
+{
+	key_row_open(out, r);
+	fputs("</tr>\n", out);
 }
 
 static int breakdown(struct html_ctx *h, enum an_stats_table_id t,
@@ -675,6 +682,56 @@ static int breakdown(struct html_ctx *h, enum an_stats_table_id t,
 		key_row(h->out, &rows[i]);
 	if (rest.domains > 0)
 		key_row(h->out, &rest);
+	fputs("</table>\n", h->out);
+	free(rows);
+	return ST_OK;
+}
+
+/* "By group" (report --groups): the breakdown's columns and each group's
+ * top findings, for a registry acting through its registrars. */
+static int groups(struct html_ctx *h)
+{
+	const struct an_stats_table *info;
+	struct an_stats_row *rows;
+	struct an_stats_row rest;
+	size_t n;
+
+	if (!h->rep->grouped)
+		return ST_OK;
+	info = an_stats_table(h->rep->stats, AN_TABLE_GROUP);
+	rows = calloc(h->rep->top + 1, sizeof(*rows));
+	if (rows == NULL)
+		return ST_ENOMEM;
+	n = an_stats_top(h->rep->stats, AN_TABLE_GROUP, rows, h->rep->top);
+	an_report_rest(info, rows, n, &rest);
+	fputs("<h2>By group</h2>\n<p class=\"note\">Domains by the group the "
+	      "groups file gives them (a registrar, reseller or customer); "
+	      AN_GROUP_NONE " holds the domains it does not list.", h->out);
+	if (info->pruned > 0)
+		fprintf(h->out, " %" PRIu64 " rare groups were folded into "
+				"(other) to bound memory.", info->pruned);
+	fputs("</p>\n<table><tr><th class=\"k\">group</th><th>domains</th>"
+	      "<th>MTA-STS</th><th>%</th><th>usable</th><th>enforce-ok</th>"
+	      "<th>enforce, MX failing</th><th>policy-invalid</th>"
+	      "<th class=\"k\">top findings</th></tr>\n", h->out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned idx[AN_REPORT_GROUP_FINDINGS];
+		size_t k = an_report_row_findings(&rows[i], idx,
+						  AN_REPORT_GROUP_FINDINGS);
+		char a[32];
+
+		key_row_open(h->out, &rows[i]);
+		fputs("<td class=\"k\">", h->out);
+		for (size_t j = 0; j < k; j++)
+			fprintf(h->out, "%s%s (%s)", j > 0 ? "<br>" : "",
+				an_code_info((enum an_code)idx[j])->name,
+				num(rows[i].findings[idx[j]], a));
+		fputs("</td></tr>\n", h->out);
+	}
+	if (rest.domains > 0) {
+		key_row_open(h->out, &rest);
+		fputs("<td class=\"k\"></td></tr>\n", h->out);
+	}
 	fputs("</table>\n", h->out);
 	free(rows);
 	return ST_OK;
@@ -750,6 +807,8 @@ static int html_page(struct html_ctx *h)
 				"Policy host providers", "Domains with an "
 				"MTA-STS record, by who serves mta-sts.DOMAIN.",
 				true);
+	if (ret == ST_OK)
+		ret = groups(h);
 	if (ret != ST_OK)
 		return ret;
 	trend(h);

@@ -203,19 +203,26 @@ static void tiers(FILE *out, const struct an_stats_counts *c)
 	fputc('\n', out);
 }
 
-static void table_row(FILE *out, const struct an_stats_row *r, int kw)
+/* A breakdown row's cells, without the line end. */
+static void row_cells(FILE *out, const struct an_stats_row *r, int kw)
 {
 	char a[32], b[32], d[32], e[32], f[32];
 
 	fputs("  ", out);
 	put_key(out, r->key, kw);
-	fprintf(out, " %11s %11s %6.2f%% %11s %11s %11s\n",
+	fprintf(out, " %11s %11s %6.2f%% %11s %11s %11s",
 		an_report_num(r->domains, a, sizeof(a)),
 		an_report_num(r->sts_record, b, sizeof(b)),
 		an_report_pct(r->sts_record, r->domains),
 		an_report_num(r->policy_usable, d, sizeof(d)),
 		an_report_num(r->verdicts[AN_V_ENFORCE_OK], e, sizeof(e)),
 		an_report_num(r->verdicts[AN_V_POLICY_INVALID], f, sizeof(f)));
+}
+
+static void table_row(FILE *out, const struct an_stats_row *r, int kw)
+{
+	row_cells(out, r, kw);
+	fputc('\n', out);
 }
 
 static void breakdown(FILE *out, const struct an_report *rep,
@@ -248,6 +255,60 @@ static void breakdown(FILE *out, const struct an_report *rep,
 		"%STS", "usable", "enforce-ok", "invalid");
 	for (size_t i = 0; i < n; i++)
 		table_row(out, &rows[i], kw);
+	if (n == 0)
+		fputs("  (none)\n", out);
+	if (rest.domains > 0)
+		table_row(out, &rest, kw);
+	fputc('\n', out);
+	free(rows);
+}
+
+/* "By group": the breakdown's columns and each group's top findings. */
+static void groups(FILE *out, const struct an_report *rep)
+{
+	const struct an_stats_table *info;
+	struct an_stats_row *rows;
+	struct an_stats_row rest;
+	size_t n;
+	int kw = 8;
+
+	if (!rep->grouped)
+		return;
+	info = an_stats_table(rep->stats, AN_TABLE_GROUP);
+	rows = calloc(rep->top + 1, sizeof(*rows));
+	if (rows == NULL) {
+		fputs("By group: out of memory\n\n", out);
+		return;
+	}
+	n = an_stats_top(rep->stats, AN_TABLE_GROUP, rows, rep->top);
+	an_report_rest(info, rows, n, &rest);
+	for (size_t i = 0; i < n; i++) {
+		int l = (int)strlen(rows[i].key);
+
+		kw = l > kw ? (l < KEY_WIDTH_MAX ? l : KEY_WIDTH_MAX) : kw;
+	}
+	fprintf(out, "By group (top %zu of %zu", n, info->n_keys);
+	if (info->pruned > 0)
+		fprintf(out, "; %llu rare groups folded into (other)",
+			(unsigned long long)info->pruned);
+	fputs(")\n  ", out);
+	put_key(out, "group", kw);
+	fprintf(out, " %11s %11s %7s %11s %11s %11s  %s\n", "domains", "STS",
+		"%STS", "usable", "enforce-ok", "invalid", "top findings");
+	for (size_t i = 0; i < n; i++) {
+		unsigned idx[AN_REPORT_GROUP_FINDINGS];
+		size_t k = an_report_row_findings(&rows[i], idx,
+						  AN_REPORT_GROUP_FINDINGS);
+		char a[32];
+
+		row_cells(out, &rows[i], kw);
+		for (size_t j = 0; j < k; j++)
+			fprintf(out, "%s%s (%s)", j > 0 ? ", " : "  ",
+				an_code_info((enum an_code)idx[j])->name,
+				an_report_num(rows[i].findings[idx[j]], a,
+					      sizeof(a)));
+		fputc('\n', out);
+	}
 	if (n == 0)
 		fputs("  (none)\n", out);
 	if (rest.domains > 0)
@@ -296,6 +357,7 @@ int an_report_write_text(FILE *out, const struct an_report *rep)
 	breakdown(out, rep, AN_TABLE_MX_PROVIDER, "By MX provider");
 	breakdown(out, rep, AN_TABLE_POLICY_HOST,
 		  "By policy host provider (domains with an MTA-STS record)");
+	groups(out, rep);
 	trend(out, rep);
 	fflush(out);
 	return ferror(out) ? ST_EIO : ST_OK;

@@ -32,6 +32,9 @@ struct key_table {
 	struct st_hmap map;
 	struct key_entry *pool;
 	uint64_t *scratch;         /* cap counts, for the prune's median */
+	uint64_t *fc;              /* cap * AN_F_COUNT per-code domain counts
+				    * (pool order), or NULL: no findings */
+	uint64_t other_fc[AN_F_COUNT], total_fc[AN_F_COUNT];
 	size_t cap, n;
 	struct an_stats_table info;
 };
@@ -61,7 +64,7 @@ static const char *const tier_names[AN_TIER_COUNT] = {
 static const char *const mode_names[AN_SMODE_COUNT] = {
 	"enforce", "testing", "none" };
 static const char *const table_names[AN_TABLE_COUNT] = {
-	"tld", "mx_provider", "policy_host" };
+	"tld", "mx_provider", "policy_host", "group" };
 
 const char *an_stats_age_name(enum an_stats_age b)
 {
@@ -121,18 +124,26 @@ bool an_stats_usable(const struct an_record *rec)
 
 /* --- bounded key tables --- */
 
-static int table_init(struct key_table *t, size_t cap)
+/* findings: keep per-code domain counts for each row (the group table). */
+static int table_init(struct key_table *t, size_t cap, bool findings)
 {
 	st_hmap_init(&t->map);
 	t->cap = cap;
 	t->n = 0;
 	memset(&t->info, 0, sizeof(t->info));
+	memset(t->other_fc, 0, sizeof(t->other_fc));
+	memset(t->total_fc, 0, sizeof(t->total_fc));
 	t->info.other.key = "(other)";
 	t->info.total.key = "(total)";
 	t->pool = calloc(cap, sizeof(*t->pool));
 	t->scratch = calloc(cap, sizeof(*t->scratch));
-	if (t->pool == NULL || t->scratch == NULL)
+	t->fc = findings ? calloc(cap, sizeof(uint64_t) * AN_F_COUNT) : NULL;
+	if (t->pool == NULL || t->scratch == NULL || (findings && t->fc == NULL))
 		return ST_ENOMEM;
+	if (findings) {
+		t->info.other.findings = t->other_fc;
+		t->info.total.findings = t->total_fc;
+	}
 	return ST_OK;
 }
 
@@ -141,6 +152,7 @@ static void table_free(struct key_table *t)
 	st_hmap_free(&t->map);
 	free(t->pool);
 	free(t->scratch);
+	free(t->fc);
 }
 
 static void row_fold(struct an_stats_row *into, const struct an_stats_row *r)
@@ -167,6 +179,8 @@ static void table_reindex(struct key_table *t)
 	st_hmap_clear(&t->map);
 	for (size_t i = 0; i < t->n; i++) {
 		t->pool[i].row.key = t->pool[i].key;
+		t->pool[i].row.findings = t->fc != NULL
+			? &t->fc[i * AN_F_COUNT] : NULL;
 		(void)st_hmap_put(&t->map, t->pool[i].key, &t->pool[i]);
 	}
 }
@@ -183,13 +197,21 @@ static void table_prune(struct key_table *t)
 	qsort(t->scratch, t->n, sizeof(t->scratch[0]), cmp_u64);
 	median = t->scratch[t->n / 2 - 1];
 	for (size_t i = 0; i < t->n; i++) {
+		uint64_t *fc = t->fc != NULL ? &t->fc[i * AN_F_COUNT] : NULL;
+
 		if (t->pool[i].row.domains <= median) {
 			row_fold(&t->info.other, &t->pool[i].row);
+			for (size_t k = 0; fc != NULL && k < AN_F_COUNT; k++)
+				t->other_fc[k] += fc[k];
 			t->info.pruned++;
 			continue;
 		}
-		if (kept != i)
+		if (kept != i) {
 			t->pool[kept] = t->pool[i];
+			if (fc != NULL)
+				memcpy(&t->fc[kept * AN_F_COUNT], fc,
+				       sizeof(uint64_t) * AN_F_COUNT);
+		}
 		kept++;
 	}
 	t->n = kept;
@@ -210,6 +232,11 @@ static struct an_stats_row *table_row(struct key_table *t, const char *key)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->row.key = e->key;
+	if (t->fc != NULL) {
+		e->row.findings = &t->fc[t->n * AN_F_COUNT];
+		memset(&t->fc[t->n * AN_F_COUNT], 0,
+		       sizeof(uint64_t) * AN_F_COUNT);
+	}
 	if (st_hmap_put(&t->map, e->key, e) != ST_OK)
 		return &t->info.other;
 	t->n++;
@@ -236,6 +263,26 @@ static void table_count(struct key_table *t, const char *key,
 	t->info.n_keys = t->n;
 }
 
+/* table_count() for a table with per-code counts: seen[i] & 1 when the
+ * domain has code i (count_findings()). */
+static void table_count_codes(struct key_table *t, const char *key,
+			      const struct an_record *rec, bool sts,
+			      bool usable, const uint8_t *seen)
+{
+	struct an_stats_row *r = table_row(t, key);
+	/* "other" when the index could not grow: its counts are other_fc */
+	uint64_t *fc = r == &t->info.other ? t->other_fc
+		       : (uint64_t *)(uintptr_t)r->findings;
+
+	row_count(r, rec, sts, usable);
+	row_count(&t->info.total, rec, sts, usable);
+	for (size_t k = 0; k < AN_F_COUNT; k++) {
+		fc[k] += seen[k] & 1;
+		t->total_fc[k] += seen[k] & 1;
+	}
+	t->info.n_keys = t->n;
+}
+
 /* --- life cycle --- */
 
 int an_stats_new(size_t key_cap, struct an_stats **out)
@@ -258,7 +305,7 @@ int an_stats_new(size_t key_cap, struct an_stats **out)
 	if (st->cache == NULL)
 		ret = ST_ENOMEM;
 	for (size_t t = 0; t < AN_TABLE_COUNT && ret == ST_OK; t++)
-		ret = table_init(&st->tab[t], key_cap);
+		ret = table_init(&st->tab[t], key_cap, t == AN_TABLE_GROUP);
 	for (size_t i = 0; i < AN_F_COUNT && ret == ST_OK; i++) {
 		const struct an_code_info *ci = an_code_info((enum an_code)i);
 
@@ -382,14 +429,15 @@ static int provider_cached(struct an_stats *st, const char *host, char *out,
 
 /* --- counting --- */
 
+/* seen (AN_F_COUNT bytes) gets bit 0 for each code the domain has, bit 1
+ * for each it has as an error. */
 static void count_findings(struct an_stats *st, const struct an_record *rec,
-			   bool sts)
+			   bool sts, uint8_t *seen)
 {
 	struct an_stats_counts *c = &st->c;
-	uint8_t seen[AN_F_COUNT];
 	bool unknown = false, err = false, warn = false;
 
-	memset(seen, 0, sizeof(seen));
+	memset(seen, 0, AN_F_COUNT);
 	for (size_t i = 0; i < rec->n_findings; i++) {
 		const struct an_record_finding *f = &rec->findings[i];
 		uintptr_t idx = f->code != NULL
@@ -527,6 +575,7 @@ int an_stats_add(struct an_stats *st, const struct an_record *rec,
 		 const struct an_stats_extra *x)
 {
 	struct an_stats_counts *c;
+	uint8_t seen[AN_F_COUNT];
 	bool sts, usable;
 
 	if (st == NULL || rec == NULL || rec->domain == NULL)
@@ -544,7 +593,7 @@ int an_stats_add(struct an_stats *st, const struct an_record *rec,
 		c->verdict_unknown++;
 	if (usable)
 		count_policy(c, rec);
-	count_findings(st, rec, sts);
+	count_findings(st, rec, sts, seen);
 	if (rec->tlsrpt_valid) {
 		c->tlsrpt++;
 		c->tlsrpt_with_sts += sts;
@@ -553,6 +602,9 @@ int an_stats_add(struct an_stats *st, const struct an_record *rec,
 	count_dane(c, x, usable);
 	count_tiers(c, rec, sts, usable);
 	count_tables(st, rec, sts, usable);
+	if (x != NULL && x->group != NULL)
+		table_count_codes(&st->tab[AN_TABLE_GROUP], x->group, rec, sts,
+				  usable, seen);
 	return ST_OK;
 }
 

@@ -37,6 +37,10 @@
  *    PSL does not know falls back to its last two labels.  Policy host
  *    provider: that of the CNAME target of mta-sts.D if there is one, else
  *    of mta-sts.D; only domains with an MTA-STS record count.
+ *  - group: the label an_stats_extra.group gives (a registrar, reseller
+ *    or customer, from `report --groups`); only domains added with a
+ *    group count.  Its rows also count, per finding code, the domains
+ *    that have it (row.findings), for each group's top findings.
  *
  * Bounded tables: a table holds key_cap keys.  When a new key arrives at a
  * full table, the least frequent half (every key whose domain count is at
@@ -96,15 +100,21 @@ enum an_stats_table_id {
 	AN_TABLE_TLD = 0,
 	AN_TABLE_MX_PROVIDER,
 	AN_TABLE_POLICY_HOST,
+	AN_TABLE_GROUP,        /* an_stats_extra.group: --groups (an_groups.h) */
 	AN_TABLE_COUNT
 };
 
 /* Facts about a domain that are not in its record: what the MX probe
- * records of its hosts say (zeros when the scan has no probes). */
+ * records of its hosts say (zeros when the scan has no probes), and the
+ * group the report's groups file gives it. */
 struct an_stats_extra {
 	size_t n_probed;      /* MX hosts with a probe record */
 	size_t n_tlsa;        /* ... publishing TLSA */
 	size_t n_tlsa_secure; /* ... with the AD bit (DNSSEC-validated) */
+	const char *group;    /* NULL: no groups in use, the domain is not
+			       * counted in the group table; else its label
+			       * (AN_GROUP_NONE when the file lacks it).
+			       * Only read during an_stats_add(). */
 };
 
 /* One row of a rank tier, or the adoption numbers of any group. */
@@ -155,6 +165,9 @@ struct an_stats_row {
 	uint64_t policy_usable;
 	uint64_t enforce;
 	uint64_t verdicts[AN_V_COUNT];
+	const uint64_t *findings; /* the group table: AN_F_COUNT counts of
+				   * domains with each code (an_code order);
+				   * NULL in the other tables.  Valid as key */
 };
 
 struct an_stats_table {
@@ -213,7 +226,7 @@ size_t an_stats_top(const struct an_stats *st, enum an_stats_table_id t,
 int an_stats_provider(const char *host, char *out, size_t cap);
 
 /* "lt-1d", "1d-1w", ... "ge-1y"; "top-1k", ...; "enforce", ...;
- * "tld", "mx_provider", "policy_host": the names JSON and HTML use. */
+ * "tld", "mx_provider", "policy_host", "group": the names JSON and HTML use. */
 const char *an_stats_age_name(enum an_stats_age b);
 const char *an_stats_tier_name(enum an_stats_tier t);
 const char *an_stats_mode_name(enum an_stats_mode m);

@@ -36,16 +36,19 @@
 #include <unistd.h>
 
 #include <lmdb.h>
+#include <openssl/evp.h>
 
 #include "ds_store_check.h"
+#include "ds_store_scan.h"
 #include "st_error.h"
 
 #define COMP "store"
 
 /* Layout of the databases and keys; checked on open ("meta"/"format").
- * Bump when a key layout or the scan codec changes incompatibly. */
+ * Bump when a key layout changes, or a value codec so that this version
+ * could not read the old values any more.  (The scan info codec went to
+ * version 2 under format 1: version-2 code reads version 1.) */
 #define STORE_FORMAT 1
-#define SCAN_CODEC_VERSION 1
 #define MAX_DBS 8
 #define KEY_LEN_MAX (4 + DS_STORE_NAME_MAX)
 #define MAP_MIN ((uint64_t)256 << 10)
@@ -195,178 +198,7 @@ static int name_key(uint32_t scan, const char *name, uint8_t *key,
 	return ST_OK;
 }
 
-/* ---- the scan info codec ---- */
-
-/*
- * Value of "scans", version 1, integers little-endian:
- *   'S' 'I' version state
- *   id, shard_index, shard_count            u32
- *   started, finished                       i64
- *   n_results, n_input_errors               u64
- *   n_verdicts u8, then n_verdicts x        u64
- *   label      u8 length, bytes
- *   input_key  u8 length, bytes
- *   meta       u8 present (0/1); if 1: u32 length, bytes, NUL
- * meta_json keeps its NUL so a reader hands out a pointer into the map.
- * A decoder reads n_verdicts up to DS_SCAN_VERDICTS (zero-filling the
- * rest), so adding verdicts needs no new version.
- */
-struct wr {
-	uint8_t *p;     /* NULL: only count */
-	size_t cap;
-	size_t len;
-};
-
-static void wr_bytes(struct wr *w, const void *src, size_t n)
-{
-	if (w->p != NULL && w->len + n <= w->cap)
-		memcpy(w->p + w->len, src, n);
-	w->len += n;
-}
-
-static void wr_le(struct wr *w, uint64_t v, unsigned n)
-{
-	uint8_t t[8];
-
-	for (unsigned i = 0; i < n; i++)
-		t[i] = (uint8_t)(v >> (8 * i));
-	wr_bytes(w, t, n);
-}
-
-/* Encode in into out[0..cap); *len = the encoded length.  out NULL only
- * measures.  ST_EINVAL for an unterminated label or input_key or a bad
- * state, ST_ETOOBIG for meta_json over the value cap, ST_ESPACE if cap is
- * too small. */
-static int scan_encode(const struct ds_scan_info *in, uint8_t *out,
-		       size_t cap, size_t *len)
-{
-	struct wr w = { out, cap, 0 };
-	size_t ll = strnlen(in->label, sizeof(in->label));
-	size_t kl = strnlen(in->input_key, sizeof(in->input_key));
-	size_t ml = in->meta_json != NULL ? strlen(in->meta_json) : 0;
-
-	if (ll == sizeof(in->label) || kl == sizeof(in->input_key) ||
-	    in->state > DS_SCAN_FINISHED)
-		return ST_EINVAL;
-	if (ml > DS_STORE_VALUE_MAX - 1024)
-		return ST_ETOOBIG;
-	wr_bytes(&w, "SI", 2);
-	wr_le(&w, SCAN_CODEC_VERSION, 1);
-	wr_le(&w, in->state, 1);
-	wr_le(&w, in->id, 4);
-	wr_le(&w, in->shard_index, 4);
-	wr_le(&w, in->shard_count, 4);
-	wr_le(&w, (uint64_t)in->started, 8);
-	wr_le(&w, (uint64_t)in->finished, 8);
-	wr_le(&w, in->n_results, 8);
-	wr_le(&w, in->n_input_errors, 8);
-	wr_le(&w, DS_SCAN_VERDICTS, 1);
-	for (unsigned i = 0; i < DS_SCAN_VERDICTS; i++)
-		wr_le(&w, in->verdicts[i], 8);
-	wr_le(&w, ll, 1);
-	wr_bytes(&w, in->label, ll);
-	wr_le(&w, kl, 1);
-	wr_bytes(&w, in->input_key, kl);
-	wr_le(&w, in->meta_json != NULL, 1);
-	if (in->meta_json != NULL) {
-		wr_le(&w, ml, 4);
-		wr_bytes(&w, in->meta_json, ml + 1);
-	}
-	*len = w.len;
-	return out != NULL && w.len > cap ? ST_ESPACE : ST_OK;
-}
-
-/* A bounds-checked cursor with a sticky error, checked once at the end. */
-struct rd {
-	const uint8_t *p;
-	size_t left;
-	bool bad;
-};
-
-static const uint8_t *rd_bytes(struct rd *r, size_t n)
-{
-	const uint8_t *p = r->p;
-
-	if (r->bad || n > r->left) {
-		r->bad = true;
-		return NULL;
-	}
-	r->p += n;
-	r->left -= n;
-	return p;
-}
-
-static uint64_t rd_le(struct rd *r, unsigned n)
-{
-	const uint8_t *p = rd_bytes(r, n);
-	uint64_t v = 0;
-
-	for (unsigned i = 0; p != NULL && i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-/* Copy a u8-length string of at most max - 1 bytes into dst[max]. */
-static void rd_str(struct rd *r, char *dst, size_t max)
-{
-	size_t n = (size_t)rd_le(r, 1);
-	const uint8_t *p;
-
-	if (n >= max) {
-		r->bad = true;
-		return;
-	}
-	p = rd_bytes(r, n);
-	if (p != NULL)
-		memcpy(dst, p, n);
-	dst[n] = '\0';
-}
-
-/* Decode; out->meta_json points into buf.  ST_EPARSE if malformed,
- * ST_ENOTSUP for a newer codec version. */
-static int scan_decode(const uint8_t *buf, size_t len,
-		       struct ds_scan_info *out)
-{
-	struct rd r = { buf, len, false };
-	const uint8_t *magic = rd_bytes(&r, 2);
-	unsigned ver, nv, has_meta;
-
-	memset(out, 0, sizeof(*out));
-	if (magic == NULL || magic[0] != 'S' || magic[1] != 'I')
-		return ST_EPARSE;
-	ver = (unsigned)rd_le(&r, 1);
-	if (ver > SCAN_CODEC_VERSION)
-		return ST_ENOTSUP;
-	out->state = (uint8_t)rd_le(&r, 1);
-	out->id = (uint32_t)rd_le(&r, 4);
-	out->shard_index = (uint32_t)rd_le(&r, 4);
-	out->shard_count = (uint32_t)rd_le(&r, 4);
-	out->started = (int64_t)rd_le(&r, 8);
-	out->finished = (int64_t)rd_le(&r, 8);
-	out->n_results = rd_le(&r, 8);
-	out->n_input_errors = rd_le(&r, 8);
-	nv = (unsigned)rd_le(&r, 1);
-	if (nv > DS_SCAN_VERDICTS)
-		return ST_EPARSE;
-	for (unsigned i = 0; i < nv; i++)
-		out->verdicts[i] = rd_le(&r, 8);
-	rd_str(&r, out->label, sizeof(out->label));
-	rd_str(&r, out->input_key, sizeof(out->input_key));
-	has_meta = (unsigned)rd_le(&r, 1);
-	if (has_meta == 1) {
-		size_t ml = (size_t)rd_le(&r, 4);
-		const uint8_t *m = rd_bytes(&r, ml + 1);
-
-		if (m != NULL && m[ml] != '\0')
-			return ST_EPARSE;
-		out->meta_json = (const char *)m;
-	} else if (has_meta != 0) {
-		return ST_EPARSE;
-	}
-	if (r.bad || r.left != 0 || ver == 0 || out->state > DS_SCAN_FINISHED)
-		return ST_EPARSE;
-	return ST_OK;
-}
+/* ---- the scan info codec: ds_store_scan.c ---- */
 
 /* ---- transactions and the map ---- */
 
@@ -603,7 +435,7 @@ static int scan_finished(struct ds_store *s, MDB_txn *txn, uint32_t id,
 		return MDB_SUCCESS; /* being created by this batch's caller */
 	if (rc != MDB_SUCCESS)
 		return rc;
-	if (scan_decode(v.mv_data, v.mv_size, &info) != ST_OK)
+	if (ds_scan_decode(v.mv_data, v.mv_size, &info) != ST_OK)
 		return MDB_CORRUPTED;
 	*fin = info.state == DS_SCAN_FINISHED;
 	return MDB_SUCCESS;
@@ -1005,7 +837,7 @@ static int fill_create(struct ds_store *s, MDB_txn *txn, void *arg)
 	} else {
 		j->info.id = be32_get(k.mv_data) + 1;
 	}
-	if (scan_encode(&j->info, j->val, j->len, &len) != ST_OK)
+	if (ds_scan_encode(&j->info, j->val, j->len, &len) != ST_OK)
 		return EINVAL; /* cannot happen: measured before */
 	be32_put(kb, j->info.id);
 	k.mv_size = 4;
@@ -1027,7 +859,7 @@ int ds_store_scan_create(struct ds_store *s, const struct ds_scan_info *info,
 	j.info.id = 0;
 	j.info.state = DS_SCAN_RUNNING;
 	j.info.n_results = 0;
-	ret = scan_encode(&j.info, NULL, 0, &j.len);
+	ret = ds_scan_encode(&j.info, NULL, 0, &j.len);
 	if (ret != ST_OK)
 		return ret;
 	j.val = malloc(j.len);
@@ -1049,7 +881,7 @@ int ds_store_scan_update(struct ds_store *s, const struct ds_scan_info *info)
 
 	if (s == NULL || info == NULL || s->read_only)
 		return ST_EINVAL;
-	ret = scan_encode(info, NULL, 0, &len);
+	ret = ds_scan_encode(info, NULL, 0, &len);
 	if (ret != ST_OK)
 		return ret;
 	be32_put(kb, info->id);
@@ -1063,7 +895,7 @@ int ds_store_scan_update(struct ds_store *s, const struct ds_scan_info *info)
 		return ret;
 	memcpy(kv, kb, sizeof(kb));
 	/* Cannot fail: the same info was measured above. */
-	(void)scan_encode(info, kv + sizeof(kb), len, &len);
+	(void)ds_scan_encode(info, kv + sizeof(kb), len, &len);
 	return batch_added(s);
 }
 
@@ -1103,11 +935,23 @@ int ds_store_put_probe(struct ds_store *s, uint32_t scan, const char *host,
 	return put_named(s, DB_PROBES, scan, host, data, len);
 }
 
-int ds_store_put_body(struct ds_store *s,
-		      const uint8_t hash[DS_STORE_HASH_LEN],
-		      const uint8_t *body, size_t len)
+int ds_store_body_hash(const uint8_t *body, size_t len,
+		       uint8_t hash[DS_STORE_HASH_LEN])
 {
-	MDB_val k = { DS_STORE_HASH_LEN, (void *)hash };
+	unsigned int hl = 0;
+
+	if (body == NULL || hash == NULL)
+		return ST_EINVAL;
+	if (EVP_Digest(body, len, hash, &hl, EVP_sha256(), NULL) != 1 ||
+	    hl != DS_STORE_HASH_LEN)
+		return ST_ENOMEM; /* OpenSSL fails only without memory */
+	return ST_OK;
+}
+
+int ds_store_put_body(struct ds_store *s, const uint8_t *body, size_t len,
+		      uint8_t hash[DS_STORE_HASH_LEN])
+{
+	MDB_val k = { DS_STORE_HASH_LEN, hash };
 	uint8_t *kv;
 	int ret, rc;
 
@@ -1115,6 +959,9 @@ int ds_store_put_body(struct ds_store *s,
 		return ST_EINVAL;
 	if (len > DS_STORE_VALUE_MAX)
 		return ST_ETOOBIG;
+	ret = ds_store_body_hash(body, len, hash);
+	if (ret != ST_OK)
+		return ret;
 	if (bset_has(&s->b, hash))
 		return ST_OK;
 	rc = committed_has(s, DB_BODIES, &k);
@@ -1251,7 +1098,7 @@ static int scan_value(struct ds_reader *r, const MDB_val *k, const MDB_val *v,
 
 	if (k->mv_size != 4)
 		return ST_EPARSE;
-	ret = scan_decode(v->mv_data, v->mv_size, info);
+	ret = ds_scan_decode(v->mv_data, v->mv_size, info);
 	if (ret == ST_OK && info->id != be32_get(k->mv_data))
 		ret = ST_EPARSE;
 	if (ret != ST_OK)
@@ -1322,6 +1169,18 @@ int ds_reader_scans(struct ds_reader *r, ds_scan_cb cb, void *arg)
 	if (r == NULL || cb == NULL)
 		return ST_EINVAL;
 	return scans_walk(r, MDB_FIRST, cb, arg, NULL);
+}
+
+bool ds_store_key_name(const char *key, size_t len,
+		       char out[DS_STORE_NAME_MAX + 1])
+{
+	out[0] = '\0';
+	if (key == NULL || len == 0 || len > DS_STORE_NAME_MAX ||
+	    memchr(key, '\0', len) != NULL)
+		return false;
+	memcpy(out, key, len);
+	out[len] = '\0';
+	return true;
 }
 
 static int named_get(struct ds_reader *r, enum db_id db, uint32_t scan,

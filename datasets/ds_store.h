@@ -3,7 +3,8 @@
  *
  * Named databases (DESIGN §5):
  *   "scans"    scan id (uint32, big-endian)      -> struct ds_scan_info
- *                                                    (own small codec)
+ *                                                    (own small codec,
+ *                                                    ds_store_scan.c)
  *   "results"  scan id (BE) + normalised domain  -> an_record encoding
  *   "bodies"   SHA-256 of a policy body           -> the body bytes
  *   "probes"   scan id (BE) + MX host             -> an_probe_record encoding
@@ -86,25 +87,95 @@ enum ds_scan_state {
 };
 
 #define DS_SCAN_LABEL_MAX 64
-#define DS_SCAN_VERDICTS 16  /* >= AN_V_COUNT */
+#define DS_SCAN_VERDICTS 16      /* >= AN_V_COUNT */
+#define DS_SCAN_INPUTS_MAX 64    /* >= SC_MAX_INPUTS */
+#define DS_SCAN_EXCLUDE_MAX 4096 /* bytes of the --exclude path, with NUL
+				  * (PATH_MAX: a longer one cannot be read) */
+#define DS_SCAN_DIGEST_LEN 65    /* hex SHA-256 and its NUL */
 
-/* What the store keeps about a scan.  meta_json is free-form JSON written
+/*
+ * What the store keeps about a scan.  meta_json is free-form JSON written
  * by the scanner (version, command line, options, resolvers, inputs,
- * timings); everything a resume decision needs is a field of its own. */
+ * timings) for people and reports; everything a program decides on is a
+ * typed field of its own: the resume key, and the options and inputs that
+ * decide what was measured, which `stsmap merge` compares field by field
+ * (ds_scan_info_differ()).
+ *
+ * The typed options and digests exist since scan info version 2.  A scan
+ * written by version 1 is migrated when it is read: its fields are taken
+ * from its meta_json (the scanner wrote "options" and "inputs" there; a
+ * merged scan's from the first shard it lists); have_options stays false
+ * when the JSON does not say.
+ */
 struct ds_scan_info {
 	uint32_t id;                       /* 1, 2, ... in creation order */
 	uint8_t state;                     /* enum ds_scan_state */
 	char label[DS_SCAN_LABEL_MAX];     /* --label, "" if none */
-	char input_key[65];                /* hex digest identifying the input
-					    * set and the options that select
-					    * domains (see sc_scan.c) */
+	char input_key[DS_SCAN_DIGEST_LEN]; /* hex digest identifying the
+					    * input set and the options that
+					    * select domains (the resume key,
+					    * see sc_cmd_scan.c) */
 	uint32_t shard_index, shard_count; /* 0/1 when not sharded */
 	int64_t started, finished;         /* Unix times; finished 0 */
 	uint64_t n_results;                /* results stored */
 	uint64_t n_input_errors;           /* bad input lines */
 	uint64_t verdicts[DS_SCAN_VERDICTS]; /* results per an_verdict */
+
+	/* the options that decide what was measured */
+	bool have_options;                 /* false: unknown (see above);
+					    * the five below are then 0 */
+	uint8_t format;                    /* enum ds_input_format, as given
+					    * (DS_FMT_AUTO included) */
+	bool probe_mx, dane, fetch_all, allow_private;
+	char exclude[DS_SCAN_EXCLUDE_MAX]; /* --exclude path as given, ""
+					    * for none */
+	bool exclude_mixed;                /* merged from scans with different
+					    * --exclude lists (exclude "") */
+	/* the inputs, in command-line order */
+	uint32_t n_inputs;                 /* 0: unknown */
+	char input_sha256[DS_SCAN_INPUTS_MAX][DS_SCAN_DIGEST_LEN];
+					   /* hex digest of the bytes read,
+					    * "" until read to the end (set
+					    * when the scan finishes) */
 	const char *meta_json;             /* NUL-terminated, or NULL */
 };
+
+/* The fields ds_scan_info_differ() compares, in the order it does. */
+enum ds_scan_field {
+	DS_SF_NONE = 0,       /* no difference */
+	DS_SF_INPUTS,         /* the input digests */
+	DS_SF_FORMAT,
+	DS_SF_PROBE_MX,
+	DS_SF_DANE,
+	DS_SF_FETCH_ALL,
+	DS_SF_ALLOW_PRIVATE,
+	DS_SF_EXCLUDE,        /* the --exclude path (and exclude_mixed) */
+	DS_SF_COUNT
+};
+#define DS_SF_BIT(f) (1u << (f))
+#define DS_SF_OPTIONS                                                     \
+	(DS_SF_BIT(DS_SF_FORMAT) | DS_SF_BIT(DS_SF_PROBE_MX) |            \
+	 DS_SF_BIT(DS_SF_DANE) | DS_SF_BIT(DS_SF_FETCH_ALL) |             \
+	 DS_SF_BIT(DS_SF_ALLOW_PRIVATE))
+
+/*
+ * The first field among `which` (DS_SF_BIT()s) in which a and b differ,
+ * or DS_SF_NONE.  An option known on one side only differs; unknown on
+ * both compares equal.  Inputs: a scan without any digest (not read to
+ * its end) compares equal to every scan; otherwise the digests known, in
+ * order, must be the same.  Exclude: the paths as given; a mixed one
+ * differs from every other, mixed included.
+ */
+enum ds_scan_field ds_scan_info_differ(const struct ds_scan_info *a,
+				       const struct ds_scan_info *b,
+				       unsigned which);
+/* The field as the user knows it: "--probe-mx", "inputs", ... */
+const char *ds_scan_field_name(enum ds_scan_field f);
+/* The value of field f in info, printable ("on", "off", "unknown", "list",
+ * a path, "none", "mixed", the first differing digest's prefix...), into
+ * buf[len].  Returns buf. */
+char *ds_scan_field_value(const struct ds_scan_info *info,
+			  enum ds_scan_field f, char *buf, size_t len);
 
 /*
  * Open (creating if needed, unless read_only) the store at path, a
@@ -160,11 +231,18 @@ int ds_store_put_result(struct ds_store *s, uint32_t scan, const char *domain,
 			const uint8_t *data, size_t len);
 int ds_store_put_probe(struct ds_store *s, uint32_t scan, const char *host,
 		       const uint8_t *data, size_t len);
-/* Bodies are stored once per hash: a put of a hash already stored (or
- * already in the batch) costs nothing. */
-int ds_store_put_body(struct ds_store *s,
-		      const uint8_t hash[DS_STORE_HASH_LEN],
-		      const uint8_t *body, size_t len);
+/* Policy bodies are content-addressed: the key is the SHA-256 of the
+ * bytes, which the store computes (ds_store_body_hash()) and returns in
+ * hash[] for the record that refers to the body.  A body is stored once:
+ * a put of a body already stored (or already in the batch) costs nothing
+ * but the hash.  hash[] is set whenever the return is ST_OK (or a flush
+ * error, the body then being in the batch). */
+int ds_store_put_body(struct ds_store *s, const uint8_t *body, size_t len,
+		      uint8_t hash[DS_STORE_HASH_LEN]);
+/* The key a body is stored under, for a caller without a store (`stsmap
+ * check` prints it).  ST_OK, ST_EINVAL (NULL), ST_ENOMEM. */
+int ds_store_body_hash(const uint8_t *body, size_t len,
+		       uint8_t hash[DS_STORE_HASH_LEN]);
 
 /*
  * A bad input line (an input finding: DESIGN §4), kept per scan under
@@ -224,6 +302,13 @@ int ds_reader_scans(struct ds_reader *r, ds_scan_cb cb, void *arg);
 /* One result: ST_OK and *data, *len (valid until the reader closes). */
 int ds_reader_result(struct ds_reader *r, uint32_t scan, const char *domain,
 		     const uint8_t **data, size_t *len);
+
+/* Copy the name of a result or probe key (a walk callback's domain or
+ * host, domain_len bytes, not NUL-terminated) into out as a C string.
+ * false (out "") when len is 0 or over DS_STORE_NAME_MAX, or the bytes
+ * hold a NUL: no name the store would have taken. */
+bool ds_store_key_name(const char *key, size_t len,
+		       char out[DS_STORE_NAME_MAX + 1]);
 
 /* Call cb for every result of scan, sorted by domain; domain is not
  * NUL-terminated (domain_len bytes).  A non-zero return stops the walk and

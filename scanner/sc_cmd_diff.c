@@ -73,15 +73,6 @@ static int collect(const struct ds_scan_info *info, void *arg)
 }
 
 /* Copy a store key (not NUL-terminated) into a name buffer. */
-static bool key_name(const char *k, size_t len, char out[DS_STORE_NAME_MAX + 1])
-{
-	if (len == 0 || len > DS_STORE_NAME_MAX)
-		return false;
-	memcpy(out, k, len);
-	out[len] = '\0';
-	return true;
-}
-
 /* Pass 1: every domain of A, with its record in B if any. */
 static int pass_a(const char *domain, size_t domain_len, const uint8_t *data,
 		  size_t len, void *arg)
@@ -94,7 +85,7 @@ static int pass_a(const char *domain, size_t domain_len, const uint8_t *data,
 	bool have_b = false;
 	int ret;
 
-	if (!key_name(domain, domain_len, name) ||
+	if (!ds_store_key_name(domain, domain_len, name) ||
 	    an_record_decode(data, len, &ra) != ST_OK) {
 		c->bad++;
 		return 0;
@@ -123,7 +114,7 @@ static int pass_b(const char *domain, size_t domain_len, const uint8_t *data,
 	struct an_record rb;
 	int ret;
 
-	if (!key_name(domain, domain_len, name)) {
+	if (!ds_store_key_name(domain, domain_len, name)) {
 		c->bad++;
 		return 0;
 	}

@@ -20,6 +20,8 @@
 #include "ds_input.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_export_groups.h"
+#include "sc_groups.h"
 #include "sc_out.h"
 #include "st_error.h"
 
@@ -27,7 +29,7 @@
 #define REG_CSV "registry.csv"
 
 enum { EX_DB = 1, EX_SCAN, EX_FORMAT, EX_OUT, EX_FINDING, EX_VERDICT,
-       EX_TLD, EX_BODIES, EX_REGISTRY, EX_NOW };
+       EX_TLD, EX_BODIES, EX_REGISTRY, EX_NOW, EX_GROUPS, EX_BY_GROUP };
 
 static const struct sc_opt export_opts[] = {
 	{ "db", "FILE", EX_DB, "result store (stsmap.lmdb)" },
@@ -41,6 +43,10 @@ static const struct sc_opt export_opts[] = {
 	{ "registry", "DIR", EX_REGISTRY, "registry mode: DIR/" REG_CSV
 					  " and DIR/DOMAIN/{mta-sts,README}"
 					  ".txt per domain needing a fix" },
+	{ "groups", "FILE", EX_GROUPS, "domain,group CSV (registrars, "
+				       "resellers) for --by-group" },
+	{ "by-group", NULL, EX_BY_GROUP, "with --registry: one folder per "
+					 "group (DIR/groups.csv lists them)" },
 	{ "now", "UNIXTIME", EX_NOW, "time the ids of suggested fixes "
 				     "derive from (default: now)" },
 	SC_OPT_END,
@@ -52,15 +58,17 @@ struct export_ctx {
 	struct an_export_filter f;
 	bool bodies;
 	const char *dir;      /* --registry */
+	struct sc_xgroups *xg; /* --by-group, else NULL */
+	struct an_groups *groups; /* --groups, else NULL */
 	uint64_t bad;
 	bool out_reported;    /* an output failure was named on stderr */
 	char tld[DS_NAME_MAX + 1]; /* --tld, normalised */
 };
 
 struct export_args {
-	const char *db, *outpath, *format, *dir;
+	const char *db, *outpath, *format, *dir, *groups;
 	unsigned long long id, now;
-	bool now_set;
+	bool now_set, by_group;
 };
 
 static int one(const char *domain, size_t domain_len, const uint8_t *data,
@@ -82,6 +90,8 @@ static int one(const char *domain, size_t domain_len, const uint8_t *data,
 	if (c->bodies && rec.have_body &&
 	    ds_reader_body(c->r, rec.body_hash, &body, &body_len) != ST_OK)
 		body = NULL;
+	if (c->xg != NULL)
+		return sc_xgroups_record(c->xg, &rec);
 	return an_export_record(c->x, &rec, body, body_len);
 }
 
@@ -90,37 +100,9 @@ static int write_file(void *arg, const char *relpath, const char *data,
 		      size_t len)
 {
 	struct export_ctx *c = arg;
-	char path[4096];
-	const char *slash = strrchr(relpath, '/');
-	FILE *f;
-	int ret = ST_OK;
 
-	if (relpath[0] == '/' || relpath[0] == '.' ||
-	    strstr(relpath, "..") != NULL || slash == NULL)
-		return ST_EINVAL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%.*s", c->dir,
-			     (int)(slash - relpath), relpath) >= sizeof(path))
-		return ST_ERANGE;
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
-		return ST_EIO;
-	snprintf(path, sizeof(path), "%s/%s", c->dir, relpath);
-	f = fopen(path, "wb");
-	if (f == NULL) {
-		fprintf(stderr, "stsmap export: cannot create %s: %s\n", path,
-			strerror(errno));
-		c->out_reported = true;
-		return ST_EIO;
-	}
-	if (fwrite(data, 1, len, f) != len)
-		ret = ST_EIO;
-	if (fclose(f) != 0)
-		ret = ST_EIO;
-	if (ret != ST_OK) {
-		fprintf(stderr, "stsmap export: writing %s: %s\n", path,
-			strerror(errno));
-		c->out_reported = true;
-	}
-	return ret;
+	return sc_export_write_file(c->dir, relpath, data, len,
+				    &c->out_reported);
 }
 
 /*
@@ -145,7 +127,8 @@ static int parse_args(int argc, char **argv, struct export_args *a,
 {
 	static const char synopsis[] = "export [--db FILE] [--scan ID] "
 				       "[--format jsonl|csv|registry] "
-				       "[--registry DIR] [filters]";
+				       "[--registry DIR [--by-group --groups FILE]] "
+				       "[filters]";
 	static const char summary[] = "Write one line or row per domain of a "
 				      "scan.";
 	const char *arg;
@@ -168,6 +151,8 @@ static int parse_args(int argc, char **argv, struct export_args *a,
 			break;
 		case EX_BODIES: c->bodies = true; break;
 		case EX_REGISTRY: a->dir = arg; break;
+		case EX_GROUPS: a->groups = arg; break;
+		case EX_BY_GROUP: a->by_group = true; break;
 		case EX_FINDING:
 			if (an_code_from_name(arg, &code) != ST_OK) {
 				fprintf(stderr, "stsmap export: unknown "
@@ -208,6 +193,12 @@ static int parse_args(int argc, char **argv, struct export_args *a,
 		sc_opt_usage(stderr, synopsis, summary, export_opts);
 		return 2;
 	}
+	if ((a->by_group || a->groups != NULL) &&
+	    (a->dir == NULL || !a->by_group || a->groups == NULL)) {
+		fprintf(stderr, "stsmap export: --by-group and --groups go "
+				"together, with --registry DIR\n");
+		return 2;
+	}
 	if (a->dir != NULL) {
 		if ((a->format != NULL && strcmp(a->format, "registry") != 0) ||
 		    a->outpath != NULL) {
@@ -241,6 +232,8 @@ static int open_out(const struct export_args *a, struct sc_out *out,
 				a->dir, strerror(errno));
 			return ST_EIO;
 		}
+		if (a->by_group)
+			return ST_OK; /* each group has its registry.csv */
 		if ((size_t)snprintf(path, 4096, "%s/%s", a->dir, REG_CSV) >=
 		    4096)
 			return ST_ERANGE;
@@ -278,7 +271,11 @@ static int run(const struct export_args *a, struct export_ctx *c,
 		ret = open_out(a, &out, path);
 		c->out_reported = ret == ST_EIO;
 	}
-	if (ret == ST_OK) {
+	if (ret == ST_OK && a->by_group) {
+		ret = sc_xgroups_new(a->dir, c->groups,
+				     a->now_set ? (time_t)a->now : time(NULL),
+				     &c->xg);
+	} else if (ret == ST_OK) {
 		eo.out = out.fp;
 		eo.now = a->now_set ? (time_t)a->now : time(NULL);
 		eo.file = a->dir != NULL ? write_file : NULL;
@@ -289,7 +286,10 @@ static int run(const struct export_args *a, struct export_ctx *c,
 		ret = ds_reader_results(c->r, info.id, one, c);
 	if (c->x != NULL)
 		an_export_get_stats(c->x, st);
-	cret = an_export_close(c->x);
+	cret = a->by_group
+		? sc_xgroups_finish(c->xg, a->db, info.id, st, &c->out_reported)
+		: an_export_close(c->x);
+	c->xg = NULL;
 	if (ret == ST_OK)
 		ret = cret;
 	/* A failed write is the output's, named there, not the store's. */
@@ -314,7 +314,13 @@ int sc_cmd_export(int argc, char **argv)
 	if (ret != 0)
 		return ret == 1 ? 0 : ret;
 	c.dir = a.dir;
+	if (a.groups != NULL) {
+		ret = sc_groups_load("export", a.groups, &c.groups);
+		if (ret != ST_OK)
+			return ret == ST_EPARSE ? 2 : 1;
+	}
 	ret = run(&a, &c, &st, why, sizeof(why));
+	an_groups_free(c.groups);
 	if (ret != ST_OK && c.out_reported)
 		return 1;
 	if (ret != ST_OK) {
@@ -326,7 +332,14 @@ int sc_cmd_export(int argc, char **argv)
 	if (c.bad > 0)
 		fprintf(stderr, "stsmap export: %llu records could not be "
 				"decoded\n", (unsigned long long)c.bad);
-	if (a.dir != NULL)
+	if (a.dir != NULL && a.by_group)
+		fprintf(stderr, "stsmap export: %llu domains need a fix (%llu "
+				"with a corrected policy) in %s, by group "
+				"(%s/groups.csv); %llu files\n",
+			(unsigned long long)st.rows,
+			(unsigned long long)st.fixes, a.dir, a.dir,
+			(unsigned long long)st.files);
+	else if (a.dir != NULL)
 		fprintf(stderr, "stsmap export: %llu domains need a fix (%llu "
 				"with a corrected policy) in %s/" REG_CSV
 				"; %llu files\n",

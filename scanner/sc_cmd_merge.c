@@ -17,7 +17,8 @@
  *                 n_input_errors from the merged bad lines;
  *   metadata      label (--label, else the first shard's), shard 0/1,
  *                 started = earliest shard start, finished = latest shard
- *                 end, an input key derived from the shards' keys, and
+ *                 end, an input key derived from the shards' keys, the
+ *                 shards' typed options and input digests, and
  *                 meta_json {"tool","version","command","merge":{...}}
  *                 listing each shard merged (store, scan, shard, label,
  *                 input key, state, times, counts, and its own meta).
@@ -30,14 +31,16 @@
  *   - unsharded scans (N = 1) given together are allowed, but a domain in
  *     more than one of them is refused: which record would be "the" one
  *     is not ours to choose;
- *   - shards whose inputs differ (the inputs' SHA-256 in their metadata)
- *     or that were scanned with different --probe-mx, --dane or
- *     --fetch-all;
+ *   - shards whose inputs differ (the inputs' SHA-256, typed fields of
+ *     the scan info) or that were scanned with a different --format,
+ *     --probe-mx, --dane, --fetch-all or --allow-private: the refusal
+ *     names the field and both values;
  *   - records this version cannot decode;
  *   - OUT being one of the shards;
  *   - unless --allow-mixed-exclude, shards scanned with different
  *     --exclude lists (compared by the path each recorded): an opt-out
- *     promise kept by one shard and not another is not one scan;
+ *     promise kept by one shard and not another is not one scan (the
+ *     merged scan's exclude is then "mixed");
  *   - unless --append, an OUT that exists and is not empty (a merge into
  *     the wrong file would silently add a scan to it);
  *   and, unless --partial: a shard scan not finished, or a missing index
@@ -115,15 +118,6 @@ struct merge_ctx {
 	uint64_t n_probes, n_bodies, missing_bodies;
 };
 
-static bool key_name(const char *k, size_t len, char out[DS_STORE_NAME_MAX + 1])
-{
-	if (len == 0 || len > DS_STORE_NAME_MAX)
-		return false;
-	memcpy(out, k, len);
-	out[len] = '\0';
-	return true;
-}
-
 /* --- opening and checking the shards --- */
 
 /* "PATH@ID" names scan ID of PATH; without a numeric suffix, the latest. */
@@ -169,122 +163,47 @@ static int by_index(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* The value of "key": true/false in a scan's meta JSON: 1, 0, or -1. */
-static int meta_bool(const char *meta, const char *key)
+/*
+ * The fields that decide what a shard measured, compared one by one
+ * (ds_scan_info_differ()): the input digests (sharded scans only: each
+ * shard reads the whole input), --format, --probe-mx, --dane,
+ * --fetch-all, --allow-private, and the --exclude list unless
+ * --allow-mixed-exclude (issue 12: an opt-out promise kept by one shard
+ * and not another is not one scan).
+ */
+static int check_fields(const struct merge_ctx *m)
 {
-	char pat[64];
-	const char *p;
-
-	if (meta == NULL)
-		return -1;
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(meta, pat);
-	if (p == NULL)
-		return -1;
-	p += strlen(pat);
-	return strncmp(p, "true", 4) == 0 ? 1
-	       : strncmp(p, "false", 5) == 0 ? 0 : -1;
-}
-
-/* Do two metas name the same input digests?  Each "sha256":"<64 hex>"
- * in order (an unescaped quote cannot occur inside a JSON string, so the
- * pattern only matches keys).  Metas without digests (unfinished scans)
- * compare equal to anything. */
-static bool same_inputs(const char *m1, const char *m2)
-{
-	static const char pat[] = "\"sha256\":\"";
-	const char *p = m1, *q = m2;
-
-	if (m1 == NULL || m2 == NULL || strstr(m1, pat) == NULL ||
-	    strstr(m2, pat) == NULL)
-		return true;
-	for (;;) {
-		p = strstr(p, pat);
-		q = strstr(q, pat);
-		if (p == NULL || q == NULL)
-			return p == q;
-		p += sizeof(pat) - 1;
-		q += sizeof(pat) - 1;
-		if (strncmp(p, q, 64) != 0)
-			return false;
-	}
-}
-
-/* The raw JSON value of "key" (a string or null) in a scan's meta, or
- * "" when absent.  The scanner writes "exclude" as a JSON string or null;
- * an escaped quote is skipped. */
-static void meta_raw(const char *meta, const char *key, char *dst,
-		     size_t len)
-{
-	char pat[64];
-	const char *p, *e;
-
-	dst[0] = '\0';
-	if (meta == NULL)
-		return;
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(meta, pat);
-	if (p == NULL)
-		return;
-	p += strlen(pat);
-	if (*p != '"') {
-		e = p + strcspn(p, ",}");
-	} else {
-		for (e = p + 1; *e != '\0' && *e != '"'; e++) {
-			if (*e == '\\' && e[1] != '\0')
-				e++;
-		}
-		if (*e == '"')
-			e++;
-	}
-	snprintf(dst, len, "%.*s", (int)(e - p), p);
-}
-
-/* Issue 12: shards that kept different opt-out lists are refused. */
-static int check_exclude(const struct merge_ctx *m)
-{
-	char e0[4200], e[4200];
-
-	if (m->mixed_exclude)
-		return ST_OK;
-	meta_raw(m->sh[0].info.meta_json, "exclude", e0, sizeof(e0));
-	for (size_t i = 1; i < m->n; i++) {
-		meta_raw(m->sh[i].info.meta_json, "exclude", e, sizeof(e));
-		if (strcmp(e0, e) == 0)
-			continue;
-		fprintf(stderr, "stsmap merge: %s and %s were scanned with "
-				"different --exclude lists (%s, %s); "
-				"--allow-mixed-exclude merges them anyway\n",
-			m->sh[0].path, m->sh[i].path, e0[0] ? e0 : "none",
-			e[0] ? e : "none");
-		return ST_EINVAL;
-	}
-	return ST_OK;
-}
-
-static int check_meta(const struct merge_ctx *m)
-{
-	static const char *const opts[] = { "probe_mx", "dane", "fetch_all" };
 	const struct shard *s0 = &m->sh[0];
+	unsigned which = DS_SF_OPTIONS;
+	char v0[DS_SCAN_EXCLUDE_MAX + 32], v[DS_SCAN_EXCLUDE_MAX + 32];
 
+	if (m->count > 1)
+		which |= DS_SF_BIT(DS_SF_INPUTS);
+	if (!m->mixed_exclude)
+		which |= DS_SF_BIT(DS_SF_EXCLUDE);
 	for (size_t i = 1; i < m->n; i++) {
 		const struct shard *s = &m->sh[i];
+		enum ds_scan_field f = ds_scan_info_differ(&s0->info, &s->info,
+							   which);
 
-		if (m->count > 1 &&
-		    !same_inputs(s0->info.meta_json, s->info.meta_json)) {
+		if (f == DS_SF_NONE)
+			continue;
+		ds_scan_field_value(&s0->info, f, v0, sizeof(v0));
+		ds_scan_field_value(&s->info, f, v, sizeof(v));
+		if (f == DS_SF_INPUTS)
 			fprintf(stderr, "stsmap merge: %s and %s scanned "
-					"different inputs\n", s0->path,
-				s->path);
-			return ST_EINVAL;
-		}
-		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-			if (meta_bool(s0->info.meta_json, opts[k]) ==
-			    meta_bool(s->info.meta_json, opts[k]))
-				continue;
-			fprintf(stderr, "stsmap merge: %s and %s differ in "
-					"--%s\n", s0->path, s->path, opts[k]);
-			return ST_EINVAL;
-		}
+					"different inputs (%s; %s)\n", s0->path,
+				s->path, v0, v);
+		else if (f == DS_SF_EXCLUDE)
+			fprintf(stderr, "stsmap merge: %s and %s were scanned "
+					"with different --exclude lists (%s, "
+					"%s); --allow-mixed-exclude merges them "
+					"anyway\n", s0->path, s->path, v0, v);
+		else
+			fprintf(stderr, "stsmap merge: %s and %s differ in %s "
+					"(%s, %s)\n", s0->path, s->path,
+				ds_scan_field_name(f), v0, v);
+		return ST_EINVAL;
 	}
 	return ST_OK;
 }
@@ -331,7 +250,7 @@ static int check_partition(struct merge_ctx *m)
 	m->complete = missing == 0 && unfinished == 0;
 	if (!m->complete && !m->partial)
 		return ST_EINVAL;
-	return check_meta(m);
+	return check_fields(m);
 }
 
 /* Check pass, per record: right shard, in no other shard, decodable. */
@@ -344,7 +263,7 @@ static int check_one(const char *domain, size_t domain_len,
 	struct an_record rec;
 	bool bad = false;
 
-	if (!key_name(domain, domain_len, name) ||
+	if (!ds_store_key_name(domain, domain_len, name) ||
 	    an_record_decode(data, len, &rec) != ST_OK) {
 		m->undecodable++;
 		return 0;
@@ -494,6 +413,49 @@ static char *meta_json(const struct merge_ctx *m)
 	return buf;
 }
 
+/* The merged scan's typed options and inputs: the shards' (check_fields()
+ * made them equal), with the digests of the first shard read to its end;
+ * the exclude list "mixed" when --allow-mixed-exclude merged different
+ * ones, the inputs unknown when unsharded scans of different inputs were
+ * merged. */
+static void merged_fields(const struct merge_ctx *m, struct ds_scan_info *o)
+{
+	const struct ds_scan_info *s0 = &m->sh[0].info, *known = NULL;
+
+	o->have_options = s0->have_options;
+	o->format = s0->format;
+	o->probe_mx = s0->probe_mx;
+	o->dane = s0->dane;
+	o->fetch_all = s0->fetch_all;
+	o->allow_private = s0->allow_private;
+	memcpy(o->exclude, s0->exclude, sizeof(o->exclude));
+	o->exclude_mixed = s0->exclude_mixed;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ds_scan_info *si = &m->sh[i].info;
+
+		if (ds_scan_info_differ(s0, si, DS_SF_BIT(DS_SF_EXCLUDE)) !=
+		    DS_SF_NONE) {
+			o->exclude[0] = '\0';
+			o->exclude_mixed = true;
+		}
+		for (uint32_t k = 0; known == NULL && k < si->n_inputs; k++) {
+			if (si->input_sha256[k][0] != '\0')
+				known = si;
+		}
+	}
+	o->n_inputs = 0;
+	for (size_t i = 0; known != NULL && i < m->n; i++) {
+		if (ds_scan_info_differ(known, &m->sh[i].info,
+					DS_SF_BIT(DS_SF_INPUTS)) != DS_SF_NONE)
+			known = NULL;
+	}
+	if (known != NULL) {
+		o->n_inputs = known->n_inputs;
+		memcpy(o->input_sha256, known->input_sha256,
+		       sizeof(o->input_sha256));
+	}
+}
+
 static int create_scan(struct merge_ctx *m)
 {
 	struct ds_store_opts so;
@@ -514,6 +476,7 @@ static int create_scan(struct merge_ctx *m)
 	snprintf(m->info.label, sizeof(m->info.label), "%s",
 		 m->label != NULL ? m->label : m->sh[0].info.label);
 	merged_key(m, m->info.input_key);
+	merged_fields(m, &m->info);
 	m->info.shard_index = 0;
 	m->info.shard_count = 1;
 	m->info.started = m->sh[0].info.started;
@@ -541,12 +504,13 @@ static int copy_result(const char *domain, size_t domain_len,
 	struct merge_ctx *m = arg;
 	const struct shard *s = &m->sh[m->cur];
 	char name[DS_STORE_NAME_MAX + 1];
+	uint8_t hash[DS_STORE_HASH_LEN];
 	const uint8_t *body;
 	size_t body_len;
 	struct an_record rec;
 	int ret;
 
-	if (!key_name(domain, domain_len, name))
+	if (!ds_store_key_name(domain, domain_len, name))
 		return ST_EPARSE;
 	ret = an_record_decode(data, len, &rec);
 	if (ret != ST_OK)
@@ -554,9 +518,16 @@ static int copy_result(const char *domain, size_t domain_len,
 	if (rec.have_body) {
 		ret = ds_reader_body(s->r, rec.body_hash, &body, &body_len);
 		if (ret == ST_OK) {
-			ret = ds_store_put_body(m->out, rec.body_hash, body,
-						body_len);
+			ret = ds_store_put_body(m->out, body, body_len, hash);
 			m->n_bodies++;
+			if (ret == ST_OK && memcmp(hash, rec.body_hash,
+						   sizeof(hash)) != 0) {
+				fprintf(stderr, "stsmap merge: %s: the policy "
+						"body of %s does not match its "
+						"SHA-256: damaged store\n",
+					s->path, name);
+				return ST_EPARSE;
+			}
 		} else if (ret == ST_ENOENT) {
 			m->missing_bodies++;
 			ret = ST_OK;
@@ -582,7 +553,7 @@ static int copy_probe(const char *host, size_t host_len, const uint8_t *data,
 	size_t l;
 	int ret;
 
-	if (!key_name(host, host_len, name))
+	if (!ds_store_key_name(host, host_len, name))
 		return ST_EPARSE;
 	ret = ds_reader_probe(m->out_r, m->scan, name, &d, &l);
 	if (ret == ST_OK)
@@ -746,8 +717,6 @@ static int merge(struct merge_ctx *m, char **shard_args)
 		return ret;
 	qsort(m->sh, m->n, sizeof(*m->sh), by_index);
 	ret = check_partition(m);
-	if (ret == ST_OK)
-		ret = check_exclude(m);
 	if (ret == ST_OK)
 		ret = check_out(m);
 	if (ret == ST_OK)

@@ -11,10 +11,11 @@
 #include "an_report.h"
 #include "ds_store.h"
 #include "sc_cli.h"
+#include "sc_groups.h"
 #include "sc_out.h"
 #include "st_error.h"
 
-enum { RP_DB = 1, RP_SCAN, RP_FORMAT, RP_OUT, RP_TOP };
+enum { RP_DB = 1, RP_SCAN, RP_FORMAT, RP_OUT, RP_TOP, RP_GROUPS };
 
 static const struct sc_opt report_opts[] = {
 	{ "db", "FILE", RP_DB, "result store (default stsmap.lmdb)" },
@@ -22,11 +23,13 @@ static const struct sc_opt report_opts[] = {
 	{ "format", "F", RP_FORMAT, "text (default), json or html" },
 	{ "output", "FILE", RP_OUT, "write here instead of stdout (also -o)" },
 	{ "top", "N", RP_TOP, "rows per breakdown table (default 20)" },
+	{ "groups", "FILE", RP_GROUPS, "domain,group CSV: add a \"By group\" "
+	  "table (registrars, resellers)" },
 	SC_OPT_END,
 };
 
 struct report_args {
-	const char *db, *outpath;
+	const char *db, *outpath, *groups;
 	const struct an_report_writer *w;
 	struct an_report_opts ro;
 	bool out_reported; /* an output failure was named on stderr */
@@ -65,10 +68,10 @@ static int short_o(int argc, char **argv, char **args, char *buf, size_t cap)
 static int parse(int argc, char **argv, struct report_args *a)
 {
 	static const char synopsis[] = "report [--db FILE] [--scan ID] "
-		"[--format text|json|html] [-o FILE]";
+		"[--format text|json|html] [-o FILE] [--groups FILE]";
 	static const char summary[] = "Aggregate statistics of one scan: "
 		"adoption, verdicts, modes, max_age,\nfindings, TLS-RPT, DANE, "
-		"rank tiers, TLDs, MX and policy host providers.";
+		"rank tiers, TLDs, MX and policy host providers, and groups.";
 	unsigned long long v;
 	const char *arg;
 	int c;
@@ -77,6 +80,7 @@ static int parse(int argc, char **argv, struct report_args *a)
 		switch (c) {
 		case RP_DB: a->db = arg; break;
 		case RP_OUT: a->outpath = arg; break;
+		case RP_GROUPS: a->groups = arg; break;
 		case RP_SCAN:
 			if (sc_opt_u64(arg, UINT32_MAX, &v) != ST_OK || v == 0) {
 				fprintf(stderr, "stsmap report: bad --scan\n");
@@ -161,6 +165,7 @@ int sc_cmd_report(int argc, char **argv)
 	struct report_args a = { .db = "stsmap.lmdb" };
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	char buf[4096];
+	struct an_groups *groups = NULL;
 	int ret;
 
 	if (args == NULL || short_o(argc, argv, args, buf, sizeof(buf)) !=
@@ -176,7 +181,16 @@ int sc_cmd_report(int argc, char **argv)
 		free(args);
 		return ret;
 	}
+	if (a.groups != NULL) {
+		ret = sc_groups_load("report", a.groups, &groups);
+		if (ret != ST_OK) {
+			free(args);
+			return ret == ST_EPARSE ? 2 : 1;
+		}
+		a.ro.groups = groups;
+	}
 	ret = run(&a, why, sizeof(why));
+	an_groups_free(groups);
 	free(args);
 	if (ret != ST_OK && a.out_reported)
 		return 1;

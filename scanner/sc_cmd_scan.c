@@ -188,6 +188,32 @@ static char *meta_json(struct scan_ctx *x, bool final)
 
 /* --- the store side --- */
 
+_Static_assert(DS_SCAN_INPUTS_MAX >= SC_MAX_INPUTS,
+	       "the scan info holds every input's digest");
+
+/* The typed fields of the scan info: the options that decide what is
+ * measured, and the inputs' digests once read to their end (final).
+ * The exclude path fits: a longer one than DS_SCAN_EXCLUDE_MAX - 1 could
+ * not have been opened (PATH_MAX). */
+static void info_fields(struct scan_ctx *x, bool final)
+{
+	const struct sc_scan_opts *o = x->o;
+
+	x->info.have_options = true;
+	x->info.format = (uint8_t)o->format;
+	x->info.probe_mx = o->cfg.probe_mx;
+	x->info.dane = o->cfg.dane;
+	x->info.fetch_all = o->cfg.fetch_all;
+	x->info.allow_private = o->cfg.allow_private;
+	snprintf(x->info.exclude, sizeof(x->info.exclude), "%s",
+		 o->exclude != NULL ? o->exclude : "");
+	x->info.exclude_mixed = false;
+	x->info.n_inputs = (uint32_t)o->n_inputs;
+	for (size_t i = 0; i < o->n_inputs && i < DS_SCAN_INPUTS_MAX; i++)
+		snprintf(x->info.input_sha256[i], DS_SCAN_DIGEST_LEN, "%s",
+			 final ? x->digest[i] : "");
+}
+
 /* Put the scan's info (counters, metadata) into the batch and commit it
  * with the results it counts. */
 static int commit_info(struct scan_ctx *x, bool final)
@@ -195,6 +221,7 @@ static int commit_info(struct scan_ctx *x, bool final)
 	char *meta = meta_json(x, final);
 	int ret;
 
+	info_fields(x, final);
 	x->info.meta_json = meta;
 	ret = ds_store_scan_update(x->store, &x->info);
 	if (ret == ST_OK)
@@ -224,19 +251,29 @@ static int flush(struct scan_ctx *x)
 static int sink(void *arg, const struct sc_done *done)
 {
 	struct scan_ctx *x = arg;
+	struct an_record copy;
 	const struct an_record *rec = done->rec;
 	size_t len = 0;
 	uint8_t *buf;
 	char *key;
-	int ret;
+	int ret = ST_OK;
 
+	/* The store keys the body by its hash and hands the hash back: the
+	 * record refers to the body by it (never stored without it). */
+	if (rec->have_body && done->body == NULL)
+		return ST_EINVAL;
+	if (rec->have_body) {
+		copy = *rec;
+		ret = ds_store_put_body(x->store, done->body, done->body_len,
+					copy.body_hash);
+		rec = &copy;
+	}
+	if (ret != ST_OK)
+		return ret;
 	buf = malloc(AN_RECORD_ENCODED_MAX);
 	if (buf == NULL)
 		return ST_ENOMEM;
 	ret = an_record_encode(rec, buf, AN_RECORD_ENCODED_MAX, &len);
-	if (ret == ST_OK && done->body != NULL)
-		ret = ds_store_put_body(x->store, rec->body_hash, done->body,
-					done->body_len);
 	if (ret == ST_OK)
 		ret = ds_store_put_result(x->store, x->scan_id, rec->domain,
 					  buf, len);
@@ -514,6 +551,7 @@ static int open_scan(struct scan_ctx *x)
 	x->info.shard_index = x->o->shard_i;
 	x->info.shard_count = x->o->shard_n;
 	x->info.started = (int64_t)time(NULL);
+	info_fields(x, false);
 	meta = meta_json(x, false);
 	x->info.meta_json = meta;
 	ret = ds_store_scan_create(x->store, &x->info, &x->scan_id);

@@ -296,7 +296,16 @@ static int check_sink(void *arg, const struct sc_done *done)
 
 	c->verdict = done->rec->verdict;
 	if (c->json) {
-		an_record_json(stdout, done->rec, done->body, done->body_len);
+		struct an_record rec = *done->rec;
+		int ret = ST_OK;
+
+		/* body_sha256: the key the store would keep the body under */
+		if (rec.have_body && done->body != NULL)
+			ret = ds_store_body_hash(done->body, done->body_len,
+						 rec.body_hash);
+		if (ret != ST_OK)
+			return ret;
+		an_record_json(stdout, &rec, done->body, done->body_len);
 		fputc('\n', stdout);
 		return ST_OK;
 	}

@@ -18,7 +18,6 @@
  */
 #include <event2/event.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,8 +408,6 @@ static int deliver(struct sc_engine *e, struct sc_domain *d)
 	struct an_classification *cls;
 	struct an_observation obs;
 	struct an_record rec;
-	uint8_t hash[AN_RECORD_HASH_LEN];
-	const uint8_t *hp = NULL;
 	struct sc_done done;
 	int ret;
 
@@ -426,23 +423,14 @@ static int deliver(struct sc_engine *e, struct sc_domain *d)
 				st_strerror(ret));
 		return ST_OK;
 	}
-	if (d->fetch.body.data != NULL) {
-		unsigned int hl = 0;
-
-		if (EVP_Digest(d->fetch.body.data, d->fetch.body.len, hash, &hl,
-			       EVP_sha256(), NULL) == 1 &&
-		    hl == sizeof(hash))
-			hp = hash;
-	}
-	sc_record_fill(d, cls, hp, &rec);
+	sc_record_fill(d, cls, &rec); /* the store hashes the body */
 	e->c.completed++;
 	if (cls->verdict < AN_V_COUNT)
 		e->c.verdicts[cls->verdict]++;
 	if (e->sink == NULL)
 		return ST_OK;
-	done = (struct sc_done){ &rec, cls, hp != NULL ? d->fetch.body.data
-						       : NULL,
-				 hp != NULL ? d->fetch.body.len : 0 };
+	done = (struct sc_done){ &rec, cls, d->fetch.body.data,
+				 d->fetch.body.len };
 	return e->sink(e->sink_arg, &done);
 }
 

@@ -224,8 +224,9 @@ const char *sc_dns_why(struct sc_domain *d, const struct rs_result *res);
 bool sc_rr_sockaddr(const struct rs_rr *rr, struct sockaddr_storage *ss);
 /* Build the observation of d (arrays point into d). */
 void sc_observation(struct sc_domain *d, struct an_observation *obs);
-/* Fill rec from d and its classification (rec points into d and cls). */
+/* Fill rec from d and its classification (rec points into d and cls).
+ * rec->body_hash is left zero: the store computes it. */
 void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
-		    const uint8_t *body_hash, struct an_record *rec);
+		    struct an_record *rec);
 
 #endif /* SC_INTERNAL_H */

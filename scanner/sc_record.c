@@ -209,7 +209,7 @@ static void fill_policy(struct sc_domain *d,
 }
 
 void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
-		    const uint8_t *body_hash, struct an_record *rec)
+		    struct an_record *rec)
 {
 	an_record_init(rec);
 	rec->domain = d->name;
@@ -226,10 +226,11 @@ void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
 	rec->http_status = (uint16_t)d->fetch.http_status;
 	rec->location = d->fetch.location;
 	rec->content_type = d->fetch.content_type;
-	if (body_hash != NULL) {
+	if (d->fetch.body.data != NULL) {
+		/* body_hash stays zero: the store computes it when it keeps
+		 * the body (ds_store_put_body()). */
 		rec->have_body = true;
 		rec->body_len = (uint32_t)d->fetch.body.len;
-		memcpy(rec->body_hash, body_hash, AN_RECORD_HASH_LEN);
 	}
 	rec->cert_not_after = d->fetch.cert_not_after;
 	rec->cert_issuer = d->cert_issuer;

@@ -96,7 +96,10 @@ typedef int (*sc_source_fn)(void *arg, struct sc_item *item);
  * Sink: called once per completed domain, from the loop.  rec (and the
  * classification, whose policy points into the fetched body) are valid
  * only during the call.  body/body_len is the policy body received (or
- * NULL), so the sink can store it.  A negative return stops the scan.
+ * NULL), so the sink can store it; rec->have_body is set with it, but
+ * rec->body_hash is zero: the store computes the hash, the body's key,
+ * when it keeps the body (ds_store_put_body()), and the sink puts it into
+ * the record it stores.  A negative return stops the scan.
  */
 struct sc_done {
 	const struct an_record *rec;

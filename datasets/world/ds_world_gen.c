@@ -163,6 +163,7 @@ static int write_world_json(struct world *w)
 		DS_WORLD_ADDR_HANG, DS_WORLD_ADDR_PLAIN);
 	fprintf(f, "  \"files\": {\n    \"domains\": \"domains.txt\",\n"
 		   "    \"truth\": \"truth.jsonl\",\n"
+		   "    \"groups\": \"groups.csv\",\n"
 		   "    \"zone\": \"dns/%s.zone\",\n"
 		   "    \"mx_hosts\": \"mx-hosts.txt\",\n"
 		   "    \"ca\": \"tls/ca.pem\",\n"
@@ -313,6 +314,10 @@ static int open_all(struct world *w)
 	if (ret == ST_OK)
 		ret = ds_world_open_out(w, "truth.jsonl", &w->truth);
 	if (ret == ST_OK)
+		ret = ds_world_open_out(w, "groups.csv", &w->groups);
+	if (ret == ST_OK)
+		fputs("domain,group\n", w->groups);
+	if (ret == ST_OK)
 		ret = ds_world_open_out(w, "domains.txt", &w->domains);
 	if (ret == ST_OK)
 		ret = ds_world_open_out(w, "nginx/nginx.conf", &w->nginx);
@@ -360,6 +365,8 @@ cleanup:
 	r2 = ds_world_close_out(&w->zone);
 	ret = ret == ST_OK ? r2 : ret;
 	r2 = ds_world_close_out(&w->truth);
+	ret = ret == ST_OK ? r2 : ret;
+	r2 = ds_world_close_out(&w->groups);
 	ret = ret == ST_OK ? r2 : ret;
 	r2 = ds_world_close_out(&w->domains);
 	ret = ret == ST_OK ? r2 : ret;

@@ -35,7 +35,7 @@ struct world_mx; /* ds_world_mx.c's state, opaque here */
 struct world {
 	const struct ds_world_opts *o;
 	char path[PATH_MAX];          /* scratch for file names */
-	FILE *zone, *truth, *domains, *nginx, *mxhosts;
+	FILE *zone, *truth, *domains, *nginx, *mxhosts, *groups;
 	uint64_t rng;                 /* splitmix64 state */
 	struct ds_ca *root, *inter, *untrusted;
 	EVP_PKEY *key;                /* the leaf key every leaf shares */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "an_classify.h"
+#include "an_groups.h"
 #include "an_policy.h"
 #include "an_record.h"
 #include "an_report.h"
@@ -456,12 +457,12 @@ static const struct {
 	bool usable;
 	bool probed, any, all, secure, with_policy;
 } dane_rows[] = {
-	{ { 0, 0, 0 }, true, 0, 0, 0, 0, 0 },
-	{ { 2, 0, 0 }, true, 1, 0, 0, 0, 0 },
-	{ { 2, 1, 1 }, true, 1, 1, 0, 0, 0 },
-	{ { 2, 2, 1 }, true, 1, 1, 1, 0, 1 },
-	{ { 2, 2, 2 }, true, 1, 1, 1, 1, 1 },
-	{ { 1, 1, 1 }, false, 1, 1, 1, 1, 0 },
+	{ { 0, 0, 0, NULL }, true, 0, 0, 0, 0, 0 },
+	{ { 2, 0, 0, NULL }, true, 1, 0, 0, 0, 0 },
+	{ { 2, 1, 1, NULL }, true, 1, 1, 0, 0, 0 },
+	{ { 2, 2, 1, NULL }, true, 1, 1, 1, 0, 1 },
+	{ { 2, 2, 2, NULL }, true, 1, 1, 1, 1, 1 },
+	{ { 1, 1, 1, NULL }, false, 1, 1, 1, 1, 0 },
 };
 
 static void test_dane(void **state)
@@ -483,6 +484,100 @@ static void test_dane(void **state)
 			fail_msg("row %zu", i);
 		an_stats_free(st);
 	}
+}
+
+/* --- the group table (report --groups): per-group adoption and, per
+ * code, the domains that have it; pruning folds codes into "other" --- */
+
+static void add_grouped(struct an_stats *st, const char *dom,
+			enum an_verdict v, const char *code, const char *group)
+{
+	struct an_stats_extra x = { 0, 0, 0, group };
+	struct an_record r;
+
+	mkrec(&r, dom, v);
+	if (code != NULL) {
+		r.n_findings = r.n_findings_total = 2;
+		r.findings[0] = (struct an_record_finding){ code, AN_SEV_ERROR,
+							    "a" };
+		r.findings[1] = r.findings[0]; /* twice: counted once */
+	}
+	an_stats_add(st, &r, &x);
+}
+
+static void test_groups(void **state)
+{
+	struct an_stats *st = new_stats(0);
+	const struct an_stats_table *info;
+	struct an_stats_row rows[8];
+	enum an_code pi, nc;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(an_code_from_name("policy.syntax", &pi), ST_OK);
+	assert_int_equal(an_code_from_name("consistency.mx-not-covered", &nc),
+			 ST_OK);
+	add_grouped(st, "a.test", AN_V_ENFORCE_OK, NULL, "Registrar A");
+	add_grouped(st, "b.test", AN_V_POLICY_INVALID, "policy.syntax",
+		    "Registrar A");
+	add_grouped(st, "c.test", AN_V_ENFORCE_MX_MISMATCH,
+		    "consistency.mx-not-covered", "Registrar A");
+	add_grouped(st, "d.test", AN_V_POLICY_INVALID, "policy.syntax",
+		    "Registrar B");
+	add_grouped(st, "e.test", AN_V_NO_POLICY, NULL, AN_GROUP_NONE);
+	add_grouped(st, "f.test", AN_V_NO_POLICY, NULL, NULL); /* no groups */
+	info = an_stats_table(st, AN_TABLE_GROUP);
+	assert_int_equal(info->total.domains, 5);
+	assert_int_equal(info->n_keys, 3);
+	n = an_stats_top(st, AN_TABLE_GROUP, rows, 8);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0].key, "Registrar A");
+	assert_int_equal(rows[0].domains, 3);
+	assert_int_equal(rows[0].sts_record, 3);
+	assert_int_equal(rows[0].policy_usable, 2);
+	assert_int_equal(rows[0].verdicts[AN_V_ENFORCE_OK], 1);
+	assert_int_equal(rows[0].verdicts[AN_V_POLICY_INVALID], 1);
+	assert_non_null(rows[0].findings);
+	assert_int_equal(rows[0].findings[pi], 1);
+	assert_int_equal(rows[0].findings[nc], 1);
+	assert_string_equal(rows[1].key, AN_GROUP_NONE);
+	assert_string_equal(rows[2].key, "Registrar B");
+	assert_int_equal(rows[2].findings[pi], 1);
+	assert_int_equal(rows[2].findings[nc], 0);
+	assert_int_equal(info->total.findings[pi], 2);
+	/* Other tables carry no per-code counts. */
+	assert_int_equal(an_stats_top(st, AN_TABLE_TLD, rows, 8), 1);
+	assert_null(rows[0].findings);
+	assert_string_equal(an_stats_table_name(AN_TABLE_GROUP), "group");
+	an_stats_free(st);
+
+	/* A full table folds the rare groups, codes and all, into "other":
+	 * rows plus other add up to the total, code by code. */
+	st = new_stats(8);
+	for (int i = 0; i < 40; i++) {
+		char dom[32], grp[16];
+
+		snprintf(dom, sizeof(dom), "d%d.test", i);
+		snprintf(grp, sizeof(grp), "G%d", i % 4 == 0 ? 0 : i);
+		add_grouped(st, dom, AN_V_POLICY_INVALID,
+			    i % 2 ? "policy.syntax" : NULL, grp);
+	}
+	info = an_stats_table(st, AN_TABLE_GROUP);
+	assert_true(info->pruned > 0);
+	n = an_stats_top(st, AN_TABLE_GROUP, rows, 8);
+	assert_string_equal(rows[0].key, "G0");
+	{
+		uint64_t dom = info->other.domains, code = info->other.findings[pi];
+
+		for (size_t k = 0; k < n; k++) {
+			dom += rows[k].domains;
+			code += rows[k].findings[pi];
+		}
+		assert_int_equal(dom, 40);
+		assert_int_equal(code, 20);
+		assert_int_equal(info->total.findings[pi], 20);
+	}
+	an_stats_free(st);
 }
 
 static void test_errors(void **state)
@@ -599,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_provider_tables),
 		cmocka_unit_test(test_other_overflow),
 		cmocka_unit_test(test_dane),
+		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_writers),
 		cmocka_unit_test(test_num),

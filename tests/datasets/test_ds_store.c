@@ -275,6 +275,16 @@ static void fill_info(struct ds_scan_info *info)
 	for (unsigned i = 0; i < DS_SCAN_VERDICTS; i++)
 		info->verdicts[i] = (uint64_t)i * 0x0101010101010101ull;
 	info->meta_json = "{\"version\":\"0.1.0\",\"argv\":[\"scan\",\"x\"]}";
+	/* the typed options and inputs, at their caps */
+	info->have_options = true;
+	info->format = 3; /* DS_FMT_ZONE */
+	info->probe_mx = true;
+	info->fetch_all = true;
+	memset(info->exclude, 'e', sizeof(info->exclude) - 1);
+	info->n_inputs = DS_SCAN_INPUTS_MAX;
+	for (unsigned i = 0; i < DS_SCAN_INPUTS_MAX; i++)
+		memset(info->input_sha256[i], "0a9f"[i % 4],
+		       i % 5 == 4 ? 0 : DS_SCAN_DIGEST_LEN - 1);
 	/* ignored by create */
 	info->id = 77;
 	info->state = DS_SCAN_FINISHED;
@@ -295,6 +305,17 @@ static void assert_info_equal(const struct ds_scan_info *a,
 	assert_true(a->n_results == b->n_results);
 	assert_true(a->n_input_errors == b->n_input_errors);
 	assert_memory_equal(a->verdicts, b->verdicts, sizeof(a->verdicts));
+	assert_int_equal(a->have_options, b->have_options);
+	assert_int_equal(a->format, b->format);
+	assert_int_equal(a->probe_mx, b->probe_mx);
+	assert_int_equal(a->dane, b->dane);
+	assert_int_equal(a->fetch_all, b->fetch_all);
+	assert_int_equal(a->allow_private, b->allow_private);
+	assert_string_equal(a->exclude, b->exclude);
+	assert_int_equal(a->exclude_mixed, b->exclude_mixed);
+	assert_int_equal(a->n_inputs, b->n_inputs);
+	for (uint32_t i = 0; i < a->n_inputs; i++)
+		assert_string_equal(a->input_sha256[i], b->input_sha256[i]);
 	if (a->meta_json == NULL || b->meta_json == NULL)
 		assert_ptr_equal(a->meta_json, b->meta_json);
 	else
@@ -428,7 +449,7 @@ static void test_put_flush_get(void **state)
 	struct ds_store_stats st;
 	struct ds_reader *r;
 	const uint8_t *d;
-	uint8_t v[600];
+	uint8_t v[600], hash[DS_STORE_HASH_LEN];
 	char big[DS_STORE_NAME_MAX + 2];
 	size_t len;
 	uint32_t id = new_scan(s, "x");
@@ -482,7 +503,8 @@ static void test_put_flush_get(void **state)
 					     DS_STORE_VALUE_MAX + 1),
 			 ST_ETOOBIG);
 	assert_int_equal(ds_store_put_probe(s, id, "", v, 1), ST_EINVAL);
-	assert_int_equal(ds_store_put_body(s, NULL, v, 1), ST_EINVAL);
+	assert_int_equal(ds_store_put_body(s, NULL, 1, hash), ST_EINVAL);
+	assert_int_equal(ds_store_put_body(s, v, 1, NULL), ST_EINVAL);
 	assert_int_equal(ds_store_has_result(s, id, ""), ST_EINVAL);
 	assert_int_equal(ds_store_batch_size(s), 1);
 	assert_int_equal(ds_store_close(s), ST_OK);
@@ -494,7 +516,7 @@ static void test_auto_flush(void **state)
 	struct ds_store *s = open_store(t->path, 10, 0);
 	struct ds_store_stats st0, st;
 	char name[64];
-	uint8_t hash[DS_STORE_HASH_LEN] = { 1 };
+	uint8_t hash[DS_STORE_HASH_LEN];
 	uint32_t id = new_scan(s, "x");
 
 	ds_store_stats(s, &st0);
@@ -505,7 +527,7 @@ static void test_auto_flush(void **state)
 				 ST_OK);
 	}
 	/* every kind of record counts */
-	assert_int_equal(ds_store_put_body(s, hash, (const uint8_t *)"b", 1),
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)"b", 1, hash),
 			 ST_OK);
 	assert_int_equal(ds_store_batch_size(s), 9);
 	ds_store_stats(s, &st);
@@ -570,43 +592,88 @@ static void test_last_value_wins(void **state)
 	assert_int_equal(ds_store_close(s), ST_OK);
 }
 
+static void hex32(const uint8_t h[DS_STORE_HASH_LEN], char out[65])
+{
+	for (size_t i = 0; i < DS_STORE_HASH_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Bodies are content-addressed: the store computes the SHA-256 key
+ * (issue 13 item 8b: the store, not the engine, hashes the body). */
+static void test_body_hash(void **state)
+{
+	struct tmp *t = *state;
+	struct ds_store *s = open_store(t->path, 0, 0);
+	struct ds_reader *r;
+	uint8_t h[DS_STORE_HASH_LEN], h2[DS_STORE_HASH_LEN];
+	char hex[65];
+	const uint8_t *d;
+	size_t len;
+
+	/* FIPS 180-2 test vectors: "abc" and the empty message */
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)"abc", 3, h),
+			 ST_OK);
+	hex32(h, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+				 "b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(ds_store_body_hash((const uint8_t *)"abc", 3, h2),
+			 ST_OK);
+	assert_memory_equal(h, h2, sizeof(h));
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)"", 0, h2),
+			 ST_OK);
+	hex32(h2, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+				 "27ae41e4649b934ca495991b7852b855");
+	assert_int_equal(ds_store_body_hash(NULL, 0, h2), ST_EINVAL);
+	assert_int_equal(ds_store_flush(s), ST_OK);
+	assert_int_equal(ds_reader_open(s, &r), ST_OK);
+	assert_int_equal(ds_reader_body(r, h, &d, &len), ST_OK);
+	assert_int_equal(len, 3);
+	assert_memory_equal(d, "abc", 3);
+	ds_reader_close(r);
+	/* a body over the value cap is refused before any hashing */
+	memset(h, 0x5a, sizeof(h));
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)"x",
+					   DS_STORE_VALUE_MAX + 1, h),
+			 ST_ETOOBIG);
+	assert_int_equal(h[0], 0x5a);
+	assert_int_equal(ds_store_close(s), ST_OK);
+}
+
 static void test_bodies_once(void **state)
 {
 	struct tmp *t = *state;
 	struct ds_store *s = open_store(t->path, 0, 0);
 	struct ds_reader *r;
 	uint8_t h1[DS_STORE_HASH_LEN], h2[DS_STORE_HASH_LEN];
-	uint8_t hs[DS_STORE_HASH_LEN];
+	uint8_t hx[DS_STORE_HASH_LEN], hs[300][DS_STORE_HASH_LEN];
+	uint8_t body[8];
 	const uint8_t *d;
 	size_t len;
 	const char *b1 = "version: STSv1\nmode: enforce\n";
 
-	memset(h1, 0xa1, sizeof(h1));
-	memset(h2, 0xa1, sizeof(h2));
-	h2[31] = 0xa2; /* same slot in the set, different hash */
-	assert_int_equal(ds_store_put_body(s, h1, (const uint8_t *)b1,
-					   strlen(b1)), ST_OK);
-	assert_int_equal(ds_store_put_body(s, h1, (const uint8_t *)b1,
-					   strlen(b1)), ST_OK);
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)b1, strlen(b1),
+					   h1), ST_OK);
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)b1, strlen(b1),
+					   hx), ST_OK);
+	assert_memory_equal(h1, hx, sizeof(h1));
 	assert_int_equal(ds_store_batch_size(s), 1);
-	assert_int_equal(ds_store_put_body(s, h2, (const uint8_t *)"two", 3),
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)"two", 3, h2),
 			 ST_OK);
+	assert_memory_not_equal(h1, h2, sizeof(h1));
 	assert_int_equal(ds_store_batch_size(s), 2);
 	assert_int_equal(ds_store_flush(s), ST_OK);
-	/* committed: a new put costs nothing */
-	assert_int_equal(ds_store_put_body(s, h1, (const uint8_t *)"other", 5),
-			 ST_OK);
+	/* committed: the same body again costs nothing */
+	assert_int_equal(ds_store_put_body(s, (const uint8_t *)b1, strlen(b1),
+					   hx), ST_OK);
+	assert_memory_equal(h1, hx, sizeof(h1));
 	assert_int_equal(ds_store_batch_size(s), 0);
 	/* many bodies: the batch's set grows and still finds them all */
 	for (unsigned i = 0; i < 300; i++) {
-		memset(hs, 0, sizeof(hs));
-		hs[0] = (uint8_t)(i >> 8);
-		hs[1] = (uint8_t)i;
-		hs[31] = 0x55;
-		assert_int_equal(ds_store_put_body(s, hs, hs, sizeof(hs)),
-				 ST_OK);
-		assert_int_equal(ds_store_put_body(s, hs, hs, sizeof(hs)),
-				 ST_OK);
+		snprintf((char *)body, sizeof(body), "b%05u", i);
+		assert_int_equal(ds_store_put_body(s, body, 6, hs[i]), ST_OK);
+		assert_int_equal(ds_store_put_body(s, body, 6, hx), ST_OK);
+		assert_memory_equal(hs[i], hx, sizeof(hx));
 	}
 	assert_int_equal(ds_store_batch_size(s), 300);
 	assert_int_equal(ds_store_flush(s), ST_OK);
@@ -617,13 +684,11 @@ static void test_bodies_once(void **state)
 	assert_memory_equal(d, b1, len);
 	assert_int_equal(ds_reader_body(r, h2, &d, &len), ST_OK);
 	assert_int_equal(len, 3);
-	hs[0] = 1;
-	hs[1] = 0x2b; /* 299 */
-	assert_int_equal(ds_reader_body(r, hs, &d, &len), ST_OK);
-	assert_int_equal(len, sizeof(hs));
-	assert_memory_equal(d, hs, len);
-	hs[31] = 0;
-	assert_int_equal(ds_reader_body(r, hs, &d, &len), ST_ENOENT);
+	assert_int_equal(ds_reader_body(r, hs[299], &d, &len), ST_OK);
+	assert_int_equal(len, 6);
+	assert_memory_equal(d, "b00299", len);
+	hx[0] ^= 1; /* no such body */
+	assert_int_equal(ds_reader_body(r, hx, &d, &len), ST_ENOENT);
 	ds_reader_close(r);
 	assert_int_equal(ds_store_close(s), ST_OK);
 }
@@ -1215,6 +1280,7 @@ int main(void)
 		T(test_put_flush_get),
 		T(test_auto_flush),
 		T(test_last_value_wins),
+		T(test_body_hash),
 		T(test_bodies_once),
 		T(test_probes),
 		T(test_input_errors),
