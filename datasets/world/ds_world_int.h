@@ -2,12 +2,15 @@
  * ds_world_int.h - what the files of the world generator share (not a
  * public interface: ds_world.h is).
  *
- * ds_world.c runs the pass over the domains and writes the zone, the
- * policy hosts, nginx and the truth; ds_world_mx.c makes everything about
- * the MX hosts: their addresses, certificates, TLSA records, mx-hosts.txt
- * lines and the Postfix configuration.  Both work on one struct world and
- * write through ds_world_out.h.  ds_world.c calls ds_world_mx.c (below);
- * ds_world_mx.c calls nothing of ds_world.c.
+ * ds_world_gen.c runs the pass over the domains: the output files, the
+ * CAs, the heads and tails of the zone and nginx.conf, world.json.  For
+ * each domain it calls ds_world.c (the domain's TXT records, its policy
+ * host and its truth line) and ds_world_mx.c (its MX records and MX
+ * hosts; ds_world_mx.c also makes the shared MX hosts and the Postfix
+ * configuration).  All work on one struct world and write through
+ * ds_world_out.h.  The arrows point one way: ds_world_gen.c calls the
+ * others; ds_world.c and ds_world_mx.c call nothing of each other nor of
+ * ds_world_gen.c (tests/datasets/world/test_ds_world_layers.sh).
  */
 #ifndef DS_WORLD_INT_H
 #define DS_WORLD_INT_H
@@ -57,29 +60,54 @@ struct dom {
 	char addr[16];                /* the policy host's address */
 };
 
+/* No record of the domain is served: every lookup of it fails. */
+static inline bool ds_world_no_data_served(const struct ds_scenario *sc)
+{
+	return sc->sts_how == DS_STS_BROKEN || sc->sts_how == DS_STS_DELEGATED;
+}
+
+/* True if the MX hosts of domains on provider p publish TLSA records. */
+static inline bool ds_world_provider_tlsa(unsigned p)
+{
+	return p % DS_WORLD_TLSA_EVERY == 0;
+}
+
+/* --- ds_world.c: one domain, in this order ---
+ * Each returns ST_OK or a negative st_err (ST_ETOOBIG, ST_EIO, ST_ETLS,
+ * ST_ENOMEM); d stays the caller's. */
+
+/* Its zone records before the MX: the _mta-sts and _smtp._tls TXT records
+ * (behind a CNAME where the scenario says so); a delegated domain gets
+ * its NS record only, one under broken.<tld> nothing. */
+int ds_world_dom_txt(struct world *w, struct dom *d);
+
+/* Its policy host's records in the zone (A or CNAME); sets d->addr for a
+ * served host.  Only for a domain whose records are served. */
+void ds_world_dom_host_dns(struct world *w, struct dom *d);
+
+/* Its policy host: certificate, policy file and nginx server block, for
+ * the scenarios that serve one. */
+int ds_world_dom_policy_host(struct world *w, const struct dom *d);
+
+/* Its truth.jsonl line. */
+void ds_world_dom_truth(struct world *w, const struct dom *d);
+
 /* --- ds_world_mx.c ---
  * Call order: begin (after the CAs and the leaf key exist, before any
- * domain), shared (in the zone head), own (per per-domain MX host, in
- * domain order), end (after the last domain), free (always, also after a
- * failure; NULL-safe).  Each returns ST_OK or a negative st_err. */
+ * domain), shared (in the zone head), domain (per domain whose records
+ * are served, in domain order), end (after the last domain), free
+ * (always, also after a failure; NULL-safe).  Each returns ST_OK or a
+ * negative st_err. */
 int ds_world_mx_begin(struct world *w);
 
 /* The shared provider and special MX hosts: their A and TLSA records in
  * the zone, their mx-hosts.txt lines, certificates and SNI rules. */
 int ds_world_mx_shared(struct world *w);
 
-/* A per-domain MX host `host` of d: picks its address (into addr), writes
- * its mx-hosts.txt line and makes sure a certificate names it.  The
- * caller writes the A record. */
-int ds_world_mx_own(struct world *w, const struct dom *d, const char *host,
-		    char addr[16]);
-
-/* The name (without the TLD) of the special MX host of kind
- * DS_MX_NOSTARTTLS..DS_MX_EXPIRED, e.g. "mx-expired"; NULL otherwise. */
-const char *ds_world_mx_special(uint8_t kind);
-
-/* True if the MX hosts of domains on provider p publish TLSA records. */
-bool ds_world_mx_provider_tlsa(unsigned p);
+/* The domain's MX records (a null MX, or an A record at D when it has
+ * none) and, for MX hosts of its own, their A records, mx-hosts.txt lines
+ * and certificates. */
+int ds_world_mx_domain(struct world *w, const struct dom *d);
 
 /* Write postfix/main.cf and postfix/master.cf. */
 int ds_world_mx_end(struct world *w);

@@ -62,7 +62,7 @@ struct world_mx {
 static const char *const special_behaviour[] = { "no-starttls", "wrong-name",
 						 "expired" };
 
-const char *ds_world_mx_special(uint8_t kind)
+static const char *mx_special(uint8_t kind)
 {
 	switch (kind) {
 	case DS_MX_NOSTARTTLS: return "mx-nostarttls";
@@ -70,11 +70,6 @@ const char *ds_world_mx_special(uint8_t kind)
 	case DS_MX_EXPIRED: return "mx-expired";
 	}
 	return NULL;
-}
-
-bool ds_world_mx_provider_tlsa(unsigned p)
-{
-	return p % DS_WORLD_TLSA_EVERY == 0;
 }
 
 /* --- addresses (ds_world.h, address plan) --- */
@@ -287,7 +282,7 @@ static int shared_providers(struct world *w)
 	int ret = ST_OK;
 
 	for (unsigned k = 0; k < DS_WORLD_PROVIDERS && ret == ST_OK; k++) {
-		bool tlsa = ds_world_mx_provider_tlsa(k);
+		bool tlsa = ds_world_provider_tlsa(k);
 
 		for (unsigned j = 0; j < 2 && ret == ST_OK; j++) {
 			snprintf(host, sizeof(host), "mx%u.prov%03u.%s",
@@ -329,7 +324,7 @@ int ds_world_mx_shared(struct world *w)
 	     k++) {
 		unsigned i = (unsigned)(k - DS_MX_NOSTARTTLS);
 
-		snprintf(host, sizeof(host), "%s.%s", ds_world_mx_special(k),
+		snprintf(host, sizeof(host), "%s.%s", mx_special(k),
 			 t);
 		snprintf(file, sizeof(file), "%s.pem", host);
 		addr_shared(N_SHARED + i, addr);
@@ -356,8 +351,11 @@ int ds_world_mx_shared(struct world *w)
 	return ret;
 }
 
-int ds_world_mx_own(struct world *w, const struct dom *d, const char *host,
-		    char addr[16])
+/* A per-domain MX host `host` of d: picks its address (into addr), writes
+ * its mx-hosts.txt line and makes sure a certificate names it.  The
+ * caller writes the A record. */
+static int mx_own(struct world *w, const struct dom *d, const char *host,
+		  char addr[16])
 {
 	struct world_mx *m = w->mx;
 	unsigned slot;
@@ -393,6 +391,52 @@ int ds_world_mx_own(struct world *w, const struct dom *d, const char *host,
 	if (ret == ST_OK && m->own_n[slot]++ == 0)
 		snprintf(m->own_file[slot], sizeof(m->own_file[slot]), "%s",
 			 file);
+	return ret;
+}
+
+/* --- one domain's MX records (ds_world_int.h) --- */
+
+int ds_world_mx_domain(struct world *w, const struct dom *d)
+{
+	static const char *const own[] = { "mx1", "mx2" };
+	char host[NAME_MAX_LEN], addr[16];
+	FILE *z = w->zone;
+	int ret = ST_OK;
+
+	switch (d->sc->mx) {
+	case DS_MX_PROVIDER:
+		fprintf(z, "%s.\t%d\tIN\tMX\t10 mx1.prov%03u.%s.\n", d->name, DS_WORLD_TTL,
+			d->provider, w->o->tld);
+		fprintf(z, "%s.\t%d\tIN\tMX\t20 mx2.prov%03u.%s.\n", d->name, DS_WORLD_TTL,
+			d->provider, w->o->tld);
+		break;
+	case DS_MX_OWN:
+		for (size_t i = 0; i < 2 && ret == ST_OK; i++) {
+			snprintf(host, sizeof(host), "%s.%s", own[i], d->name);
+			ret = mx_own(w, d, host, addr);
+			fprintf(z, "%s.\t%d\tIN\tMX\t%zu %s.\n", d->name, DS_WORLD_TTL,
+				10 * (i + 1), host);
+			fprintf(z, "%s.\t%d\tIN\tA\t%s\n", host, DS_WORLD_TTL, addr);
+		}
+		break;
+	case DS_MX_OWN_DEEP:
+		snprintf(host, sizeof(host), "mx.eu.%s", d->name);
+		ret = mx_own(w, d, host, addr);
+		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.\n", d->name, DS_WORLD_TTL, host);
+		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", host, DS_WORLD_TTL, addr);
+		break;
+	case DS_MX_NULL:
+		fprintf(z, "%s.\t%d\tIN\tMX\t0 .\n", d->name, DS_WORLD_TTL);
+		break;
+	case DS_MX_NONE:
+		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", d->name, DS_WORLD_TTL,
+			DS_WORLD_ADDR_REFUSED);
+		break;
+	default:
+		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.%s.\n", d->name, DS_WORLD_TTL,
+			mx_special(d->sc->mx), w->o->tld);
+		break;
+	}
 	return ret;
 }
 
@@ -500,7 +544,7 @@ static void write_master_cf(struct world *w, FILE *f)
 	for (uint8_t k = DS_MX_WRONGNAME; k <= DS_MX_EXPIRED; k++) {
 		addr_shared(N_SHARED + (unsigned)(k - DS_MX_NOSTARTTLS), addr);
 		snprintf(file, sizeof(file), "%s.%s.pem",
-			 ds_world_mx_special(k), w->o->tld);
+			 mx_special(k), w->o->tld);
 		put_service(f, addr, port, file, NULL);
 	}
 	fputs("# per-domain hosts: by SNI; an address with one host also "

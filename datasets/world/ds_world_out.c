@@ -70,6 +70,22 @@ int ds_world_close_out(FILE **f)
 	return ret;
 }
 
+void ds_world_put_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 int ds_world_issue(struct world *w, const char *const *names, size_t n,
 		   time_t not_before, time_t not_after, const char *file)
 {

@@ -3,10 +3,8 @@
  * writes through (not a public interface: ds_world.h is).
  *
  * File names under OUT, opening and closing output files, directories,
- * and issuing a leaf chain into OUT/tls/certs/.  ds_world.c (the pass,
- * the zone, the policy hosts, nginx, the truth) and ds_world_mx.c (the
- * MX hosts and Postfix) both use them; this file uses neither of them,
- * so the arrows point one way: ds_world.c -> ds_world_mx.c -> here.
+ * a JSON string, and issuing a leaf chain into OUT/tls/certs/.  Every
+ * other file of the generator uses them; this file uses none of them.
  */
 #ifndef DS_WORLD_OUT_H
 #define DS_WORLD_OUT_H
@@ -32,6 +30,9 @@ int ds_world_open_out(struct world *w, const char *rel, FILE **f);
 /* Close *f (NULL is fine) and set it to NULL.  Errors: ST_EIO if any
  * write to it failed. */
 int ds_world_close_out(FILE **f);
+
+/* s as a JSON string (RFC 8259 §7), quotes included, into f. */
+void ds_world_put_json_string(FILE *f, const char *s);
 
 /* Issue a leaf for names[0..n) with the world's shared key, signed by the
  * intermediate, valid from not_before to not_after, and write the chain

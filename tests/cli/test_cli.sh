@@ -3,14 +3,11 @@
 # Usage: test_cli.sh PATH/TO/stsmap
 set -uo pipefail
 
-bin=${1:?usage: test_cli.sh STSMAP}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
+need_binary bin stsmap "${1:-}"
+lib_tmpdir cli
 
 # expect_rc WANT CMD...: run CMD, compare its exit status.
 expect_rc() {
@@ -279,13 +276,8 @@ done
 # NXDOMAIN to every name (tests/cli/dns_stub.py; loopback only) ---
 stub=127.0.9.53
 stub_port=${STSMAP_TEST_STUB_PORT:-5391}
-python3 "$(dirname "$0")/dns_stub.py" "$stub" "$stub_port" 120 &
-stub_pid=$!
-trap 'kill "$stub_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do
-	dig +time=1 +tries=1 +short @"$stub" -p "$stub_port" . NS >/dev/null 2>&1 && break
-	sleep 0.1
-done
+spawn python3 "$here/dns_stub.py" "$stub" "$stub_port" 120
+wait_dns "$stub" "$stub_port" || die "the stub DNS server on $stub:$stub_port did not start"
 printf 'a.test\nb.example\nc.TEST\nd.t\xc3\xa9st\n' >"$tmp/four.txt"
 expect_rc 0 "$bin" scan --db "$tmp/r.lmdb" --resolver "$stub:$stub_port" --quiet "$tmp/four.txt"
 expect_rc 0 "$bin" scan --db "$tmp/r.lmdb" --resolver "$stub:$stub_port" --quiet --new "$tmp/four.txt"

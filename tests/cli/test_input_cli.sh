@@ -6,27 +6,21 @@
 # Usage: test_input_cli.sh PATH/TO/stsmap
 set -uo pipefail
 
-bin=${1:?usage: test_input_cli.sh STSMAP}
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
+need_binary bin stsmap "${1:-}"
+need_tools python3:python3 dig:dnsutils
+lib_tmpdir input-cli
 stub=127.0.9.54
 port=${STSMAP_TEST_STUB_PORT2:-5393}
-python3 "$here/dns_stub.py" "$stub" "$port" 120 &
-stub_pid=$!
-trap 'kill "$stub_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+spawn python3 "$here/dns_stub.py" "$stub" "$port" 120
 run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
 want_rc() { if [ "$rc" -eq "$1" ]; then ok; else bad "exit $rc, want $1: $(cat "$tmp/err")"; fi; }
 want_err() { if grep -qF -- "$1" "$tmp/err"; then ok; else bad "stderr lacks '$1': $(cat "$tmp/err")"; fi; }
 no_store() { if [ ! -e "$1" ]; then ok; else bad "$1 was created"; fi; }
 scan() { run "$bin" scan --resolver "$stub:$port" --quiet "$@"; }
-for _ in $(seq 50); do
-	dig +time=1 +tries=1 +short @"$stub" -p "$port" . NS >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_dns "$stub" "$port" || die "the stub DNS server on $stub:$port did not start"
 
 # --- opt-out lists: a line that is not an entry refuses the scan, named
 # FILE:LINE, before any store exists ---
@@ -109,5 +103,4 @@ for d in "q.test,1" "r.test,2" "s.test,3"; do
 	if grep -q "^${d%,*},${d#*,}," "$tmp/out"; then ok; else bad "csv: no $d in $(cat "$tmp/out")"; fi
 done
 
-echo "input-cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -12,16 +12,13 @@
 # Usage: test_store_cli.sh PATH/TO/stsmap PATH/TO/ds_store_count PATH/TO/ds_store_v1
 set -uo pipefail
 
-bin=${1:?usage: test_store_cli.sh STSMAP DS_STORE_COUNT DS_STORE_V1}
-count=${2:?usage: test_store_cli.sh STSMAP DS_STORE_COUNT DS_STORE_V1}
-to_v1=${3:?usage: test_store_cli.sh STSMAP DS_STORE_COUNT DS_STORE_V1}
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
+need_binary bin stsmap "${1:-}"
+need_binary count ds_store_count "${2:-}"
+need_binary to_v1 ds_store_v1 "${3:-}"
+lib_tmpdir store-cli
 
 # run CMD...: status in $rc, stderr in $tmp/err.
 run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
@@ -40,8 +37,8 @@ run scan --db "$db" "$tmp/list"
 want_rc 0 "a scan of excluded names"
 # A first scan that keeps the store while its stdin stays open.
 (printf 'a.test\n'; sleep 6) | scan --db "$db" --new - 2>"$tmp/first.err" &
-pids+=($!)
-for _ in $(seq 50); do [ -e "$db-writer" ] && break; sleep 0.1; done
+stop_on_exit $!
+wait_until 5 test -e "$db-writer"
 run scan --db "$db" --new "$tmp/list"
 if [ "$rc" -ne 0 ]; then ok; else bad "second writer exited 0"; fi
 want_err "store is in use by pid [0-9]+ since [0-9]+ \(stsmap scan .*--new -\)" "second writer names the holder"
@@ -51,7 +48,7 @@ flock "$tmp/list" true # flock(1) is there
 db2=$tmp/held.lmdb
 run scan --db "$db2" "$tmp/list"
 flock "$db2" sleep 4 &
-pids+=($!)
+stop_on_exit $!
 sleep 0.3
 run scan --db "$db2" "$tmp/list"
 want_rc 1 "writer while the file is locked"
@@ -160,13 +157,9 @@ check_refusals "-v1"
 # Real records in an old store: show, report, export and merge read it.
 stub=127.0.9.54
 stub_port=${STSMAP_TEST_STORE_STUB_PORT:-5392}
-python3 "$(dirname "$0")/dns_stub.py" "$stub" "$stub_port" 60 &
-stub_pid=$!
-pids+=($stub_pid)
-for _ in $(seq 50); do
-	dig +time=1 +tries=1 +short @"$stub" -p "$stub_port" . NS >/dev/null 2>&1 && break
-	sleep 0.1
-done
+spawn python3 "$here/dns_stub.py" "$stub" "$stub_port" 60
+stub_pid=$spawned
+wait_dns "$stub" "$stub_port" || die "the stub DNS server on $stub:$stub_port did not start"
 printf 'a.test\nb.test\nc.test\nd.test\n' >"$tmp/four"
 for i in 0 1; do
 	run "$bin" scan --quiet --resolver "$stub:$stub_port" --shard $i/2 \

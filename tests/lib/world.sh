@@ -1,51 +1,115 @@
-# tests/lib/world.sh - shared by the shell integration tests: counting
-# checks, skipping, and a served test world that is always torn down.
+# shellcheck shell=bash
+# tests/lib/world.sh - the set-up every shell test shares: the binary
+# under test, a scratch directory, clean-up on exit, processes started and
+# stopped by PID, waiting for servers, the skip rule for missing tools,
+# counted checks, and a served test world that is always torn down.
+# Source it first (bash; works under set -e and set -u):
 #
-# Source it, then:
-#   world_need_tools            exit 77 unless the world's servers exist
-#                               (in CI: exit 1, tests/lib/skip.sh)
-#   world_serve DIR ARGS...     `stsmap world --out DIR ARGS...` + world-up
-#   world_stop                  world-down (also run on exit)
-#   world_no_postfix DIR DESC   DESC not run: no Postfix (a failure in CI
-#                               as root)
-#   check DESC CMD...           count CMD's outcome as ok/FAIL
-#   finish                      print the tally, exit 1 on any failure
-# Needs $stsmap (the binary) and $tmp (a scratch directory it removes,
-# unless STSMAP_TEST_KEEP is set).  Ports: DNS 5300, HTTPS 8443, SMTP 2525
-# (STSMAP_TEST_DNS_PORT, _HTTPS_PORT, _SMTP_PORT to move them), so no root
-# is needed for the world itself (world-up skips Postfix without root).
+#   . "$(dirname "$0")/../lib/world.sh"
+#
+# The binary
+#   need_binary VAR NAME [PATH]  VAR=PATH, the program ctest passes; run by
+#                                hand without PATH: build/NAME of this
+#                                repository ($STSMAP_BUILD_DIR elsewhere).
+#                                Exit 2 naming it if it is not executable.
+# Scratch and clean-up
+#   lib_tmpdir NAME              tmp=a new ${TMPDIR:-/tmp}/stsmap-NAME.XXXXXX,
+#                                removed on exit (kept if STSMAP_TEST_KEEP is
+#                                set, and its name printed); a $tmp that is
+#                                not below ${TMPDIR:-/tmp} or /tmp is never
+#                                removed
+#   at_exit CMD...               run CMD on exit, the last registered first,
+#                                before the processes, worlds and $tmp go
+# Processes, by PID (never by name: other tests and users share the host)
+#   spawn CMD...                 start CMD in the background; its PID in
+#                                $spawned; stopped on exit by stop_pid
+#   stop_on_exit PID             the same for a job started with & (e.g. a
+#                                pipeline, which spawn cannot start)
+#   stop_pid PID                 SIGTERM (and SIGCONT, if it was stopped),
+#                                up to 5 s, then SIGKILL to it and its
+#                                descendants; reaped if it is our child.
+#                                Already gone is fine.
+#   alive PID                    true while PID runs (a zombie is not alive)
+#   descendants PID              the PIDs below PID, one per line
+# Waiting
+#   wait_until SECS CMD...       run CMD every 0.1 s until it succeeds; false
+#                                after SECS seconds (callers: `|| die WHY`)
+#   wait_up PID SECS CMD...      the same for a server PID just started:
+#                                false at once if PID exits
+#   wait_dns ADDR PORT [SECS]    wait_until a DNS server answers at ADDR:PORT
+#                                (dig, any rcode; default 10 s)
+# Missing tools (the rule): a test that lacks a tool or a privilege exits
+# 77 (skipped) naming the Debian package; it never skips for anything
+# else.  scripts/test (CI) counts a skip as a failure, because
+# scripts/bootstrap installs every package a test needs: a test that needs
+# a new tool adds its package there too.
+#   need_tools CMD:PACKAGE...    at the first CMD not installed: exit 77, or
+#                                with CI=true exit 1 (tests/lib/skip.sh)
+#   need_root WHY                exit 77 unless running as root
+#   skip WHY                     exit 77 now, saying why
+#   die WHY                      exit 1 now (a failure, not a skip)
+# Checks
+#   check DESC CMD...            count CMD's outcome as ok/FAIL; its output is
+#                                shown on failure
+#   ok [DESC] / bad DESC         count a pass (printed if DESC is given) or a
+#                                failure by hand
+#   finish                       print the tally; false on any failure
+# The test world
+#   world_need_tools             need_tools for the servers world-up starts
+#   world_generate DIR ARGS...   `stsmap world --out DIR ARGS...` with the
+#                                test ports (needs $stsmap); log DIR.gen.log
+#   world_up DIR                 scripts/world-up DIR (log DIR.up.log); DIR
+#                                is stopped on exit; returns world-up's status
+#   world_up_or_die DIR          world_up, dying with the log if it fails
+#   world_serve DIR ARGS...      world_generate + world_up_or_die
+#   world_down DIR               scripts/world-down DIR now
+#   world_restart DIR            world_down + world_up, dying on failure
+#   world_stop                   world-down of every world served (on exit)
+#   world_scan_opts DIR [auth]   the scan options that point stsmap at DIR
+# Ports: DNS 5300, HTTPS 8443, SMTP 2525 (STSMAP_TEST_DNS_PORT, _HTTPS_PORT,
+# _SMTP_PORT to move them, or set dns_port, https_port, smtp_port after
+# sourcing), so no root is needed for the world itself (world-up skips
+# Postfix without root).  Everything stays on 127.0.0.0/8.
 
 PATH=$PATH:/usr/sbin:/sbin
 lib_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-scripts=$(cd "$lib_here/../../scripts" && pwd -P)
+repo=$(cd "$lib_here/../.." && pwd -P)
+scripts=$repo/scripts
 dns_port=${STSMAP_TEST_DNS_PORT:-5300}
 https_port=${STSMAP_TEST_HTTPS_PORT:-8443}
 smtp_port=${STSMAP_TEST_SMTP_PORT:-2525}
-resolver=127.1.0.2:$dns_port
+# shellcheck disable=SC2034 # for the tests that source this file
+resolver=127.1.0.2:$dns_port # the world's Unbound (default ports)
 served=()
+lib_pids=()
+lib_exit_cmds=()
+spawned=
+
+# --- checks -----------------------------------------------------------------
 
 pass=0
 fail=0
 ok() {
 	pass=$((pass + 1))
-	echo "ok - $*"
+	[ $# -eq 0 ] || echo "ok - $*"
 }
 bad() {
 	fail=$((fail + 1))
 	echo "FAIL - $*"
 }
 # check DESC CMD...: count CMD's outcome; its output is shown on failure.
+# No local variable here: CMD may be `eval '...'` over the caller's
+# variables, which a local (say, out) would hide.
 check() {
-	local desc=$1 out=${tmp:-/tmp}/.check-output
-	shift
-	if "$@" >"$out" 2>&1; then
-		ok "$desc"
+	if "${@:2}" >"${tmp:-/tmp}/.check-output" 2>&1; then
+		ok "$1"
 	else
-		bad "$desc"
-		sed 's/^/    | /' "$out" | head -40
+		bad "$1"
+		sed 's/^/    | /' "${tmp:-/tmp}/.check-output" | head -40
 	fi
 }
-# skip, missing, missing_part, in_ci: tests/lib/skip.sh
+# skip, missing, missing_part, in_ci: the CI rule (tests/lib/skip.sh): in
+# CI (CI=true) a missing tool is a failure, never a skip.
 # shellcheck source=skip.sh
 . "$lib_here/skip.sh"
 die() {
@@ -57,37 +121,149 @@ finish() {
 	[ "$fail" -eq 0 ]
 }
 
-world_need_tools() {
+# --- tools and the binary ------------------------------------------------------
+
+need_tools() {
 	local t
-	for t in nsd:nsd unbound:unbound nginx:nginx-light \
-		ldns-keygen:ldnsutils ldns-signzone:ldnsutils dig:dnsutils \
-		curl:curl perl:perl-base python3:python3; do
+	for t in "$@"; do
 		command -v "${t%%:*}" >/dev/null 2>&1 ||
 			missing "${t%%:*} not installed (apt-get install ${t#*:})"
 	done
 }
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "not root ($*)"
+}
+need_binary() {
+	local var=$1 name=$2 path=${3:-}
+	if [ -z "$path" ]; then
+		path=${STSMAP_BUILD_DIR:-$repo/build}/$name
+		[ -x "$path" ] || {
+			echo "usage: ${0##*/} PATH/TO/$name (none given, and no $path:" \
+				"cmake -S . -B build && cmake --build build)" >&2
+			exit 2
+		}
+	fi
+	[ -x "$path" ] || {
+		echo "${0##*/}: $path is not an executable" >&2
+		exit 2
+	}
+	printf -v "$var" '%s' "$path"
+}
 
-world_stop() {
-	local w
-	for w in "${served[@]}"; do
-		[ -d "$w/run" ] && "$scripts/world-down" "$w" >/dev/null 2>&1
+# --- scratch, processes, clean-up ------------------------------------------------
+
+lib_tmpdir() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-$1.XXXXXX") ||
+		die "mktemp failed"
+}
+# lib_rm_tmp: remove $tmp, but only a directory below ${TMPDIR:-/tmp} or
+# /tmp, never one of those themselves (a test that set tmp=/tmp must not
+# empty the machine's /tmp).
+lib_rm_tmp() {
+	local d=${tmp:-} base=${TMPDIR:-/tmp}
+	d=${d%/}
+	case $d in
+	"$base"/?* | /tmp/?*) ;;
+	*) return 0 ;;
+	esac
+	case $d in */..* | */./*) return 0 ;; esac
+	[ -d "$d" ] && rm -rf -- "$d"
+	return 0
+}
+at_exit() {
+	lib_exit_cmds+=("$*")
+}
+
+alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+descendants() {
+	local c
+	# shellcheck disable=SC2013 # the file holds space-separated PIDs
+	for c in $(cat "/proc/$1/task/"*/children 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
 	done
-	served=()
+}
+spawn() {
+	"$@" &
+	spawned=$!
+	lib_pids+=("$spawned")
+}
+stop_on_exit() {
+	lib_pids+=("$1")
+}
+stop_pid() {
+	local pid=$1 kids
+	if alive "$pid"; then
+		kids=$(descendants "$pid")
+		kill -TERM "$pid" 2>/dev/null || true
+		kill -CONT "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			alive "$pid" || break
+			sleep 0.1
+		done
+		if alive "$pid"; then
+			echo "${0##*/}: pid $pid ignored SIGTERM, killing it" >&2
+			# shellcheck disable=SC2086 # one PID per word
+			kill -KILL "$pid" $kids 2>/dev/null || true
+		fi
+	fi
+	wait "$pid" 2>/dev/null || true
 	return 0
 }
 
+# now_us: the wall clock in microseconds (bash 5's EPOCHREALTIME).
+now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+wait_until() {
+	local end=$(($(now_us) + $1 * 1000000))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(now_us)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+wait_up() {
+	local pid=$1 end=$(($(now_us) + $2 * 1000000))
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		alive "$pid" && [ "$(now_us)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+wait_dns() {
+	wait_until "${3:-10}" dig +time=1 +tries=1 @"$1" -p "$2" . NS
+}
+
 lib_cleanup() {
-	trap '' INT TERM
+	local i
+	trap '' INT TERM # a second ^C must not cut the clean-up short
+	for ((i = ${#lib_exit_cmds[@]} - 1; i >= 0; i--)); do
+		eval "${lib_exit_cmds[i]}" || true
+	done
+	for i in "${lib_pids[@]}"; do
+		stop_pid "$i"
+	done
 	world_stop
 	if [ -n "${STSMAP_TEST_KEEP:-}" ]; then
 		echo "kept ${tmp:-}"
-	elif [ -n "${tmp:-}" ]; then
-		rm -rf "$tmp"
+	else
+		lib_rm_tmp
 	fi
 	return 0
 }
 trap lib_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# --- the test world ----------------------------------------------------------------
+
+world_need_tools() {
+	need_tools nsd:nsd unbound:unbound nginx:nginx-light \
+		ldns-keygen:ldnsutils ldns-signzone:ldnsutils dig:dnsutils \
+		curl:curl perl:perl-base python3:python3
+}
 
 # world_no_postfix DIR DESC: the world DIR runs no Postfix, so DESC is not
 # run.  Without root that is an allowed skip (Postfix's master starts as
@@ -102,8 +278,17 @@ world_no_postfix() {
 	fi
 }
 
-# world_serve DIR [stsmap world options...]
-world_serve() {
+world_stop() {
+	local w
+	for w in "${served[@]}"; do
+		[ -d "$w/run" ] && "$scripts/world-down" "$w" >/dev/null 2>&1
+	done
+	served=()
+	return 0
+}
+
+# world_generate DIR [stsmap world options...]
+world_generate() {
 	local w=$1
 	shift
 	local extra=()
@@ -115,11 +300,34 @@ world_serve() {
 	"$stsmap" world --out "$w" --dns-port "$dns_port" \
 		--https-port "$https_port" "${extra[@]}" "$@" >"$w.gen.log" 2>&1 ||
 		die "stsmap world failed: $(cat "$w.gen.log")"
-	served+=("$w")
-	"$scripts/world-up" "$w" >"$w.up.log" 2>&1 ||
+}
+
+world_up() {
+	local s
+	for s in "${served[@]}"; do [ "$s" = "$1" ] && break; done
+	[ "${s:-}" = "$1" ] || served+=("$1")
+	"$scripts/world-up" "$1" >"$1.up.log" 2>&1
+}
+
+world_up_or_die() {
+	world_up "$1" ||
 		die "world-up failed (another world on these ports? set" \
 			"STSMAP_TEST_DNS_PORT/_HTTPS_PORT/_SMTP_PORT):" \
-			"$(tail -5 "$w.up.log")"
+			"$(tail -5 "$1.up.log")"
+}
+
+world_serve() {
+	world_generate "$@"
+	world_up_or_die "$1"
+}
+
+world_down() {
+	"$scripts/world-down" "$1" >/dev/null 2>&1 || true
+}
+
+world_restart() {
+	world_down "$1"
+	world_up_or_die "$1"
 }
 
 # The scan options that point stsmap at the served world $1: through the
@@ -129,7 +337,7 @@ world_serve() {
 # does not recurse, so "auth" says --upstream-authoritative: without it the
 # scan refuses such an upstream.
 world_scan_opts() {
-	local r=$resolver a=""
+	local r=127.1.0.2:$dns_port a=""
 	[ "${2:-}" = auth ] && r=127.1.0.1:$dns_port a=--upstream-authoritative
 	echo --resolver "$r" $a --allow-private --ca-file "$1/tls/ca.pem" \
 		--https-port "$https_port" --smtp-port "$smtp_port"

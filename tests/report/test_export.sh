@@ -31,17 +31,15 @@
 # Python: only the standard library.
 set -euo pipefail
 
-stsmap=${1:?usage: test_export.sh STSMAP}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
-repo=$(cd "$here/../.." && pwd -P)
+need_binary stsmap stsmap "${1:-}"
 schema=$repo/docs/record.schema.json
 probe_port=${STSMAP_TEST_PROBE_PORT:-1}
 
 world_need_tools
-[ -x "$stsmap" ] || die "$stsmap is not an executable"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-export.XXXXXX")
+lib_tmpdir export
 w=$tmp/w
 
 # --- the Python side: the standard library only ---------------------------
@@ -329,15 +327,9 @@ PY
 py() { python3 "$tmp/check.py" "$@"; }
 
 # --- the world -------------------------------------------------------------
-"$stsmap" world --out "$w" --dns-port "$dns_port" --https-port "$https_port" \
-	>"$tmp/gen.log" 2>&1 || { cat "$tmp/gen.log" >&2; die "stsmap world failed"; }
+world_generate "$w"
 rm -rf "$w/postfix" # no MX hosts needed: world-up skips Postfix
-served+=("$w") # stopped on exit by tests/lib/world.sh
-if ! "$scripts/world-up" "$w" >"$tmp/up.log" 2>&1; then
-	cat "$tmp/up.log" >&2
-	die "world-up failed (another world on ports $dns_port/$https_port?" \
-		"set STSMAP_TEST_DNS_PORT/STSMAP_TEST_HTTPS_PORT)"
-fi
+world_up_or_die "$w"
 # The input: the world's domains and two lines that are not domain names
 # (input errors, which every shard records and merge must keep once).
 { cat "$w/domains.txt"; echo 'bad..name'; echo '-.test'; } >"$tmp/in.txt"
@@ -454,8 +446,7 @@ sed -i -e 's/^\(_mta-sts\.enforce-ok-own-mx\.test\..*id=\)[0-9a-zA-Z]*"/\1bumped
 	-e '/^_mta-sts\.enforce-ok-wildcard\.test\./d' \
 	-e '/^_mta-sts\.none-mode\.test\./d' "$zone"
 printf '_mta-sts.no-policy-provider-mx.test.\t3600\tIN\tTXT\t"v=STSv1; id=adopted1"\n' >>"$zone"
-"$scripts/world-down" "$w" >/dev/null 2>&1
-"$scripts/world-up" "$w" >"$tmp/up2.log" 2>&1 || { cat "$tmp/up2.log" >&2; die "world-up after the edits failed"; }
+world_restart "$w"
 scan "$s"
 "$stsmap" export --db "$s" --scan 2 >"$tmp/b.jsonl"
 check "diff (json) of scans 1 and 2 finds exactly the injected changes" \

@@ -12,15 +12,14 @@
 # Usage: test_groups.sh PATH/TO/stsmap
 set -euo pipefail
 
-stsmap=${1:?usage: test_groups.sh STSMAP}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
 check_py=$here/groups_check.py
 
 world_need_tools
-[ -x "$stsmap" ] || die "$stsmap is not an executable"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-groups.XXXXXX")
+lib_tmpdir groups
 w=$tmp/w
 db=$tmp/store.lmdb
 

@@ -24,11 +24,11 @@
 # Everything stays on 127.0.0.0/8 (tests/lib/world.sh serves the worlds).
 set -euo pipefail
 
-stsmap=${1:?usage: test_report.sh STSMAP [OUTDIR]}
 outdir=$(cd "${2:-$PWD}" && pwd -P)
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
 check_py=$here/report_check.py
 bulk=${REPORT_BULK_DOMAINS:-3000}
 # A paced scan keeps a cold, single-threaded validating Unbound from
@@ -36,8 +36,7 @@ bulk=${REPORT_BULK_DOMAINS:-3000}
 qps=${REPORT_QPS:-180}
 
 world_need_tools
-[ -x "$stsmap" ] || die "$stsmap is not an executable"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-report.XXXXXX")
+lib_tmpdir report
 db=$tmp/store.lmdb
 
 # serve NAME [world options]: generate world $tmp/w-NAME and serve it.
@@ -46,7 +45,7 @@ serve() {
 	shift
 	world_serve "$tmp/w-$name" "$@"
 }
-unserve() { "$scripts/world-down" "$tmp/w-$1" >/dev/null 2>&1 || true; }
+unserve() { world_down "$tmp/w-$1"; }
 
 # scan NAME LABEL [scan options]: scan world NAME into $db as a new scan.
 scan() {

@@ -5,9 +5,7 @@
 # so the zone text is the ground truth.
 #
 # Usage: test_rs_live.sh PATH/TO/rs_query
-# Exits 77 (skipped) when nsd, unbound or the ldns tools are not installed
-# (with CI=true: exit 1, tests/lib/skip.sh).  Without ::1 the IPv6 upstream
-# check is skipped (allowed: docs/testing.md).
+# Exits 77 (skipped) when nsd, unbound or the ldns tools are not installed.
 # Environment: STSMAP_LIVE_PORT (5353) for both servers.
 #
 # Traffic stays on loopback: NSD on 127.0.53.1 (and ::1), Unbound on
@@ -15,7 +13,10 @@
 # stub for the root at NSD, so it never asks a real root server.
 set -euo pipefail
 
-rsq=${1:?usage: test_rs_live.sh RS_QUERY}
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
+need_binary rsq rs_query "${1:-}"
 port=${STSMAP_LIVE_PORT:-5353}
 nsd_ip=127.0.53.1
 ub_ip=127.0.53.2
@@ -24,65 +25,12 @@ zone=stsmap-test    # signed
 plain=stsmap-plain  # unsigned
 nsd_up=$nsd_ip:$port
 ub_up=$ub_ip:$port
-PATH=$PATH:/usr/sbin:/sbin # nsd and unbound live in sbin
+need_tools nsd:nsd unbound:unbound ldns-keygen:ldnsutils ldns-signzone:ldnsutils
 
-# skip, missing, in_ci: tests/lib/skip.sh
-# shellcheck source=../lib/skip.sh
-. "$(dirname "$0")/../lib/skip.sh"
-for tool in nsd unbound ldns-keygen ldns-signzone; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		missing "$tool not installed (apt-get install nsd unbound ldnsutils)"
-done
-if [ ! -x "$rsq" ]; then
-	echo "test_rs_live: $rsq is not an executable" >&2
-	exit 2
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-live.XXXXXX")
-pids=()
-
-# Stop exactly the servers this script started, then remove the temp dir.
-# NSD forks its own processes; they exit with the one we started on SIGTERM,
-# and are killed by PID with it if it has to be killed.
-descendants() {
-	local c
-	# shellcheck disable=SC2013 # the file holds space-separated PIDs
-	for c in $(cat "/proc/$1/task/"*/children 2>/dev/null); do
-		echo "$c"
-		descendants "$c"
-	done
-}
-stop_pid() {
-	local pid=$1 kids
-	kill -0 "$pid" 2>/dev/null || return 0
-	kids=$(descendants "$pid")
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "test_rs_live: pid $pid ignored SIGTERM, killing it" >&2
-		# shellcheck disable=SC2086 # one PID per word
-		kill -KILL "$pid" $kids 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-	local pid
-	trap '' INT TERM # a second ^C must not cut the clean-up short
-	for pid in "${pids[@]}"; do
-		stop_pid "$pid"
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "test_rs_live: $*" >&2
-	exit 1
-}
+# The servers are started with spawn and stopped by PID on exit (NSD forks
+# its own processes; they exit with the one we started on SIGTERM, and are
+# killed by PID with it if it has to be killed).
+lib_tmpdir live
 
 v6=0
 if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
@@ -213,17 +161,10 @@ EOF
 # wait_ready NAME PID UPSTREAM: poll until the server answers (any rcode).
 wait_ready() {
 	local name=$1 pid=$2 up=$3
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null ||
-			{ cat "$tmp/$name.log" "$tmp/$name.out" >&2 2>/dev/null || true
-			  die "$name exited at start-up (log above)"; }
-		if "$rsq" --upstream "$up" --timeout-ms 200 --retries 0 \
-			"ns.$zone." A >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	cat "$tmp/$name.log" >&2 2>/dev/null || true
+	wait_up "$pid" 10 "$rsq" --upstream "$up" --timeout-ms 200 --retries 0 \
+		"ns.$zone." A && return 0
+	cat "$tmp/$name.log" "$tmp/$name.out" >&2 2>/dev/null || true
+	alive "$pid" || die "$name exited at start-up (log above)"
 	die "$name (pid $pid) did not answer rs_query on $up within 10 s" \
 		"(log above; if dig @${up%:*} -p $port ns.$zone answers, suspect rs_query)"
 }
@@ -238,16 +179,12 @@ for up in "$nsd_up" "$ub_up"; do
 	fi
 done
 
-nsd -d -c "$tmp/nsd.conf" >"$tmp/nsd.out" 2>&1 &
-pids+=($!)
-wait_ready nsd "$!" "$nsd_up"
-unbound -d -c "$tmp/unbound.conf" >"$tmp/unbound.out" 2>&1 &
-pids+=($!)
-wait_ready unbound "$!" "$ub_up"
+spawn nsd -d -c "$tmp/nsd.conf" >"$tmp/nsd.out" 2>&1
+wait_ready nsd "$spawned" "$nsd_up"
+spawn unbound -d -c "$tmp/unbound.conf" >"$tmp/unbound.out" 2>&1
+wait_ready unbound "$spawned" "$ub_up"
 
 # --- the checks ------------------------------------------------------------
-pass=0
-fail=0
 out=$tmp/last.out
 
 # q ARGS...: run rs_query ARGS; stdout in $out, exit status in $qrc.
@@ -261,11 +198,9 @@ check() {
 	local desc=$1
 	shift
 	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $desc"
+		ok "$desc"
 	else
-		fail=$((fail + 1))
-		echo "FAIL - $desc"
+		bad "$desc"
 		echo "  rs_query $qargs (exit $qrc):"
 		sed 's/^/  | /' "$out" "$tmp/last.err"
 	fi
@@ -383,5 +318,4 @@ if [ "$fail" -gt 0 ]; then
 	echo "--- last lines of the server logs ---"
 	tail -n 15 "$tmp/nsd.log" "$tmp/unbound.log" 2>/dev/null || true
 fi
-echo "live: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -23,13 +23,13 @@
 # out.
 set -euo pipefail
 
-stsmap=${1:?usage: test_local_faults.sh STSMAP}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
 world_need_tools
-command -v prlimit >/dev/null 2>&1 || missing "prlimit not installed (apt-get install util-linux)"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-lf.XXXXXX")
+need_tools prlimit:util-linux
+lib_tmpdir lf
 w=$tmp/w
 world_serve "$w"
 read -r -a opts <<<"$(world_scan_opts "$w")"

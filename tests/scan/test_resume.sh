@@ -8,13 +8,13 @@
 # Usage: test_resume.sh PATH/TO/stsmap [N_DOMAINS]   Exit 77 without servers.
 set -euo pipefail
 
-stsmap=${1:?usage: test_resume.sh STSMAP [N]}
 n=${2:-20000}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
 world_need_tools
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-resume.XXXXXX")
+lib_tmpdir resume
 w=$tmp/w
 world_serve "$w" --domains "$n" --seed 42
 read -r -a opts <<<"$(world_scan_opts "$w" auth)"

@@ -8,12 +8,12 @@
 # Usage: test_scan.sh PATH/TO/stsmap      Exit 77 when servers are missing.
 set -euo pipefail
 
-stsmap=${1:?usage: test_scan.sh STSMAP}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
 world_need_tools
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-scan.XXXXXX")
+lib_tmpdir scan
 w=$tmp/w
 world_serve "$w"
 read -r -a opts <<<"$(world_scan_opts "$w")"

@@ -13,28 +13,18 @@
 # Usage: test_slow_input.sh PATH/TO/stsmap     Exit 77 when servers are missing.
 set -euo pipefail
 
-stsmap=${1:?usage: test_slow_input.sh STSMAP}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
 world_need_tools
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-slow.XXXXXX")
+lib_tmpdir slow
 w=$tmp/w
 world_serve "$w"
 read -r -a opts <<<"$(world_scan_opts "$w")"
 opts+=(--https-timeout 4000 --quiet)
 ndom=$(wc -l <"$w/domains.txt")
 hold=15   # seconds the pipe stays open after the last name
-feeders=()
-cleanup_feeders() {
-	local p
-	for p in "${feeders[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	return 0
-}
-trap 'cleanup_feeders; lib_cleanup' EXIT
-
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # start_scan DB FEEDER-CMD: the scan reads a FIFO the feeder writes
@@ -47,9 +37,9 @@ start_scan() {
 	"$stsmap" scan --db "$db" "${opts[@]}" - <"$fifo" 2>"$db.log" &
 	scan_pid=$!
 	t_start=$(now_ms)
-	bash -c "$1; exec sleep $hold" >"$fifo" 2>/dev/null &
-	feed_pid=$!
-	feeders+=("$feed_pid")
+	# The feeder opens the FIFO itself, so this shell never holds it.
+	spawn bash -c "exec >'$fifo' 2>/dev/null; $1; exec sleep $hold"
+	feed_pid=$spawned
 }
 
 # wait_results DB N LIMIT_MS: poll `stsmap export` (another process) until

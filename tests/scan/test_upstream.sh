@@ -19,24 +19,13 @@
 # Usage: test_upstream.sh PATH/TO/stsmap      Exit 77 when servers are missing.
 set -euo pipefail
 
-stsmap=${1:?usage: test_upstream.sh STSMAP}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
 world_need_tools
-command -v python3 >/dev/null 2>&1 || missing "python3 not installed (apt-get install python3)"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-upstream.XXXXXX")
+lib_tmpdir upstream
 w=$tmp/w
-relay_pid=
-stop_relay() {
-	if [ -n "$relay_pid" ]; then
-		kill -CONT "$relay_pid" 2>/dev/null || true
-		kill "$relay_pid" 2>/dev/null || true
-		wait "$relay_pid" 2>/dev/null || true
-		relay_pid=
-	fi
-}
-trap 'stop_relay; lib_cleanup' EXIT
 world_serve "$w"
 read -r -a opts <<<"$(world_scan_opts "$w")"
 ndom=$(wc -l <"$w/domains.txt")
@@ -91,15 +80,13 @@ assert d and 'referral to sts-lame-delegation.test' in d[0], d
 # 3 and 4: a relay in front of Unbound that the test can silence.
 relay_port=$((dns_port + 99))
 start_relay() {
-	python3 "$here/dns_relay.py" 127.0.0.1 "$relay_port" 127.1.0.2 \
-		"$dns_port" >"$tmp/relay.out" 2>&1 &
-	relay_pid=$!
-	for _ in $(seq 50); do
-		grep -q ready "$tmp/relay.out" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "the relay did not start: $(cat "$tmp/relay.out")"
+	spawn python3 "$here/dns_relay.py" 127.0.0.1 "$relay_port" 127.1.0.2 \
+		"$dns_port" >"$tmp/relay.out" 2>&1
+	relay_pid=$spawned
+	wait_up "$relay_pid" 5 grep -q ready "$tmp/relay.out" ||
+		die "the relay did not start: $(cat "$tmp/relay.out")"
 }
+stop_relay() { stop_pid "$relay_pid"; }
 slow=(--resolver "127.0.0.1:$relay_port" --qps 30 --inflight 8 --dns-timeout 500
 	--dns-retries 1 "${common[@]}")
 

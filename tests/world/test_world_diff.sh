@@ -21,14 +21,16 @@
 # servers world-up needs; and when ports 53 or 443 of the world's
 # addresses are taken.  SMTP port 2526, so it can run beside
 # test_world.sh's Postfix (2525) but not beside its DNS and HTTPS (the
-# same addresses on other ports are fine).  With CI=true a missing tool
-# fails instead (tests/lib/skip.sh); the other skips stay allowed.
+# same addresses on other ports are fine).
 set -euo pipefail
 
-stsmap=${1:?usage: test_world_diff.sh STSMAP}
-PATH=$PATH:/usr/sbin:/sbin
 here=$(cd "$(dirname "$0")" && pwd -P)
-scripts=$(cd "$here/../../scripts" && pwd -P)
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
+need_binary stsmap stsmap "${1:-}"
+# mta-sts-query has no port options: the real DNS and HTTPS ports.
+dns_port=53
+https_port=443
 smtp_port=2526
 ub=127.1.0.2
 
@@ -56,43 +58,20 @@ strict="$strict sts-discarded-bare sts-discarded-prose"
 # "mode: testing" is enforce by §3.2, testing to mta-sts-query.
 other_mode="policy-duplicate-key"
 
-# skip, missing, in_ci: tests/lib/skip.sh
-# shellcheck source=../lib/skip.sh
-. "$here/../lib/skip.sh"
-[ "$(id -u)" -eq 0 ] || skip "not root (ports 53 and 443, unshare --mount)"
-for t in mta-sts-query:postfix-mta-sts-resolver unshare:util-linux nsd:nsd \
-	unbound:unbound nginx:nginx-light ldns-signzone:ldnsutils dig:dnsutils \
-	curl:curl; do
-	command -v "${t%%:*}" >/dev/null 2>&1 ||
-		missing "${t%%:*} not installed (apt-get install ${t#*:})"
-done
+need_root "ports 53 and 443, unshare --mount"
+world_need_tools
+need_tools mta-sts-query:postfix-mta-sts-resolver unshare:util-linux
 unshare --mount true 2>/dev/null || skip "unshare --mount not permitted here"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-world-diff.XXXXXX")
-chmod 755 "$tmp" # Postfix's daemons must reach the world
+lib_tmpdir world-diff
 w=$tmp/w
-cleanup() {
-	trap '' INT TERM
-	if [ -d "$w/run" ]; then
-		"$scripts/world-down" "$w" >/dev/null 2>&1 || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() {
-	echo "test_world_diff: $*" >&2
-	exit 1
-}
-
-"$stsmap" world --out "$w" --dns-port 53 --https-port 443 --smtp-port "$smtp_port" \
-	>"$tmp/gen.log" 2>&1 || { cat "$tmp/gen.log" >&2; die "stsmap world failed"; }
-if ! "$scripts/world-up" "$w" >"$tmp/up.log" 2>&1; then
-	if grep -q 'already' "$tmp/up.log"; then
-		cat "$tmp/up.log"
+world_generate "$w"
+if ! world_up "$w"; then
+	if grep -q 'already' "$w.up.log"; then
+		cat "$w.up.log"
 		skip "the world's addresses are taken on ports 53/443"
 	fi
-	cat "$tmp/up.log" >&2
+	cat "$w.up.log" >&2
 	die "world-up failed"
 fi
 
@@ -112,8 +91,6 @@ t0=$SECONDS
 xargs -P 4 -n 1 bash "$tmp/query.sh" "$tmp" <"$w/domains.txt" >"$tmp/got" 2>&1 || true
 echo "mta-sts-query on $(wc -l <"$w/domains.txt") domains: $((SECONDS - t0)) s"
 
-pass=0
-fail=0
 listed() { case " $(tr '\n' ' ' <<<"$1") " in *" $2 "*) return 0 ;; esac; return 1; }
 while read -r d got gmode; do
 	line=$(grep -F "{\"domain\":\"$d\"," "$w/truth.jsonl")
@@ -129,38 +106,33 @@ while read -r d got gmode; do
 	[ "$got" = VALID ] && is=VALID
 	if listed "$lax" "$sc"; then
 		expect="VALID where the truth rejects"
-		ok=false
-		[ "$is" = VALID ] && [ "$want" = not-VALID ] && ok=true
+		agree=false
+		[ "$is" = VALID ] && [ "$want" = not-VALID ] && agree=true
 	elif listed "$strict" "$sc"; then
 		expect="not VALID where the truth accepts"
-		ok=false
-		[ "$is" = not-VALID ] && [ "$want" = VALID ] && ok=true
+		agree=false
+		[ "$is" = not-VALID ] && [ "$want" = VALID ] && agree=true
 	elif listed "$other_mode" "$sc"; then
 		expect="VALID with a mode other than the truth's"
-		ok=false
-		[ "$is" = VALID ] && [ "$want" = VALID ] && [ "$gmode" != "$wmode" ] && ok=true
+		agree=false
+		[ "$is" = VALID ] && [ "$want" = VALID ] && [ "$gmode" != "$wmode" ] && agree=true
 	else
 		expect=""
-		ok=false
-		[ "$is" = "$want" ] && { [ "$is" != VALID ] || [ "$gmode" = "$wmode" ]; } && ok=true
+		agree=false
+		[ "$is" = "$want" ] && { [ "$is" != VALID ] || [ "$gmode" = "$wmode" ]; } && agree=true
 	fi
-	if $ok; then
-		pass=$((pass + 1))
-		echo "ok - $d: truth $v, mta-sts-query $got mode $gmode${expect:+ (known: $expect)}"
+	if $agree; then
+		ok "$d: truth $v, mta-sts-query $got mode $gmode${expect:+ (known: $expect)}"
 	else
-		fail=$((fail + 1))
-		echo "FAIL - $d: truth $v (mode $wmode), mta-sts-query $got mode $gmode${expect:+, listed as $expect}"
+		bad "$d: truth $v (mode $wmode), mta-sts-query $got mode $gmode${expect:+, listed as $expect}"
 	fi
 done < <(sort "$tmp/got")
 n=$(wc -l <"$w/domains.txt")
 if [ "$((pass + fail))" -ne "$n" ]; then
-	fail=$((fail + 1))
-	echo "FAIL - $n domains, $((pass + fail - 1)) answers"
+	bad "$n domains, $((pass + fail)) answers"
 fi
 
 down=0
 "$scripts/world-down" "$w" >"$tmp/down.log" 2>&1 || down=$?
-if [ "$down" -eq 0 ]; then pass=$((pass + 1)); echo "ok - world-down"; else
-	fail=$((fail + 1)); echo "FAIL - world-down exited $down"; fi
-echo "world-diff: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+if [ "$down" -eq 0 ]; then ok "world-down"; else bad "world-down exited $down"; fi
+finish
