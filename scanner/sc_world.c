@@ -21,6 +21,7 @@ enum world_opt {
 	W_HTTPS_PORT,
 	W_DNS_PORT,
 	W_SMTP_PORT,
+	W_BEHAVE,
 };
 
 static const struct sc_opt world_opts[] = {
@@ -36,6 +37,10 @@ static const struct sc_opt world_opts[] = {
 	{ "dns-port", "N", W_DNS_PORT, "port of NSD and Unbound (default 53)" },
 	{ "smtp-port", "N", W_SMTP_PORT, "port the MX hosts (Postfix) listen "
 					 "on (default 25)" },
+	{ "behave", NULL, W_BEHAVE, "server behaviours: tenant MX hosts with "
+				    "Postfix anvil limits, a slow greeting, a "
+				    "rate-limited policy provider, IPv6 hosts "
+				    "(docs/emulation.md)" },
 	SC_OPT_END,
 };
 
@@ -86,7 +91,7 @@ int sc_cmd_world(int argc, char **argv)
 	static const char synopsis[] =
 		"world --out DIR [--domains N] [--seed S] [--tld NAME] "
 		"[--now UNIXTIME] [--https-port N] [--dns-port N] "
-		"[--smtp-port N]";
+		"[--smtp-port N] [--behave]";
 	static const char summary[] =
 		"Write a synthetic MTA-STS world: DNS zone, certificates, nginx "
 		"and Postfix\nconfiguration, policy files and the ground truth "
@@ -102,6 +107,9 @@ int sc_cmd_world(int argc, char **argv)
 			break;
 		case W_TLD:
 			o.tld = arg;
+			break;
+		case W_BEHAVE:
+			o.behave = true;
 			break;
 		case SC_OPT_HELP:
 			sc_opt_usage(stdout, synopsis, summary, world_opts);
@@ -131,7 +139,8 @@ int sc_cmd_world(int argc, char **argv)
 			" policy hosts, %" PRIu64 " MX hosts on %" PRIu64
 			" SMTP listeners, %" PRIu64 " certificates in %s\n",
 		st.n_domains, st.n_policy_hosts,
-		st.n_mx_own + 2 * DS_WORLD_PROVIDERS + 3, st.n_smtp_services,
+		st.n_mx_own + 2 * DS_WORLD_PROVIDERS + 3 + (o.behave ? 2 : 0),
+		st.n_smtp_services,
 		st.n_certs, o.out_dir);
 	return 0;
 }

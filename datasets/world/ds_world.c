@@ -277,7 +277,7 @@ static void write_truth(struct world *w, const struct dom *d)
 static int write_mx(struct world *w, const struct dom *d)
 {
 	static const char *const own[] = { "mx1", "mx2" };
-	char host[NAME_MAX_LEN], addr[16];
+	char host[NAME_MAX_LEN], addr[DS_WORLD_ADDR_MAX];
 	FILE *z = w->zone;
 	int ret = ST_OK;
 
@@ -309,6 +309,11 @@ static int write_mx(struct world *w, const struct dom *d)
 	case DS_MX_NONE:
 		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", d->name, TTL,
 			DS_WORLD_ADDR_REFUSED);
+		break;
+	case DS_MX_TENANT:
+		ds_world_behave_tenant(w, d->index, host, addr);
+		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.\n", d->name, TTL, host);
+		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", host, TTL, addr);
 		break;
 	default:
 		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.%s.\n", d->name, TTL,
@@ -352,6 +357,13 @@ static void write_policy_host_dns(struct world *w, struct dom *d)
 		snprintf(d->addr, sizeof(d->addr), "%s", DS_WORLD_ADDR_PLAIN);
 		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", d->host, TTL,
 			DS_WORLD_ADDR_PLAIN);
+		break;
+	case DS_PH_PROVIDER:
+	case DS_PH_V6:
+		ds_world_behave_ph_addr(d->sc->ph, w->st.n_policy_hosts,
+					d->addr);
+		fprintf(z, "%s.\t%d\tIN\t%s\t%s\n", d->host, TTL,
+			d->sc->ph == DS_PH_V6 ? "AAAA" : "A", d->addr);
 		break;
 	}
 }
@@ -494,18 +506,24 @@ static void write_server(struct world *w, const struct dom *d)
 {
 	const struct ds_scenario *sc = d->sc;
 	FILE *f = w->nginx;
+	char listen[DS_WORLD_ADDR_MAX + 2];
 
+	/* RFC 3986 §3.2.2: an IPv6 literal in brackets. */
+	snprintf(listen, sizeof(listen), strchr(d->addr, ':') != NULL
+		 ? "[%s]" : "%s", d->addr);
 	if (sc->ph == DS_PH_PLAIN) {
 		/* Plain HTTP where TLS is expected: the handshake fails. */
 		fprintf(f, "\tserver {\n\t\tlisten %s:%u;\n\t\tserver_name %s;\n"
-			   "\t\treturn 200 \"not TLS\\n\";\n\t}\n", d->addr,
+			   "\t\treturn 200 \"not TLS\\n\";\n\t}\n", listen,
 			w->o->https_port, d->host);
 		return;
 	}
 	fprintf(f, "\tserver {\n\t\tlisten %s:%u ssl;\n\t\tserver_name %s;\n"
 		   "\t\tssl_certificate ../tls/certs/%s.pem;\n"
 		   "\t\tlocation = /.well-known/mta-sts.txt {\n",
-		d->addr, w->o->https_port, d->host, d->host);
+		listen, w->o->https_port, d->host, d->host);
+	if (sc->ph == DS_PH_PROVIDER)
+		ds_world_behave_nginx_limits(f);
 	switch (sc->http) {
 	case DS_HTTP_REDIRECT:
 		fprintf(f, "\t\t\treturn 301 https://pages.hosting.%s/"
@@ -537,7 +555,8 @@ static int write_policy_host(struct world *w, const struct dom *d)
 
 	if (no_data_served(sc) ||
 	    (sc->ph != DS_PH_SERVED && sc->ph != DS_PH_CNAME &&
-	     sc->ph != DS_PH_PLAIN))
+	     sc->ph != DS_PH_PLAIN && sc->ph != DS_PH_PROVIDER &&
+	     sc->ph != DS_PH_V6))
 		return ST_OK;
 	if (sc->ph != DS_PH_PLAIN)
 		ret = write_cert(w, d);
@@ -624,6 +643,8 @@ static void write_nginx_head(struct world *w)
 		   "\tserver_names_hash_bucket_size 128;\n"
 		   "\tssl_certificate_key ../tls/leaf.key;\n"
 		   "\tssl_protocols TLSv1.2 TLSv1.3;\n\n", hash);
+	if (w->o->behave)
+		ds_world_behave_nginx_head(f);
 }
 
 static const char *shape_name(const struct world *w)
@@ -642,6 +663,15 @@ static int write_world_json(struct world *w)
 		   ",\n  \"shape\": \"%s\",\n  \"now\": %lld,\n  \"tld\": ",
 		w->o->seed, shape_name(w), (long long)w->o->now);
 	put_json_string(f, w->o->tld);
+	fputs(",\n  \"behave\": ", f);
+	if (w->o->behave)
+		fprintf(f, "1,\n  \"behave_ipv6\": \"%s %s\",\n  "
+			   "\"behave_addresses\": \"127.6.0.1-%d 127.6.0.10 "
+			   "127.6.1.1-%d\"", DS_WORLD_ADDR6_POLICY,
+			DS_WORLD_ADDR6_MX, DS_WORLD_TENANT_ADDRS,
+			DS_WORLD_PROVIDER_ADDRS);
+	else
+		fputs("0", f);
 	fprintf(f, ",\n  \"https_port\": %u,\n  \"dns_port\": %u,\n"
 		   "  \"smtp_port\": %u,\n"
 		   "  \"domains\": %" PRIu64 ",\n  \"policy_hosts\": %" PRIu64
@@ -741,20 +771,33 @@ static int cat_cmp(const void *a, const void *b)
 
 static int gen_catalog(struct world *w)
 {
-	struct cat_entry *e = calloc(w->n_scen, sizeof(*e));
+	struct cat_entry *e;
+	size_t n = 0;
 	int ret = ST_OK;
 
+	for (size_t i = 0; i < w->n_scen; i++)
+		n += w->scen[i].copies > 0 ? w->scen[i].copies : 1;
+	e = calloc(n, sizeof(*e));
 	if (e == NULL)
 		return ST_ENOMEM;
+	n = 0;
 	for (size_t i = 0; i < w->n_scen; i++) {
-		snprintf(e[i].name, sizeof(e[i].name), "%s.%s%s",
-			 w->scen[i].name,
-			 w->scen[i].sts_how == DS_STS_BROKEN ? "broken." : "",
-			 w->o->tld);
-		e[i].scen = i;
+		const char *broken = w->scen[i].sts_how == DS_STS_BROKEN
+					     ? "broken." : "";
+
+		if (w->scen[i].copies == 0)
+			snprintf(e[n++].name, sizeof(e[0].name), "%s.%s%s",
+				 w->scen[i].name, broken, w->o->tld);
+		for (unsigned k = 1; k <= w->scen[i].copies; k++)
+			snprintf(e[n++].name, sizeof(e[0].name), "%s-%02u.%s%s",
+				 w->scen[i].name, k, broken, w->o->tld);
 	}
-	qsort(e, w->n_scen, sizeof(*e), cat_cmp);
-	for (size_t i = 0; i < w->n_scen && ret == ST_OK; i++)
+	for (size_t i = 0, j = 0; i < w->n_scen; i++)
+		for (unsigned k = 0; k < (w->scen[i].copies > 0
+					  ? w->scen[i].copies : 1u); k++)
+			e[j++].scen = i;
+	qsort(e, n, sizeof(*e), cat_cmp);
+	for (size_t i = 0; i < n && ret == ST_OK; i++)
 		ret = gen_domain(w, e[i].name, e[i].scen, i);
 	free(e);
 	return ret;
@@ -848,7 +891,8 @@ int ds_world_generate(const struct ds_world_opts *opts,
 		return ST_ENOMEM;
 	w->o = opts;
 	w->rng = opts->seed;
-	w->scen = ds_world_scenarios(&w->n_scen);
+	w->scen = opts->behave ? ds_world_scenarios_behave(&w->n_scen)
+			       : ds_world_scenarios(&w->n_scen);
 	w->counts = calloc(w->n_scen, sizeof(*w->counts));
 	ret = w->counts != NULL ? open_all(w) : ST_ENOMEM;
 	if (ret == ST_OK)

@@ -68,6 +68,8 @@ const char *ds_world_mx_special(uint8_t kind)
 	case DS_MX_NOSTARTTLS: return "mx-nostarttls";
 	case DS_MX_WRONGNAME: return "mx-wrongname";
 	case DS_MX_EXPIRED: return "mx-expired";
+	case DS_MX_SLOWGREET: return "mx-slowgreet";
+	case DS_MX_V6: return "mx-v6";
 	}
 	return NULL;
 }
@@ -353,6 +355,8 @@ int ds_world_mx_shared(struct world *w)
 				w->st.n_mx_certs++;
 		}
 	}
+	if (ret == ST_OK && w->o->behave)
+		ret = ds_world_behave_shared(w);
 	return ret;
 }
 
@@ -420,9 +424,10 @@ static void write_main_cf(struct world *w, FILE *f)
 		   "myorigin = $mydomain\n", t, t);
 	fputs("# Every listener has its address in master.cf; nothing "
 	      "listens elsewhere.\n"
-	      "inet_interfaces = loopback-only\n"
-	      "inet_protocols = ipv4\n"
-	      "mynetworks = 127.0.0.1/32\n"
+	      "inet_interfaces = loopback-only\n", f);
+	/* --behave serves an MX host on IPv6 too. */
+	fprintf(f, "inet_protocols = %s\n", w->o->behave ? "all" : "ipv4");
+	fputs("mynetworks = 127.0.0.1/32\n"
 	      "mydestination =\n"
 	      "relay_domains =\n"
 	      "relayhost =\n"
@@ -462,6 +467,8 @@ static void write_main_cf(struct world *w, FILE *f)
 		   CONF_TLS "/certs/%s\n", w->mx->default_file);
 	fputs("tls_server_sni_maps =\n"
 	      "smtpd_tls_loglevel = 0\n", f);
+	if (w->o->behave)
+		ds_world_behave_main_cf(f);
 }
 
 /* One smtpd service on addr; chain: its default chain file (NULL: the
@@ -517,6 +524,8 @@ static void write_master_cf(struct world *w, FILE *f)
 		n_own++;
 	}
 	w->st.n_smtp_services = N_SHARED + 3 + n_own;
+	if (w->o->behave)
+		w->st.n_smtp_services += ds_world_behave_master_cf(w, f);
 	fputs("# internal services; no cleanup, qmgr, pickup or delivery "
 	      "agent\ntlsmgr\tunix\t-\t-\tn\t1000?\t1\ttlsmgr\n"
 	      "rewrite\tunix\t-\t-\tn\t-\t-\ttrivial-rewrite\n"
