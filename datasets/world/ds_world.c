@@ -663,15 +663,13 @@ static int write_world_json(struct world *w)
 		   ",\n  \"shape\": \"%s\",\n  \"now\": %lld,\n  \"tld\": ",
 		w->o->seed, shape_name(w), (long long)w->o->now);
 	put_json_string(f, w->o->tld);
-	fputs(",\n  \"behave\": ", f);
+	/* Only with --behave: the flat world's world.json is unchanged. */
 	if (w->o->behave)
-		fprintf(f, "1,\n  \"behave_ipv6\": \"%s %s\",\n  "
-			   "\"behave_addresses\": \"127.6.0.1-%d 127.6.0.10 "
-			   "127.6.1.1-%d\"", DS_WORLD_ADDR6_POLICY,
+		fprintf(f, ",\n  \"behave\": 1,\n  \"behave_ipv6\": \"%s %s\","
+			   "\n  \"behave_addresses\": \"127.6.0.1-%d "
+			   "127.6.0.10 127.6.1.1-%d\"", DS_WORLD_ADDR6_POLICY,
 			DS_WORLD_ADDR6_MX, DS_WORLD_TENANT_ADDRS,
 			DS_WORLD_PROVIDER_ADDRS);
-	else
-		fputs("0", f);
 	fprintf(f, ",\n  \"https_port\": %u,\n  \"dns_port\": %u,\n"
 		   "  \"smtp_port\": %u,\n"
 		   "  \"domains\": %" PRIu64 ",\n  \"policy_hosts\": %" PRIu64
