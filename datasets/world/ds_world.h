@@ -58,7 +58,10 @@
  *                        check` would rewrite main.cf with absolute
  *                        paths: post-install does that.)
  *   world.json           seed, shape, now, tld, ports, address plan,
- *                        counts per scenario, file names
+ *                        counts per scenario, file names; with --behave
+ *                        also "behave": 1, "behave_ipv6" (the IPv6
+ *                        addresses world-up puts on lo) and
+ *                        "behave_addresses"
  *
  * Every file except tls/ is a function of (seed, shape, now, tld, ports):
  * two runs with the same options are byte-identical, but for the data of
