@@ -14,6 +14,7 @@
 # the IPv6 addresses on its lo; the host's interfaces are not touched.
 # Needs root (namespaces, Postfix).  Usage: test_behave.sh PATH/TO/stsmap
 set -euo pipefail
+t_start=$SECONDS
 
 stsmap=${1:?usage: test_behave.sh STSMAP}
 stsmap=$(cd "$(dirname "$stsmap")" && pwd -P)/$(basename "$stsmap")
@@ -159,7 +160,8 @@ check "the Postfix log names the rate limit" \
 h=mta-sts.behave-tenant-01.test
 a=$(awk -v h="$h." '$1 == h && $4 == "A" { print $5 }' "$w/dns/test.zone")
 for _ in $(seq 100); do echo "url = \"https://$h:$https_port/.well-known/mta-sts.txt\""; echo 'output = "/dev/null"'; echo 'write-out = "%{http_code}\n"'; done >"$tmp/burst.cfg"
-curl -s -Z --parallel-max 100 --cacert "$ca" --resolve "$h:$https_port:$a" -K "$tmp/burst.cfg" >"$tmp/burst.out" || true
+curl -s --no-progress-meter -Z --parallel-max 100 --cacert "$ca" \
+	--resolve "$h:$https_port:$a" -K "$tmp/burst.cfg" >"$tmp/burst.out" 2>/dev/null || true
 n200=$(grep -c '^200$' "$tmp/burst.out" || true)
 n503=$(grep -c '^503$' "$tmp/burst.out" || true)
 echo "# 100 requests at once to $h ($a): $n200 served, $n503 refused"
@@ -171,4 +173,5 @@ check "nginx's error log names limit_req's rejections" \
 world_stop
 check "world-down removed the IPv6 addresses from lo" \
 	sh -c "! ip -6 addr show dev lo | grep -q fd53:7473"
+echo "# test_behave: $((SECONDS - t_start)) s"
 finish
