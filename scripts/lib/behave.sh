@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib/behave.sh - world-up's and world-down's part for the server
 # behaviours of `stsmap world --behave` (docs/emulation.md, "Server
 # behaviours").  Sourced, not run.

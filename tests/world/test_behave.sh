@@ -33,6 +33,8 @@ if [ -z "${STSMAP_BEHAVE_NS:-}" ]; then
 fi
 
 here=$(dirname "$self")
+# dns_port, smtp_port, https_port and the checks come from world.sh.
+# shellcheck disable=SC2154
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
 world_need_tools
