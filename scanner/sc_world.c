@@ -25,6 +25,7 @@ enum world_opt {
 	W_SMTP_PORT,
 	W_HIERARCHY,
 	W_DNS_PROVIDERS,
+	W_BEHAVE,
 };
 
 static const struct sc_opt world_opts[] = {
@@ -48,6 +49,10 @@ static const struct sc_opt world_opts[] = {
 						 "providers the domains are "
 						 "spread over, 1 to 200 "
 						 "(default 8)" },
+	{ "behave", NULL, W_BEHAVE, "server behaviours: tenant MX hosts with "
+				    "Postfix anvil limits, a slow greeting, a "
+				    "rate-limited policy provider, IPv6 hosts "
+				    "(docs/emulation.md)" },
 	SC_OPT_END,
 };
 
@@ -111,6 +116,7 @@ static int take(void *ctx, int id, const char *arg)
 	case W_OUT: w->o.out_dir = arg; return 0;
 	case W_TLD: w->o.tld = arg; return 0;
 	case W_HIERARCHY: w->hier = true; return 0;
+	case W_BEHAVE: w->o.behave = true; return 0;
 	}
 	return take_num(id, arg, w);
 }
@@ -130,7 +136,7 @@ int sc_cmd_world(int argc, char **argv)
 		.synopsis = "world --out DIR [--domains N] [--seed S] "
 			    "[--tld NAME] [--now UNIXTIME] [--https-port N] "
 			    "[--dns-port N] [--smtp-port N] "
-			    "[--hierarchy [--dns-providers N]]",
+			    "[--hierarchy [--dns-providers N]] [--behave]",
 		.summary = "Write a synthetic MTA-STS world: DNS zone, "
 			   "certificates, nginx and Postfix\nconfiguration, "
 			   "policy files and the ground truth (truth.jsonl).  "
@@ -172,7 +178,8 @@ int sc_cmd_world(int argc, char **argv)
 			" policy hosts, %" PRIu64 " MX hosts on %" PRIu64
 			" SMTP listeners, %" PRIu64 " certificates in %s\n",
 		st.n_domains, st.n_policy_hosts,
-		st.n_mx_own + 2 * DS_WORLD_PROVIDERS + 3, st.n_smtp_services,
+		st.n_mx_own + 2 * DS_WORLD_PROVIDERS + 3 + (op->behave ? 2 : 0),
+		st.n_smtp_services,
 		st.n_certs, op->out_dir);
 	if (!w.hier)
 		return 0;

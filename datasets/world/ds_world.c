@@ -274,6 +274,13 @@ void ds_world_dom_host_dns(struct world *w, struct dom *d)
 		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", d->host, TTL,
 			DS_WORLD_ADDR_PLAIN);
 		break;
+	case DS_PH_PROVIDER:
+	case DS_PH_V6:
+		ds_world_behave_ph_addr(d->sc->ph, w->st.n_policy_hosts,
+					d->addr);
+		fprintf(z, "%s.\t%d\tIN\t%s\t%s\n", d->host, TTL,
+			d->sc->ph == DS_PH_V6 ? "AAAA" : "A", d->addr);
+		break;
 	}
 }
 
@@ -412,18 +419,24 @@ static void write_server(struct world *w, const struct dom *d)
 {
 	const struct ds_scenario *sc = d->sc;
 	FILE *f = w->nginx;
+	char listen[DS_WORLD_ADDR_MAX + 2];
 
+	/* RFC 3986 §3.2.2: an IPv6 literal in brackets. */
+	snprintf(listen, sizeof(listen), strchr(d->addr, ':') != NULL
+		 ? "[%s]" : "%s", d->addr);
 	if (sc->ph == DS_PH_PLAIN) {
 		/* Plain HTTP where TLS is expected: the handshake fails. */
 		fprintf(f, "\tserver {\n\t\tlisten %s:%u;\n\t\tserver_name %s;\n"
-			   "\t\treturn 200 \"not TLS\\n\";\n\t}\n", d->addr,
+			   "\t\treturn 200 \"not TLS\\n\";\n\t}\n", listen,
 			w->o->https_port, d->host);
 		return;
 	}
 	fprintf(f, "\tserver {\n\t\tlisten %s:%u ssl;\n\t\tserver_name %s;\n"
 		   "\t\tssl_certificate ../tls/certs/%s.pem;\n"
 		   "\t\tlocation = /.well-known/mta-sts.txt {\n",
-		d->addr, w->o->https_port, d->host, d->host);
+		listen, w->o->https_port, d->host, d->host);
+	if (sc->ph == DS_PH_PROVIDER)
+		ds_world_behave_nginx_limits(f);
 	switch (sc->http) {
 	case DS_HTTP_REDIRECT:
 		fprintf(f, "\t\t\treturn 301 https://pages.hosting.%s/"
@@ -455,7 +468,8 @@ int ds_world_dom_policy_host(struct world *w, const struct dom *d)
 
 	if (ds_world_no_data_served(sc) ||
 	    (sc->ph != DS_PH_SERVED && sc->ph != DS_PH_CNAME &&
-	     sc->ph != DS_PH_PLAIN))
+	     sc->ph != DS_PH_PLAIN && sc->ph != DS_PH_PROVIDER &&
+	     sc->ph != DS_PH_V6))
 		return ST_OK;
 	if (sc->ph != DS_PH_PLAIN)
 		ret = write_cert(w, d);

@@ -58,7 +58,10 @@
  *                        check` would rewrite main.cf with absolute
  *                        paths: post-install does that.)
  *   world.json           seed, shape, now, tld, ports, address plan,
- *                        counts per scenario, file names
+ *                        counts per scenario, file names; with --behave
+ *                        also "behave": 1, "behave_ipv6" (the IPv6
+ *                        addresses world-up puts on lo) and
+ *                        "behave_addresses"
  *   hier/                with --hierarchy: the same records as a root, a
  *                        TLD and a zone per domain (world/ds_world_hier.h)
  *
@@ -136,6 +139,32 @@
  * such record matches what Postfix serves), signed with the rest of the
  * zone by world-up.  The owner is always _25, whatever smtp_port is.
  *
+ * Server behaviours (--behave; off by default, so the flat world is
+ * byte-for-byte what it was).  Extra hosts, on extra addresses, with the
+ * catalog rows behave-* (ds_world_catalog.c, kept last in the table):
+ *   127.6.0.1-4        tenant MX hosts t<N>.mx.bigmail.<tld> (N: the
+ *                      domain's index), N % 4 picks the address, one
+ *                      wildcard certificate *.mx.bigmail.<tld> for them
+ *                      all; each smtpd throttles each client (anvil):
+ *                      at most DS_WORLD_ANVIL_COUNT connections at once
+ *                      and DS_WORLD_ANVIL_RATE per anvil_rate_time_unit
+ *                      (DS_WORLD_ANVIL_UNIT), localhost not exempt
+ *                      (smtpd_client_event_limit_exceptions empty)
+ *   127.6.0.10         mx-slowgreet.<tld>: greets DS_WORLD_GREET_DELAY
+ *                      seconds after the connection (smtpd "sleep")
+ *   127.6.1.1-2        one policy-host provider for the tenants' mta-sts
+ *                      hosts: nginx limit_req (DS_WORLD_REQ_RATE r/s,
+ *                      burst DS_WORLD_REQ_BURST) and limit_conn
+ *                      (DS_WORLD_CONN_MAX), per client and address,
+ *                      rejections (503) in nginx/logs/error.log
+ *   fd53:7473::2:1     IPv6 policy hosts (AAAA only)
+ *   fd53:7473::3:1     mx-v6.<tld> (AAAA only)
+ * The IPv6 addresses are not on any interface by default: world-up
+ * (scripts/lib/behave.sh) adds them to lo of the network namespace it
+ * runs in, and world-down removes them.  The limits are far above what a
+ * polite scan of the catalog needs (at most 7 MX names and 12 policy
+ * hosts per address), so the truth is what a compliant scan concludes.
+ *
  * Streaming: records are written as each domain is generated; memory does
  * not grow with the number of domains (a bulk world of 1,000,000 domains
  * needs a few MB; the largest buffer is the name list of one bulk MX
@@ -158,8 +187,22 @@
 #define DS_WORLD_PROVIDERS 150    /* shared providers, two MX hosts each */
 #define DS_WORLD_OWN_MX_ADDRS 32  /* 127.4.0.1-32: per-domain MX hosts */
 #define DS_WORLD_TLSA_EVERY 4     /* providers with TLSA: p % 4 == 0 */
+/* --behave (ds_world_behave.c): see "Server behaviours" below. */
+#define DS_WORLD_TENANT_ADDRS 4   /* 127.6.0.1-4: tenant MX hosts */
+#define DS_WORLD_ADDR_SLOWGREET "127.6.0.10"
+#define DS_WORLD_PROVIDER_ADDRS 2 /* 127.6.1.1-2: the policy provider */
+#define DS_WORLD_ADDR6_POLICY "fd53:7473::2:1"
+#define DS_WORLD_ADDR6_MX "fd53:7473::3:1"
+#define DS_WORLD_ADDR_MAX 48      /* an address as text, with its NUL */
 #define DS_WORLD_TLD_MAX 63
 #define DS_WORLD_DOMAINS_MAX 9999999u /* d<7 digits> */
+#define DS_WORLD_ANVIL_COUNT 10   /* tenant smtpd: connections at once */
+#define DS_WORLD_ANVIL_RATE 50    /* ... and per DS_WORLD_ANVIL_UNIT */
+#define DS_WORLD_ANVIL_UNIT 10    /* seconds: anvil_rate_time_unit */
+#define DS_WORLD_GREET_DELAY 3    /* seconds before mx-slowgreet's 220 */
+#define DS_WORLD_REQ_RATE 20      /* provider: requests per second */
+#define DS_WORLD_REQ_BURST 40     /* ... queued beyond the rate */
+#define DS_WORLD_CONN_MAX 32      /* ... requests in progress at once */
 
 struct ds_world_opts {
 	const char *out_dir;   /* created if absent; must be writable */
@@ -170,6 +213,11 @@ struct ds_world_opts {
 	unsigned https_port;   /* nginx listen port, default 443 */
 	unsigned dns_port;     /* NSD and Unbound port, default 53 */
 	unsigned smtp_port;    /* Postfix listen port, default 25 */
+	bool behave;           /* the server behaviours (ds_world_behave.c):
+				* tenant MX hosts on few addresses with
+				* Postfix anvil limits, a greet delay, a
+				* rate-limited policy-host provider, IPv6
+				* hosts, and their catalog rows */
 };
 
 /*
@@ -195,6 +243,10 @@ enum ds_mx_kind {
 	DS_MX_NOSTARTTLS, /* shared host offering no STARTTLS */
 	DS_MX_WRONGNAME,  /* shared host with a certificate for another name */
 	DS_MX_EXPIRED,    /* shared host with an expired certificate */
+	/* --behave only (ds_world_behave.c): */
+	DS_MX_TENANT,     /* t<N>.mx.bigmail.<tld> on 127.6.0.1-4, anvil */
+	DS_MX_SLOWGREET,  /* mx-slowgreet.<tld>: greeting after a sleep */
+	DS_MX_V6,         /* mx-v6.<tld>: AAAA only */
 };
 enum ds_ph_kind {
 	DS_PH_NONE,       /* no mta-sts.D record, nothing served */
@@ -204,6 +256,9 @@ enum ds_ph_kind {
 	DS_PH_REFUSED,    /* A 127.5.0.1 */
 	DS_PH_HANG,       /* A 127.5.0.2 */
 	DS_PH_PLAIN,      /* A 127.5.0.3, plain HTTP: handshake fails */
+	/* --behave only: */
+	DS_PH_PROVIDER,   /* A 127.6.1.1-2: the rate-limited provider */
+	DS_PH_V6,         /* AAAA only, served on an IPv6 address */
 };
 enum ds_cert_kind {
 	DS_CERT_VALID,
@@ -244,10 +299,16 @@ struct ds_scenario {
 	uint8_t cert;              /* enum ds_cert_kind */
 	uint8_t http;              /* enum ds_http_kind */
 	uint32_t weight;           /* bulk: domains per million */
+	uint8_t copies;            /* catalog: domains of this row, named
+				    * <name>-NN (0: one, named <name>) */
 };
 
-/* The table: static, *n rows. */
+/* The table: static, *n rows, without the --behave rows. */
 const struct ds_scenario *ds_world_scenarios(size_t *n);
+
+/* The same table with the --behave rows after the others (*n counts
+ * both). */
+const struct ds_scenario *ds_world_scenarios_behave(size_t *n);
 
 /* Counters of one run, filled by ds_world_generate(). */
 struct ds_world_stats {

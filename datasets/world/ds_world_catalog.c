@@ -411,10 +411,49 @@ static const struct ds_scenario scenarios[] = {
 	  .verdict_probe = "enforce-delivery-failure", SERVED,
 	  .mx = DS_MX_EXPIRED, .body = POL_HEAD "mx: mx-expired.{t}\n" POL_AGE,
 	  .weight = 30 },
+
+	/* --- server behaviours: only with --behave (ds_world_behave.c).
+	 * Each row's truth is what a compliant scan concludes: one that
+	 * stays within the hosts' rate and connection limits and waits
+	 * for a greeting within its default timeouts (30 s).  Keep these
+	 * rows last: ds_world_scenarios() leaves out the last N_BEHAVE. */
+	/* The tenant pattern: each tenant's own MX name,
+	 * t<N>.mx.bigmail.<tld>, on one of four addresses whose smtpd
+	 * throttles each client (anvil), a wildcard certificate for them
+	 * all; the policy host at the rate-limited provider. */
+	{ .name = "behave-tenant", .verdict = ENF_OK, .findings = "",
+	  .info = "", .sts = STS_OK, .tlsrpt = RPT_OK, .ph = DS_PH_PROVIDER,
+	  .mx = DS_MX_TENANT, .body = POL_HEAD "mx: *.mx.bigmail.{t}\n"
+	  POL_AGE, .weight = 5000, .copies = 24 },
+	{ .name = "behave-tenant-no-policy", .verdict = "no-policy",
+	  .findings = "", .info = "sts-record.none", .mx = DS_MX_TENANT,
+	  .weight = 30000 },
+	/* The greeting comes after a pause well within any timeout (RFC
+	 * 5321 §4.5.3.2.1: a client waits 5 minutes for it). */
+	{ .name = "behave-slow-greeting", .verdict = ENF_OK, .findings = "",
+	  .info = "", SERVED, .mx = DS_MX_SLOWGREET,
+	  .body = POL_HEAD "mx: mx-slowgreet.{t}\n" POL_AGE, .weight = 100 },
+	/* IPv6 only: the policy host has an AAAA record and no A. */
+	{ .name = "behave-ipv6-policy", .verdict = ENF_OK, .findings = "",
+	  .info = "", .sts = STS_OK, .tlsrpt = RPT_OK, .ph = DS_PH_V6,
+	  .body = POL_ENF_P, .weight = 500 },
+	/* ... and the MX host. */
+	{ .name = "behave-ipv6-mx", .verdict = ENF_OK, .findings = "",
+	  .info = "", SERVED, .mx = DS_MX_V6,
+	  .body = POL_HEAD "mx: mx-v6.{t}\n" POL_AGE, .weight = 500 },
 };
+
+#define N_ROWS (sizeof(scenarios) / sizeof(scenarios[0]))
+#define N_BEHAVE 5
 
 const struct ds_scenario *ds_world_scenarios(size_t *n)
 {
-	*n = sizeof(scenarios) / sizeof(scenarios[0]);
+	*n = N_ROWS - N_BEHAVE;
+	return scenarios;
+}
+
+const struct ds_scenario *ds_world_scenarios_behave(size_t *n)
+{
+	*n = N_ROWS;
 	return scenarios;
 }

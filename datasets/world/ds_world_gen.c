@@ -119,6 +119,8 @@ static void write_nginx_head(struct world *w)
 		   "\tserver_names_hash_bucket_size 128;\n"
 		   "\tssl_certificate_key ../tls/leaf.key;\n"
 		   "\tssl_protocols TLSv1.2 TLSv1.3;\n\n", hash);
+	if (w->o->behave)
+		ds_world_behave_nginx_head(f);
 }
 
 static const char *shape_name(const struct world *w)
@@ -137,6 +139,13 @@ static int write_world_json(struct world *w)
 		   ",\n  \"shape\": \"%s\",\n  \"now\": %lld,\n  \"tld\": ",
 		w->o->seed, shape_name(w), (long long)w->o->now);
 	ds_world_put_json_string(f, w->o->tld);
+	/* Only with --behave: the flat world's world.json is unchanged. */
+	if (w->o->behave)
+		fprintf(f, ",\n  \"behave\": 1,\n  \"behave_ipv6\": \"%s %s\","
+			   "\n  \"behave_addresses\": \"127.6.0.1-%d "
+			   "127.6.0.10 127.6.1.1-%d\"", DS_WORLD_ADDR6_POLICY,
+			DS_WORLD_ADDR6_MX, DS_WORLD_TENANT_ADDRS,
+			DS_WORLD_PROVIDER_ADDRS);
 	fprintf(f, ",\n  \"https_port\": %u,\n  \"dns_port\": %u,\n"
 		   "  \"smtp_port\": %u,\n"
 		   "  \"domains\": %" PRIu64 ",\n  \"policy_hosts\": %" PRIu64
@@ -236,20 +245,33 @@ static int cat_cmp(const void *a, const void *b)
 
 static int gen_catalog(struct world *w)
 {
-	struct cat_entry *e = calloc(w->n_scen, sizeof(*e));
+	struct cat_entry *e;
+	size_t n = 0;
 	int ret = ST_OK;
 
+	for (size_t i = 0; i < w->n_scen; i++)
+		n += w->scen[i].copies > 0 ? w->scen[i].copies : 1;
+	e = calloc(n, sizeof(*e));
 	if (e == NULL)
 		return ST_ENOMEM;
+	n = 0;
 	for (size_t i = 0; i < w->n_scen; i++) {
-		snprintf(e[i].name, sizeof(e[i].name), "%s.%s%s",
-			 w->scen[i].name,
-			 w->scen[i].sts_how == DS_STS_BROKEN ? "broken." : "",
-			 w->o->tld);
-		e[i].scen = i;
+		const char *broken = w->scen[i].sts_how == DS_STS_BROKEN
+					     ? "broken." : "";
+
+		if (w->scen[i].copies == 0)
+			snprintf(e[n++].name, sizeof(e[0].name), "%s.%s%s",
+				 w->scen[i].name, broken, w->o->tld);
+		for (unsigned k = 1; k <= w->scen[i].copies; k++)
+			snprintf(e[n++].name, sizeof(e[0].name), "%s-%02u.%s%s",
+				 w->scen[i].name, k, broken, w->o->tld);
 	}
-	qsort(e, w->n_scen, sizeof(*e), cat_cmp);
-	for (size_t i = 0; i < w->n_scen && ret == ST_OK; i++)
+	for (size_t i = 0, j = 0; i < w->n_scen; i++)
+		for (unsigned k = 0; k < (w->scen[i].copies > 0
+					  ? w->scen[i].copies : 1u); k++)
+			e[j++].scen = i;
+	qsort(e, n, sizeof(*e), cat_cmp);
+	for (size_t i = 0; i < n && ret == ST_OK; i++)
 		ret = gen_domain(w, e[i].name, e[i].scen, i);
 	free(e);
 	return ret;
@@ -343,7 +365,8 @@ int ds_world_generate(const struct ds_world_opts *opts,
 		return ST_ENOMEM;
 	w->o = opts;
 	w->rng = opts->seed;
-	w->scen = ds_world_scenarios(&w->n_scen);
+	w->scen = opts->behave ? ds_world_scenarios_behave(&w->n_scen)
+			       : ds_world_scenarios(&w->n_scen);
 	w->counts = calloc(w->n_scen, sizeof(*w->counts));
 	ret = w->counts != NULL ? open_all(w) : ST_ENOMEM;
 	if (ret == ST_OK)

@@ -57,7 +57,7 @@ struct dom {
 	unsigned provider;
 	char id[24];
 	char host[DS_WORLD_NAME_MAX]; /* mta-sts.<name> */
-	char addr[16];                /* the policy host's address */
+	char addr[DS_WORLD_ADDR_MAX]; /* the policy host's address */
 };
 
 /* No record of the domain is served: every lookup of it fails. */
@@ -113,5 +113,32 @@ int ds_world_mx_domain(struct world *w, const struct dom *d);
 int ds_world_mx_end(struct world *w);
 
 void ds_world_mx_free(struct world *w);
+
+/* --- ds_world_behave.c: the server behaviours (only when o->behave) ---
+ * It calls only ds_world_out.c; ds_world.c and ds_world_mx.c call it. */
+
+/* The behaviour hosts that are not per domain: the zone records of
+ * mx-slowgreet and mx-v6, their mx-hosts.txt lines and certificates, and
+ * the tenants' wildcard certificate. */
+int ds_world_behave_shared(struct world *w);
+
+/* The tenant MX host of domain number index: its name into host and its
+ * address into addr; writes its mx-hosts.txt line.  The caller writes
+ * the MX and A records. */
+void ds_world_behave_tenant(struct world *w, uint64_t index,
+			    char host[DS_WORLD_NAME_MAX],
+			    char addr[DS_WORLD_ADDR_MAX]);
+
+/* The address of policy host number n of kind ph (DS_PH_PROVIDER or
+ * DS_PH_V6) into addr. */
+void ds_world_behave_ph_addr(uint8_t ph, uint64_t n,
+			     char addr[DS_WORLD_ADDR_MAX]);
+
+/* main.cf lines, master.cf services (returns how many), nginx http{}
+ * lines (the limit zones), and the limits of a provider location. */
+void ds_world_behave_main_cf(FILE *f);
+unsigned ds_world_behave_master_cf(struct world *w, FILE *f);
+void ds_world_behave_nginx_head(FILE *f);
+void ds_world_behave_nginx_limits(FILE *f);
 
 #endif /* DS_WORLD_INT_H */

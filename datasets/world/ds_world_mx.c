@@ -68,6 +68,8 @@ static const char *mx_special(uint8_t kind)
 	case DS_MX_NOSTARTTLS: return "mx-nostarttls";
 	case DS_MX_WRONGNAME: return "mx-wrongname";
 	case DS_MX_EXPIRED: return "mx-expired";
+	case DS_MX_SLOWGREET: return "mx-slowgreet";
+	case DS_MX_V6: return "mx-v6";
 	}
 	return NULL;
 }
@@ -348,6 +350,8 @@ int ds_world_mx_shared(struct world *w)
 				w->st.n_mx_certs++;
 		}
 	}
+	if (ret == ST_OK && w->o->behave)
+		ret = ds_world_behave_shared(w);
 	return ret;
 }
 
@@ -399,7 +403,7 @@ static int mx_own(struct world *w, const struct dom *d, const char *host,
 int ds_world_mx_domain(struct world *w, const struct dom *d)
 {
 	static const char *const own[] = { "mx1", "mx2" };
-	char host[NAME_MAX_LEN], addr[16];
+	char host[NAME_MAX_LEN], addr[DS_WORLD_ADDR_MAX];
 	FILE *z = w->zone;
 	int ret = ST_OK;
 
@@ -431,6 +435,12 @@ int ds_world_mx_domain(struct world *w, const struct dom *d)
 	case DS_MX_NONE:
 		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", d->name, DS_WORLD_TTL,
 			DS_WORLD_ADDR_REFUSED);
+		break;
+	case DS_MX_TENANT:
+		ds_world_behave_tenant(w, d->index, host, addr);
+		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.\n", d->name, DS_WORLD_TTL,
+			host);
+		fprintf(z, "%s.\t%d\tIN\tA\t%s\n", host, DS_WORLD_TTL, addr);
 		break;
 	default:
 		fprintf(z, "%s.\t%d\tIN\tMX\t10 %s.%s.\n", d->name, DS_WORLD_TTL,
@@ -464,9 +474,10 @@ static void write_main_cf(struct world *w, FILE *f)
 		   "myorigin = $mydomain\n", t, t);
 	fputs("# Every listener has its address in master.cf; nothing "
 	      "listens elsewhere.\n"
-	      "inet_interfaces = loopback-only\n"
-	      "inet_protocols = ipv4\n"
-	      "mynetworks = 127.0.0.1/32\n"
+	      "inet_interfaces = loopback-only\n", f);
+	/* --behave serves an MX host on IPv6 too. */
+	fprintf(f, "inet_protocols = %s\n", w->o->behave ? "all" : "ipv4");
+	fputs("mynetworks = 127.0.0.1/32\n"
 	      "mydestination =\n"
 	      "relay_domains =\n"
 	      "relayhost =\n"
@@ -506,6 +517,8 @@ static void write_main_cf(struct world *w, FILE *f)
 		   CONF_TLS "/certs/%s\n", w->mx->default_file);
 	fputs("tls_server_sni_maps =\n"
 	      "smtpd_tls_loglevel = 0\n", f);
+	if (w->o->behave)
+		ds_world_behave_main_cf(f);
 }
 
 /* One smtpd service on addr; chain: its default chain file (NULL: the
@@ -561,6 +574,8 @@ static void write_master_cf(struct world *w, FILE *f)
 		n_own++;
 	}
 	w->st.n_smtp_services = N_SHARED + 3 + n_own;
+	if (w->o->behave)
+		w->st.n_smtp_services += ds_world_behave_master_cf(w, f);
 	fputs("# internal services; no cleanup, qmgr, pickup or delivery "
 	      "agent\ntlsmgr\tunix\t-\t-\tn\t1000?\t1\ttlsmgr\n"
 	      "rewrite\tunix\t-\t-\tn\t-\t-\ttrivial-rewrite\n"
