@@ -30,18 +30,25 @@ enum lint_opt {
 	LINT_TLSRPT,
 };
 
+/* Each default once: the option table's help and the observation both
+ * use these. */
+#define LINT_DEFAULT_DOMAIN "example.com"
+#define LINT_DEFAULT_CONTENT_TYPE "text/plain"
+#define LINT_DEFAULT_STATUS 200
+
 static const struct sc_opt lint_opts[] = {
 	{ "domain", "NAME", LINT_DOMAIN, "the policy domain (default "
-					 "example.com)" },
+					 LINT_DEFAULT_DOMAIN ")" },
 	{ "txt", "TEXT", LINT_TXT, "a TXT record at _mta-sts.DOMAIN (repeat; "
 				   "none: NXDOMAIN)" },
 	{ "policy", "FILE", LINT_POLICY, "the policy file as served (default: "
 					 "not fetched)" },
 	{ "content-type", "TYPE", LINT_CONTENT_TYPE, "Content-Type it is "
 						     "served with (default "
-						     "text/plain)" },
+						     LINT_DEFAULT_CONTENT_TYPE ")" },
 	{ "http-status", "CODE", LINT_STATUS, "HTTP status it is served with "
-					      "(default 200)" },
+					      "(default "
+					      SC_STR(LINT_DEFAULT_STATUS) ")" },
 	{ "mx", "HOST", LINT_MX, "an MX host of DOMAIN (repeat; none: no MX "
 				 "records; '.': null MX)" },
 	{ "tlsrpt", "TEXT", LINT_TLSRPT, "a TXT record at _smtp._tls.DOMAIN "
@@ -209,9 +216,10 @@ int sc_cmd_lint(int argc, char **argv)
 {
 	struct lint_input in = { .body = NULL };
 	struct an_observation obs = {
-		.domain = "example.com",
+		.domain = LINT_DEFAULT_DOMAIN,
 		.now = time(NULL),
-		.fetch = { .http_status = 200, .content_type = "text/plain" },
+		.fetch = { .http_status = LINT_DEFAULT_STATUS,
+			   .content_type = LINT_DEFAULT_CONTENT_TYPE },
 	};
 	struct an_classification *cl = NULL;
 	int ret;

@@ -28,27 +28,43 @@ enum world_opt {
 	W_BEHAVE,
 };
 
+/* Each default once: the help below and the initializer in sc_cmd_world()
+ * both use these (the ports are the standard ones; tests pass their own). */
+#define W_DEFAULT_SEED 1
+#define W_DEFAULT_TLD "test"
+#define W_DEFAULT_HTTPS_PORT 443
+#define W_DEFAULT_DNS_PORT 53
+#define W_DEFAULT_SMTP_PORT 25
+
 static const struct sc_opt world_opts[] = {
 	{ "out", "DIR", W_OUT, "directory to write the world into (required)" },
 	{ "domains", "N", W_DOMAINS, "bulk world of N domains, up to 9999999 "
 				     "(default 0: the catalog)" },
-	{ "seed", "S", W_SEED, "PRNG seed (default 1)" },
-	{ "tld", "NAME", W_TLD, "the made-up top-level domain (default test)" },
+	{ "seed", "S", W_SEED, "PRNG seed (default "
+				   SC_STR(W_DEFAULT_SEED) ")" },
+	{ "tld", "NAME", W_TLD, "the made-up top-level domain (default "
+			       W_DEFAULT_TLD ")" },
 	{ "now", "UNIXTIME", W_NOW, "clock for certificate validity (default: "
 				    "now; for reproducible output)" },
 	{ "https-port", "N", W_HTTPS_PORT, "port the policy hosts listen on "
-					   "(default 443)" },
-	{ "dns-port", "N", W_DNS_PORT, "port of NSD and Unbound (default 53)" },
+					   "(default "
+					   SC_STR(W_DEFAULT_HTTPS_PORT) ")" },
+	{ "dns-port", "N", W_DNS_PORT, "port of NSD and Unbound (default "
+				       SC_STR(W_DEFAULT_DNS_PORT) ")" },
 	{ "smtp-port", "N", W_SMTP_PORT, "port the MX hosts (Postfix) listen "
-					 "on (default 25)" },
+					 "on (default "
+					 SC_STR(W_DEFAULT_SMTP_PORT) ")" },
 	{ "hierarchy", NULL, W_HIERARCHY, "also write hier/: a root zone, the "
 					  "TLD zone and a zone per domain on "
 					  "its DNS provider's servers "
 					  "(world-up --hierarchy serves it)" },
 	{ "dns-providers", "N", W_DNS_PROVIDERS, "with --hierarchy: DNS "
 						 "providers the domains are "
-						 "spread over, 1 to 200 "
-						 "(default 8)" },
+						 "spread over, 1 to "
+						 SC_STR(DS_WORLD_HIER_PROVIDERS_MAX)
+						 " (default "
+						 SC_STR(DS_WORLD_HIER_PROVIDERS_DEFAULT)
+						 ")" },
 	{ "behave", NULL, W_BEHAVE, "server behaviours: tenant MX hosts with "
 				    "Postfix anvil limits, a slow greeting, a "
 				    "rate-limited policy provider, IPv6 hosts "
@@ -124,8 +140,10 @@ static int take(void *ctx, int id, const char *arg)
 int sc_cmd_world(int argc, char **argv)
 {
 	struct world_args w = {
-		.o = { .seed = 1, .tld = "test", .now = time(NULL),
-		       .https_port = 443, .dns_port = 53, .smtp_port = 25 },
+		.o = { .seed = W_DEFAULT_SEED, .tld = W_DEFAULT_TLD,
+		       .now = time(NULL), .https_port = W_DEFAULT_HTTPS_PORT,
+		       .dns_port = W_DEFAULT_DNS_PORT,
+		       .smtp_port = W_DEFAULT_SMTP_PORT },
 		.n_prov = DS_WORLD_HIER_PROVIDERS_DEFAULT,
 	};
 	struct ds_world_opts *op = &w.o;
