@@ -19,30 +19,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 manifest=$(cd "$here/../../scripts" && pwd -P)/shard-k8s.yaml
-# shellcheck source=../lib/skip.sh
-. "$here/../lib/skip.sh"
+# check, ok, bad, finish, the scratch directory and the CI rule for a
+# missing tool: tests/lib/world.sh (no world is served here).
+# shellcheck source=../lib/world.sh
+. "$here/../lib/world.sh"
 python3 -c 'import yaml' 2>/dev/null ||
 	missing "python3's yaml module not installed (apt-get install python3-yaml)"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-k8s.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $*"
-}
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$tmp/.out" 2>&1; then ok "$desc"; else
-		bad "$desc"
-		sed 's/^/    | /' "$tmp/.out" | head -20
-	fi
-}
+lib_tmpdir k8s
 
 python3 "$here/check_k8s.py" "$manifest" "$tmp/scan.sh" "$tmp/merge.sh" >"$tmp/fields.out" ||
 	true
@@ -126,5 +109,4 @@ STUB_LOG=$tmp/logm/args2 timeout 3 sh "$tmp/merge.local.sh" || rc=$?
 check "with shard 0 missing the merge waits (killed by the timeout, exit $rc)" \
 	eval '[ "$rc" -eq 124 ] && [ ! -e "$tmp/results/merged.lmdb" ]'
 
-echo "test_k8s: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
