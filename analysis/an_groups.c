@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "an_groups.h"
+#include "an_text.h"
 #include "ds_input.h"
 #include "st_arena.h"
 #include "st_error.h"
@@ -109,43 +110,17 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-/* Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF)
- * without C0/C1 control characters or DEL. */
+/* Valid UTF-8 (an_utf8_len(): no overlongs, surrogates or code points past
+ * U+10FFFF) without C0/C1 control characters or DEL. */
 static bool label_ok(const unsigned char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
-		unsigned c = s[i], n, cp;
+		size_t l = an_utf8_len(s + i, len - i);
 
-		if (c < 0x20 || c == 0x7f)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (i + n >= len)
-			return false;
-		for (unsigned k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return false;
-		i += n + 1;
+		if (l == 0 || s[i] < 0x20 || s[i] == 0x7f ||
+		    (l == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0))
+			return false; /* C1: U+0080..U+009F is C2 80..C2 9F */
+		i += l;
 	}
 	return true;
 }

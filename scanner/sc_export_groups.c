@@ -274,22 +274,6 @@ int sc_xgroups_record(struct sc_xgroups *xg, const struct an_record *r)
 	return an_export_record(g->x, r, NULL, 0);
 }
 
-/* CSV cell: quoted when it holds ',', '"', CR or LF. */
-static void csv_cell(FILE *f, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static int write_text(struct sc_xgroups *xg, const char *path,
 		      const char *text)
 {
@@ -353,7 +337,7 @@ static int index_files(struct sc_xgroups *xg, const char *store,
 	for (size_t i = 0; i < xg->n_all; i++) {
 		const struct xgroup *g = xg->all[i];
 
-		csv_cell(f, g->label);
+		an_csv_cell(f, g->label, strlen(g->label));
 		fprintf(f, ",%s,%" PRIu64 "\r\n", g->folder, g->st.rows);
 	}
 	if (fclose(f) != 0)
