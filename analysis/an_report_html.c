@@ -649,18 +649,31 @@ static void key_row_open(FILE *out, const struct an_stats_row *r)
 		num(r->verdicts[AN_V_POLICY_INVALID], g));
 }
 
-static void key_row(FILE *out, const struct an_stats_row *r)
+
+/* A group row's top findings, as the row's last cell. */
+static void row_findings(FILE *out, const struct an_stats_row *r)
 {
-	key_row_open(out, r);
-	fputs("</tr>\n", out);
+	unsigned idx[AN_REPORT_GROUP_FINDINGS];
+	size_t k = an_report_row_findings(r, idx, AN_REPORT_GROUP_FINDINGS);
+	char a[32];
+
+	fputs("<td class=\"k\">", out);
+	for (size_t j = 0; j < k; j++)
+		fprintf(out, "%s%s (%s)", j > 0 ? "<br>" : "",
+			an_code_info((enum an_code)idx[j])->name,
+			num(r->findings[idx[j]], a));
+	fputs("</td>", out);
 }
 
+/* The group table (report --groups) also has a last column with each
+ * group's top findings. */
 static int breakdown(struct html_ctx *h, enum an_stats_table_id t,
 		     const char *title, const char *note, bool chart)
 {
 	const struct an_stats_table *info = an_stats_table(h->rep->stats, t);
 	struct an_stats_row *rows = calloc(h->rep->top + 1, sizeof(*rows));
 	struct an_stats_row rest;
+	bool groups = t == AN_TABLE_GROUP;
 	size_t n;
 
 	if (rows == NULL)
@@ -669,68 +682,28 @@ static int breakdown(struct html_ctx *h, enum an_stats_table_id t,
 	an_report_rest(info, rows, n, &rest);
 	fprintf(h->out, "<h2>%s</h2>\n<p class=\"note\">%s", title, note);
 	if (info->pruned > 0)
-		fprintf(h->out, " %" PRIu64 " rare keys were folded into "
-				"(other) to bound memory.", info->pruned);
+		fprintf(h->out, " %" PRIu64 " rare %s were folded into "
+				"(other) to bound memory.", info->pruned,
+			groups ? "groups" : "keys");
 	fputs("</p>\n", h->out);
 	if (chart && n > 0)
 		stacked(h->out, title, rows, n < TOP_PROVIDERS ? n
 							       : TOP_PROVIDERS);
-	fputs("<table><tr><th class=\"k\">key</th><th>domains</th><th>MTA-STS"
-	      "</th><th>%</th><th>usable</th><th>enforce-ok</th><th>enforce,"
-	      " MX failing</th><th>policy-invalid</th></tr>\n", h->out);
-	for (size_t i = 0; i < n; i++)
-		key_row(h->out, &rows[i]);
-	if (rest.domains > 0)
-		key_row(h->out, &rest);
-	fputs("</table>\n", h->out);
-	free(rows);
-	return ST_OK;
-}
-
-/* "By group" (report --groups): the breakdown's columns and each group's
- * top findings, for a registry acting through its registrars. */
-static int groups(struct html_ctx *h)
-{
-	const struct an_stats_table *info;
-	struct an_stats_row *rows;
-	struct an_stats_row rest;
-	size_t n;
-
-	if (!h->rep->grouped)
-		return ST_OK;
-	info = an_stats_table(h->rep->stats, AN_TABLE_GROUP);
-	rows = calloc(h->rep->top + 1, sizeof(*rows));
-	if (rows == NULL)
-		return ST_ENOMEM;
-	n = an_stats_top(h->rep->stats, AN_TABLE_GROUP, rows, h->rep->top);
-	an_report_rest(info, rows, n, &rest);
-	fputs("<h2>By group</h2>\n<p class=\"note\">Domains by the group the "
-	      "groups file gives them (a registrar, reseller or customer); "
-	      AN_GROUP_NONE " holds the domains it does not list.", h->out);
-	if (info->pruned > 0)
-		fprintf(h->out, " %" PRIu64 " rare groups were folded into "
-				"(other) to bound memory.", info->pruned);
-	fputs("</p>\n<table><tr><th class=\"k\">group</th><th>domains</th>"
-	      "<th>MTA-STS</th><th>%</th><th>usable</th><th>enforce-ok</th>"
-	      "<th>enforce, MX failing</th><th>policy-invalid</th>"
-	      "<th class=\"k\">top findings</th></tr>\n", h->out);
+	fprintf(h->out, "<table><tr><th class=\"k\">%s</th><th>domains</th>"
+			"<th>MTA-STS</th><th>%%</th><th>usable</th><th>"
+			"enforce-ok</th><th>enforce, MX failing</th><th>"
+			"policy-invalid</th>%s</tr>\n", groups ? "group" : "key",
+		groups ? "<th class=\"k\">top findings</th>" : "");
 	for (size_t i = 0; i < n; i++) {
-		unsigned idx[AN_REPORT_GROUP_FINDINGS];
-		size_t k = an_report_row_findings(&rows[i], idx,
-						  AN_REPORT_GROUP_FINDINGS);
-		char a[32];
-
 		key_row_open(h->out, &rows[i]);
-		fputs("<td class=\"k\">", h->out);
-		for (size_t j = 0; j < k; j++)
-			fprintf(h->out, "%s%s (%s)", j > 0 ? "<br>" : "",
-				an_code_info((enum an_code)idx[j])->name,
-				num(rows[i].findings[idx[j]], a));
-		fputs("</td></tr>\n", h->out);
+		if (groups)
+			row_findings(h->out, &rows[i]);
+		fputs("</tr>\n", h->out);
 	}
 	if (rest.domains > 0) {
 		key_row_open(h->out, &rest);
-		fputs("<td class=\"k\"></td></tr>\n", h->out);
+		fputs(groups ? "<td class=\"k\"></td></tr>\n" : "</tr>\n",
+		      h->out);
 	}
 	fputs("</table>\n", h->out);
 	free(rows);
@@ -807,8 +780,11 @@ static int html_page(struct html_ctx *h)
 				"Policy host providers", "Domains with an "
 				"MTA-STS record, by who serves mta-sts.DOMAIN.",
 				true);
-	if (ret == ST_OK)
-		ret = groups(h);
+	if (ret == ST_OK && h->rep->grouped)
+		ret = breakdown(h, AN_TABLE_GROUP, "By group", "Domains by the "
+				"group the groups file gives them (a registrar, "
+				"reseller or customer); " AN_GROUP_NONE " holds "
+				"the domains it does not list.", false);
 	if (ret != ST_OK)
 		return ret;
 	trend(h);

@@ -175,6 +175,22 @@ static void row_obj(FILE *out, const struct an_stats_row *r, bool with_key)
 	fputc('}', out);
 }
 
+/* A group row: the breakdown row plus its top findings. */
+static void group_obj(FILE *out, const struct an_stats_row *r)
+{
+	unsigned idx[AN_REPORT_GROUP_FINDINGS];
+	size_t k = an_report_row_findings(r, idx, AN_REPORT_GROUP_FINDINGS);
+
+	fputc('{', out);
+	row_fields(out, r, true);
+	fputs(",\"top_findings\":[", out);
+	for (size_t j = 0; j < k; j++)
+		fprintf(out, "%s{\"code\":\"%s\",\"domains\":%" PRIu64 "}",
+			j > 0 ? "," : "", an_code_info((enum an_code)idx[j])->name,
+			r->findings[idx[j]]);
+	fputs("]}", out);
+}
+
 static int table(FILE *out, const struct an_report *rep,
 		 enum an_stats_table_id t)
 {
@@ -192,53 +208,10 @@ static int table(FILE *out, const struct an_report *rep,
 		info->pruned);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i > 0 ? ",\n    " : "\n    ", out);
-		row_obj(out, &rows[i], true);
-	}
-	fputs(n > 0 ? "\n  ],\"other\":" : "],\"other\":", out);
-	row_obj(out, &rest, false);
-	fputs(",\"total\":", out);
-	row_obj(out, &info->total, false);
-	fputs("},\n", out);
-	free(rows);
-	return ST_OK;
-}
-
-/* A group row: the breakdown row plus its top findings. */
-static void group_obj(FILE *out, const struct an_stats_row *r)
-{
-	unsigned idx[AN_REPORT_GROUP_FINDINGS];
-	size_t k = an_report_row_findings(r, idx, AN_REPORT_GROUP_FINDINGS);
-
-	fputc('{', out);
-	row_fields(out, r, true);
-	fputs(",\"top_findings\":[", out);
-	for (size_t j = 0; j < k; j++)
-		fprintf(out, "%s{\"code\":\"%s\",\"domains\":%" PRIu64 "}",
-			j > 0 ? "," : "", an_code_info((enum an_code)idx[j])->name,
-			r->findings[idx[j]]);
-	fputs("]}", out);
-}
-
-static int groups(FILE *out, const struct an_report *rep)
-{
-	const struct an_stats_table *info;
-	struct an_stats_row *rows;
-	struct an_stats_row rest;
-	size_t n;
-
-	if (!rep->grouped)
-		return ST_OK;
-	info = an_stats_table(rep->stats, AN_TABLE_GROUP);
-	rows = calloc(rep->top + 1, sizeof(*rows));
-	if (rows == NULL)
-		return ST_ENOMEM;
-	n = an_stats_top(rep->stats, AN_TABLE_GROUP, rows, rep->top);
-	an_report_rest(info, rows, n, &rest);
-	fprintf(out, "  \"by_group\": {\"keys\":%zu,\"pruned\":%" PRIu64
-		     ",\"rows\":[", info->n_keys, info->pruned);
-	for (size_t i = 0; i < n; i++) {
-		fputs(i > 0 ? ",\n    " : "\n    ", out);
-		group_obj(out, &rows[i]);
+		if (t == AN_TABLE_GROUP)
+			group_obj(out, &rows[i]);
+		else
+			row_obj(out, &rows[i], true);
 	}
 	fputs(n > 0 ? "\n  ],\"other\":" : "],\"other\":", out);
 	row_obj(out, &rest, false);
@@ -285,12 +258,11 @@ int an_report_write_json(FILE *out, const struct an_report *rep)
 	findings(out, c);
 	tlsrpt_dane(out, rep, c);
 	tiers(out, c);
+	/* by_group only when the report was built with groups. */
 	for (size_t t = 0; t < AN_TABLE_COUNT && ret == ST_OK; t++) {
-		if (t != AN_TABLE_GROUP)
+		if (t != AN_TABLE_GROUP || rep->grouped)
 			ret = table(out, rep, (enum an_stats_table_id)t);
 	}
-	if (ret == ST_OK)
-		ret = groups(out, rep);
 	if (ret != ST_OK)
 		return ret;
 	trend(out, rep);

@@ -225,12 +225,26 @@ static void table_row(FILE *out, const struct an_stats_row *r, int kw)
 	fputc('\n', out);
 }
 
+/* Each group's top findings after its row (the group table only). */
+static void row_findings(FILE *out, const struct an_stats_row *r)
+{
+	unsigned idx[AN_REPORT_GROUP_FINDINGS];
+	size_t k = an_report_row_findings(r, idx, AN_REPORT_GROUP_FINDINGS);
+	char a[32];
+
+	for (size_t j = 0; j < k; j++)
+		fprintf(out, "%s%s (%s)", j > 0 ? ", " : "  ",
+			an_code_info((enum an_code)idx[j])->name,
+			an_report_num(r->findings[idx[j]], a, sizeof(a)));
+}
+
 static void breakdown(FILE *out, const struct an_report *rep,
 		      enum an_stats_table_id t, const char *title)
 {
 	const struct an_stats_table *info = an_stats_table(rep->stats, t);
 	struct an_stats_row *rows = calloc(rep->top + 1, sizeof(*rows));
 	struct an_stats_row rest;
+	bool groups = t == AN_TABLE_GROUP; /* keys are groups, with codes */
 	size_t n;
 	int kw = 8;
 
@@ -247,66 +261,18 @@ static void breakdown(FILE *out, const struct an_report *rep,
 	}
 	fprintf(out, "%s (top %zu of %zu", title, n, info->n_keys);
 	if (info->pruned > 0)
-		fprintf(out, "; %llu rare keys folded into (other)",
-			(unsigned long long)info->pruned);
+		fprintf(out, "; %llu rare %s folded into (other)",
+			(unsigned long long)info->pruned,
+			groups ? "groups" : "keys");
 	fputs(")\n  ", out);
-	put_key(out, "key", kw);
-	fprintf(out, " %11s %11s %7s %11s %11s %11s\n", "domains", "STS",
-		"%STS", "usable", "enforce-ok", "invalid");
-	for (size_t i = 0; i < n; i++)
-		table_row(out, &rows[i], kw);
-	if (n == 0)
-		fputs("  (none)\n", out);
-	if (rest.domains > 0)
-		table_row(out, &rest, kw);
-	fputc('\n', out);
-	free(rows);
-}
-
-/* "By group": the breakdown's columns and each group's top findings. */
-static void groups(FILE *out, const struct an_report *rep)
-{
-	const struct an_stats_table *info;
-	struct an_stats_row *rows;
-	struct an_stats_row rest;
-	size_t n;
-	int kw = 8;
-
-	if (!rep->grouped)
-		return;
-	info = an_stats_table(rep->stats, AN_TABLE_GROUP);
-	rows = calloc(rep->top + 1, sizeof(*rows));
-	if (rows == NULL) {
-		fputs("By group: out of memory\n\n", out);
-		return;
-	}
-	n = an_stats_top(rep->stats, AN_TABLE_GROUP, rows, rep->top);
-	an_report_rest(info, rows, n, &rest);
+	put_key(out, groups ? "group" : "key", kw);
+	fprintf(out, " %11s %11s %7s %11s %11s %11s%s\n", "domains", "STS",
+		"%STS", "usable", "enforce-ok", "invalid",
+		groups ? "  top findings" : "");
 	for (size_t i = 0; i < n; i++) {
-		int l = (int)strlen(rows[i].key);
-
-		kw = l > kw ? (l < KEY_WIDTH_MAX ? l : KEY_WIDTH_MAX) : kw;
-	}
-	fprintf(out, "By group (top %zu of %zu", n, info->n_keys);
-	if (info->pruned > 0)
-		fprintf(out, "; %llu rare groups folded into (other)",
-			(unsigned long long)info->pruned);
-	fputs(")\n  ", out);
-	put_key(out, "group", kw);
-	fprintf(out, " %11s %11s %7s %11s %11s %11s  %s\n", "domains", "STS",
-		"%STS", "usable", "enforce-ok", "invalid", "top findings");
-	for (size_t i = 0; i < n; i++) {
-		unsigned idx[AN_REPORT_GROUP_FINDINGS];
-		size_t k = an_report_row_findings(&rows[i], idx,
-						  AN_REPORT_GROUP_FINDINGS);
-		char a[32];
-
 		row_cells(out, &rows[i], kw);
-		for (size_t j = 0; j < k; j++)
-			fprintf(out, "%s%s (%s)", j > 0 ? ", " : "  ",
-				an_code_info((enum an_code)idx[j])->name,
-				an_report_num(rows[i].findings[idx[j]], a,
-					      sizeof(a)));
+		if (groups)
+			row_findings(out, &rows[i]);
 		fputc('\n', out);
 	}
 	if (n == 0)
@@ -357,7 +323,8 @@ int an_report_write_text(FILE *out, const struct an_report *rep)
 	breakdown(out, rep, AN_TABLE_MX_PROVIDER, "By MX provider");
 	breakdown(out, rep, AN_TABLE_POLICY_HOST,
 		  "By policy host provider (domains with an MTA-STS record)");
-	groups(out, rep);
+	if (rep->grouped)
+		breakdown(out, rep, AN_TABLE_GROUP, "By group");
 	trend(out, rep);
 	fflush(out);
 	return ferror(out) ? ST_EIO : ST_OK;
