@@ -14,6 +14,13 @@
  *
  * Duplicates: a name is scanned once per scan.  Names in flight or done
  * but not yet flushed are in `seen`; older ones are found in the store.
+ *
+ * Threads (--threads N > 1, sc_threads.h): this loop stays the dealer and
+ * the store's one writer; N engines on N threads of their own scan what
+ * it deals and hand back encoded records (pump()).  Everything above
+ * holds unchanged: only this thread reads `seen` and the store, so a name
+ * is dealt once, and a result is in the store only once committed.  With
+ * --threads 1 the engine runs on this loop, as before.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -39,6 +46,7 @@
 #include "sc_progress.h"
 #include "sc_engine.h"
 #include "sc_scan_opts.h"
+#include "sc_threads.h"
 #include "st_error.h"
 #include "st_hmap.h"
 
@@ -74,8 +82,16 @@ struct scan_ctx {
 	uint64_t n_flushes, flush_us;   /* store commits and their time */
 	uint64_t t0_us, last_progress_us;
 	uint64_t last_done;
-	struct sc_engine *engine;
+	struct sc_engine *engine;       /* --threads 1 */
+	/* --threads N > 1: the workers, the name dealt next (when every
+	 * inbox was full; its key is in `seen`) */
+	struct sc_pool *pool;
+	unsigned threads;
+	struct event_base *base;
+	struct sc_item pending;
+	bool have_pending, dealing_done, stopping, store_failed;
 	struct sc_counters last;        /* the engine's, at its end */
+	double cpu_workers_s, cpu_busiest_s; /* the workers' CPU, at the end */
 	struct event *flush_ev, *progress_ev, *sigint_ev, *sigterm_ev;
 	bool tty;
 	int error;
@@ -122,14 +138,33 @@ out:
 	EVP_MD_CTX_free(md);
 }
 
+/* The engine's counters, or the workers' summed; x->last after the run. */
+static void scan_counters(const struct scan_ctx *x, struct sc_counters *c)
+{
+	*c = x->last;
+	if (x->engine != NULL)
+		sc_engine_counters(x->engine, c);
+	else if (x->pool != NULL)
+		sc_pool_counters(x->pool, c);
+}
+
+/* Stop the engine or every worker (a signal, a store error). */
+static void scan_stop(struct scan_ctx *x)
+{
+	x->stopping = true;
+	if (x->engine != NULL)
+		sc_engine_stop(x->engine);
+	else if (x->pool != NULL)
+		sc_pool_stop(x->pool);
+}
+
 /* The faults of this pass, for the metadata: local and upstream errors,
  * retries, domains not measured (so far, while the engine runs). */
 static void meta_faults(FILE *f, const struct scan_ctx *x)
 {
-	struct sc_counters c = x->last;
+	struct sc_counters c;
 
-	if (x->engine != NULL)
-		sc_engine_counters(x->engine, &c);
+	scan_counters(x, &c);
 	fprintf(f, ",\"local_errors\":%" PRIu64 ",\"upstream_errors\":%"
 		PRIu64 ",\"retries\":%" PRIu64 ",\"unmeasured\":%" PRIu64,
 		c.faults[SC_FAULT_LOCAL], c.faults[SC_FAULT_UPSTREAM],
@@ -155,12 +190,13 @@ static char *meta_json(struct scan_ctx *x, bool final)
 	fprintf(f, "],\"options\":{\"format\":\"%s\",\"qps\":%u,"
 		"\"inflight\":%u,\"probe_mx\":%s,\"dane\":%s,"
 		"\"fetch_all\":%s,\"allow_private\":%s,\"shard\":\"%u/%u\","
-		"\"exclude\":", ds_input_format_name(o->format), o->cfg.qps,
+		"\"threads\":%u,\"exclude\":", ds_input_format_name(o->format),
+		o->cfg.qps,
 		o->cfg.inflight, o->cfg.probe_mx ? "true" : "false",
 		o->cfg.dane ? "true" : "false",
 		o->cfg.fetch_all ? "true" : "false",
 		o->cfg.allow_private ? "true" : "false", o->shard_i,
-		o->shard_n);
+		o->shard_n, x->threads);
 	an_json_str(f, o->exclude);
 	fputs("},\"inputs\":[", f);
 	for (size_t i = 0; i < o->n_inputs; i++) {
@@ -247,6 +283,40 @@ static int flush(struct scan_ctx *x)
 	return ST_OK;
 }
 
+/* An encoded record into the batch, counted; its name leaves `seen`
+ * once committed. */
+static int store_result(struct scan_ctx *x, const char *domain,
+			unsigned verdict, const uint8_t *buf, size_t len)
+{
+	char *key;
+	int ret;
+
+	ret = ds_store_put_result(x->store, x->scan_id, domain, buf, len);
+	if (ret != ST_OK)
+		return ret;
+	x->n_stored++;
+	x->info.n_results++;
+	if (verdict < DS_SCAN_VERDICTS)
+		x->info.verdicts[verdict]++;
+	/* The name stays in `seen` until its result is committed. */
+	key = st_hmap_get(&x->seen, domain);
+	if (key == NULL)
+		return ST_OK;
+	if (x->n_unflushed == x->cap_unflushed) {
+		size_t ncap = x->cap_unflushed ? x->cap_unflushed * 2 : 1024;
+		char **nu = realloc(x->unflushed, ncap * sizeof(*nu));
+
+		if (nu == NULL)
+			return ST_ENOMEM;
+		x->unflushed = nu;
+		x->cap_unflushed = ncap;
+	}
+	x->unflushed[x->n_unflushed++] = key;
+	if (x->n_unflushed >= x->o->batch)
+		return flush(x);
+	return ST_OK;
+}
+
 static int sink(void *arg, const struct sc_done *done)
 {
 	struct scan_ctx *x = arg;
@@ -254,7 +324,6 @@ static int sink(void *arg, const struct sc_done *done)
 	const struct an_record *rec = done->rec;
 	size_t len = 0;
 	uint8_t *buf;
-	char *key;
 	int ret = ST_OK;
 
 	/* The store keys the body by its hash and hands the hash back: the
@@ -274,32 +343,10 @@ static int sink(void *arg, const struct sc_done *done)
 		return ST_ENOMEM;
 	ret = an_record_encode(rec, buf, AN_RECORD_ENCODED_MAX, &len);
 	if (ret == ST_OK)
-		ret = ds_store_put_result(x->store, x->scan_id, rec->domain,
-					  buf, len);
+		ret = store_result(x, rec->domain, (unsigned)rec->verdict, buf,
+				   len);
 	free(buf);
-	if (ret != ST_OK)
-		return ret;
-	x->n_stored++;
-	x->info.n_results++;
-	if (rec->verdict < DS_SCAN_VERDICTS)
-		x->info.verdicts[rec->verdict]++;
-	/* The name stays in `seen` until its result is committed. */
-	key = st_hmap_get(&x->seen, rec->domain);
-	if (key == NULL)
-		return ST_OK;
-	if (x->n_unflushed == x->cap_unflushed) {
-		size_t ncap = x->cap_unflushed ? x->cap_unflushed * 2 : 1024;
-		char **nu = realloc(x->unflushed, ncap * sizeof(*nu));
-
-		if (nu == NULL)
-			return ST_ENOMEM;
-		x->unflushed = nu;
-		x->cap_unflushed = ncap;
-	}
-	x->unflushed[x->n_unflushed++] = key;
-	if (x->n_unflushed >= x->o->batch)
-		return flush(x);
-	return ST_OK;
+	return ret;
 }
 
 static int probe_sink(void *arg, const struct an_probe_record *p)
@@ -327,6 +374,8 @@ static void input_info(struct scan_ctx *x)
 		sc_source_input_info(x->src, i, &x->lines[i], x->digest[i]);
 }
 
+static void pump(struct scan_ctx *x);
+
 /* Items arrived after the source said "nothing yet" (on the loop). */
 static void on_input_ready(void *arg)
 {
@@ -334,6 +383,8 @@ static void on_input_ready(void *arg)
 
 	if (x->engine != NULL)
 		sc_engine_source_ready(x->engine);
+	else if (x->pool != NULL)
+		pump(x);
 }
 
 /* Should this name be scanned now?  1 yes, 0 skip, <0 error. */
@@ -441,6 +492,96 @@ static int source(void *arg, struct sc_item *item)
 	}
 }
 
+/* --- --threads N: dealing to the workers, storing what they send --- */
+
+/* One message of a worker into the batch. */
+static int store_msg(struct scan_ctx *x, const struct sc_msg *m)
+{
+	uint8_t hash[DS_STORE_HASH_LEN];
+	int ret;
+
+	if (m->kind == SC_MSG_PROBE) {
+		ret = ds_store_put_probe(x->store, x->scan_id, m->name, m->data,
+					 m->len);
+		if (ret == ST_OK)
+			x->n_probes++;
+		return ret;
+	}
+	if (m->body != NULL) {
+		ret = ds_store_put_body(x->store, m->body, m->body_len, hash);
+		if (ret != ST_OK)
+			return ret;
+		/* The worker encoded the record with the key it computed:
+		 * the store must have kept the body under the same one. */
+		if (memcmp(hash, m->body_hash, sizeof(hash)) != 0)
+			return ST_ESTORE;
+	}
+	return store_result(x, m->name, m->verdict, m->data, m->len);
+}
+
+/* Deal names to the workers while they have room; at the end of the
+ * input, tell them. */
+static void deal(struct scan_ctx *x)
+{
+	while (!x->dealing_done && !x->stopping) {
+		int ret;
+
+		if (!x->have_pending) {
+			ret = source(x, &x->pending);
+			if (ret == SC_SOURCE_WAIT)
+				return; /* on_input_ready() comes back */
+			if (ret <= 0) {
+				x->dealing_done = true;
+				if (ret == 0) {
+					sc_pool_input_done(x->pool);
+					return;
+				}
+				x->error = ret;
+				scan_stop(x);
+				return;
+			}
+			x->have_pending = true;
+		}
+		if (sc_pool_push(x->pool, &x->pending) != ST_OK)
+			return; /* every inbox full: the pool calls back */
+		x->have_pending = false;
+	}
+}
+
+/* The pool's call (sc_threads.h): store what the workers finished, deal
+ * more, and end the loop once every worker ended and all is stored. */
+static void pump(struct scan_ctx *x)
+{
+	struct st_list msgs;
+	struct st_link *k;
+
+	st_list_init(&msgs);
+	sc_pool_take(x->pool, &msgs);
+	while ((k = st_list_pop_front(&msgs)) != NULL) {
+		struct sc_msg *m = ST_CONTAINER(k, struct sc_msg, link);
+		/* After a signal the results that came in are still kept:
+		 * each is a finished measurement. */
+		int ret = x->store_failed ? ST_OK : store_msg(x, m);
+
+		if (ret != ST_OK) {
+			fprintf(stderr, "stsmap scan: store: %s\n",
+				st_strerror(ret));
+			x->store_failed = true;
+			x->error = ret;
+			scan_stop(x);
+		}
+		sc_pool_msg_free(m);
+	}
+	deal(x);
+	if (sc_pool_finished(x->pool))
+		event_base_loopbreak(x->base);
+}
+
+static void on_pool_ready(void *arg)
+{
+	pump(arg);
+}
+
 /* --- progress --- */
 
 static void progress(struct scan_ctx *x, bool final)
@@ -455,7 +596,7 @@ static void progress(struct scan_ctx *x, bool final)
 
 	if (x->src != NULL)
 		sc_source_progress(x->src, &cur, &off, &size);
-	sc_engine_counters(x->engine, &c);
+	scan_counters(x, &c);
 	if (x->o->n_inputs == 1 && el > 1) {
 		uint64_t done = x->n_read > c.inflight ? x->n_read - c.inflight : 0;
 		double left = sc_eta_seconds(x->n_read, done, off, size, el);
@@ -495,7 +636,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap scan: store: %s\n", st_strerror(ret));
 		x->error = ret;
-		sc_engine_stop(x->engine);
+		x->store_failed = true;
+		scan_stop(x);
 	}
 }
 
@@ -508,7 +650,7 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
 			"again to resume\n",
 		fd == SIGINT ? "interrupted" : "terminated");
 	x->error = ST_EAGAIN;
-	sc_engine_stop(x->engine);
+	scan_stop(x);
 }
 
 /* --- set-up, run, wrap-up --- */
@@ -652,6 +794,22 @@ static void summary_upstream(const struct scan_ctx *x)
 		h->outages, h->canaries, h->unvouched, h->upstream_faults);
 }
 
+/* Where the CPU went, by thread (scripts/bench-scan reads this line):
+ * the workers' part grows with the domains and spreads over the cores,
+ * the loop's own (dealing, storing) does not spread. */
+static void summary_threads(const struct scan_ctx *x)
+{
+	double self = sc_thread_cpu_s();
+
+	if (x->threads <= 1) {
+		fprintf(stderr, "  threads: 1, CPU %.2f s in the loop\n", self);
+		return;
+	}
+	fprintf(stderr, "  threads: %u, CPU %.2f s in the workers (%.2f s "
+		"the busiest), %.2f s in the dealer and writer\n", x->threads,
+		x->cpu_workers_s, x->cpu_busiest_s, self);
+}
+
 static void summary(struct scan_ctx *x, bool complete)
 {
 	long anon, file;
@@ -680,6 +838,7 @@ static void summary(struct scan_ctx *x, bool complete)
 		anon / 1024, file / 1024);
 	summary_faults(x);
 	summary_upstream(x);
+	summary_threads(x);
 	for (size_t v = 0; v < AN_V_COUNT; v++) {
 		if (x->info.verdicts[v] > 0)
 			fprintf(stderr, "  %-26s %" PRIu64 "\n",
@@ -708,11 +867,53 @@ static int upstream_stop(struct scan_ctx *x, int ret)
 {
 	char why[768];
 
-	if (!sc_engine_stop_reason(x->engine, why, sizeof(why)))
+	if (x->pool != NULL ? !sc_pool_stop_reason(x->pool, why, sizeof(why))
+			    : !sc_engine_stop_reason(x->engine, why, sizeof(why)))
 		return ret;
 	fprintf(stderr, "\nstsmap scan: UPSTREAM DOWN: %s\n", why);
 	x->upstream_stopped = true;
 	return ret == ST_EDNS ? ST_EAGAIN : ret;
+}
+
+/* The engine on this loop (--threads 1), or the workers. */
+static int engines_new(struct scan_ctx *x, struct event_base *base)
+{
+	x->base = base;
+	if (x->threads <= 1)
+		return sc_engine_new(base, &x->o->cfg, &x->engine);
+	return sc_pool_new(base, &x->o->cfg, x->threads, on_pool_ready, x,
+			   &x->pool);
+}
+
+/* Abandons what is still in flight. */
+static void engines_free(struct scan_ctx *x)
+{
+	sc_engine_free(x->engine);
+	x->engine = NULL;
+	sc_pool_free(x->pool);
+	x->pool = NULL;
+}
+
+static int engines_run(struct scan_ctx *x)
+{
+	if (x->engine != NULL)
+		return sc_engine_run(x->engine);
+	pump(x);
+	if (!sc_pool_finished(x->pool) &&
+	    event_base_dispatch(x->base) < 0 && x->error == ST_OK)
+		x->error = ST_EUNKNOWN;
+	return x->error != ST_OK ? x->error : sc_pool_error(x->pool);
+}
+
+static void engines_wrap_up(struct scan_ctx *x)
+{
+	scan_counters(x, &x->last);
+	if (x->pool != NULL)
+		sc_pool_cpu(x->pool, &x->cpu_workers_s, &x->cpu_busiest_s);
+	if (x->engine != NULL)
+		sc_engine_health_stats(x->engine, &x->health);
+	else if (x->pool != NULL)
+		sc_pool_health_stats(x->pool, &x->health);
 }
 
 static int run(struct scan_ctx *x, struct event_base *base)
@@ -724,7 +925,7 @@ static int run(struct scan_ctx *x, struct event_base *base)
 	 * at the first domain needs no new descriptor. */
 	ret = sc_upstream_checker_new(&x->o->cfg, &x->checker);
 	if (ret == ST_OK)
-		ret = sc_engine_new(base, &x->o->cfg, &x->engine);
+		ret = engines_new(x, base);
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap scan: cannot start the scan engine: "
 				"%s\n", st_strerror(ret));
@@ -736,28 +937,27 @@ static int run(struct scan_ctx *x, struct event_base *base)
 	if (ret != ST_OK) {
 		fprintf(stderr, "stsmap scan: cannot start the input reader: "
 				"%s\n", st_strerror(ret));
-		sc_engine_free(x->engine);
-		x->engine = NULL;
+		engines_free(x);
 		return ret;
 	}
-	sc_engine_set_source(x->engine, source, x);
-	sc_engine_set_sink(x->engine, sink, x);
-	sc_engine_set_probe_sink(x->engine, probe_sink, x);
+	if (x->engine != NULL) {
+		sc_engine_set_source(x->engine, source, x);
+		sc_engine_set_sink(x->engine, sink, x);
+		sc_engine_set_probe_sink(x->engine, probe_sink, x);
+	}
 	ret = add_events(x, base);
 	if (ret == ST_OK)
-		ret = sc_engine_run(x->engine);
+		ret = engines_run(x);
 	if (x->error != ST_OK && ret == ST_OK)
 		ret = x->error;
 	ret = upstream_stop(x, ret);
-	sc_engine_counters(x->engine, &x->last);
-	sc_engine_health_stats(x->engine, &x->health);
+	engines_wrap_up(x);
 	/* A domain left unmeasured keeps the scan unfinished. */
 	complete = ret == ST_OK && x->inputs_done && x->last.unmeasured == 0;
 	input_info(x); /* the line counts so far, for the metadata */
 	if (!x->o->quiet)
 		progress(x, true);
-	sc_engine_free(x->engine); /* abandons what is still in flight */
-	x->engine = NULL;
+	engines_free(x); /* abandons what is still in flight */
 	/* On every path, errors included: the counters are committed in the
 	 * same transaction as the last results they count (issue: a stopped
 	 * scan's counter must equal its records). */
@@ -773,11 +973,39 @@ static int run(struct scan_ctx *x, struct event_base *base)
 }
 
 /*
- * RLIMIT_NOFILE: raise the soft limit to the hard one, then fit the
- * options to it (sc_config_fit_fds(), whose comment gives the budget).
- * 0 to go on; 1 when even one fetch and one probe do not fit.
+ * With n engines, each gets limit / n descriptors for its share of the
+ * caps (sc_threads_split(); the first share is the largest): fitted as
+ * one engine, then written back as totals for the scan.
  */
-static int fit_descriptors(struct sc_scan_opts *o)
+static int fit_fds_threads(struct sc_config *cfg, uint64_t limit, unsigned n,
+			   struct sc_fd_budget *b)
+{
+	struct sc_config one;
+	int ret;
+
+	if (n <= 1)
+		return sc_config_fit_fds(cfg, limit, b);
+	sc_threads_split(cfg, n, 0, &one);
+	ret = sc_config_fit_fds(&one, limit / n, b);
+	b->limit = limit;
+	b->need *= n;
+	b->need_asked *= n;
+	b->https_asked = cfg->https_max;
+	b->smtp_asked = cfg->smtp_max;
+	if (ret == ST_OK && b->lowered) {
+		cfg->https_max = one.https_max * n;
+		cfg->smtp_max = one.smtp_max * n;
+	}
+	return ret;
+}
+
+/*
+ * RLIMIT_NOFILE: raise the soft limit to the hard one, then fit the
+ * options to it (sc_config_fit_fds(), whose comment gives the budget),
+ * for n engines.  0 to go on; 1 when even one fetch and one probe do not
+ * fit.
+ */
+static int fit_descriptors(struct sc_scan_opts *o, unsigned n)
 {
 	struct rlimit rl;
 	struct sc_fd_budget b;
@@ -792,7 +1020,7 @@ static int fit_descriptors(struct sc_scan_opts *o)
 	}
 	if (rl.rlim_cur == RLIM_INFINITY)
 		return 0;
-	if (sc_config_fit_fds(&o->cfg, (uint64_t)rl.rlim_cur, &b) != ST_OK) {
+	if (fit_fds_threads(&o->cfg, (uint64_t)rl.rlim_cur, n, &b) != ST_OK) {
 		fprintf(stderr, "stsmap scan: the descriptor limit "
 			"(RLIMIT_NOFILE, ulimit -n) is %" PRIu64 "; even "
 			"--https-max 1%s needs %" PRIu64 ": raise the limit\n",
@@ -862,15 +1090,18 @@ int sc_cmd_scan(int argc, char **argv)
 	struct scan_ctx x;
 	struct ds_store_opts so;
 	struct event_base *base = NULL;
+	unsigned threads;
 	int ret;
 
 	ret = sc_scan_opts_parse(argc, argv, SC_OPTS_SCAN, &o);
 	if (ret != 0)
 		return ret == 1 ? 0 : 2;
-	if (fit_descriptors(&o) != 0)
+	threads = sc_threads_fit(o.threads, &o.cfg);
+	if (fit_descriptors(&o, threads) != 0)
 		return 1;
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
+	x.threads = threads;
 	x.tty = isatty(STDERR_FILENO) == 1;
 	x.t0_us = x.last_progress_us = sc_now_us();
 	st_hmap_init(&x.seen);
@@ -908,8 +1139,9 @@ int sc_cmd_scan(int argc, char **argv)
 			st_strerror(ret));
 		goto out;
 	}
-	fprintf(stderr, "stsmap scan: %s scan %u in %s\n",
-		x.resumed ? "resuming" : "starting", x.scan_id, o.db);
+	fprintf(stderr, "stsmap scan: %s scan %u in %s (%u thread%s)\n",
+		x.resumed ? "resuming" : "starting", x.scan_id, o.db, x.threads,
+		x.threads == 1 ? "" : "s");
 	base = event_base_new();
 	ret = base != NULL ? run(&x, base) : ST_ENOMEM;
 out:

@@ -13,6 +13,7 @@
 #include "sc_cli.h"
 #include "sc_opts_check.h"
 #include "sc_scan_opts.h"
+#include "sc_threads.h"
 #include "st_error.h"
 
 enum {
@@ -22,7 +23,7 @@ enum {
 	O_SHARD, O_EXCLUDE, O_LABEL, O_CA_FILE, O_ALLOW_PRIVATE,
 	O_USER_AGENT, O_CONTACT, O_EHLO, O_HTTPS_PORT, O_SMTP_PORT,
 	O_BATCH, O_NEW, O_QUIET, O_LOG, O_JSON, O_UPSTREAM_AUTH,
-	O_UPSTREAM_WAIT,
+	O_UPSTREAM_WAIT, O_THREADS,
 };
 
 #define SC_DEFAULT_BATCH 5000u /* results per store transaction */
@@ -116,6 +117,10 @@ static const struct sc_scan_opt rows[] = {
 	    "a name for this scan"),
 	UINT("batch", "N", O_BATCH, SC_FOR_SCAN, batch, SC_DEFAULT_BATCH, 1,
 	     1000000, NULL, "results per store transaction"),
+	/* --threads: the caps above are per scan, shared out (sc_threads.h) */
+	UINT("threads", "N", O_THREADS, SC_FOR_SCAN, threads, 0, 0,
+	     SC_THREADS_MAX, NULL, "event loops, one thread each, sharing "
+	     "--qps and the in-flight caps; 0: one per online core"),
 	FLAG("new", O_NEW, SC_FOR_SCAN, new_scan,
 	     "start a new scan even if an unfinished one matches"),
 	FLAG("quiet", O_QUIET, SC_FOR_SCAN, quiet, "no progress output"),

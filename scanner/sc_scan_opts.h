@@ -34,6 +34,8 @@ struct sc_scan_opts {
 	const char *exclude;
 	const char *label;
 	unsigned batch;              /* results per transaction */
+	unsigned threads;            /* --threads: event loops, 0 one per
+				      * online core (sc_threads.h) */
 	bool new_scan;               /* --new: never resume */
 	bool quiet;
 	bool json;                   /* check: JSON output */
