@@ -26,14 +26,20 @@ lib_tmpdir threads
 # A store's records as canonical JSON, one a line, sorted by domain,
 # without what differs between two runs of the same scan: when it was
 # measured and how long it took (time, fetch_ms, duration_ms, and the
-# seconds left of a certificate in a finding's detail).
+# seconds left of a certificate in a finding's detail), and the order of
+# the RRs of one answer (Unbound rotates it: RFC 2181 §5 "the order of
+# RRs in a set is not significant"), so the MX hosts, the TXT strings and
+# the findings that follow them are compared as sets.
 canon() {
 	"$stsmap" export --db "$1" | python3 -c '
 import json, re, sys
 DROP = {"time", "duration_ms", "fetch_ms"}
+AS_SET = {"mx", "sts_txt", "tlsrpt_txt", "findings"}
 def strip(v):
     if isinstance(v, dict):
-        return {k: strip(x) for k, x in v.items() if k not in DROP}
+        return {k: (sorted((strip(x) for x in v[k]), key=json.dumps)
+                    if k in AS_SET and isinstance(v[k], list) else strip(v[k]))
+                for k in v if k not in DROP}
     if isinstance(v, list):
         return [strip(x) for x in v]
     if isinstance(v, str):
