@@ -427,6 +427,7 @@ static int deliver(struct sc_engine *e, struct sc_domain *d)
 	}
 	sc_record_fill(d, cls, &rec); /* the store hashes the body */
 	e->c.completed++;
+	sc_tail_add(&e->c.duration, rec.duration_ms);
 	if (cls->verdict < AN_V_COUNT)
 		e->c.verdicts[cls->verdict]++;
 	if (e->sink == NULL)
