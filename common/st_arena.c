@@ -26,9 +26,15 @@ struct st_arena_chunk {
 
 void st_arena_init(struct st_arena *a, size_t cap)
 {
+	st_arena_init_sized(a, cap, CHUNK_MIN);
+}
+
+void st_arena_init_sized(struct st_arena *a, size_t cap, size_t chunk)
+{
 	a->head = NULL;
 	a->used = 0;
 	a->cap = cap;
+	a->chunk = chunk > 0 ? chunk : CHUNK_MIN;
 }
 
 /* The chunk allocations come from: the newest. */
@@ -51,7 +57,7 @@ void *st_arena_alloc(struct st_arena *a, size_t n)
 	if (need < n || need > a->cap - a->used)
 		return NULL;
 	if (c == NULL || c->size - c->off < need) {
-		size_t size = need > CHUNK_MIN ? need : CHUNK_MIN;
+		size_t size = need > a->chunk ? need : a->chunk;
 
 		if (c != NULL && c->size * 2 > size && c->size * 2 <= 65536)
 			size = c->size * 2;
@@ -72,6 +78,19 @@ void *st_arena_alloc(struct st_arena *a, size_t n)
 	c->off += need;
 	a->used += need;
 	return p;
+}
+
+size_t st_arena_footprint(const struct st_arena *a)
+{
+	struct st_link *it, *nx;
+	size_t n;
+
+	if (a->head == NULL)
+		return 0;
+	n = a->head->size;
+	ST_LIST_FOREACH(it, nx, &a->head->more)
+		n += ST_CONTAINER(it, struct st_arena_chunk, link)->size;
+	return n;
 }
 
 void *st_arena_calloc(struct st_arena *a, size_t count, size_t size)

@@ -169,6 +169,10 @@ static void meta_faults(FILE *f, const struct scan_ctx *x)
 		PRIu64 ",\"retries\":%" PRIu64 ",\"unmeasured\":%" PRIu64,
 		c.faults[SC_FAULT_LOCAL], c.faults[SC_FAULT_UPSTREAM],
 		c.retries, c.unmeasured);
+	/* The tail of the domains stored in this pass (issue 15). */
+	fprintf(f, ",\"duration_ms\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64
+		",\"max\":%" PRIu64 "}", sc_tail_quantile(&c.duration, 0.5),
+		sc_tail_quantile(&c.duration, 0.99), c.duration.max_ms);
 }
 
 /* The scan's metadata as JSON, in a malloc'ed string. */
@@ -836,6 +840,13 @@ static void summary(struct scan_ctx *x, bool complete)
 		x->last.dns_sent, x->last.dns_timeouts, x->last.fetches,
 		x->last.fetch_ok, x->last.probes, x->n_flushes, (double)x->flush_us / 1e6, ru.ru_maxrss / 1024,
 		anon / 1024, file / 1024);
+	if (x->last.duration.n > 0)
+		fprintf(stderr, "  domain duration: p50 %" PRIu64 " ms, p99 %"
+			PRIu64 " ms, max %" PRIu64 " ms (%" PRIu64 " domains; "
+			"p50 and p99 within 6.25%% above)\n",
+			sc_tail_quantile(&x->last.duration, 0.5),
+			sc_tail_quantile(&x->last.duration, 0.99),
+			x->last.duration.max_ms, x->last.duration.n);
 	summary_faults(x);
 	summary_upstream(x);
 	summary_threads(x);

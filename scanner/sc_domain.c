@@ -29,6 +29,12 @@
 #include "sc_internal.h"
 #include "st_error.h"
 
+/* Issue 15's budget is 4 KiB per domain in flight, all in: this struct,
+ * its arena's first chunk, its DNS questions.  Keep the struct small:
+ * arrays go to the arena, sized by need (sc_internal.h). */
+_Static_assert(sizeof(struct sc_domain) <= 512,
+	       "struct sc_domain grew: put the new array in the arena");
+
 const char *sc_state_name(enum sc_state s)
 {
 	static const char *const names[SC_S_COUNT] = {
@@ -83,6 +89,7 @@ static enum sc_state set_state(struct sc_domain *d, enum sc_state s)
 void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
 		     ...)
 {
+	char why[160];
 	va_list ap;
 
 	if (f <= SC_FAULT_NONE || f >= SC_FAULT_COUNT)
@@ -92,8 +99,12 @@ void sc_domain_fault(struct sc_domain *d, enum sc_fault f, const char *fmt,
 		return; /* the first one says why */
 	d->fault = f;
 	va_start(ap, fmt);
-	vsnprintf(d->fault_detail, sizeof(d->fault_detail), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* The fault may be a full arena: the log then says less. */
+	d->fault_detail = st_arena_strdup(&d->arena, why);
+	if (d->fault_detail == NULL)
+		d->fault_detail = "(detail lost: arena full)";
 	ST_DEBUG(d->e->cfg.log, "scan", "%s: %s fault: %s", d->name,
 		 sc_fault_name(f), d->fault_detail);
 }
@@ -164,6 +175,20 @@ static void keep_txt(struct sc_domain *d, const struct rs_result *res,
 	a->ad = res->ad;
 	a->cname = res->n_cname > 0;
 	a->total = 0;
+	a->n = 0;
+	for (size_t i = 0; i < res->n_rrs; i++)
+		a->total += res->rrs[i].type == RS_TYPE_TXT;
+	if (a->total > 0) {
+		a->rr = st_arena_alloc(&d->arena, sizeof(a->rr[0]) *
+					(a->total < SC_TXT_MAX ? a->total
+							       : SC_TXT_MAX));
+		if (a->rr == NULL) {
+			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+			a->total = 0;
+			return;
+		}
+	}
+	a->total = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < res->n_rrs; i++) {
 			const struct rs_rr *rr = &res->rrs[i];
@@ -213,6 +238,21 @@ static void on_mx(const struct rs_result *res, void *arg)
 	d->mx_st = sc_dns_status(res);
 	d->mx_why = sc_dns_why(d, res);
 	d->mx_ad = res->ad;
+	for (size_t i = 0; i < res->n_rrs; i++)
+		d->n_mx_total += res->rrs[i].type == RS_TYPE_MX;
+	if (d->n_mx_total > 0) {
+		d->mx = st_arena_alloc(&d->arena, sizeof(d->mx[0]) *
+				       (d->n_mx_total < SC_MX_MAX
+						? d->n_mx_total : SC_MX_MAX));
+		if (d->mx == NULL) {
+			sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+			d->n_mx_total = 0;
+			if (arrived(d))
+				sc_domain_advance(d);
+			return;
+		}
+	}
+	d->n_mx_total = 0;
 	for (size_t i = 0; i < res->n_rrs; i++) {
 		const struct rs_rr *rr = &res->rrs[i];
 		char *name;
@@ -249,6 +289,8 @@ static void enter_dns(struct sc_domain *d)
 static void keep_addrs(struct sc_domain *d, const struct rs_result *res,
 		       enum an_dns_status *st)
 {
+	union sc_addr *grown = NULL;
+
 	dns_fault(d, res);
 	*st = sc_dns_status(res);
 	if (d->fetch.detail == NULL)
@@ -259,8 +301,34 @@ static void keep_addrs(struct sc_domain *d, const struct rs_result *res,
 	    res->rcode == RS_RCODE_NXDOMAIN)
 		d->ph_dangling = true;
 	for (size_t i = 0; i < res->n_rrs && d->n_addrs < SC_ADDR_MAX; i++) {
-		if (sc_rr_sockaddr(&res->rrs[i], &d->addrs[d->n_addrs]))
-			d->n_addrs++;
+		struct sockaddr_storage ss;
+
+		if (!sc_rr_sockaddr(&res->rrs[i], &ss))
+			continue;
+		/* The A and the AAAA answer each come once: room for all
+		 * this one can add, at the first address it has. */
+		if (grown == NULL) {
+			size_t room = d->n_addrs + (res->n_rrs - i);
+
+			if (room > SC_ADDR_MAX)
+				room = SC_ADDR_MAX;
+			grown = st_arena_alloc(&d->arena,
+					       room * sizeof(grown[0]));
+			if (grown == NULL) {
+				sc_domain_fault(d, SC_FAULT_LOCAL,
+						"arena full");
+				return;
+			}
+			if (d->n_addrs > 0)
+				memcpy(grown, d->addrs,
+				       d->n_addrs * sizeof(grown[0]));
+			d->addrs = grown;
+		}
+		memset(&d->addrs[d->n_addrs], 0, sizeof(d->addrs[0]));
+		memcpy(&d->addrs[d->n_addrs], &ss,
+		       ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						: sizeof(struct sockaddr_in));
+		d->n_addrs++;
 	}
 }
 
@@ -284,7 +352,16 @@ static void on_ph_aaaa(const struct rs_result *res, void *arg)
 
 static void enter_ph_addr(struct sc_domain *d)
 {
-	snprintf(d->ph_name, sizeof(d->ph_name), "mta-sts.%s", d->name);
+	size_t len = strlen(d->name);
+	char *ph = st_arena_alloc(&d->arena, sizeof("mta-sts.") + len);
+
+	if (ph == NULL) {
+		sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+		return;
+	}
+	memcpy(ph, "mta-sts.", sizeof("mta-sts.") - 1);
+	memcpy(ph + sizeof("mta-sts.") - 1, d->name, len + 1);
+	d->ph_name = ph;
 	submit(d, d->ph_name, RS_TYPE_A, 0, on_ph_a);
 	submit(d, d->ph_name, RS_TYPE_AAAA, 0, on_ph_aaaa);
 }
@@ -343,7 +420,7 @@ static void enter_fetch(struct sc_domain *d)
 	int ret;
 
 	for (size_t i = 0; i < d->n_addrs; i++)
-		sa[i] = (const struct sockaddr *)&d->addrs[i];
+		sa[i] = &d->addrs[i].sa;
 	d->pending++;
 	/* A retry may find the connection of an earlier attempt kept: a
 	 * fresh one shows the certificate (its expiry, its issuer) again. */
@@ -426,6 +503,21 @@ static bool probe_wanted(const struct sc_domain *d)
 
 static void enter_probe(struct sc_domain *d)
 {
+	size_t n = 0;
+
+	/* One probe per MX host (the domain itself under NODATA): the
+	 * arrays sized by need, never SC_MX_MAX of each. */
+	if (d->mx_st == AN_DNS_NODATA)
+		n = 1;
+	else
+		for (size_t i = 0; i < d->n_mx; i++)
+			n += d->mx[i].name[0] != '\0';
+	d->probes = st_arena_calloc(&d->arena, n, sizeof(d->probes[0]));
+	d->mxwait = st_arena_calloc(&d->arena, n, sizeof(d->mxwait[0]));
+	if (d->probes == NULL || d->mxwait == NULL) {
+		sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+		return;
+	}
 	if (d->mx_st == AN_DNS_NODATA) {
 		request_probe(d, d->name);
 		return;

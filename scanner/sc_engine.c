@@ -333,7 +333,8 @@ int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
 	sc_mxcache_init(e);
 	e->refill = event_new(base, -1, 0, refill, e);
 	e->retry_timer = evtimer_new(base, retry_wake, e);
-	if (e->refill == NULL || e->retry_timer == NULL) {
+	e->cls = malloc(sizeof(*e->cls));
+	if (e->refill == NULL || e->retry_timer == NULL || e->cls == NULL) {
 		ret = ST_ENOMEM;
 		goto fail;
 	}
@@ -385,7 +386,7 @@ static struct sc_domain *domain_get(struct sc_engine *e)
 		d = calloc(1, sizeof(*d));
 		if (d == NULL)
 			return NULL;
-		st_arena_init(&d->arena, SC_ARENA_CAP);
+		st_arena_init_sized(&d->arena, SC_ARENA_CAP, SC_DOMAIN_CHUNK);
 	}
 	d->e = e;
 	return d;
@@ -407,17 +408,12 @@ static void domain_put(struct sc_engine *e, struct sc_domain *d)
 /* Classify d and hand its record to the sink. */
 static int deliver(struct sc_engine *e, struct sc_domain *d)
 {
-	struct an_classification *cls;
+	struct an_classification *cls = e->cls; /* valid until we return */
 	struct an_observation obs;
 	struct an_record rec;
 	struct sc_done done;
 	int ret;
 
-	cls = st_arena_alloc(&d->arena, sizeof(*cls));
-	if (cls == NULL) {
-		sc_domain_fault(d, SC_FAULT_LOCAL, "no memory to classify");
-		return ST_OK; /* retried */
-	}
 	sc_observation(d, &obs);
 	ret = an_classify(&obs, cls);
 	if (ret != ST_OK) {
@@ -427,6 +423,7 @@ static int deliver(struct sc_engine *e, struct sc_domain *d)
 	}
 	sc_record_fill(d, cls, &rec); /* the store hashes the body */
 	e->c.completed++;
+	sc_tail_add(&e->c.duration, rec.duration_ms);
 	if (cls->verdict < AN_V_COUNT)
 		e->c.verdicts[cls->verdict]++;
 	if (e->sink == NULL)
@@ -487,7 +484,13 @@ static bool start_one(struct sc_engine *e, const struct sc_item *it,
 
 	if (d == NULL)
 		return false;
-	snprintf(d->name, sizeof(d->name), "%s", it->domain);
+	d->name = st_arena_strdup(&d->arena, it->domain);
+	if (d->name == NULL) {
+		st_list_push_front(&e->inflight, &d->link);
+		e->c.inflight++;
+		domain_put(e, d);
+		return false;
+	}
 	d->rank = it->rank;
 	d->attempt = attempt;
 	if (attempt > 0)
@@ -647,6 +650,7 @@ void sc_engine_free(struct sc_engine *e)
 	e->n_spare = 0;
 	sc_mxcache_free(e);
 	retry_free_all(e);
+	free(e->cls);
 	if (e->refill != NULL)
 		event_free(e->refill);
 	if (e->retry_timer != NULL)

@@ -28,6 +28,7 @@
 #include "an_classify.h"
 #include "an_record.h"
 #include "rs_resolver.h"
+#include "sc_tail.h"
 #include "st_log.h"
 
 struct event_base;
@@ -162,6 +163,9 @@ struct sc_counters {
 	size_t inflight, inflight_peak;
 	uint64_t dns_sent, dns_timeouts;
 	size_t https_inflight;
+	/* How long the domains stored took (start of their last attempt to
+	 * their record), for the summary's p50/p99/max. */
+	struct sc_tail duration;
 };
 
 /*

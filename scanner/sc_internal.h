@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "an_classify.h"
@@ -120,15 +121,34 @@ struct sc_txt_answer {
 	enum an_dns_status st;
 	bool ad, cname;
 	size_t n, total;
-	struct an_bytes rr[SC_TXT_MAX];
+	struct an_bytes *rr;            /* n (<= SC_TXT_MAX), in the arena */
 	const char *why;                /* see sc_domain.mx_why */
 };
+
+/* A policy host's address: IPv4 or IPv6, port 0 (what sc_rr_sockaddr()
+ * gives, in a fifth of a sockaddr_storage). */
+union sc_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+/*
+ * Memory (issue 15: at most 4 KiB per domain in flight).  The struct holds
+ * only what every domain needs; every array is sized by need and lives in
+ * the domain's arena (SC_DOMAIN_CHUNK bytes to start with, kept across
+ * domains by the engine's spare list): the TXT RRs kept, the MX hosts,
+ * the policy host's name and addresses, the certificate names, the probes
+ * and their waiters, the fault's detail.  A domain with no policy and one
+ * MX host fits the struct and its first chunk.
+ */
+#define SC_DOMAIN_CHUNK 1024u
 
 struct sc_domain {
 	struct sc_engine *e;
 	struct st_link link;            /* the engine's in-flight or spare list */
 	struct st_arena arena;
-	char name[254];
+	const char *name;               /* arena; up to 253 bytes */
 	uint64_t rank;
 	enum sc_state state;
 	unsigned pending;               /* callbacks still to come */
@@ -138,26 +158,27 @@ struct sc_domain {
 	enum an_dns_status mx_st;
 	bool mx_ad;
 	size_t n_mx, n_mx_total;
-	struct an_mx_host mx[SC_MX_MAX];
+	struct an_mx_host *mx;          /* n_mx (<= SC_MX_MAX), arena */
 
 	/* policy host: mta-sts.D */
-	char ph_name[262];
+	const char *ph_name;            /* arena, once PH_ADDR is entered */
 	enum an_dns_status a_st, aaaa_st;
 	const char *ph_cname;           /* first CNAME target, arena */
 	bool ph_dangling;               /* chain ended in NXDOMAIN */
 	size_t n_addrs;
-	struct sockaddr_storage addrs[SC_ADDR_MAX];
+	union sc_addr *addrs;           /* n_addrs (<= SC_ADDR_MAX), arena */
 
 	struct an_fetch fetch;          /* strings in the arena */
 	const char *ph_addr;
 	const char *cert_issuer;
-	const char *cert_names[AN_RECORD_CERT_NAMES_MAX]; /* arena */
+	const char **cert_names;        /* n_cert_names (<=
+					 * AN_RECORD_CERT_NAMES_MAX), arena */
 	size_t n_cert_names, n_cert_names_total;
 	uint32_t fetch_ms;
 
 	size_t n_probes;
-	struct an_probe probes[SC_MX_MAX];
-	struct sc_mxwaiter mxwait[SC_MX_MAX]; /* mxwait[i] fills probes[i] */
+	struct an_probe *probes;        /* n_probes, arena */
+	struct sc_mxwaiter *mxwait;     /* mxwait[i] fills probes[i], arena */
 
 	/* the upstream's health (sc_health.h) */
 	bool dns_timeout;               /* a lookup timed out */
@@ -168,7 +189,7 @@ struct sc_domain {
 
 	unsigned attempt;               /* 0 first, k the k-th retry */
 	enum sc_fault fault;            /* first fault met, or NONE */
-	char fault_detail[160];
+	const char *fault_detail;       /* its cause (arena, or static) */
 };
 
 /* A domain waiting for its retry (engine-owned). */
@@ -216,6 +237,9 @@ struct sc_engine {
 	int error;                      /* what stopped the run */
 	struct st_list inflight;        /* struct sc_domain, c.inflight */
 	struct st_list spare;           /* freed domains kept for reuse */
+	/* deliver()'s classification, reused by every domain (7 KiB: an
+	 * arena chunk of its own per domain was a malloc/free each) */
+	struct an_classification *cls;
 	size_t n_spare;
 	struct sc_counters c;
 	/* retries, one FIFO per attempt number: every entry of a FIFO got

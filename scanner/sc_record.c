@@ -124,6 +124,17 @@ void sc_keep_cert_names(struct sc_domain *d, const struct ft_result *res)
 {
 	d->n_cert_names = 0;
 	d->n_cert_names_total = res->cert_known ? res->n_cert_names : 0;
+	if (d->n_cert_names_total == 0)
+		return;
+	d->cert_names = st_arena_alloc(&d->arena, sizeof(d->cert_names[0]) *
+				       (d->n_cert_names_total <
+							AN_RECORD_CERT_NAMES_MAX
+						? d->n_cert_names_total
+						: AN_RECORD_CERT_NAMES_MAX));
+	if (d->cert_names == NULL) {
+		sc_domain_fault(d, SC_FAULT_LOCAL, "arena full");
+		return;
+	}
 	for (size_t i = 0; i < d->n_cert_names_total &&
 			   i < AN_RECORD_CERT_NAMES_MAX; i++) {
 		char *s = st_arena_strdup(&d->arena, res->cert_names[i]);
@@ -177,11 +188,14 @@ static void fill_dns(struct sc_domain *d, struct an_record *rec)
 	rec->mx_ad = d->mx_ad;
 	rec->n_sts_txt = d->sts.n;
 	rec->n_sts_txt_total = d->sts.total;
-	memcpy(rec->sts_txt, d->sts.rr, d->sts.n * sizeof(d->sts.rr[0]));
+	if (d->sts.n > 0)
+		memcpy(rec->sts_txt, d->sts.rr,
+		       d->sts.n * sizeof(d->sts.rr[0]));
 	rec->n_tlsrpt_txt = d->tlsrpt.n;
 	rec->n_tlsrpt_txt_total = d->tlsrpt.total;
-	memcpy(rec->tlsrpt_txt, d->tlsrpt.rr,
-	       d->tlsrpt.n * sizeof(d->tlsrpt.rr[0]));
+	if (d->tlsrpt.n > 0)
+		memcpy(rec->tlsrpt_txt, d->tlsrpt.rr,
+		       d->tlsrpt.n * sizeof(d->tlsrpt.rr[0]));
 	rec->n_mx = d->n_mx;
 	rec->n_mx_total = d->n_mx_total;
 	for (size_t i = 0; i < d->n_mx; i++)
@@ -245,8 +259,9 @@ void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
 	}
 	rec->cert_not_after = d->fetch.cert_not_after;
 	rec->cert_issuer = d->cert_issuer;
-	memcpy(rec->cert_names, d->cert_names,
-	       d->n_cert_names * sizeof(d->cert_names[0]));
+	if (d->n_cert_names > 0)
+		memcpy(rec->cert_names, d->cert_names,
+		       d->n_cert_names * sizeof(d->cert_names[0]));
 	rec->n_cert_names = d->n_cert_names;
 	rec->n_cert_names_total = d->n_cert_names_total;
 	rec->fetch_ms = d->fetch_ms;

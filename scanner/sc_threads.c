@@ -539,6 +539,7 @@ static void counters_add(struct sc_counters *s, const struct sc_counters *c)
 	s->dns_sent += c->dns_sent;
 	s->dns_timeouts += c->dns_timeouts;
 	s->https_inflight += c->https_inflight;
+	sc_tail_merge(&s->duration, &c->duration);
 }
 
 void sc_pool_counters(struct sc_pool *p, struct sc_counters *out)

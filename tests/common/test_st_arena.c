@@ -104,10 +104,38 @@ static void test_move_by_value(void **state)
 	assert_null(a.head);
 }
 
+/* A sized arena starts with a chunk that small and doubles from there;
+ * a reset keeps only the first (the scanner's domains: 1 KiB each in
+ * flight instead of 4). */
+static void test_sized_chunks(void **state)
+{
+	struct st_arena a, d;
+
+	(void)state;
+	st_arena_init(&d, 1 << 20);
+	assert_non_null(st_arena_alloc(&d, 100));
+	assert_int_equal(st_arena_footprint(&d), 4096);
+	st_arena_free(&d);
+	assert_int_equal(st_arena_footprint(&d), 0);
+
+	st_arena_init_sized(&a, 1 << 20, 1024);
+	assert_int_equal(st_arena_footprint(&a), 0);
+	assert_non_null(st_arena_alloc(&a, 100));
+	assert_int_equal(st_arena_footprint(&a), 1024);
+	assert_non_null(st_arena_alloc(&a, 1000)); /* does not fit: 2 KiB */
+	assert_int_equal(st_arena_footprint(&a), 1024 + 2048);
+	assert_non_null(st_arena_alloc(&a, 5000)); /* bigger than double */
+	assert_true(st_arena_footprint(&a) >= 1024 + 2048 + 5000);
+	st_arena_reset(&a);
+	assert_int_equal(st_arena_footprint(&a), 1024);
+	st_arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_align_and_content),
+		cmocka_unit_test(test_sized_chunks),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_big_and_reset),
 		cmocka_unit_test(test_strdup),

@@ -27,6 +27,7 @@ struct tp_conn {
 	struct st_link link;        /* on tp_peer.conns */
 	struct tp_peer *p;
 	struct bufferevent *bev;
+	struct event *greet;        /* SMTP with greet_delay_ms: the 220 */
 	bool closing;               /* free once the output is written */
 };
 
@@ -85,6 +86,8 @@ void tp_certs_free(struct tp_certs *c)
 static void conn_free(struct tp_conn *c)
 {
 	st_list_remove(&c->link);
+	if (c->greet != NULL)
+		event_free(c->greet);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	free(c);
@@ -205,6 +208,32 @@ static void smtp_read(struct bufferevent *bev, void *arg)
 
 /* --- the listener --- */
 
+/* A tarpit's greeting, greet_delay_ms after the connection. */
+static void greet_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct tp_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->p->greeted_late++;
+	say(c, "220 peer.test ESMTP\r\n");
+}
+
+/* The SMTP greeting: at once, or after greet_delay_ms (a tarpit). */
+static void greet(struct tp_conn *c)
+{
+	struct timeval tv = { c->p->greet_delay_ms / 1000,
+			      (c->p->greet_delay_ms % 1000) * 1000 };
+
+	if (c->p->greet_delay_ms == 0) {
+		say(c, "220 peer.test ESMTP\r\n");
+		return;
+	}
+	c->greet = evtimer_new(c->p->base, greet_late, c);
+	if (c->greet == NULL || evtimer_add(c->greet, &tv) != 0)
+		c->p->errors++;
+}
+
 static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 		      struct sockaddr *sa, int salen, void *arg)
 {
@@ -237,7 +266,7 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 			  on_written, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (p->kind == TP_SMTP)
-		say(c, "220 peer.test ESMTP\r\n");
+		greet(c);
 	return;
 fail:
 	p->errors++;
@@ -249,6 +278,13 @@ fail:
 int tp_peer_start(struct tp_peer *p, struct event_base *base,
 		  enum tp_kind kind, SSL_CTX *ctx)
 {
+	return tp_peer_start_at(p, base, kind, ctx, INADDR_LOOPBACK, 0);
+}
+
+int tp_peer_start_at(struct tp_peer *p, struct event_base *base,
+		     enum tp_kind kind, SSL_CTX *ctx, uint32_t ip,
+		     uint16_t port)
+{
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);
 
@@ -256,7 +292,8 @@ int tp_peer_start(struct tp_peer *p, struct event_base *base,
 	p->kind = kind;
 	p->ctx = ctx;
 	st_list_init(&p->conns);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_addr.s_addr = htonl(ip);
+	sin.sin_port = htons(port);
 	p->lst = evconnlistener_new_bind(base, on_accept, p,
 					 LEV_OPT_CLOSE_ON_FREE |
 						 LEV_OPT_REUSEABLE,

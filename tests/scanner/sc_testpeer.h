@@ -53,11 +53,14 @@ struct tp_peer {
 	uint16_t port;             /* read: the port listened on */
 	const char *body;          /* HTTPS: served; not owned */
 	bool hold;                 /* HTTPS: never answer */
+	unsigned greet_delay_ms;   /* SMTP: the 220 greeting waits this
+				    * long after the accept (a tarpit) */
 	unsigned accepted;         /* read: connections accepted */
 	unsigned requests;         /* read: HTTPS requests read */
 	unsigned answered;         /* read: HTTPS answers sent */
 	unsigned handshakes;       /* read: TLS handshakes completed */
 	unsigned quits;            /* read: SMTP QUITs answered */
+	unsigned greeted_late;     /* read: delayed greetings sent */
 	unsigned errors;           /* read: the peer's own failures */
 	struct st_list conns;      /* open connections, the peer's own */
 };
@@ -65,6 +68,11 @@ struct tp_peer {
 /* Listen on 127.0.0.1 at a kernel-chosen port.  ST_OK or ST_EIO. */
 int tp_peer_start(struct tp_peer *p, struct event_base *base,
 		  enum tp_kind kind, SSL_CTX *ctx);
+/* The same on the IPv4 address ip (host order, e.g. 0x7f000002 for
+ * 127.0.0.2) and port (0: the kernel's choice). */
+int tp_peer_start_at(struct tp_peer *p, struct event_base *base,
+		     enum tp_kind kind, SSL_CTX *ctx, uint32_t ip,
+		     uint16_t port);
 /* Close the listener and every connection.  A no-op on a zeroed peer. */
 void tp_peer_stop(struct tp_peer *p);
 

@@ -22,7 +22,7 @@
 #include "sc_engine.h"
 #include "sc_testpeer.h"
 
-#define TE_MAX 32       /* records and probe records kept */
+#define TE_MAX 256      /* records and probe records kept */
 #define TE_DEADLINE_MS 10000
 
 /* DNS types of the zone rows. */
