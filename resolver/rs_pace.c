@@ -32,6 +32,12 @@ static double ewma(double avg, double x, int shift)
 	return avg + (x - avg) / (double)(1u << shift);
 }
 
+/* Has the share of bad outcomes risen above its level? */
+static bool risen(const struct rs_pace *p)
+{
+	return p->bad_short > 2.0 * p->bad_long + RS_PACE_RISE;
+}
+
 bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 		     enum rs_pace_outcome o)
 {
@@ -41,7 +47,12 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 	if (first && p->outstanding > 0)
 		p->outstanding--;
 	p->bad_short = ewma(p->bad_short, bad, RS_PACE_SHORT_SHIFT);
-	p->bad_long = ewma(p->bad_long, bad, RS_PACE_LONG_SHIFT);
+	/* The long average is the level of the domains' own failures: it
+	 * learns only while the share has not risen (or the window cannot go
+	 * lower anyway), so a lasting overload keeps halving instead of
+	 * being learnt as the new normal. */
+	if (!risen(p) || p->window <= p->floor)
+		p->bad_long = ewma(p->bad_long, bad, RS_PACE_LONG_SHIFT);
 	if (o == RS_PACE_GOOD) {
 		/* Additive increase: +1 per window of good answers. */
 		p->window += 1.0 / p->window;
@@ -49,8 +60,7 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 			p->window = p->ceiling;
 		return false;
 	}
-	if (p->bad_short > 2.0 * p->bad_long + RS_PACE_RISE &&
-	    seq >= p->recover_seq && p->window > p->floor) {
+	if (risen(p) && seq >= p->recover_seq && p->window > p->floor) {
 		/* Multiplicative decrease, once per window in flight. */
 		p->window /= 2.0;
 		if (p->window < p->floor)

@@ -24,6 +24,9 @@
  * domains keeps it level (and the short average's noise around a level
  * share stays well under that margin: at 1/64, its standard deviation is
  * 0.02 for a 5% share, 0.04 for 25%).
+ * The long average learns only while the share has not risen (or the
+ * window is at its floor): a lasting overload is not learnt as the new
+ * level, it keeps halving the window until the drops stop.
  * At most one halving per window of questions: a bad outcome of a question
  * sent before the last halving tells nothing new (TCP's recovery point,
  * RFC 6582 §3.2), so a burst of timeouts halves once, not a hundred times.

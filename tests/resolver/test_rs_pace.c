@@ -155,6 +155,13 @@ static const struct row rows[] = {
 	 * 32 answers lift it by one; 32*2 + 33*2 + ... back to the ceiling. */
 	{ "recovers on answers", 64, "s*40 t*40 G*40", 33, 1, 32, true },
 	{ "back to the ceiling", 64, "s*40 t*40 G*3000", 64, 1, 32, true },
+	/* A lasting overload (every answer lost, window after window: 4000
+	 * in all) is not learnt as the level of the domains' own failures:
+	 * it halves once per window, every window. */
+	{ "lasting overload", 1000000,
+	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500 "
+	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500", 3906, 8, 3906,
+	  true },
 	/* Small ceiling: floor is the ceiling. */
 	{ "ceiling under the floor", 2, "s*2 t*2 ss", 2, 0, 2, false },
 };
