@@ -257,6 +257,7 @@ void an_record_json(FILE *out, const struct an_record *r, const uint8_t *body,
 	fputc(']', out);
 	kint(out, "findings_total", (int64_t)r->n_findings_total, &first);
 	kint(out, "duration_ms", r->duration_ms, &first);
+	kint(out, "attempts", r->attempts, &first);
 	if (body != NULL) {
 		key(out, "policy_body", &first);
 		an_json_strn(out, (const char *)body, body_len);

@@ -1,5 +1,6 @@
 #include "an_record.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "st_error.h"
@@ -399,6 +400,7 @@ static void wr_record(struct wr *w, const struct an_record *r)
 		wr_uint(w, r->findings[i].severity);
 		wr_str(w, r->findings[i].detail);
 	}
+	wr_uint(w, r->attempts);
 }
 
 int an_record_encode(const struct an_record *r, uint8_t *buf, size_t cap,
@@ -511,6 +513,8 @@ int an_record_decode(const uint8_t *buf, size_t len, struct an_record *r)
 	rd_dns(&c, r);
 	rd_fetch(&c, buf[2], r);
 	rd_outcome(&c, r);
+	if (buf[2] >= 3)
+		r->attempts = (unsigned)rd_uint(&c, UINT_MAX);
 	if (c.err == ST_OK && c.p != c.end)
 		rd_fail(&c); /* trailing bytes */
 	ret = c.err;

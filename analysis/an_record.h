@@ -29,7 +29,8 @@
  * its *_total, then the items.  Every record has exactly one encoding, so
  * decoding and encoding again gives back the same bytes (for a record of
  * an older version: the same record, in the current version's bytes).
- * Version 1 has no cert_names array (between cert_issuer and fetch_ms).
+ * Version 1 has no cert_names array (between cert_issuer and fetch_ms);
+ * versions 1 and 2 end after the findings, without attempts.
  * A decoder accepts every version up to its own; an unknown newer version
  * is ST_ENOTSUP, anything malformed (short, overlong, counts over their
  * caps, missing NUL, values outside their enums) is ST_EPARSE.  Decoding
@@ -48,8 +49,9 @@
 #include "an_types.h"
 
 /* 2: the policy host certificate's names (cert_names).  Version 1 records
- * decode with none. */
-#define AN_RECORD_VERSION 2
+ * decode with none.
+ * 3: attempts, after the findings.  Versions 1 and 2 decode with 0. */
+#define AN_RECORD_VERSION 3
 #define AN_RECORD_TXT_MAX 16      /* TXT RRs kept per name */
 #define AN_RECORD_TXT_LEN_MAX 4096 /* bytes kept per TXT RR */
 #define AN_RECORD_MX_MAX 32       /* MX hosts kept (AN_CLASSIFY_MX_MAX) */
@@ -130,6 +132,13 @@ struct an_record {
 	size_t n_mx_judged, n_mx_covered, n_mx_usable; /* an_classification */
 	size_t n_findings, n_findings_total;
 	struct an_record_finding findings[AN_FINDINGS_MAX];
+
+	/* How many times the scan started this domain from scratch before
+	 * this outcome was kept: 1, plus each retry after a local fault,
+	 * plus each retry pass (a domain undetermined after a DNS timeout
+	 * measured again at the end of the scan).  0: not recorded (records
+	 * of versions 1 and 2). */
+	unsigned attempts;
 };
 
 /* Zero every field (pointers NULL, counts 0). */

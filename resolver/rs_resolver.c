@@ -25,6 +25,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "rs_pace.h"
 #include "rs_wire.h"
 #include "st_error.h"
 #include "st_list.h"
@@ -61,6 +62,7 @@ struct rs_upstream {
 	socklen_t addrlen;
 	struct rs_upstream_stats st;
 	struct rs_tcp *tcp;
+	struct rs_pace pace;   /* its window of first attempts (rs_pace.h) */
 };
 
 struct rs_sock {
@@ -87,6 +89,9 @@ struct rs_query {
 	int local_errno;       /* an attempt failed on our side: RS_ERROR */
 	struct rs_tcp *tcp;    /* connection of the TCP attempt, or NULL */
 	uint64_t first_sent_us;  /* monotonic, at the first send */
+	uint64_t pace_seq;     /* the current attempt's stamp (rs_pace.h) */
+	bool pace_held;        /* its first attempt holds a place in
+				* up[first_upstream].pace */
 	struct event *timer;
 	struct st_link dedup_link; /* on its dedup bucket while it lives */
 	struct st_link id_link;    /* on its ID bucket while UDP is on the wire */
@@ -121,6 +126,7 @@ struct rs_resolver {
 };
 
 static void send_attempt(struct rs_query *qy);
+static void pace_note(struct rs_query *qy, enum rs_pace_outcome o);
 static void complete(struct rs_query *qy, enum rs_status status,
 		     const struct rs_answer *ans);
 
@@ -134,6 +140,7 @@ void rs_config_default(struct rs_config *cfg)
 	cfg->edns_size = 1232;
 	cfg->n_sockets = 8;
 	cfg->tcp_idle_ms = 10000;
+	cfg->pace = true;
 }
 
 const char *rs_status_name(enum rs_status st)
@@ -421,6 +428,8 @@ static void complete_answer(struct rs_query *qy, struct rs_upstream_stats *us,
 {
 	if (ans->rcode == RS_RCODE_SERVFAIL)
 		us->servfail++;
+	pace_note(qy, ans->rcode == RS_RCODE_SERVFAIL ? RS_PACE_SERVFAIL
+						       : RS_PACE_GOOD);
 	if (ans->referral)
 		us->referrals++;
 	if (!ans->ra)
@@ -625,6 +634,61 @@ static bool tcp_send(struct rs_query *qy)
 	return ok;
 }
 
+/* ---- pacing (rs_pace.h): the only calls into it ----------------------- */
+
+/* An attempt of qy went out to qy->upstream: stamp it; a first attempt
+ * takes a place in that upstream's window. */
+static void pace_sent(struct rs_query *qy)
+{
+	bool first = qy->attempt == 0 && !qy->truncated; /* before ++ */
+
+	if (!qy->r->cfg.pace)
+		return;
+	qy->pace_seq = rs_pace_sent(&qy->r->up[qy->upstream].pace, first);
+	qy->pace_held = qy->pace_held || first;
+}
+
+/* The current attempt of qy ended with o: evidence for its upstream; the
+ * first attempt's place goes back, and the queue may move on. */
+static void pace_note(struct rs_query *qy, enum rs_pace_outcome o)
+{
+	struct rs_resolver *r = qy->r;
+	bool held = qy->pace_held;
+
+	if (!r->cfg.pace)
+		return;
+	qy->pace_held = false;
+	(void)rs_pace_outcome(&r->up[qy->upstream].pace, qy->pace_seq, held, o);
+	if (held && !r->closing)
+		event_active(r->drain, EV_TIMEOUT, 0);
+}
+
+/* qy ends with nothing learnt (cancelled, a local error): give its place
+ * back without a verdict on the upstream. */
+static void pace_release(struct rs_query *qy)
+{
+	if (qy->pace_held)
+		rs_pace_release(&qy->r->up[qy->first_upstream].pace);
+	qy->pace_held = false;
+}
+
+/* May qy be sent now?  Its round-robin upstream if that one's window has
+ * room, else the next one that has; false if none has. */
+static bool pace_pick(struct rs_resolver *r, struct rs_query *qy)
+{
+	if (!r->cfg.pace)
+		return true;
+	for (size_t k = 0; k < r->n_up; k++) {
+		size_t u = (qy->first_upstream + k) % r->n_up;
+
+		if (rs_pace_room(&r->up[u].pace)) {
+			qy->first_upstream = u;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- sending and timeouts --------------------------------------------- */
 
 static bool udp_send(struct rs_query *qy)
@@ -687,6 +751,7 @@ static void send_attempt(struct rs_query *qy)
 	sent = qy->truncated ? tcp_send(qy) : udp_send(qy);
 	if (sent)
 		r->up[qy->upstream].st.sent++;
+	pace_sent(qy);
 	qy->attempt++;
 	if (r->cfg.qps > 0)
 		r->tokens -= 1.0; /* retries may run the bucket into debt */
@@ -708,6 +773,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	r->up[qy->upstream].st.timeouts++;
+	pace_note(qy, RS_PACE_TIMEOUT);
 	idmap_remove(qy);
 	tcp_detach(qy);
 	if (qy->attempt <= r->cfg.retries)
@@ -804,6 +870,7 @@ static void complete(struct rs_query *qy, enum rs_status status,
 	dedup_remove(qy);
 	idmap_remove(qy);
 	tcp_detach(qy);
+	pace_release(qy);
 	if (qy->state == Q_QUEUED)
 		queue_remove(qy);
 	else
@@ -885,6 +952,8 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 			evtimer_add(r->drain, &tv);
 			return;
 		}
+		if (!pace_pick(r, qy))
+			return; /* every window full: a completion drains */
 		st_list_remove(&qy->queue_link);
 		r->st.queued--;
 		send_attempt(qy);
@@ -1023,6 +1092,8 @@ static int setup(struct rs_resolver *r, const struct rs_config *cfg)
 	for (size_t i = 0; i < RS_MAX_UPSTREAMS; i++)
 		r->cfg.upstreams[i] = i < r->n_up ? r->upstream_text[i] : NULL;
 	r->cfg.n_upstreams = r->n_up;
+	for (size_t i = 0; i < r->n_up; i++)
+		rs_pace_init(&r->up[i].pace, cfg->max_inflight);
 	r->dedup_mask = pow2_at_least(2 * (size_t)cfg->max_inflight) - 1;
 	r->idmap_mask = r->dedup_mask;
 	r->dedup = calloc(r->dedup_mask + 1, sizeof(*r->dedup));
@@ -1096,6 +1167,10 @@ void rs_resolver_stats(const struct rs_resolver *r, struct rs_stats *out)
 	out->n_upstreams = r->n_up;
 	for (size_t i = 0; i < r->n_up; i++) {
 		out->upstream[i] = r->up[i].st;
+		out->upstream[i].pace_window = rs_pace_window(&r->up[i].pace);
+		out->upstream[i].pace_window_low =
+			(unsigned)r->up[i].pace.window_low;
+		out->upstream[i].pace_backoffs = r->up[i].pace.backoffs;
 		snprintf(out->upstream[i].addr, sizeof(out->upstream[i].addr),
 			 "%s", r->upstream_text[i]);
 	}

@@ -77,6 +77,10 @@ struct rs_config {
 	uint16_t edns_size;     /* EDNS0 UDP payload size, 0: no EDNS (1232) */
 	unsigned n_sockets;     /* UDP sockets per address family (8) */
 	unsigned tcp_idle_ms;   /* idle TCP connections closed after (10000) */
+	bool pace;              /* adaptive pacing per upstream (rs_pace.h):
+				 * a window of first attempts that halves
+				 * when timeouts or SERVFAIL rise and grows
+				 * back on answers; qps stays the cap (true) */
 	struct st_log *log;     /* not owned; may be NULL */
 };
 
@@ -158,6 +162,9 @@ struct rs_upstream_stats {
 	uint64_t no_ra;      /* accepted responses with RA clear */
 	uint64_t dropped;    /* responses rejected (see rs_stats) */
 	uint64_t tcp;        /* queries retried over TCP */
+	unsigned pace_window;     /* its pacing window now (rs_pace.h) */
+	unsigned pace_window_low; /* the smallest it has been */
+	uint64_t pace_backoffs;   /* times the window was halved */
 };
 
 struct rs_stats {

@@ -785,6 +785,18 @@ static void summary_faults(const struct scan_ctx *x)
 	fputc('\n', stderr);
 }
 
+/* DNS pacing (rs_pace.h) and the retry passes (sc_engine.h). */
+static void summary_pace(const struct scan_ctx *x)
+{
+	const struct sc_counters *c = &x->last;
+
+	fprintf(stderr, "  dns pacing: window %u now, %u at the lowest, %"
+		PRIu64 " backoffs; %" PRIu64 " retry passes, %" PRIu64
+		" domains retried, %" PRIu64 " of them determined\n",
+		c->dns_window, c->dns_window_low, c->dns_backoffs, c->passes,
+		c->pass_retries, c->pass_recovered);
+}
+
 /* The upstream monitor's part (sc_health.h), when it had work. */
 static void summary_upstream(const struct scan_ctx *x)
 {
@@ -850,6 +862,7 @@ static void summary(struct scan_ctx *x, bool complete)
 	summary_faults(x);
 	summary_upstream(x);
 	summary_threads(x);
+	summary_pace(x);
 	for (size_t v = 0; v < AN_V_COUNT; v++) {
 		if (x->info.verdicts[v] > 0)
 			fprintf(stderr, "  %-26s %" PRIu64 "\n",

@@ -108,6 +108,10 @@ void sc_print_record(FILE *out, const struct an_record *r)
 			r->findings[i].code, r->findings[i].detail != NULL
 						     ? r->findings[i].detail : "");
 	print_time(out, "\nscanned", r->time);
+	if (r->attempts > 1)
+		fprintf(out, "  %-14s %u (retried: a local fault, or "
+			"undetermined after a DNS timeout)\n", "attempts",
+			r->attempts);
 }
 
 /* --- show --- */

@@ -16,6 +16,17 @@
  * refill takes due retries before new input, and a timer wakes it for the
  * earliest one not yet due.
  *
+ * Retry passes: a domain that came out `undetermined` with a DNS lookup
+ * timed out (the domain's own servers silent, by the upstream's health
+ * monitor, or a burst of loss) is not handed to the sink but held, as a
+ * struct sc_retry, on pass_held.  Once the source is done and nothing is
+ * in flight or waiting for a fault retry, the held names become the next
+ * pass (pass_queue), due cfg.retry_pass_backoff_s later, and start from
+ * scratch.  A name is handed to the sink once: from the pass in which it
+ * got a verdict other than undetermined, or from the last pass
+ * (cfg.retry_passes), whatever it got.  A run stopped before then stores
+ * nothing of the held names: a resumed scan measures them again.
+ *
  * Lists (common/st_list.h): the domains in flight (a set, c.inflight
  * long), the spare domains (a free list, at most SC_SPARE_MAX) and the
  * retry FIFOs.  The engine owns every element on them.
@@ -60,6 +71,8 @@ void sc_config_default(struct sc_config *cfg)
 	cfg->https_port = SC_DEFAULT_HTTPS_PORT;
 	cfg->retry_max = SC_DEFAULT_RETRY_MAX;
 	cfg->retry_backoff_ms = SC_DEFAULT_RETRY_BACKOFF_MS;
+	cfg->retry_passes = SC_DEFAULT_RETRY_PASSES;
+	cfg->retry_pass_backoff_s = SC_DEFAULT_RETRY_PASS_BACKOFF_S;
 	cfg->upstream_wait_s = SC_DEFAULT_UPSTREAM_WAIT_S;
 }
 
@@ -130,7 +143,8 @@ static void refill(evutil_socket_t fd, short what, void *arg);
 /* Is there anything left to start, now or later? */
 static bool work_left(const struct sc_engine *e)
 {
-	return !e->source_done || e->c.retry_queued > 0;
+	return !e->source_done || e->c.retry_queued > 0 ||
+	       e->n_pass_held > 0 || e->n_pass_queue > 0;
 }
 
 static void kick(struct sc_engine *e)
@@ -181,18 +195,30 @@ static uint64_t backoff_us(const struct sc_engine *e, unsigned attempt)
 	return ms * 1000u;
 }
 
-int sc_retry_push(struct sc_engine *e, const char *name, uint64_t rank,
+/* A retry entry for d's name, its next start counted in tries. */
+static struct sc_retry *retry_new(const struct sc_domain *d)
+{
+	struct sc_retry *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	snprintf(r->name, sizeof(r->name), "%s", d->name);
+	r->rank = d->rank;
+	r->pass = d->pass;
+	r->tries = d->tries < UINT8_MAX ? (uint8_t)(d->tries + 1) : UINT8_MAX;
+	return r;
+}
+
+int sc_retry_push(struct sc_engine *e, const struct sc_domain *d,
 		  unsigned attempt)
 {
 	struct sc_retry *r;
 
 	if (attempt == 0 || attempt > SC_RETRY_MAX_LIMIT)
 		return ST_EINVAL;
-	r = calloc(1, sizeof(*r));
+	r = retry_new(d);
 	if (r == NULL)
 		return ST_ENOMEM;
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->rank = rank;
 	r->attempt = attempt;
 	r->due_us = sc_now_us() + backoff_us(e, attempt);
 	st_list_push_back(&e->retry[attempt], &r->link);
@@ -230,12 +256,21 @@ static void retry_pop(struct sc_engine *e, unsigned fifo)
 	free(ST_CONTAINER(k, struct sc_retry, link));
 }
 
+static void free_list(struct st_list *l)
+{
+	for (struct st_link *k; (k = st_list_pop_front(l)) != NULL;)
+		free(ST_CONTAINER(k, struct sc_retry, link));
+}
+
 static void retry_free_all(struct sc_engine *e)
 {
 	for (unsigned i = 1; i <= SC_RETRY_MAX_LIMIT; i++) {
 		while (!st_list_empty(&e->retry[i]))
 			retry_pop(e, i);
 	}
+	free_list(&e->pass_held);
+	free_list(&e->pass_queue);
+	e->n_pass_held = e->n_pass_queue = 0;
 }
 
 void sc_engine_pause(struct sc_engine *e, unsigned ms)
@@ -280,6 +315,7 @@ static int make_workers(struct sc_engine *e)
 	rc.timeout_ms = cfg->dns_timeout_ms;
 	rc.retries = cfg->dns_retries;
 	rc.max_inflight = cfg->dns_inflight;
+	rc.pace = !cfg->dns_no_pace;
 	rc.log = cfg->log;
 	ret = rs_resolver_new(e->base, &rc, &e->rs);
 	if (ret != ST_OK)
@@ -319,7 +355,8 @@ int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
 
 	if (base == NULL || cfg == NULL || out == NULL || cfg->inflight == 0 ||
 	    cfg->n_resolvers > SC_MAX_RESOLVERS ||
-	    cfg->retry_max > SC_RETRY_MAX_LIMIT)
+	    cfg->retry_max > SC_RETRY_MAX_LIMIT ||
+	    cfg->retry_passes > SC_RETRY_PASSES_MAX)
 		return ST_EINVAL;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
@@ -330,6 +367,8 @@ int sc_engine_new(struct event_base *base, const struct sc_config *cfg,
 	st_list_init(&e->spare);
 	for (size_t i = 0; i <= SC_RETRY_MAX_LIMIT; i++)
 		st_list_init(&e->retry[i]);
+	st_list_init(&e->pass_held);
+	st_list_init(&e->pass_queue);
 	sc_mxcache_init(e);
 	e->refill = event_new(base, -1, 0, refill, e);
 	e->retry_timer = evtimer_new(base, retry_wake, e);
@@ -405,6 +444,28 @@ static void domain_put(struct sc_engine *e, struct sc_domain *d)
 	}
 }
 
+/* Hold d for the next retry pass instead of storing it?  (Above,
+ * "Retry passes".)  A name that cannot be held (no memory) is stored as
+ * it is. */
+static bool pass_hold(struct sc_engine *e, const struct sc_domain *d,
+		      enum an_verdict v)
+{
+	struct sc_retry *r;
+
+	if (v != AN_V_UNDETERMINED || !d->dns_timeout ||
+	    d->pass >= e->cfg.retry_passes)
+		return false;
+	r = retry_new(d);
+	if (r == NULL)
+		return false;
+	r->pass = (uint8_t)(d->pass + 1);
+	st_list_push_back(&e->pass_held, &r->link);
+	e->n_pass_held++;
+	ST_DEBUG(e->cfg.log, "scan", "%s: undetermined after a timeout, held "
+		 "for retry pass %u", d->name, r->pass);
+	return true;
+}
+
 /* Classify d and hand its record to the sink. */
 static int deliver(struct sc_engine *e, struct sc_domain *d)
 {
@@ -421,9 +482,13 @@ static int deliver(struct sc_engine *e, struct sc_domain *d)
 				st_strerror(ret));
 		return ST_OK;
 	}
+	if (pass_hold(e, d, cls->verdict))
+		return ST_OK;
 	sc_record_fill(d, cls, &rec); /* the store hashes the body */
 	e->c.completed++;
 	sc_tail_add(&e->c.duration, rec.duration_ms);
+	if (d->pass > 0 && cls->verdict != AN_V_UNDETERMINED)
+		e->c.pass_recovered++;
 	if (cls->verdict < AN_V_COUNT)
 		e->c.verdicts[cls->verdict]++;
 	if (e->sink == NULL)
@@ -439,7 +504,7 @@ static void requeue(struct sc_engine *e, struct sc_domain *d)
 	unsigned next = d->attempt + 1;
 
 	if (next <= e->cfg.retry_max &&
-	    sc_retry_push(e, d->name, d->rank, next) == ST_OK) {
+	    sc_retry_push(e, d, next) == ST_OK) {
 		ST_DEBUG(e->cfg.log, "scan", "%s: %s fault (%s), retry %u",
 			 d->name, sc_fault_name(d->fault), d->fault_detail,
 			 next);
@@ -478,7 +543,7 @@ void sc_domain_finished(struct sc_domain *d)
 /* Start it (attempt 0: from the source, k: its k-th retry).  false if
  * no domain could be allocated: the caller keeps the item. */
 static bool start_one(struct sc_engine *e, const struct sc_item *it,
-		      unsigned attempt)
+		      unsigned attempt, const struct sc_retry *from)
 {
 	struct sc_domain *d = domain_get(e);
 
@@ -493,6 +558,10 @@ static bool start_one(struct sc_engine *e, const struct sc_item *it,
 	}
 	d->rank = it->rank;
 	d->attempt = attempt;
+	if (from != NULL) {
+		d->pass = from->pass;
+		d->tries = from->tries;
+	}
 	if (attempt > 0)
 		e->c.retries++;
 	d->t0_us = sc_now_us();
@@ -520,7 +589,7 @@ static unsigned start_retries(struct sc_engine *e, unsigned budget)
 			wake_at(e, r->due_us);
 			break;
 		}
-		if (!start_one(e, &it, r->attempt)) {
+		if (!start_one(e, &it, r->attempt, r)) {
 			wake_at(e, sc_now_us() + backoff_us(e, 1));
 			break; /* no memory now: keep it queued */
 		}
@@ -553,13 +622,65 @@ static unsigned start_new(struct sc_engine *e, unsigned budget)
 		}
 		if (ret == SC_SOURCE_WAIT)
 			break; /* sc_engine_source_ready() kicks again */
-		if (!start_one(e, &it, 0)) {
+		if (!start_one(e, &it, 0, NULL)) {
 			/* The name is lost to this run: never measured. */
 			e->c.faults[SC_FAULT_LOCAL]++;
 			e->c.unmeasured++;
 			ST_WARN(e->cfg.log, "scan", "%s: not measured: out of "
 				"memory", it.domain);
 		}
+		n++;
+	}
+	return n;
+}
+
+/* The held names become the next pass, due after its backoff. */
+static void pass_begin(struct sc_engine *e)
+{
+	for (struct st_link *k; (k = st_list_pop_front(&e->pass_held)) != NULL;)
+		st_list_push_back(&e->pass_queue, k);
+	e->n_pass_queue = e->n_pass_held;
+	e->n_pass_held = 0;
+	e->c.passes++;
+	e->pass_due_us = sc_now_us() +
+			 (uint64_t)e->cfg.retry_pass_backoff_s * 1000000u;
+	ST_INFO(e->cfg.log, "scan", "retry pass %" PRIu64 ": %zu domains "
+		"undetermined after a timeout, again in %u s", e->c.passes,
+		e->n_pass_queue, e->cfg.retry_pass_backoff_s);
+}
+
+/* The retry passes (above): begin the next one when everything else is
+ * done, then start its names once it is due, while there is room. */
+static unsigned start_pass(struct sc_engine *e, unsigned budget)
+{
+	unsigned n = 0;
+
+	if (!e->source_done || e->stopping)
+		return 0;
+	if (e->n_pass_queue == 0) {
+		if (e->n_pass_held == 0 || e->c.inflight > 0 ||
+		    e->c.retry_queued > 0)
+			return 0;
+		pass_begin(e);
+	}
+	if (sc_now_us() < e->pass_due_us) {
+		wake_at(e, e->pass_due_us);
+		return 0;
+	}
+	while (n < budget && e->n_pass_queue > 0 &&
+	       e->c.inflight < e->cfg.inflight) {
+		struct sc_retry *r = ST_CONTAINER(st_list_first(&e->pass_queue),
+						  struct sc_retry, link);
+		struct sc_item it = { r->name, r->rank };
+
+		if (!start_one(e, &it, 0, r)) {
+			wake_at(e, sc_now_us() + backoff_us(e, 1));
+			break; /* no memory now: keep it queued */
+		}
+		st_list_remove(&r->link);
+		e->n_pass_queue--;
+		e->c.pass_retries++;
+		free(r);
 		n++;
 	}
 	return n;
@@ -579,6 +700,7 @@ static void refill(evutil_socket_t fd, short what, void *arg)
 	}
 	n += start_retries(e, SC_REFILL_BATCH);
 	n += start_new(e, SC_REFILL_BATCH - n);
+	n += start_pass(e, SC_REFILL_BATCH - n);
 	maybe_done(e);
 	if (n == SC_REFILL_BATCH && e->c.inflight < e->cfg.inflight)
 		kick(e); /* more room: go on after the sockets had a turn */
@@ -611,12 +733,22 @@ void sc_engine_counters(const struct sc_engine *e, struct sc_counters *out)
 	struct ft_stats fs;
 
 	*out = e->c;
+	out->pass_held = e->n_pass_held + e->n_pass_queue;
 	out->local_errors = e->c.faults[SC_FAULT_LOCAL];
 	if (e->rs != NULL) {
 		rs_resolver_stats(e->rs, &rs);
 		for (size_t i = 0; i < rs.n_upstreams; i++)
 			out->dns_sent += rs.upstream[i].sent;
 		out->dns_timeouts = rs.timeouts;
+		for (size_t i = 0; i < rs.n_upstreams; i++) {
+			const struct rs_upstream_stats *u = &rs.upstream[i];
+
+			if (i == 0 || u->pace_window < out->dns_window)
+				out->dns_window = u->pace_window;
+			if (i == 0 || u->pace_window_low < out->dns_window_low)
+				out->dns_window_low = u->pace_window_low;
+			out->dns_backoffs += u->pace_backoffs;
+		}
 	}
 	if (e->ft != NULL) {
 		ft_fetcher_stats(e->ft, &fs);

@@ -48,6 +48,9 @@ struct sc_engine;
 #define SC_DEFAULT_UPSTREAM_WAIT_S 60u
 #define SC_DEFAULT_RETRY_MAX 4u
 #define SC_DEFAULT_RETRY_BACKOFF_MS 500u
+#define SC_DEFAULT_RETRY_PASSES 1u
+#define SC_DEFAULT_RETRY_PASS_BACKOFF_S 5u
+#define SC_RETRY_PASSES_MAX 8u
 
 struct sc_config {
 	const char *resolvers[SC_MAX_RESOLVERS]; /* none: /etc/resolv.conf */
@@ -76,6 +79,14 @@ struct sc_config {
 	 * after the fault (capped at SC_RETRY_BACKOFF_CAP_MS). */
 	unsigned retry_max;      /* SC_DEFAULT_RETRY_MAX */
 	unsigned retry_backoff_ms; /* SC_DEFAULT_RETRY_BACKOFF_MS */
+	/* Retry passes: a domain that came out `undetermined` with a DNS
+	 * lookup timed out is held, not stored, and measured again once the
+	 * rest is done, retry_pass_backoff_s after the last domain of the
+	 * pass before; at most retry_passes passes, the last one's outcome
+	 * stored whatever it is (record field attempts). */
+	unsigned retry_passes;     /* SC_DEFAULT_RETRY_PASSES */
+	unsigned retry_pass_backoff_s; /* SC_DEFAULT_RETRY_PASS_BACKOFF_S */
+	bool dns_no_pace;          /* no adaptive DNS pacing (rs_pace.h) */
 	/* The upstream (sc_health.h): authoritative for every name of the
 	 * input, so RA clear and referrals to the canary are expected; and
 	 * how long a silent upstream is waited for before the scan stops. */
@@ -160,6 +171,15 @@ struct sc_counters {
 	uint64_t unmeasured;     /* gave up after retry_max retries: not
 				  * handed to the sink, not measured */
 	size_t retry_queued;     /* waiting for their retry now */
+	uint64_t passes;         /* retry passes begun */
+	uint64_t pass_retries;   /* domains started again in a pass */
+	uint64_t pass_recovered; /* ... stored with a verdict other than
+				  * undetermined */
+	size_t pass_held;        /* held for the next pass now */
+	/* the DNS pacing (rs_pace.h), over the upstreams: the smallest
+	 * window now and ever, and the halvings */
+	unsigned dns_window, dns_window_low;
+	uint64_t dns_backoffs;
 	size_t inflight, inflight_peak;
 	uint64_t dns_sent, dns_timeouts;
 	size_t https_inflight;

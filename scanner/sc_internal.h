@@ -188,6 +188,9 @@ struct sc_domain {
 					 * status does not say it (arena) */
 
 	unsigned attempt;               /* 0 first, k the k-th retry */
+	uint8_t pass;                   /* retry pass (0: the main one) */
+	uint8_t tries;                  /* starts of the name before this
+					 * one, faults and passes alike */
 	enum sc_fault fault;            /* first fault met, or NONE */
 	const char *fault_detail;       /* its cause (arena, or static) */
 };
@@ -198,6 +201,7 @@ struct sc_retry {
 	uint64_t due_us;                /* sc_now_us() from which it may run */
 	uint64_t rank;
 	unsigned attempt;               /* the attempt it will make */
+	uint8_t pass, tries;            /* as sc_domain's, for the start */
 	char name[254];
 };
 
@@ -247,6 +251,12 @@ struct sc_engine {
 	struct st_list retry[SC_RETRY_MAX_LIMIT + 1]; /* struct sc_retry */
 	struct event *retry_timer;      /* the earliest due retry, a pause */
 	struct sc_health *health;       /* the upstream's monitor */
+	/* retry passes (sc_engine.c, "Retry passes"): domains held for the
+	 * next pass, and those of the pass under way not yet started */
+	struct st_list pass_held;       /* struct sc_retry */
+	struct st_list pass_queue;      /* struct sc_retry, due pass_due_us */
+	size_t n_pass_held, n_pass_queue;
+	uint64_t pass_due_us;
 	uint64_t pause_until_us;
 	struct st_hmap mxcache;         /* name -> struct sc_mxhost */
 	struct st_list mx_done;         /* completed entries, oldest first */
@@ -257,10 +267,11 @@ struct sc_engine {
 /* d is complete: its record to the sink, or, if it met a fault, its name
  * back in the retry queue (or given up); then d is released. */
 void sc_domain_finished(struct sc_domain *d);
-/* Queue name for its attempt number `attempt` (1 = the first retry),
- * due after the backoff.  ST_OK; ST_ENOMEM (the name is then counted
- * unmeasured by the caller).  Does not count c.retries (done on start). */
-int sc_retry_push(struct sc_engine *e, const char *name, uint64_t rank,
+/* Queue d's name (rank, pass and tries with it) for its attempt number
+ * `attempt` (1 = the first retry), due after the backoff.  ST_OK;
+ * ST_ENOMEM (the name is then counted unmeasured by the caller).  Does
+ * not count c.retries (done on start). */
+int sc_retry_push(struct sc_engine *e, const struct sc_domain *d,
 		  unsigned attempt);
 
 /* sc_domain.c */

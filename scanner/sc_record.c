@@ -242,6 +242,7 @@ void sc_record_fill(struct sc_domain *d, const struct an_classification *cls,
 	rec->time = d->e->cfg.now != 0 ? (int64_t)d->e->cfg.now
 					: (int64_t)time(NULL);
 	rec->duration_ms = (uint32_t)((sc_now_us() - d->t0_us) / 1000);
+	rec->attempts = (unsigned)d->tries + 1u;
 	fill_dns(d, rec);
 	for (size_t i = 0; i < d->n_mx && i < AN_CLASSIFY_MX_MAX; i++)
 		rec->mx[i].covered = cls->mx_covered[i];

@@ -23,7 +23,7 @@ enum {
 	O_SHARD, O_EXCLUDE, O_LABEL, O_CA_FILE, O_ALLOW_PRIVATE,
 	O_USER_AGENT, O_CONTACT, O_EHLO, O_HTTPS_PORT, O_SMTP_PORT,
 	O_BATCH, O_NEW, O_QUIET, O_LOG, O_JSON, O_UPSTREAM_AUTH,
-	O_UPSTREAM_WAIT, O_THREADS,
+	O_UPSTREAM_WAIT, O_THREADS, O_RETRY_PASSES, O_RETRY_BACKOFF, O_NO_DNS_PACE,
 };
 
 #define SC_DEFAULT_BATCH 5000u /* results per store transaction */
@@ -56,6 +56,16 @@ static const struct sc_scan_opt rows[] = {
 	     SC_TIMEOUT_MAX_MS, "ms", "first DNS attempt, doubled per retry"),
 	UINT("dns-retries", "N", O_DNS_RETRIES, SC_FOR_BOTH, cfg.dns_retries,
 	     RS_DEFAULT_RETRIES, 0, 10, NULL, "DNS retries"),
+	FLAG("no-dns-pace", O_NO_DNS_PACE, SC_FOR_BOTH, cfg.dns_no_pace,
+	     "no adaptive DNS pacing (the window per server that backs "
+	     "off when timeouts or SERVFAIL rise)"),
+	UINT("retry-passes", "N", O_RETRY_PASSES, SC_FOR_BOTH,
+	     cfg.retry_passes, SC_DEFAULT_RETRY_PASSES, 0,
+	     SC_RETRY_PASSES_MAX, NULL, "passes at the end over the domains "
+	     "left undetermined by a DNS timeout"),
+	UINT("retry-backoff", "S", O_RETRY_BACKOFF, SC_FOR_BOTH,
+	     cfg.retry_pass_backoff_s, SC_DEFAULT_RETRY_PASS_BACKOFF_S, 0,
+	     3600, "s", "wait before each retry pass"),
 	FLAG("upstream-authoritative", O_UPSTREAM_AUTH, SC_FOR_BOTH,
 	     cfg.upstream_authoritative, "the --resolver serves the whole "
 	     "input and need not recurse (else refused)"),

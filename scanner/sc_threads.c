@@ -540,6 +540,17 @@ static void counters_add(struct sc_counters *s, const struct sc_counters *c)
 	s->dns_timeouts += c->dns_timeouts;
 	s->https_inflight += c->https_inflight;
 	sc_tail_merge(&s->duration, &c->duration);
+	/* every worker runs its own passes at its end: the count is the
+	 * most any ran; each worker paces its own share of the upstream,
+	 * so the scan's window is the sum of theirs */
+	if (c->passes > s->passes)
+		s->passes = c->passes;
+	s->pass_retries += c->pass_retries;
+	s->pass_recovered += c->pass_recovered;
+	s->pass_held += c->pass_held;
+	s->dns_window += c->dns_window;
+	s->dns_window_low += c->dns_window_low;
+	s->dns_backoffs += c->dns_backoffs;
 }
 
 void sc_pool_counters(struct sc_pool *p, struct sc_counters *out)

@@ -113,6 +113,7 @@ static void assert_record_same(const struct an_record *a,
 	assert_int_equal(a->n_mx_usable, b->n_mx_usable);
 	assert_int_equal(a->n_findings, b->n_findings);
 	assert_int_equal(a->n_findings_total, b->n_findings_total);
+	assert_int_equal(a->attempts, b->attempts);
 	for (size_t i = 0; i < a->n_findings; i++) {
 		assert_str_same(a->findings[i].code, b->findings[i].code);
 		assert_int_equal(a->findings[i].severity,
@@ -446,9 +447,8 @@ static const uint8_t golden[] = {
 	0, 0, 0, 0, 0, 0,       /* verdict, judged/covered/usable, findings */
 };
 
-/* The same minimal record in the current version (2): pins the wire
- * format, with the empty certificate name array between cert_issuer and
- * fetch_ms. */
+/* The same minimal record in version 2, with the empty certificate name
+ * array between cert_issuer and fetch_ms. */
 static const uint8_t golden_v2[] = {
 	'S', 'R', 2,
 	4, 'a', '.', 'b', 0,    /* domain "a.b" (length + 1) */
@@ -466,6 +466,26 @@ static const uint8_t golden_v2[] = {
 	0, 0, 0, 0, 0, 0,       /* verdict, judged/covered/usable, findings */
 };
 
+/* The same in the current version (3): pins the wire format, with
+ * attempts after the findings. */
+static const uint8_t golden_v3[] = {
+	'S', 'R', 3,
+	4, 'a', '.', 'b', 0,    /* domain "a.b" (length + 1) */
+	0, 0, 0,                /* rank, time, duration_ms */
+	0, 0, 0, 0, 0, 0,       /* 3 DNS statuses, 3 bools */
+	0, 0, 0, 0, 0, 0,       /* sts_txt, mx, tlsrpt_txt: count, total */
+	0, 0, 0, 0, 0, 0,       /* ph_cname, ph_addr, fetch, http, loc, ctype */
+	0, 0,                   /* have_body (no hash follows), body_len */
+	0, 0,                   /* cert_not_after, cert_issuer */
+	0, 0,                   /* cert_names: count, total */
+	0,                      /* fetch_ms */
+	0, 0, 0, 0, 0, 0, 0,    /* sts_id, mode, usable, have_max_age,
+				 * max_age, patterns: count, total */
+	0,                      /* tlsrpt_valid */
+	0, 0, 0, 0, 0, 0,       /* verdict, judged/covered/usable, findings */
+	0,                      /* attempts */
+};
+
 static void test_roundtrip_minimal(void **state)
 {
 	struct an_record r, d;
@@ -476,8 +496,12 @@ static void test_roundtrip_minimal(void **state)
 	r.domain = "a.b";
 	len = encode_ok(&r, enc);
 	print_message("minimal record: %zu bytes\n", len);
-	assert_int_equal(len, sizeof(golden_v2));
-	assert_memory_equal(enc, golden_v2, sizeof(golden_v2));
+	assert_int_equal(len, sizeof(golden_v3));
+	assert_memory_equal(enc, golden_v3, sizeof(golden_v3));
+	assert_int_equal(an_record_decode(golden_v3, sizeof(golden_v3), &d),
+			 ST_OK);
+	assert_record_same(&r, &d);
+	/* The version 2 bytes are the same record. */
 	assert_int_equal(an_record_decode(golden_v2, sizeof(golden_v2), &d),
 			 ST_OK);
 	assert_record_same(&r, &d);
@@ -635,7 +659,7 @@ static void check_corruptions(const uint8_t *orig, size_t len)
 				assert_canonical(buf, len, &d);
 			} else {
 				n_bad++;
-				assert_int_equal(ret, i == 2 && v > 1 ?
+				assert_int_equal(ret, i == 2 && v > AN_RECORD_VERSION ?
 						 ST_ENOTSUP : ST_EPARSE);
 				assert_record_empty(&d);
 			}
@@ -832,6 +856,22 @@ static void test_decode_table(void **state)
 		if (ret != m.expect)
 			fail_msg("%s (v2): got %d, want %d", m.what, ret,
 				 m.expect);
+		if (ret == ST_OK) {
+			len2 = encode_ok(&d, enc2);
+			assert_int_equal(len2, len + 1); /* + attempts */
+			assert_int_equal(an_record_decode(enc2, len2, &d2),
+					 ST_OK);
+			assert_record_same(&d, &d2);
+		} else {
+			assert_record_empty(&d);
+		}
+		free(buf);
+		/* Version 3: the same offsets, attempts at the end. */
+		buf = mutate(golden_v3, sizeof(golden_v3), &m, &len);
+		ret = an_record_decode(buf, len, &d);
+		if (ret != m.expect)
+			fail_msg("%s (v3): got %d, want %d", m.what, ret,
+				 m.expect);
 		if (ret == ST_OK)
 			assert_canonical(buf, len, &d);
 		else
@@ -1023,7 +1063,7 @@ static void test_probe_malformed(void **state)
 			buf[i] = (uint8_t)v;
 			ret = an_probe_record_decode(buf, len, &d);
 			if (ret != ST_OK) {
-				assert_int_equal(ret, i == 2 && v > 1 ?
+				assert_int_equal(ret, i == 2 && v > AN_PROBE_RECORD_VERSION ?
 						 ST_ENOTSUP : ST_EPARSE);
 				continue;
 			}
@@ -1145,13 +1185,55 @@ static void test_decode_v1(void **state)
 	assert_int_equal(d.fetch_ms, 7);
 	len = encode_ok(&d, enc);
 	assert_int_equal(an_record_version(enc, len), AN_RECORD_VERSION);
-	assert_int_equal(len, sizeof(v1) + 2); /* the empty array */
+	assert_int_equal(len, sizeof(v1) + 3); /* the empty array, attempts */
 	assert_int_equal(an_record_decode(enc, len, &d2), ST_OK);
 	assert_record_same(&d, &d2);
 	/* Read as version 2, the same bytes lack the array: malformed. */
 	memcpy(enc, v1, sizeof(v1));
 	enc[2] = 2;
 	assert_int_equal(an_record_decode(enc, sizeof(v1), &d2), ST_EPARSE);
+}
+
+/* attempts (version 3): a version 2 record, as stores written before the
+ * field hold it, decodes with 0 ("not recorded") and encodes again as
+ * version 3 with it; a version 3 record keeps its count; version 3 bytes
+ * without the field (a version 2 body labelled 3) are malformed, and so
+ * is a count over UINT_MAX. */
+static void test_attempts(void **state)
+{
+	uint8_t buf[sizeof(golden_v3) + 8];
+	struct an_record r, d;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(an_record_decode(golden_v2, sizeof(golden_v2), &d),
+			 ST_OK);
+	assert_int_equal(d.attempts, 0);
+	len = encode_ok(&d, enc);
+	assert_int_equal(len, sizeof(golden_v3));
+	assert_memory_equal(enc, golden_v3, len);
+
+	an_record_init(&r);
+	r.domain = "a.b";
+	r.attempts = 3;
+	len = encode_ok(&r, enc);
+	assert_int_equal(len, sizeof(golden_v3));
+	assert_int_equal(enc[len - 1], 3);
+	assert_int_equal(an_record_decode(enc, len, &d), ST_OK);
+	assert_int_equal(d.attempts, 3);
+	assert_canonical(enc, len, &d);
+
+	memcpy(buf, golden_v2, sizeof(golden_v2));
+	buf[2] = 3;
+	assert_int_equal(an_record_decode(buf, sizeof(golden_v2), &d),
+			 ST_EPARSE);
+	assert_record_empty(&d);
+	/* 2^32 as a varint: over UINT_MAX. */
+	memcpy(buf, golden_v3, sizeof(golden_v3) - 1);
+	memcpy(buf + sizeof(golden_v3) - 1,
+	       (const uint8_t[]){ 0x80, 0x80, 0x80, 0x80, 0x10 }, 5);
+	assert_int_equal(an_record_decode(buf, sizeof(golden_v3) + 4, &d),
+			 ST_EPARSE);
 }
 
 /* Certificate names (version 2): kept in order up to
@@ -1234,6 +1316,7 @@ int main(void)
 		cmocka_unit_test(test_probe_malformed),
 		cmocka_unit_test(test_fetch_status_numbers),
 		cmocka_unit_test(test_decode_v1),
+		cmocka_unit_test(test_attempts),
 		cmocka_unit_test(test_cert_names),
 	};
 

@@ -145,7 +145,8 @@ static bool record_same(const struct an_record *a, const struct an_record *b)
 		    a->n_findings == b->n_findings &&
 		    a->n_findings_total == b->n_findings_total &&
 		    a->n_cert_names == b->n_cert_names &&
-		    a->n_cert_names_total == b->n_cert_names_total;
+		    a->n_cert_names_total == b->n_cert_names_total &&
+		    a->attempts == b->attempts;
 
 	for (size_t i = 0; same && i < a->n_cert_names; i++)
 		same = str_same(a->cert_names[i], b->cert_names[i]);

@@ -27,6 +27,12 @@ static void zone_script(void *arg, const struct rsp_query *q,
 	memset(beh, 0, sizeof(*beh));
 	beh->mode = RSP_ANSWER;
 	beh->delay_ms = t->dns_delay_ms;
+	if (t->drop_name != NULL && strcmp(t->drop_name, q->qname) == 0 &&
+	    t->dropped < t->drop_first) {
+		t->dropped++;
+		beh->mode = RSP_SILENT;
+		return;
+	}
 	for (const struct tz_row *r = t->zone; r->name != NULL; r++) {
 		if (strcmp(r->name, q->qname) != 0)
 			continue;
@@ -138,6 +144,8 @@ static int sink(void *arg, const struct sc_done *done)
 	x->fetch_status = r->fetch_status;
 	x->http_status = r->http_status;
 	x->have_body = r->have_body;
+	x->attempts = r->attempts;
+	x->sts_dns = r->sts_dns;
 	x->n_findings = r->n_findings;
 	for (size_t i = 0; i < r->n_findings && off < sizeof(x->findings);
 	     i++) {

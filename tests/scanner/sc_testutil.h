@@ -51,6 +51,8 @@ struct te_rec {
 	size_t n_findings;
 	char findings[512];        /* codes, space separated */
 	unsigned attempt_seen;     /* c.retries when it was sunk */
+	unsigned attempts;         /* the record's attempts */
+	uint8_t sts_dns;           /* enum an_dns_status of _mta-sts TXT */
 };
 
 struct te_probe {
@@ -66,6 +68,12 @@ struct te {
 	struct responder rsp;      /* the upstream: serves zone */
 	const struct tz_row *zone;
 	unsigned dns_delay_ms;     /* every answer waits this long */
+	/* The first drop_first queries for drop_name (any type) get no
+	 * answer: a name whose servers are silent, then answer.  UINT_MAX:
+	 * never answered.  NULL: none dropped. */
+	const char *drop_name;
+	unsigned drop_first;
+	unsigned dropped;          /* read: queries dropped so far */
 	struct tp_certs certs;
 	struct tp_peer https, smtp;
 	struct sc_config cfg;      /* defaults and the peers; edit before

@@ -3,7 +3,9 @@
  * handling (a domain that met a fault is retried after a backoff and,
  * when it keeps failing, given up as unmeasured - never handed to the
  * sink; a fetch that met EMFILE is retried and stored once, from the
- * retry); a stop mid-scan hands nothing more to the sink; a pause holds
+ * retry); the retry passes (a domain undetermined by a DNS timeout is
+ * measured again at the end and stored once, with its attempts); a stop
+ * mid-scan hands nothing more to the sink; a pause holds
  * new domains back, at the start and mid-scan; back-pressure (never more
  * than cfg.inflight domains in flight); and the descriptor budget fits
  * the options to the limit (sc_config_fit_fds()).
@@ -24,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -516,6 +519,104 @@ static void test_fetch_emfile(void **state)
 				    "new dns ph-addr fetch done");
 }
 
+/* --- retry passes: undetermined after a DNS timeout, measured again --- */
+
+/* full.test with its _mta-sts TXT dropped drop_first times; one DNS
+ * attempt per lookup (the MX and TLS-RPT answers, in the same 200 ms,
+ * show the upstream alive: the timeout is the domain's own), passes
+ * retry passes backoff_s apart.  Elapsed run time in *ms. */
+static struct te *run_dropped(unsigned drop_first, unsigned passes,
+			      unsigned backoff_s, uint64_t *ms)
+{
+	const char *names[] = { "full.test", "nx1.test" };
+	struct te *t = te_make();
+	uint64_t t0;
+
+	t->drop_name = "_mta-sts.full.test";
+	t->drop_first = drop_first;
+	t->cfg.dns_retries = 0;
+	t->cfg.dns_timeout_ms = 200;
+	/* The other answers come 50 ms into the attempt, well inside it
+	 * whatever the timer's lateness, so the monitor sees them. */
+	t->dns_delay_ms = 50;
+	t->cfg.retry_passes = passes;
+	t->cfg.retry_pass_backoff_s = backoff_s;
+	t0 = sc_now_us();
+	assert_int_equal(te_run(t, names, ARRAY_LEN(names)), ST_OK);
+	*ms = (sc_now_us() - t0) / 1000;
+	assert_false(t->deadline_hit);
+	assert_int_equal(t->run_ret, ST_OK);
+	return t;
+}
+
+/* A domain whose _mta-sts lookup times out on the main pass and is
+ * answered on the retry pass is stored once, from the pass, with the
+ * verdict its answers give (testing: RFC 8461 §5, "mode: testing") and
+ * attempts 2; the pass waited its backoff; a domain that never timed out
+ * is stored at once with attempts 1. */
+static void test_pass_recovers(void **state)
+{
+	uint64_t ms;
+	struct te *t = run_dropped(1, 1, 1, &ms);
+	const struct te_rec *r = te_rec(t, "full.test");
+
+	(void)state;
+	assert_int_equal(t->dropped, 1);
+	assert_int_equal(t->n_recs, 2);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, AN_V_TESTING);
+	assert_int_equal(r->attempts, 2);
+	assert_int_equal(te_rec(t, "nx1.test")->attempts, 1);
+	assert_int_equal(t->c.passes, 1);
+	assert_int_equal(t->c.pass_retries, 1);
+	assert_int_equal(t->c.pass_recovered, 1);
+	assert_int_equal(t->c.pass_held, 0);
+	assert_int_equal(t->c.unmeasured, 0);
+	assert_int_equal(t->c.retries, 0); /* no fault retry */
+	assert_true(ms >= 1000); /* --retry-backoff 1 */
+	te_free(t);
+}
+
+/* A domain that always times out: asked once per pass (passes + 1
+ * times), stored once, undetermined, with attempts = passes + 1, the
+ * timeout kept as the domain's finding (AN_DNS_TIMEOUT). */
+static void test_pass_always_times_out(void **state)
+{
+	uint64_t ms;
+	struct te *t = run_dropped(UINT_MAX, 2, 0, &ms);
+	const struct te_rec *r = te_rec(t, "full.test");
+
+	(void)state;
+	assert_int_equal(t->dropped, 3);
+	assert_int_equal(t->n_recs, 2);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, AN_V_UNDETERMINED);
+	assert_int_equal(r->sts_dns, AN_DNS_TIMEOUT);
+	assert_int_equal(r->attempts, 3);
+	assert_int_equal(t->c.passes, 2);
+	assert_int_equal(t->c.pass_retries, 2);
+	assert_int_equal(t->c.pass_recovered, 0);
+	assert_int_equal(t->c.verdicts[AN_V_UNDETERMINED], 1);
+	assert_int_equal(t->c.retries, 0); /* no fault retry */
+	te_free(t);
+}
+
+/* --retry-passes 0: the old behaviour, stored undetermined at once. */
+static void test_no_pass(void **state)
+{
+	uint64_t ms;
+	struct te *t = run_dropped(1, 0, 0, &ms);
+	const struct te_rec *r = te_rec(t, "full.test");
+
+	(void)state;
+	assert_int_equal(t->dropped, 1);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, AN_V_UNDETERMINED);
+	assert_int_equal(r->attempts, 1);
+	assert_int_equal(t->c.passes, 0);
+	te_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +630,9 @@ int main(void)
 		cmocka_unit_test(test_pause_mid_scan),
 		cmocka_unit_test(test_back_pressure),
 		cmocka_unit_test(test_fetch_emfile),
+		cmocka_unit_test(test_pass_recovers),
+		cmocka_unit_test(test_pass_always_times_out),
+		cmocka_unit_test(test_no_pass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,91 @@
+/*
+ * rs_pace.h - adaptive pacing of the questions sent to one upstream
+ * (DESIGN §8: "DNS pacing backs off when an upstream shows timeouts or
+ * SERVFAIL and never exceeds --qps").
+ *
+ * A window of first attempts outstanding, in the way of TCP's congestion
+ * window (AIMD, RFC 5681 §3.1): a question may be sent for the first time
+ * to an upstream only while fewer than rs_pace_window() of its first
+ * attempts are waiting for an answer.  A good answer grows the window by
+ * 1/window (one question per round trip's worth of answers); a congestion
+ * signal halves it (never below the floor).  Retries are not gated: they
+ * are bounded by the first attempts already, and a retry held back would
+ * only turn into a longer timeout.
+ *
+ * What is a congestion signal.  A timeout or a SERVFAIL may be the
+ * domain's own (its servers are dead, its signatures broken): a survey of
+ * millions meets a steady share of those, and halving on each would slow
+ * a healthy scan for nothing.  So the outcomes feed two moving averages of
+ * the share of bad ones (timeout or SERVFAIL), a short one (the last few
+ * hundred outcomes) and a long one (the last few thousand), and a bad
+ * outcome is a congestion signal only while the short one has RISEN to
+ * more than twice the long one plus RS_PACE_RISE: an overloaded or
+ * rate-limiting upstream makes the share jump, a population of broken
+ * domains keeps it level (and the short average's noise around a level
+ * share stays well under that margin: at 1/64, its standard deviation is
+ * 0.02 for a 5% share, 0.04 for 25%).
+ * The long average learns only while the share has not risen (or the
+ * window is at its floor): a lasting overload is not learnt as the new
+ * level, it keeps halving the window until the drops stop.
+ * At most one halving per window of questions: a bad outcome of a question
+ * sent before the last halving tells nothing new (TCP's recovery point,
+ * RFC 6582 §3.2), so a burst of timeouts halves once, not a hundred times.
+ *
+ * The qps cap of the resolver is applied on top, unchanged: the window
+ * only ever sends less.  Pure: no clock, no socket; the caller feeds it.
+ */
+#ifndef RS_PACE_H
+#define RS_PACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RS_PACE_FLOOR 4u        /* the window never drops below */
+#define RS_PACE_SHORT_SHIFT 6   /* short average: weight 1/64 */
+#define RS_PACE_LONG_SHIFT 12   /* long average: weight 1/4096 */
+#define RS_PACE_RISE 0.05       /* short > 2 * long + this: a signal */
+
+struct rs_pace {
+	double window;          /* first attempts allowed outstanding */
+	double ceiling;         /* the largest window (max_inflight) */
+	double floor;
+	unsigned outstanding;   /* first attempts waiting */
+	uint64_t next_seq;      /* stamp of the next send */
+	uint64_t recover_seq;   /* bad outcomes of sends before it: no cut */
+	double bad_short, bad_long; /* moving shares of bad outcomes */
+	uint64_t backoffs;      /* halvings */
+	double window_low;      /* the smallest window so far */
+};
+
+/* Start with the window at ceiling (nothing is held back until a signal),
+ * the floor at RS_PACE_FLOOR (or ceiling, if that is smaller). */
+void rs_pace_init(struct rs_pace *p, unsigned ceiling);
+
+/* May a first attempt be sent now? */
+bool rs_pace_room(const struct rs_pace *p);
+
+/* An attempt is sent (first: it takes a place in the window).  Returns
+ * its stamp, to be handed back with its outcome. */
+uint64_t rs_pace_sent(struct rs_pace *p, bool first);
+
+/* What an attempt ended with. */
+enum rs_pace_outcome {
+	RS_PACE_GOOD,     /* an answer other than SERVFAIL */
+	RS_PACE_SERVFAIL, /* SERVFAIL */
+	RS_PACE_TIMEOUT,  /* no answer in time */
+};
+
+/* The attempt stamped seq ended with o; first: it was a first attempt
+ * (its place in the window is given back).  Returns true when this
+ * outcome halved the window. */
+bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
+		     enum rs_pace_outcome o);
+
+/* A first attempt ended with nothing learnt about the upstream (the
+ * question was cancelled, or failed on our side): its place goes back. */
+void rs_pace_release(struct rs_pace *p);
+
+/* The whole window, rounded down, as the scan summary shows it. */
+unsigned rs_pace_window(const struct rs_pace *p);
+
+#endif /* RS_PACE_H */

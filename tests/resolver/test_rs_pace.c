@@ -1,0 +1,233 @@
+/*
+ * test_rs_pace.c - the pacing window (resolver/rs_pace.h), table-driven:
+ * each row is a script of sends and outcomes, then the window, the number
+ * of halvings and whether a first attempt may be sent.
+ *
+ * Script letters (one per event, in order):
+ *   s  a first attempt sent        r  a retry sent (no place taken)
+ *   g  the oldest unsettled send answered (good)
+ *   f  ... answered SERVFAIL      t  ... timed out
+ *   x  the oldest first attempt released (cancelled, no verdict)
+ *   G  a first attempt sent and answered at once, good (the same for F
+ *      and T), so a long steady stream is written with a repeat count:
+ *      "G*100" is 100 of them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rs_pace.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_SENDS 4096
+
+struct send {
+	uint64_t seq;
+	bool first, settled;
+};
+
+struct run {
+	struct rs_pace p;
+	struct send s[MAX_SENDS];
+	size_t n;
+};
+
+static void send_one(struct run *r, bool first)
+{
+	assert_true(r->n < MAX_SENDS);
+	r->s[r->n].seq = rs_pace_sent(&r->p, first);
+	r->s[r->n].first = first;
+	r->s[r->n].settled = false;
+	r->n++;
+}
+
+static void settle_oldest(struct run *r, enum rs_pace_outcome o)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->s[i].settled)
+			continue;
+		r->s[i].settled = true;
+		(void)rs_pace_outcome(&r->p, r->s[i].seq, r->s[i].first, o);
+		return;
+	}
+	fail_msg("no send to settle");
+}
+
+static void release_oldest(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->s[i].settled || !r->s[i].first)
+			continue;
+		r->s[i].settled = true;
+		rs_pace_release(&r->p);
+		return;
+	}
+	fail_msg("no first attempt to release");
+}
+
+static void event(struct run *r, char c)
+{
+	switch (c) {
+	case 's': send_one(r, true); break;
+	case 'r': send_one(r, false); break;
+	case 'g': settle_oldest(r, RS_PACE_GOOD); break;
+	case 'f': settle_oldest(r, RS_PACE_SERVFAIL); break;
+	case 't': settle_oldest(r, RS_PACE_TIMEOUT); break;
+	case 'x': release_oldest(r); break;
+	case 'G': send_one(r, true); settle_oldest(r, RS_PACE_GOOD); break;
+	case 'F': send_one(r, true); settle_oldest(r, RS_PACE_SERVFAIL); break;
+	case 'T': send_one(r, true); settle_oldest(r, RS_PACE_TIMEOUT); break;
+	default: fail_msg("bad script letter %c", c);
+	}
+	if (r->n == MAX_SENDS) { /* keep only the unsettled */
+		size_t k = 0;
+
+		for (size_t i = 0; i < r->n; i++) {
+			if (!r->s[i].settled)
+				r->s[k++] = r->s[i];
+		}
+		r->n = k;
+	}
+}
+
+/* Play script ("sg G*100 tt ..."; spaces ignored). */
+static void play(struct run *r, const char *script)
+{
+	for (const char *p = script; *p != '\0'; p++) {
+		unsigned long rep = 1;
+
+		if (*p == ' ')
+			continue;
+		if (p[1] == '*') {
+			char *end;
+
+			rep = strtoul(p + 2, &end, 10);
+			assert_true(rep > 0);
+			for (unsigned long i = 0; i < rep; i++)
+				event(r, *p);
+			p = end - 1;
+			continue;
+		}
+		event(r, *p);
+	}
+}
+
+struct row {
+	const char *what;
+	unsigned ceiling;
+	const char *script;
+	unsigned window;      /* rs_pace_window() after */
+	uint64_t backoffs;
+	unsigned window_low;
+	bool room;
+};
+
+static const struct row rows[] = {
+	/* Nothing is held back until a signal: the window starts full. */
+	{ "fresh", 100, "", 100, 0, 100, true },
+	{ "full window: no room", 3, "sss", 3, 0, 3, false },
+	{ "an answer frees a place", 3, "sssg", 3, 0, 3, true },
+	{ "retries take no place", 2, "srrr", 2, 0, 2, true },
+	{ "a release frees a place", 2, "ssx", 2, 0, 2, true },
+	/* A lone timeout in a clean stream is no rise: one bad of the last
+	 * sixteen is under RS_PACE_RISE. */
+	{ "one timeout: no backoff", 64, "G*200 T G*200", 64, 0, 64, true },
+	/* A burst of timeouts of questions sent in one window halves once
+	 * (RFC 6582 §3.2: one reduction per window of data). */
+	{ "a burst halves once", 64, "s*40 t*40", 32, 1, 32, true },
+	/* The burst outlasts the window: sends after the cut, then timing
+	 * out, cut again. */
+	{ "a burst over two windows", 64, "s*40 t*40 s*20 t*20", 16, 2, 16,
+	  true },
+	/* SERVFAIL counts as timeouts do (an overloaded recursor, a
+	 * rate-limited one). */
+	{ "a SERVFAIL burst halves", 64, "s*30 f*30", 32, 1, 32, true },
+	/* Never below the floor. */
+	{ "floor", 64, "s*30 t*30 s*30 t*30 s*30 t*30 s*30 t*30 s*30 t*30",
+	  RS_PACE_FLOOR, 4, RS_PACE_FLOOR, true },
+	/* Additive increase: +1/window per good answer, so from 32 about
+	 * 32 answers lift it by one; 32*2 + 33*2 + ... back to the ceiling. */
+	{ "recovers on answers", 64, "s*40 t*40 G*40", 33, 1, 32, true },
+	{ "back to the ceiling", 64, "s*40 t*40 G*3000", 64, 1, 32, true },
+	/* A lasting overload (every answer lost, window after window: 4000
+	 * in all) is not learnt as the level of the domains' own failures:
+	 * it halves once per window, every window. */
+	{ "lasting overload", 1000000,
+	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500 "
+	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500", 3906, 8, 3906,
+	  true },
+	/* Small ceiling: floor is the ceiling. */
+	{ "ceiling under the floor", 2, "s*2 t*2 ss", 2, 0, 2, false },
+};
+
+static void test_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		const struct row *w = &rows[i];
+		struct run *r = calloc(1, sizeof(*r));
+
+		assert_non_null(r);
+		rs_pace_init(&r->p, w->ceiling);
+		play(r, w->script);
+		if (rs_pace_window(&r->p) != w->window ||
+		    r->p.backoffs != w->backoffs ||
+		    (unsigned)r->p.window_low != w->window_low ||
+		    rs_pace_room(&r->p) != w->room)
+			fail_msg("row '%s': window %u backoffs %llu low %u room "
+				 "%d", w->what, rs_pace_window(&r->p),
+				 (unsigned long long)r->p.backoffs,
+				 (unsigned)r->p.window_low,
+				 rs_pace_room(&r->p));
+		free(r);
+	}
+}
+
+/* A level share of bad outcomes (a population of broken domains, drawn
+ * at random): after the long average learnt it, no more halvings, and the
+ * window is back at its ceiling. */
+static void steady_share(unsigned percent)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	uint64_t x = 0x9e3779b97f4a7c15u, early;
+
+	assert_non_null(r);
+	rs_pace_init(&r->p, 256);
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (i == 20000)
+			early = r->p.backoffs;
+		event(r, x % 100 < percent ? 'F' : 'G');
+	}
+	if (r->p.backoffs != early || rs_pace_window(&r->p) != 256)
+		fail_msg("%u%%: %llu halvings while learning, %llu after; "
+			 "window %u", percent, (unsigned long long)early,
+			 (unsigned long long)(r->p.backoffs - early),
+			 rs_pace_window(&r->p));
+	free(r);
+}
+
+static void test_steady_share(void **state)
+{
+	(void)state;
+	steady_share(5);
+	steady_share(25);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_steady_share),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
