@@ -69,6 +69,7 @@ struct sc_config {
 	uint16_t smtp_port;      /* 25; a test world may use another */
 	uint16_t https_port;     /* 443; a test world may use another */
 	bool probe_mx;
+	bool probe_every_mx;     /* no probe lent per address (sc_mxprobe.c) */
 	bool dane;               /* TLSA _25._tcp.MX with the AD bit */
 	bool fetch_all;          /* fetch even without a valid STS record */
 	bool allow_private;

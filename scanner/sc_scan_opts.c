@@ -23,7 +23,7 @@ enum {
 	O_USER_AGENT, O_CONTACT, O_EHLO, O_HTTPS_PORT, O_SMTP_PORT,
 	O_BATCH, O_NEW, O_QUIET, O_LOG, O_JSON, O_UPSTREAM_AUTH,
 	O_UPSTREAM_WAIT, O_HTTPS_PER_IP, O_HTTPS_PER_IP_RATE, O_SMTP_PER_IP,
-	O_SMTP_PER_IP_RATE,
+	O_SMTP_PER_IP_RATE, O_PROBE_EVERY_MX,
 };
 
 #define SC_DEFAULT_BATCH 5000u /* results per store transaction */
@@ -82,6 +82,9 @@ static const struct sc_scan_opt rows[] = {
 	     "/s", "new SMTP connections per second per IP address; 0: no cap"),
 	FLAG("probe-mx", O_PROBE_MX, SC_FOR_BOTH, cfg.probe_mx,
 	     "probe every MX host with STARTTLS (once per host)"),
+	FLAG("probe-every-mx", O_PROBE_EVERY_MX, SC_FOR_BOTH,
+	     cfg.probe_every_mx, "with --probe-mx: probe each MX name, even "
+	     "one the certificate seen at its address already covers"),
 	FLAG("dane", O_DANE, SC_FOR_BOTH, cfg.dane,
 	     "with --probe-mx: look up TLSA _25._tcp.MX and its AD bit"),
 	FLAG("fetch-all", O_FETCH_ALL, SC_FOR_BOTH, cfg.fetch_all,

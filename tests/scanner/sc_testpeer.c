@@ -27,6 +27,7 @@ struct tp_conn {
 	struct st_link link;        /* on tp_peer.conns */
 	struct tp_peer *p;
 	struct bufferevent *bev;
+	struct event *greet;        /* SMTP with greet_ms: the 220, later */
 	bool closing;               /* free once the output is written */
 };
 
@@ -84,7 +85,11 @@ void tp_certs_free(struct tp_certs *c)
 
 static void conn_free(struct tp_conn *c)
 {
+	if (st_link_linked(&c->link))
+		c->p->open--;
 	st_list_remove(&c->link);
+	if (c->greet != NULL)
+		event_free(c->greet);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	free(c);
@@ -205,6 +210,13 @@ static void smtp_read(struct bufferevent *bev, void *arg)
 
 /* --- the listener --- */
 
+static void greet_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	say(arg, "220 peer.test ESMTP\r\n");
+}
+
 static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 		      struct sockaddr *sa, int salen, void *arg)
 {
@@ -233,11 +245,21 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 	if (c->bev == NULL)
 		goto fail;
 	st_list_push_back(&p->conns, &c->link);
+	if (++p->open > p->open_peak)
+		p->open_peak = p->open;
 	bufferevent_setcb(c->bev, p->kind == TP_HTTPS ? https_read : smtp_read,
 			  on_written, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (p->kind == TP_SMTP)
+	if (p->kind == TP_SMTP && p->greet_ms > 0) {
+		struct timeval tv = { (time_t)(p->greet_ms / 1000),
+				      (suseconds_t)(p->greet_ms % 1000) * 1000 };
+
+		c->greet = evtimer_new(p->base, greet_cb, c);
+		if (c->greet == NULL || evtimer_add(c->greet, &tv) != 0)
+			p->errors++;
+	} else if (p->kind == TP_SMTP) {
 		say(c, "220 peer.test ESMTP\r\n");
+	}
 	return;
 fail:
 	p->errors++;

@@ -53,12 +53,14 @@ struct tp_peer {
 	uint16_t port;             /* read: the port listened on */
 	const char *body;          /* HTTPS: served; not owned */
 	bool hold;                 /* HTTPS: never answer */
+	unsigned greet_ms;         /* SMTP: greet this long after accept */
 	unsigned accepted;         /* read: connections accepted */
 	unsigned requests;         /* read: HTTPS requests read */
 	unsigned answered;         /* read: HTTPS answers sent */
 	unsigned handshakes;       /* read: TLS handshakes completed */
 	unsigned quits;            /* read: SMTP QUITs answered */
 	unsigned errors;           /* read: the peer's own failures */
+	unsigned open, open_peak;  /* read: connections open now, at most */
 	struct st_list conns;      /* open connections, the peer's own */
 };
 
