@@ -132,6 +132,7 @@ struct ft_probe {
 	bool deadline_armed;
 	uint64_t deadline_left_us;    /* of the whole-probe deadline */
 	struct timespec deadline_at;  /* while armed */
+	uint64_t step_at_us;          /* the connect timeout is due */
 
 	unsigned n_lines;             /* lines of the reply being read */
 
@@ -905,6 +906,8 @@ static void connect_now(struct ft_probe *pr)
 	if (bufferevent_socket_connect(pr->bev, (const struct sockaddr *)ss,
 				       (int)sa_len(ss)) == 0) {
 		timer_ms(&tv, p->cfg.connect_timeout_ms);
+		pr->step_at_us = mono_us() +
+				 (uint64_t)p->cfg.connect_timeout_ms * 1000u;
 		if (evtimer_add(pr->step, &tv) != 0)
 			probe_fail(pr, FT_SMTP_LOCAL_ERROR,
 				   "evtimer_add failed");
@@ -1013,12 +1016,33 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 /* ---- timers ---- */
 
+/* Did a timer due at due_us fire late enough to blame our own loop
+ * (FT_SMTP_LATE_MS)?  Then the probe ends as our fault. */
+static bool fired_late(struct ft_probe *pr, uint64_t due_us,
+		       const char *which)
+{
+	uint64_t now = mono_us();
+
+	if (now <= due_us || now - due_us <= (uint64_t)FT_SMTP_LATE_MS * 1000u)
+		return false;
+	probe_fail(pr, FT_SMTP_LOCAL_ERROR,
+		   "%s fired %llu ms late in %s: this machine is overloaded",
+		   which, (unsigned long long)((now - due_us) / 1000u),
+		   state_names[pr->state]);
+	return true;
+}
+
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ft_probe *pr = arg;
+	uint64_t due = (uint64_t)pr->deadline_at.tv_sec * 1000000u +
+		       (uint64_t)pr->deadline_at.tv_nsec / 1000u;
 
 	(void)fd;
 	(void)what;
+	pr->deadline_armed = false;
+	if (pr->state != PS_QUIT && fired_late(pr, due, "the deadline"))
+		return;
 	switch (pr->state) {
 	case PS_CONNECT:
 		probe_fail(pr, FT_SMTP_CONNECT_TIMEOUT,
@@ -1048,6 +1072,8 @@ static void step_cb(evutil_socket_t fd, short what, void *arg)
 		finish(pr, FT_SMTP_NON_PUBLIC);
 		break;
 	case PS_CONNECT:
+		if (fired_late(pr, pr->step_at_us, "the connect timeout"))
+			break;
 		addr_text(&pr->addrs[pr->next_addr - 1], ip, sizeof(ip), &port);
 		snprintf(pr->error, sizeof(pr->error),
 			 "connect to %s timed out after %u ms", ip,

@@ -72,6 +72,14 @@ struct ft_prober;
  */
 #define FT_SMTP_DEFAULT_PER_IP_MAX 2u
 #define FT_SMTP_DEFAULT_PER_IP_RATE 2u
+/*
+ * A timer that fires this much after it was due means the event loop
+ * was held up on our side (the scanning machine overloaded, or a
+ * callback that blocked): the host's replies may have been waiting in
+ * our socket unread, so the probe's timeout says nothing about the host
+ * and ends FT_SMTP_LOCAL_ERROR ("... fired N ms late"), never a timeout.
+ */
+#define FT_SMTP_LATE_MS 500u
 
 struct ft_smtp_config {
 	unsigned max_probes;         /* probes in flight; more wait
