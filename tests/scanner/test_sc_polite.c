@@ -12,7 +12,9 @@
  *     6125 §6.4.3) means one probe for the address, lent to every name,
  *     and --probe-every-mx probes each name (still under the cap);
  *   - a certificate covering none of the names lends nothing: each name
- *     is probed and judged on its own (name mismatch).
+ *     is probed and judged on its own (name mismatch);
+ *   - a probe timeout our own held-up loop caused is a local fault,
+ *     retried, never stored as mx-tls.unreachable.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -240,6 +243,64 @@ static void test_https_cap_many_names(void **state)
 	}
 }
 
+/* Once the MX host accepted the first probe, hold the loop for 1 s (a
+ * machine too busy to run it), once. */
+static void hold_once(struct te *t)
+{
+	bool *held = t->arg;
+
+	if (!*held && t->smtp.accepted > 0) {
+		*held = true;
+		usleep(1000 * 1000);
+	}
+}
+
+/* The peer greets after 100 ms, well inside the 400 ms probe timeout;
+ * with the loop held for 1 s, the deadline fires 600 ms late, beside the
+ * greeting.  DESIGN §4: "a local fault is never stored as a finding":
+ * the domain is retried and its record says what the host does (OK).
+ * Without the hold (the control), no fault and one connection. */
+static void test_probe_timeout_under_our_load(void **state)
+{
+	static const char *const cert[] = { "*.mx.tenant.test" };
+	static struct world w;
+
+	(void)state;
+	world_make(&w, false);
+	for (int hold = 0; hold < 2; hold++) {
+		struct te *t = NULL;
+		bool held = false;
+		const struct te_rec *r;
+
+		assert_int_equal(te_new(w.zone, cert, 1, &t), ST_OK);
+		t->cfg.probe_mx = true;
+		t->cfg.smtp_timeout_ms = 400;
+		t->cfg.retry_backoff_ms = 10;
+		t->smtp.greet_ms = 100;
+		t->arg = &held;
+		if (hold)
+			t->on_tick = hold_once;
+		assert_int_equal(te_run(t, w.input, 1), ST_OK);
+		assert_int_equal(t->run_ret, ST_OK);
+		r = te_rec(t, w.names[0]);
+		assert_non_null(r);
+		assert_null(strstr(r->findings, "mx-tls.unreachable"));
+		assert_int_equal(te_probe(t, "t0.mx.tenant.test")->status,
+				 AN_PROBE_OK);
+		assert_int_equal(te_probe_count(t, "t0.mx.tenant.test"), 1);
+		if (hold) {
+			assert_true(held);
+			assert_true(t->c.faults[SC_FAULT_LOCAL] >= 1);
+			assert_true(t->c.retries >= 1);
+			assert_int_equal(t->smtp.accepted, 2);
+		} else {
+			assert_int_equal(t->c.faults[SC_FAULT_LOCAL], 0);
+			assert_int_equal(t->smtp.accepted, 1);
+		}
+		te_free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_tenant_shared),
 		cmocka_unit_test(test_tenant_wildcard_one_label),
 		cmocka_unit_test(test_https_cap_many_names),
+		cmocka_unit_test(test_probe_timeout_under_our_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
