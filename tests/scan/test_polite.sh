@@ -15,8 +15,9 @@
 #      tenant address and no limit was exceeded; verdicts equal the truth;
 #      with --https-per-ip 1 nginx never had two of our connections at
 #      once at one address;
-#   3. the control, the same without caps: anvil sees more than 2 at
-#      once, so checks 1-2 can fail.
+#   3. the control, the same without caps: nginx has several of our
+#      connections at once, so the nginx checks can fail (anvil's maximum
+#      is only printed: loopback probes are too short to overlap reliably).
 # The world runs in a network namespace of its own, like
 # tests/world/test_behave.sh.  Needs root.  Usage: test_polite.sh STSMAP
 set -euo pipefail
@@ -176,7 +177,9 @@ nginx_since >"$tmp/overlap0.out"
 sed 's/^/# nginx without caps: address, connections, most at once, most started in 1 s: /' "$tmp/overlap0.out"
 check "control (no caps): nginx had several of our connections at once" \
 	awk '$3 > 1 { ok = 1 } END { exit !ok }' "$tmp/overlap0.out"
-check "control (no caps): anvil saw more than 2 at once" test "$(anvil_max)" -gt 2
+# Not a check: loopback probes end in milliseconds, so without caps anvil
+# saw 3 at once in one run and 2 in another.  The SMTP control that holds
+# is test_sc_polite's (a peer that greets late: 8 at once without a cap).
 
 world_stop
 echo "# test_polite: $((SECONDS - t_start)) s"
