@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "ft_cert.h"
+#include "ft_polite.h"
 #include "st_error.h"
 #include "st_list.h"
 
@@ -74,6 +75,10 @@ struct ft_xfer {
 	bool in_curl;
 	bool tcp_connected;         /* TLS set-up began on a connection */
 	struct ft_cert cert;        /* leaf seen by the verify callback */
+	/* politeness: the addresses, in the order their grants are taken */
+	struct sockaddr_storage gate_addr[FT_FETCH_ADDRS_MAX];
+	struct ft_polite_waiter gate[FT_FETCH_ADDRS_MAX];
+	size_t n_gate, n_granted;
 };
 
 struct ft_fetcher {
@@ -87,6 +92,8 @@ struct ft_fetcher {
 	struct st_list queue;            /* ft_xfer waiting for a slot (FIFO) */
 	struct st_list active;           /* ft_xfer in curl, or deferred */
 	struct st_list socks;            /* every live ft_sock */
+	struct st_list gating;           /* ft_xfer waiting for an address */
+	struct ft_polite *polite;        /* per destination address caps */
 	struct ft_stats st;
 	bool freeing;
 };
@@ -112,6 +119,8 @@ void ft_config_default(struct ft_config *cfg)
 	cfg->max_host_connections = 2;
 	cfg->connect_timeout_ms = FT_DEFAULT_CONNECT_TIMEOUT_MS;
 	cfg->total_timeout_ms = FT_DEFAULT_TOTAL_TIMEOUT_MS;
+	cfg->per_ip_max = FT_DEFAULT_PER_IP_MAX;
+	cfg->per_ip_rate = FT_DEFAULT_PER_IP_RATE;
 }
 
 /* ---- lists ---- */
@@ -139,6 +148,8 @@ static void xfer_free(struct ft_xfer *x)
 {
 	if (x == NULL)
 		return;
+	for (size_t i = 0; i < x->n_gate; i++)
+		ft_polite_release(x->f->polite, &x->gate[i]);
 	if (x->easy)
 		curl_easy_cleanup(x->easy);
 	if (x->dns)
@@ -656,8 +667,23 @@ int ft_fetcher_new(struct event_base *base, const struct ft_config *cfg,
 	st_list_init(&f->queue);
 	st_list_init(&f->active);
 	st_list_init(&f->socks);
+	st_list_init(&f->gating);
 	f->base = base;
 	f->cfg = *cfg;
+	{
+		struct ft_polite_config pc = {
+			.max_conns = cfg->per_ip_max,
+			.rate = cfg->per_ip_rate,
+			.burst = cfg->per_ip_max > 0 ? cfg->per_ip_max : 1,
+		};
+
+		ret = ft_polite_new(base, &pc, &f->polite);
+		if (ret != ST_OK) {
+			free(f);
+			return ret;
+		}
+		ret = ST_ENOMEM;
+	}
 	f->guard.allow_private = cfg->allow_private;
 	if (cfg->ca_file) {
 		f->ca_file = strdup(cfg->ca_file);
@@ -704,6 +730,7 @@ fail:
 		curl_multi_cleanup(f->multi);
 	if (f->timer)
 		event_free(f->timer);
+	ft_polite_free(f->polite);
 	free(f->ca_file);
 	free(f->user_agent);
 	free(f);
@@ -871,6 +898,96 @@ static int resolve_append(char *line, size_t cap, size_t *len,
 	return ST_OK;
 }
 
+/* A fixed order of addresses (family, then bytes): fetches take their
+ * grants in it, so none holds one another waits for while waiting for
+ * one that other holds. */
+static int addr_cmp(const void *a, const void *b)
+{
+	const struct sockaddr_storage *x = a, *y = b;
+
+	if (x->ss_family != y->ss_family)
+		return x->ss_family < y->ss_family ? -1 : 1;
+	if (x->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)x)->sin6_addr,
+			      &((const struct sockaddr_in6 *)(const void *)y)->sin6_addr,
+			      sizeof(struct in6_addr));
+	return memcmp(&((const struct sockaddr_in *)(const void *)x)->sin_addr,
+		      &((const struct sockaddr_in *)(const void *)y)->sin_addr,
+		      sizeof(struct in_addr));
+}
+
+/* Keep sa for the politeness caps, once per address. */
+static void gate_add(struct ft_xfer *x, const struct sockaddr *sa)
+{
+	struct sockaddr_storage ss;
+
+	if (x->n_gate == FT_FETCH_ADDRS_MAX)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in));
+	for (size_t i = 0; i < x->n_gate; i++)
+		if (addr_cmp(&x->gate_addr[i], &ss) == 0)
+			return;
+	x->gate_addr[x->n_gate++] = ss;
+}
+
+static void gate_next(struct ft_xfer *x);
+
+static void on_gate(struct ft_polite_waiter *w)
+{
+	struct ft_xfer *x = w->arg;
+
+	x->n_granted++;
+	gate_next(x);
+}
+
+/* Take the next grant of x, or, with all of them, queue x for curl.  A
+ * grant that cannot be asked for (no memory) is our failure: the fetch
+ * ends FT_LOCAL_ERROR, from the loop. */
+static void gate_next(struct ft_xfer *x)
+{
+	static const struct timeval now = { 0, 0 };
+	struct ft_fetcher *f = x->f;
+
+	while (x->n_granted < x->n_gate) {
+		struct ft_polite_waiter *w = &x->gate[x->n_granted];
+		int r;
+
+		w->fn = on_gate;
+		w->arg = x;
+		r = ft_polite_acquire(f->polite,
+				      (const struct sockaddr *)&x->gate_addr[x->n_granted],
+				      w);
+		if (r == 0) {
+			if (!st_link_linked(&x->link))
+				st_list_push_back(&f->gating, &x->link);
+			return;
+		}
+		if (r < 0) {
+			st_list_remove(&x->link);
+			snprintf(x->detail, sizeof(x->detail),
+				 "address cap: %s", st_strerror(r));
+			x->fixed = FT_LOCAL_ERROR;
+			active_link(f, x);
+			if (evtimer_add(x->defer, &now) != 0) {
+				active_unlink(f, x);
+				ST_ERR(f->cfg.log, COMP, "%s: fetch lost", x->host);
+				xfer_free(x);
+			}
+			return;
+		}
+		x->n_granted++;
+	}
+	st_list_remove(&x->link);
+	st_list_push_back(&f->queue, &x->link);
+	f->st.queued++;
+	/* curl_multi_add_handle() only arms curl's timer; the transfer
+	 * starts from the loop, so the callback never runs from here. */
+	if (start_queued(f) != ST_OK)
+		ST_WARN(f->cfg.log, COMP, "could not start queued fetches");
+}
+
 int ft_fetch_policy(struct ft_fetcher *f, const char *host,
 		    const struct sockaddr *const *addrs, size_t n_addrs,
 		    uint16_t port, ft_callback cb, void *arg)
@@ -931,9 +1048,12 @@ int ft_fetch_policy_ex(struct ft_fetcher *f, const char *host,
 				x->denied_class = cls;
 			continue;
 		}
+		if (n_ok == FT_FETCH_ADDRS_MAX)
+			continue;
 		ret = resolve_append(line, cap, &len, addrs[i], n_ok == 0);
 		if (ret != ST_OK)
 			goto fail;
+		gate_add(x, addrs[i]);
 		n_ok++;
 	}
 	if (n_ok == 0) {
@@ -957,12 +1077,8 @@ int ft_fetch_policy_ex(struct ft_fetcher *f, const char *host,
 	if (ret != ST_OK)
 		goto fail;
 	f->st.submitted++;
-	st_list_push_back(&f->queue, &x->link);
-	f->st.queued++;
-	/* curl_multi_add_handle() only arms curl's timer; the transfer
-	 * starts from the loop, so the callback never runs from here. */
-	if (start_queued(f) != ST_OK)
-		ST_WARN(f->cfg.log, COMP, "could not start queued fetches");
+	qsort(x->gate_addr, x->n_gate, sizeof(x->gate_addr[0]), addr_cmp);
+	gate_next(x);
 	return ST_OK;
 fail:
 	free(line);
@@ -972,12 +1088,19 @@ fail:
 
 void ft_fetcher_stats(const struct ft_fetcher *f, struct ft_stats *out)
 {
+	struct ft_polite_stats ps;
+
 	*out = f->st;
+	ft_polite_stats(f->polite, &ps);
+	out->addr_waiting = ps.waiting;
+	out->addr_peak = ps.peak;
+	out->addr_waited = ps.waited;
 }
 
 size_t ft_fetcher_pending(const struct ft_fetcher *f)
 {
-	return f->st.queued + st_list_len(&f->active);
+	return f->st.queued + st_list_len(&f->active) +
+	       st_list_len(&f->gating);
 }
 
 static void cancel(struct ft_fetcher *f, struct ft_xfer *x)
@@ -1004,6 +1127,8 @@ void ft_fetcher_free(struct ft_fetcher *f)
 		cancel(f, xfer_pop(&f->active));
 	while (!st_list_empty(&f->queue))
 		cancel(f, xfer_pop(&f->queue));
+	while (!st_list_empty(&f->gating))
+		cancel(f, xfer_pop(&f->gating));
 	/* Closes the kept connections.  curl does not always report their
 	 * sockets removed, so free what the socket callback left. */
 	mc = curl_multi_cleanup(f->multi);
@@ -1014,6 +1139,7 @@ void ft_fetcher_free(struct ft_fetcher *f)
 		sock_free(f, ST_CONTAINER(st_list_first(&f->socks),
 					  struct ft_sock, link));
 	event_free(f->timer);
+	ft_polite_free(f->polite);
 	free(f->ca_file);
 	free(f->user_agent);
 	free(f);

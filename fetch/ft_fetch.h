@@ -78,6 +78,17 @@ struct ft_fetcher;
 #define FT_DEFAULT_MAX_TRANSFERS 128u
 #define FT_DEFAULT_CONNECT_TIMEOUT_MS 10000u
 #define FT_DEFAULT_TOTAL_TIMEOUT_MS 30000u
+/*
+ * Politeness per destination address (ft_polite.h, DESIGN §8): fetches
+ * in flight to one IP address, and new ones per second (at most
+ * FT_DEFAULT_PER_IP_MAX at once from a full bucket), whatever the names.
+ * Below what a policy-host provider allows one client (the emulated one:
+ * nginx limit_req 20 r/s, burst 40, limit_conn 32).  0 turns a cap off.
+ */
+#define FT_DEFAULT_PER_IP_MAX 8u
+#define FT_DEFAULT_PER_IP_RATE 10u
+/* Addresses of one fetch that are pinned (and capped); more are ignored. */
+#define FT_FETCH_ADDRS_MAX 8u
 
 struct ft_config {
 	unsigned max_transfers;        /* fetches in flight; more wait
@@ -94,6 +105,14 @@ struct ft_config {
 	const char *contact_url; /* named in the default User-Agent (NULL) */
 	const char *user_agent; /* NULL: "stsmap/<version> (+<contact_url>)" */
 	bool allow_private;     /* --allow-private, see ft_guard.h (false) */
+	/* Per destination address (ft_polite.h): a fetch holds one grant
+	 * for each address it may connect to (taken in a fixed order, so
+	 * two fetches never wait for each other's), from before it is
+	 * handed to curl until it ends; curl's timeouts start only then, so
+	 * waiting for a busy address never times a fetch out
+	 * (FT_DEFAULT_PER_IP_MAX, FT_DEFAULT_PER_IP_RATE; 0 no cap). */
+	unsigned per_ip_max;
+	unsigned per_ip_rate;
 	struct st_log *log;     /* not owned; may be NULL (NULL) */
 };
 
@@ -171,6 +190,9 @@ struct ft_stats {
 	uint64_t connections_reused; /* transfers served on a kept connection */
 	size_t inflight;            /* transfers in curl now */
 	size_t queued;              /* waiting for a slot */
+	size_t addr_waiting;        /* waiting for their addresses' caps */
+	unsigned addr_peak;         /* most fetches to one address at once */
+	uint64_t addr_waited;       /* grants that had to wait */
 };
 
 /*

@@ -3,7 +3,7 @@
  * probe on libevent bufferevents, OpenSSL through libevent's filter
  * bufferevent once the server has said 220 to STARTTLS.
  *
- *   QUEUED -> CONNECT -> GREETING -> EHLO -> STARTTLS -> HANDSHAKE -> QUIT
+ *   QUEUED -> [WAIT_ADDR ->] CONNECT -> GREETING -> EHLO -> STARTTLS -> HANDSHAKE -> QUIT
  *     |          |          |          |        |            |         |
  *     +----------+----------+----------+--------+------------+---------+
  *                                                                      v
@@ -20,6 +20,14 @@
  * The outcome is decided before QUIT is sent (the probe's status field);
  * whatever happens to QUIT (221, close, silence) only ends the probe.
  * Only EHLO, STARTTLS and QUIT are ever sent.
+ *
+ * Politeness: before each connect the probe asks the prober's ft_polite
+ * for the address (WAIT_ADDR while it waits), and the connection's grant
+ * is released with the connection (conn_free()).  A probe waiting there
+ * holds no prober slot and no timer: its deadline runs only while it
+ * connects or talks, so a long queue at a busy provider never times a
+ * probe out.  Once granted, it connects at once if a slot is free, or
+ * waits on the ready list, which goes before the queue.
  */
 #include "ft_smtp.h"
 
@@ -45,6 +53,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "ft_cert.h"
+#include "ft_polite.h"
 #include "st_error.h"
 #include "st_list.h"
 
@@ -76,6 +85,7 @@ _Static_assert(FT_SMTP_MAX_CERT_NAMES == FT_CERT_MAX_NAMES,
 
 enum probe_state {
 	PS_QUEUED = 0, /* waiting for a slot (or, denied, for delivery) */
+	PS_WAIT_ADDR,  /* waiting for addrs[next_addr]'s politeness cap */
 	PS_CONNECT,    /* TCP connect to addrs[next_addr - 1] */
 	PS_GREETING,   /* reading the 220 greeting */
 	PS_EHLO,       /* EHLO sent, reading its reply */
@@ -87,7 +97,8 @@ enum probe_state {
 };
 
 static const char *const state_names[PS_COUNT] = {
-	[PS_QUEUED] = "queued",       [PS_CONNECT] = "connect",
+	[PS_QUEUED] = "queued",       [PS_WAIT_ADDR] = "wait-addr",
+	[PS_CONNECT] = "connect",
 	[PS_GREETING] = "greeting",   [PS_EHLO] = "ehlo",
 	[PS_STARTTLS] = "starttls",   [PS_HANDSHAKE] = "handshake",
 	[PS_QUIT] = "quit",           [PS_DONE] = "done",
@@ -115,7 +126,13 @@ struct ft_probe {
 	struct event *deadline;       /* whole probe */
 	struct event *step;           /* connect timeout, QUIT wait, or
 				       * delivery of a denied probe */
-	struct timespec t0;
+	struct timespec t0;           /* the first connect; 0 before */
+	struct ft_polite_waiter pw;   /* the grant for the address */
+	struct st_link ready_link;    /* on the prober's ready list */
+	bool deadline_armed;
+	uint64_t deadline_left_us;    /* of the whole-probe deadline */
+	struct timespec deadline_at;  /* while armed */
+	uint64_t step_at_us;          /* the connect timeout is due */
 
 	unsigned n_lines;             /* lines of the reply being read */
 
@@ -144,8 +161,10 @@ struct ft_prober {
 	struct ft_guard guard;
 	struct event *kick;           /* starts queued probes, from the loop */
 	struct st_list queue;         /* ft_probe waiting for a slot (FIFO) */
+	struct st_list ready;         /* granted their address, no slot yet */
 	struct st_list active;        /* started, or denied awaiting delivery */
-	size_t n_active;
+	size_t n_active, n_ready;
+	struct ft_polite *polite;     /* per destination address caps */
 	struct ft_smtp_stats st;
 	bool freeing;
 };
@@ -170,6 +189,8 @@ void ft_smtp_config_default(struct ft_smtp_config *cfg)
 	cfg->connect_timeout_ms = FT_SMTP_DEFAULT_CONNECT_TIMEOUT_MS;
 	cfg->timeout_ms = FT_SMTP_DEFAULT_TIMEOUT_MS;
 	cfg->port = FT_SMTP_DEFAULT_PORT;
+	cfg->per_ip_max = FT_SMTP_DEFAULT_PER_IP_MAX;
+	cfg->per_ip_rate = FT_SMTP_DEFAULT_PER_IP_RATE;
 }
 
 static void probe_fail(struct ft_probe *pr, enum ft_smtp_status st,
@@ -245,9 +266,11 @@ static struct ft_probe *probe_pop(struct st_list *l)
 	return k != NULL ? ST_CONTAINER(k, struct ft_probe, link) : NULL;
 }
 
-/* Close the connection, if any.  Safe from inside its callbacks. */
+/* Close the connection, if any, and give its address's grant back (or
+ * stop waiting for it).  Safe from inside its callbacks. */
 static void conn_free(struct ft_probe *pr)
 {
+	ft_polite_release(pr->p->polite, &pr->pw);
 	if (pr->tls) {
 		bufferevent_free(pr->tls); /* and bev, and ssl */
 	} else if (pr->bev) {
@@ -322,6 +345,10 @@ static void finish(struct ft_probe *pr, enum ft_smtp_status st)
 	event_del(pr->step);
 	if (pr->started)
 		p->st.inflight--;
+	if (st_link_linked(&pr->ready_link)) {
+		st_list_remove(&pr->ready_link);
+		p->n_ready--;
+	}
 	active_unlink(p, pr);
 	set_state(pr, PS_DONE);
 	result_of(pr, st, &r);
@@ -335,7 +362,8 @@ static void finish(struct ft_probe *pr, enum ft_smtp_status st)
 		 r.error ? " error=" : "", r.error ? r.error : "");
 	pr->cb(&r, pr->arg);
 	probe_free(pr);
-	if (!p->freeing && !st_list_empty(&p->queue))
+	if (!p->freeing &&
+	    (!st_list_empty(&p->queue) || !st_list_empty(&p->ready)))
 		event_active(p->kick, EV_TIMEOUT, 1);
 }
 
@@ -749,57 +777,153 @@ static void addr_text(const struct sockaddr_storage *ss, char *buf,
 		snprintf(buf, cap, "?");
 }
 
-/* Connect to the next allowed address, or end the probe when none is
- * left.  A failure to create the socket is ours (LOCAL_ERROR); any other
- * immediate failure moves on to the next address. */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Run the whole-probe deadline (again) for what is left of it. */
+static int deadline_arm(struct ft_probe *pr)
+{
+	struct timeval tv;
+	uint64_t now = mono_us();
+
+	if (pr->deadline_armed)
+		return ST_OK;
+	tv.tv_sec = (time_t)(pr->deadline_left_us / 1000000u);
+	tv.tv_usec = (suseconds_t)(pr->deadline_left_us % 1000000u);
+	if (evtimer_add(pr->deadline, &tv) != 0)
+		return ST_EUNKNOWN;
+	pr->deadline_at.tv_sec = (time_t)((now + pr->deadline_left_us) / 1000000u);
+	pr->deadline_at.tv_nsec =
+		(long)((now + pr->deadline_left_us) % 1000000u) * 1000;
+	pr->deadline_armed = true;
+	return ST_OK;
+}
+
+/* Stop the deadline while the probe waits for its next address: our own
+ * queue is not the host's slowness. */
+static void deadline_pause(struct ft_probe *pr)
+{
+	uint64_t at, now = mono_us();
+
+	if (!pr->deadline_armed)
+		return;
+	event_del(pr->deadline);
+	at = (uint64_t)pr->deadline_at.tv_sec * 1000000u +
+	     (uint64_t)pr->deadline_at.tv_nsec / 1000u;
+	pr->deadline_left_us = at > now ? at - now : 0;
+	pr->deadline_armed = false;
+}
+
+static void connect_now(struct ft_probe *pr);
+
+/* The next address's grant came, from the loop: connect if a slot is
+ * free, else wait on the ready list (kick_cb() takes it first). */
+static void on_addr_granted(struct ft_polite_waiter *w)
+{
+	struct ft_probe *pr = w->arg;
+	struct ft_prober *p = pr->p;
+
+	if (p->st.inflight >= p->cfg.max_probes) {
+		st_list_push_back(&p->ready, &pr->ready_link);
+		p->n_ready++;
+		return;
+	}
+	pr->started = true;
+	p->st.inflight++;
+	connect_now(pr);
+}
+
+/* Connect to the next allowed address once its politeness cap allows,
+ * or end the probe when none is left. */
 static void try_next(struct ft_probe *pr)
 {
 	struct ft_prober *p = pr->p;
+	int r;
 
-	for (;;) {
-		const struct sockaddr_storage *ss;
-		struct timeval tv;
-		char ip[INET6_ADDRSTRLEN];
-		uint16_t port;
-		int err;
-
-		conn_free(pr);
-		if (pr->next_addr == pr->n_addrs) {
-			finish(pr, pr->connect_timed_out ?
-					   FT_SMTP_CONNECT_TIMEOUT :
-					   FT_SMTP_CONNECT_REFUSED);
-			return;
-		}
-		ss = &pr->addrs[pr->next_addr++];
-		pr->bev = bufferevent_socket_new(p->base, -1,
-						 BEV_OPT_CLOSE_ON_FREE);
-		if (pr->bev == NULL) {
-			probe_fail(pr, FT_SMTP_LOCAL_ERROR,
-				   "bufferevent_socket_new failed");
-			return;
-		}
-		bufferevent_setcb(pr->bev, read_cb, NULL, event_cb, pr);
-		errno = 0;
-		if (bufferevent_socket_connect(pr->bev,
-					       (const struct sockaddr *)ss,
-					       (int)sa_len(ss)) == 0) {
-			timer_ms(&tv, p->cfg.connect_timeout_ms);
-			if (evtimer_add(pr->step, &tv) != 0)
-				probe_fail(pr, FT_SMTP_LOCAL_ERROR,
-					   "evtimer_add failed");
-			return;
-		}
-		err = errno;
-		addr_text(ss, ip, sizeof(ip), &port);
-		if (ft_errno_local(err)) {
-			probe_fail(pr, FT_SMTP_LOCAL_ERROR, "connect to %s: %s",
-				   ip, strerror(err));
-			return;
-		}
-		snprintf(pr->error, sizeof(pr->error), "connect to %s: %s", ip,
-			 err ? strerror(err) : "failed");
-		pr->connect_timed_out = false;
+	conn_free(pr);
+	if (pr->next_addr == pr->n_addrs) {
+		finish(pr, pr->connect_timed_out ? FT_SMTP_CONNECT_TIMEOUT :
+						   FT_SMTP_CONNECT_REFUSED);
+		return;
 	}
+	pr->pw.fn = on_addr_granted;
+	pr->pw.arg = pr;
+	r = ft_polite_acquire(p->polite,
+			      (const struct sockaddr *)&pr->addrs[pr->next_addr],
+			      &pr->pw);
+	if (r < 0) {
+		probe_fail(pr, FT_SMTP_LOCAL_ERROR, "address cap: %s",
+			   st_strerror(r));
+		return;
+	}
+	if (r == 1) {
+		connect_now(pr);
+		return;
+	}
+	/* Wait without a slot or a deadline (see the top of the file). */
+	deadline_pause(pr);
+	set_state(pr, PS_WAIT_ADDR);
+	if (pr->started) {
+		pr->started = false;
+		p->st.inflight--;
+		if (!st_list_empty(&p->queue) || !st_list_empty(&p->ready))
+			event_active(p->kick, EV_TIMEOUT, 1);
+	}
+}
+
+/* Connect to addrs[next_addr], whose grant pr holds.  A failure to
+ * create the socket is ours (LOCAL_ERROR); any other immediate failure
+ * moves on to the next address. */
+static void connect_now(struct ft_probe *pr)
+{
+	struct ft_prober *p = pr->p;
+	const struct sockaddr_storage *ss = &pr->addrs[pr->next_addr++];
+	struct timeval tv;
+	char ip[INET6_ADDRSTRLEN];
+	uint16_t port;
+	int err;
+
+	set_state(pr, PS_CONNECT);
+	if (pr->t0.tv_sec == 0 && pr->t0.tv_nsec == 0)
+		clock_gettime(CLOCK_MONOTONIC, &pr->t0);
+	if (deadline_arm(pr) != ST_OK) {
+		probe_fail(pr, FT_SMTP_LOCAL_ERROR, "evtimer_add failed");
+		return;
+	}
+	pr->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (pr->bev == NULL) {
+		probe_fail(pr, FT_SMTP_LOCAL_ERROR,
+			   "bufferevent_socket_new failed");
+		return;
+	}
+	bufferevent_setcb(pr->bev, read_cb, NULL, event_cb, pr);
+	errno = 0;
+	if (bufferevent_socket_connect(pr->bev, (const struct sockaddr *)ss,
+				       (int)sa_len(ss)) == 0) {
+		timer_ms(&tv, p->cfg.connect_timeout_ms);
+		pr->step_at_us = mono_us() +
+				 (uint64_t)p->cfg.connect_timeout_ms * 1000u;
+		if (evtimer_add(pr->step, &tv) != 0)
+			probe_fail(pr, FT_SMTP_LOCAL_ERROR,
+				   "evtimer_add failed");
+		return;
+	}
+	err = errno;
+	addr_text(ss, ip, sizeof(ip), &port);
+	if (ft_errno_local(err)) {
+		probe_fail(pr, FT_SMTP_LOCAL_ERROR, "connect to %s: %s", ip,
+			   strerror(err));
+		return;
+	}
+	snprintf(pr->error, sizeof(pr->error), "connect to %s: %s", ip,
+		 err ? strerror(err) : "failed");
+	pr->connect_timed_out = false;
+	try_next(pr);
 }
 
 static void on_connected(struct ft_probe *pr)
@@ -892,12 +1016,33 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 /* ---- timers ---- */
 
+/* Did a timer due at due_us fire late enough to blame our own loop
+ * (FT_SMTP_LATE_MS)?  Then the probe ends as our fault. */
+static bool fired_late(struct ft_probe *pr, uint64_t due_us,
+		       const char *which)
+{
+	uint64_t now = mono_us();
+
+	if (now <= due_us || now - due_us <= (uint64_t)FT_SMTP_LATE_MS * 1000u)
+		return false;
+	probe_fail(pr, FT_SMTP_LOCAL_ERROR,
+		   "%s fired %llu ms late in %s: this machine is overloaded",
+		   which, (unsigned long long)((now - due_us) / 1000u),
+		   state_names[pr->state]);
+	return true;
+}
+
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ft_probe *pr = arg;
+	uint64_t due = (uint64_t)pr->deadline_at.tv_sec * 1000000u +
+		       (uint64_t)pr->deadline_at.tv_nsec / 1000u;
 
 	(void)fd;
 	(void)what;
+	pr->deadline_armed = false;
+	if (pr->state != PS_QUIT && fired_late(pr, due, "the deadline"))
+		return;
 	switch (pr->state) {
 	case PS_CONNECT:
 		probe_fail(pr, FT_SMTP_CONNECT_TIMEOUT,
@@ -927,6 +1072,8 @@ static void step_cb(evutil_socket_t fd, short what, void *arg)
 		finish(pr, FT_SMTP_NON_PUBLIC);
 		break;
 	case PS_CONNECT:
+		if (fired_late(pr, pr->step_at_us, "the connect timeout"))
+			break;
 		addr_text(&pr->addrs[pr->next_addr - 1], ip, sizeof(ip), &port);
 		snprintf(pr->error, sizeof(pr->error),
 			 "connect to %s timed out after %u ms", ip,
@@ -947,18 +1094,11 @@ static void step_cb(evutil_socket_t fd, short what, void *arg)
 static void start(struct ft_probe *pr)
 {
 	struct ft_prober *p = pr->p;
-	struct timeval tv;
 
 	pr->started = true;
 	p->st.inflight++;
 	active_link(p, pr);
-	clock_gettime(CLOCK_MONOTONIC, &pr->t0);
-	set_state(pr, PS_CONNECT);
-	timer_ms(&tv, p->cfg.timeout_ms);
-	if (evtimer_add(pr->deadline, &tv) != 0) {
-		probe_fail(pr, FT_SMTP_LOCAL_ERROR, "evtimer_add failed");
-		return;
-	}
+	pr->deadline_left_us = (uint64_t)p->cfg.timeout_ms * 1000u;
 	try_next(pr);
 }
 
@@ -970,6 +1110,16 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	while (!st_list_empty(&p->ready) &&
+	       p->st.inflight < p->cfg.max_probes) {
+		struct ft_probe *pr = ST_CONTAINER(st_list_pop_front(&p->ready),
+						   struct ft_probe, ready_link);
+
+		p->n_ready--;
+		pr->started = true;
+		p->st.inflight++;
+		connect_now(pr);
+	}
 	while (!st_list_empty(&p->queue) &&
 	       p->st.inflight < p->cfg.max_probes) {
 		p->st.queued--;
@@ -996,9 +1146,24 @@ int ft_prober_new(struct event_base *base, const struct ft_smtp_config *cfg,
 	if (p == NULL)
 		return ST_ENOMEM;
 	st_list_init(&p->queue);
+	st_list_init(&p->ready);
 	st_list_init(&p->active);
 	p->base = base;
 	p->cfg = *cfg;
+	{
+		struct ft_polite_config pc = {
+			.max_conns = cfg->per_ip_max,
+			.rate = cfg->per_ip_rate,
+			.burst = cfg->per_ip_max > 0 ? cfg->per_ip_max : 1,
+		};
+
+		ret = ft_polite_new(base, &pc, &p->polite);
+		if (ret != ST_OK) {
+			free(p);
+			return ret;
+		}
+		ret = ST_ENOMEM;
+	}
 	p->guard.allow_private = cfg->allow_private;
 	p->ehlo_name = strdup(cfg->ehlo_name ? cfg->ehlo_name : FT_SMTP_DEFAULT_EHLO);
 	if (p->ehlo_name == NULL)
@@ -1023,6 +1188,7 @@ int ft_prober_new(struct event_base *base, const struct ft_smtp_config *cfg,
 fail:
 	if (p->kick)
 		event_free(p->kick);
+	ft_polite_free(p->polite);
 	free(p->ehlo_name);
 	free(p->ca_file);
 	free(p);
@@ -1097,7 +1263,13 @@ fail:
 
 void ft_prober_stats(const struct ft_prober *p, struct ft_smtp_stats *out)
 {
+	struct ft_polite_stats ps;
+
 	*out = p->st;
+	ft_polite_stats(p->polite, &ps);
+	out->addr_waiting = ps.waiting;
+	out->addr_peak = ps.peak;
+	out->addr_waited = ps.waited;
 }
 
 size_t ft_prober_pending(const struct ft_prober *p)
@@ -1123,6 +1295,7 @@ void ft_prober_free(struct ft_prober *p)
 		probe_fail(pr, FT_SMTP_CANCELLED, "prober freed");
 	}
 	event_free(p->kick);
+	ft_polite_free(p->polite);
 	SSL_CTX_free(p->ctx);
 	free(p->ehlo_name);
 	free(p->ca_file);

@@ -62,6 +62,24 @@ struct ft_prober;
 #define FT_SMTP_DEFAULT_TIMEOUT_MS 30000u
 #define FT_SMTP_DEFAULT_PORT 25u          /* RFC 5321 §4.5.4.2 */
 #define FT_SMTP_DEFAULT_EHLO "stsmap.invalid" /* RFC 2606 §2 .invalid */
+/*
+ * Politeness per destination address (ft_polite.h, DESIGN §8): SMTP
+ * connections open at once to one IP address, and new ones per second
+ * (at most FT_SMTP_DEFAULT_PER_IP_MAX at once from a full bucket).  Far
+ * below what large providers allow one client (Postfix's anvil defaults
+ * are 50 at once and no rate; the emulated provider allows 10 at once
+ * and 50 per 10 s): a survey is a guest.  0 turns a cap off.
+ */
+#define FT_SMTP_DEFAULT_PER_IP_MAX 2u
+#define FT_SMTP_DEFAULT_PER_IP_RATE 2u
+/*
+ * A timer that fires this much after it was due means the event loop
+ * was held up on our side (the scanning machine overloaded, or a
+ * callback that blocked): the host's replies may have been waiting in
+ * our socket unread, so the probe's timeout says nothing about the host
+ * and ends FT_SMTP_LOCAL_ERROR ("... fired N ms late"), never a timeout.
+ */
+#define FT_SMTP_LATE_MS 500u
 
 struct ft_smtp_config {
 	unsigned max_probes;         /* probes in flight; more wait
@@ -75,6 +93,14 @@ struct ft_smtp_config {
 				      * FT_SMTP_DEFAULT_EHLO */
 	const char *ca_file;         /* PEM bundle; NULL: system store */
 	bool allow_private;          /* see ft_guard.h (false) */
+	/* Per destination address (ft_polite.h): connections at once and
+	 * new connections per second, 0 no cap
+	 * (FT_SMTP_DEFAULT_PER_IP_MAX, FT_SMTP_DEFAULT_PER_IP_RATE).  A
+	 * probe waiting for its address is not timed: its deadline and its
+	 * duration start with its first connect, and stop while it waits
+	 * for a later address. */
+	unsigned per_ip_max;
+	unsigned per_ip_rate;
 	struct st_log *log;          /* not owned; may be NULL */
 };
 
@@ -129,6 +155,10 @@ typedef void (*ft_smtp_callback)(const struct ft_smtp_result *res,
 struct ft_smtp_stats {
 	uint64_t submitted, completed, denied;
 	size_t inflight, queued;
+	size_t addr_waiting;         /* waiting for their address's cap */
+	unsigned addr_peak;          /* most connections to one address at
+				      * once, so far */
+	uint64_t addr_waited;        /* connects that had to wait for it */
 };
 
 /* ST_OK and *out; ST_EINVAL, ST_ENOMEM, ST_ETLS (SSL_CTX set-up). */

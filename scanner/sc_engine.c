@@ -67,6 +67,10 @@ void sc_config_default(struct sc_config *cfg)
 	cfg->https_timeout_ms = FT_DEFAULT_TOTAL_TIMEOUT_MS;
 	cfg->smtp_max = FT_SMTP_DEFAULT_MAX_PROBES;
 	cfg->smtp_timeout_ms = FT_SMTP_DEFAULT_TIMEOUT_MS;
+	cfg->https_per_ip = FT_DEFAULT_PER_IP_MAX;
+	cfg->https_per_ip_rate = FT_DEFAULT_PER_IP_RATE;
+	cfg->smtp_per_ip = FT_SMTP_DEFAULT_PER_IP_MAX;
+	cfg->smtp_per_ip_rate = FT_SMTP_DEFAULT_PER_IP_RATE;
 	cfg->smtp_port = FT_SMTP_DEFAULT_PORT;
 	cfg->https_port = SC_DEFAULT_HTTPS_PORT;
 	cfg->retry_max = SC_DEFAULT_RETRY_MAX;
@@ -328,6 +332,8 @@ static int make_workers(struct sc_engine *e)
 	fc.user_agent = cfg->user_agent;
 	fc.contact_url = cfg->contact_url;
 	fc.allow_private = cfg->allow_private;
+	fc.per_ip_max = cfg->https_per_ip;
+	fc.per_ip_rate = cfg->https_per_ip_rate;
 	fc.log = cfg->log;
 	ret = ft_fetcher_new(e->base, &fc, &e->ft);
 	if (ret != ST_OK)
@@ -343,6 +349,8 @@ static int make_workers(struct sc_engine *e)
 	sc.ehlo_name = cfg->ehlo_name;
 	sc.ca_file = cfg->ca_file;
 	sc.allow_private = cfg->allow_private;
+	sc.per_ip_max = cfg->smtp_per_ip;
+	sc.per_ip_rate = cfg->smtp_per_ip_rate;
 	sc.log = cfg->log;
 	return ft_prober_new(e->base, &sc, &e->pr);
 }

@@ -64,9 +64,16 @@ struct sc_config {
 	unsigned https_connect_ms, https_timeout_ms;
 	unsigned smtp_max;       /* MX probes in flight */
 	unsigned smtp_timeout_ms;
+	/* Per destination IP address, shared by every name there (DESIGN
+	 * §8, ft_polite.h): connections at once and new ones per second,
+	 * for policy fetches and MX probes apart; 0 no cap.
+	 * FT_DEFAULT_PER_IP_MAX/_RATE, FT_SMTP_DEFAULT_PER_IP_MAX/_RATE. */
+	unsigned https_per_ip, https_per_ip_rate;
+	unsigned smtp_per_ip, smtp_per_ip_rate;
 	uint16_t smtp_port;      /* 25; a test world may use another */
 	uint16_t https_port;     /* 443; a test world may use another */
 	bool probe_mx;
+	bool probe_every_mx;     /* no probe lent per address (sc_mxprobe.c) */
 	bool dane;               /* TLSA _25._tcp.MX with the AD bit */
 	bool fetch_all;          /* fetch even without a valid STS record */
 	bool allow_private;

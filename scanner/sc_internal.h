@@ -222,6 +222,11 @@ struct sc_mxhost {
 	enum sc_fault fault;            /* met a fault: not cached */
 	uint64_t t0_us;
 	struct st_link done_link;       /* on sc_engine.mx_done, once done */
+	/* the tenant pattern (sc_mxprobe.c): one probe per address where
+	 * the certificate seen there covers the other names */
+	struct sc_mxaddr *leads;        /* probing for this address, or NULL */
+	struct st_link addr_link;       /* on sc_mxaddr.waiting */
+	bool lent;                      /* result lent by another name */
 };
 
 struct sc_engine {
@@ -261,6 +266,9 @@ struct sc_engine {
 	struct st_hmap mxcache;         /* name -> struct sc_mxhost */
 	struct st_list mx_done;         /* completed entries, oldest first */
 	size_t n_mx_done;
+	struct st_hmap mxaddrs;         /* address -> struct sc_mxaddr */
+	struct st_list mxaddr_lru;      /* oldest first */
+	size_t n_mxaddrs;
 };
 
 /* sc_engine.c */

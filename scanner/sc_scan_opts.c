@@ -24,6 +24,8 @@ enum {
 	O_USER_AGENT, O_CONTACT, O_EHLO, O_HTTPS_PORT, O_SMTP_PORT,
 	O_BATCH, O_NEW, O_QUIET, O_LOG, O_JSON, O_UPSTREAM_AUTH,
 	O_UPSTREAM_WAIT, O_THREADS, O_RETRY_PASSES, O_RETRY_BACKOFF, O_NO_DNS_PACE,
+	O_HTTPS_PER_IP, O_HTTPS_PER_IP_RATE, O_SMTP_PER_IP,
+	O_SMTP_PER_IP_RATE, O_PROBE_EVERY_MX,
 };
 
 #define SC_DEFAULT_BATCH 5000u /* results per store transaction */
@@ -78,8 +80,23 @@ static const struct sc_scan_opt rows[] = {
 	UINT("smtp-timeout", "MS", O_SMTP_TIMEOUT, SC_FOR_BOTH,
 	     cfg.smtp_timeout_ms, FT_SMTP_DEFAULT_TIMEOUT_MS,
 	     SC_TIMEOUT_MIN_MS, SC_TIMEOUT_MAX_MS, "ms", "whole STARTTLS probe"),
+	UINT("https-per-ip", "N", O_HTTPS_PER_IP, SC_FOR_BOTH,
+	     cfg.https_per_ip, FT_DEFAULT_PER_IP_MAX, 0, 10000, NULL,
+	     "policy fetches at once per IP address, all names; 0: no cap"),
+	UINT("https-per-ip-rate", "N", O_HTTPS_PER_IP_RATE, SC_FOR_BOTH,
+	     cfg.https_per_ip_rate, FT_DEFAULT_PER_IP_RATE, 0, 100000, "/s",
+	     "new policy fetches per second per IP address; 0: no cap"),
+	UINT("smtp-per-ip", "N", O_SMTP_PER_IP, SC_FOR_BOTH, cfg.smtp_per_ip,
+	     FT_SMTP_DEFAULT_PER_IP_MAX, 0, 10000, NULL,
+	     "SMTP connections at once per IP address, all names; 0: no cap"),
+	UINT("smtp-per-ip-rate", "N", O_SMTP_PER_IP_RATE, SC_FOR_BOTH,
+	     cfg.smtp_per_ip_rate, FT_SMTP_DEFAULT_PER_IP_RATE, 0, 100000,
+	     "/s", "new SMTP connections per second per IP address; 0: no cap"),
 	FLAG("probe-mx", O_PROBE_MX, SC_FOR_BOTH, cfg.probe_mx,
 	     "probe every MX host with STARTTLS (once per host)"),
+	FLAG("probe-every-mx", O_PROBE_EVERY_MX, SC_FOR_BOTH,
+	     cfg.probe_every_mx, "with --probe-mx: probe each MX name, even "
+	     "one the certificate seen at its address already covers"),
 	FLAG("dane", O_DANE, SC_FOR_BOTH, cfg.dane,
 	     "with --probe-mx: look up TLSA _25._tcp.MX and its AD bit"),
 	FLAG("fetch-all", O_FETCH_ALL, SC_FOR_BOTH, cfg.fetch_all,

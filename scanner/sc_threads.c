@@ -138,6 +138,17 @@ unsigned sc_threads_fit(unsigned want, const struct sc_config *cfg)
 		n = cap_min(n, cfg->qps);
 	if (cfg->probe_mx)
 		n = cap_min(n, cfg->smtp_max);
+	/* The per-address caps are per scan too (a provider counts our
+	 * connections, not our threads'): each worker gets a share of every
+	 * one, so there are no more workers than the smallest cap in use. */
+	if (cfg->https_per_ip != 0)
+		n = cap_min(n, cfg->https_per_ip);
+	if (cfg->https_per_ip_rate != 0)
+		n = cap_min(n, cfg->https_per_ip_rate);
+	if (cfg->probe_mx && cfg->smtp_per_ip != 0)
+		n = cap_min(n, cfg->smtp_per_ip);
+	if (cfg->probe_mx && cfg->smtp_per_ip_rate != 0)
+		n = cap_min(n, cfg->smtp_per_ip_rate);
 	return n > 0 ? n : 1;
 }
 
@@ -157,6 +168,10 @@ void sc_threads_split(const struct sc_config *all, unsigned n, unsigned i,
 	out->dns_inflight = share(all->dns_inflight, n, i);
 	out->https_max = share(all->https_max, n, i);
 	out->smtp_max = share(all->smtp_max, n, i);
+	out->https_per_ip = share(all->https_per_ip, n, i); /* 0: no cap */
+	out->https_per_ip_rate = share(all->https_per_ip_rate, n, i);
+	out->smtp_per_ip = share(all->smtp_per_ip, n, i);
+	out->smtp_per_ip_rate = share(all->smtp_per_ip_rate, n, i);
 }
 
 /* --- messages ---------------------------------------------------------- */

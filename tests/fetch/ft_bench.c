@@ -351,6 +351,8 @@ int main(int argc, char **argv)
 	cfg.total_timeout_ms = opts.timeout_ms;
 	cfg.ca_file = opts.ca_file;
 	cfg.allow_private = true; /* loopback targets */
+	cfg.per_ip_max = 0;       /* the fetcher's own ceiling, not a cap's */
+	cfg.per_ip_rate = 0;
 	cfg.contact_url = "https://stsmap.invalid/bench";
 	ret = ft_fetcher_new(run.base, &cfg, &run.f);
 	if (ret != ST_OK) {

@@ -368,6 +368,8 @@ static void fetch_config(struct ft_config *cfg)
 	cfg->allow_private = true;
 	cfg->connect_timeout_ms = 3000;
 	cfg->total_timeout_ms = 10000;
+	cfg->per_ip_max = 0; /* the caps are test_ft_polite's */
+	cfg->per_ip_rate = 0;
 }
 
 /* Fetch HOST at HTTPS_IP:port with cfg; *ms gets the wall time. */
@@ -630,6 +632,8 @@ static void smtp_config(struct ft_smtp_config *cfg, uint16_t port)
 	cfg->allow_private = true;
 	cfg->connect_timeout_ms = 3000;
 	cfg->timeout_ms = 3000;
+	cfg->per_ip_max = 0; /* the caps are test_ft_polite's */
+	cfg->per_ip_rate = 0;
 }
 
 /* Probe mx.hostile.test at ip with cfg; *ms gets the wall time. */

@@ -9,6 +9,8 @@
  *   - every descriptor taken (EMFILE) when curl or the prober would make
  *     its socket;
  *   - a --ca-file that cannot be read (CURLE_SSL_CACERT_BADFILE);
+ *   - an event loop held up past a probe's deadline (an overloaded
+ *     machine): the timeout is ours, not the MX host's;
  * next to the control that shows the same call without the fault ends
  * with the host's status (refused).
  */
@@ -254,6 +256,83 @@ static void test_probe_emfile(void **state)
 		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
 }
 
+/* A server that accepts (the kernel's backlog) and never greets.  Hold
+ * the loop for hold_ms from 20 ms after the start, with a 300 ms
+ * deadline. */
+struct holdup {
+	struct event *ev;
+	unsigned hold_ms;
+};
+
+static void hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	const struct holdup *h = arg;
+
+	(void)fd;
+	(void)what;
+	usleep(h->hold_ms * 1000u); /* the loop is busy elsewhere */
+}
+
+static void probe_silent(unsigned hold_ms, struct sgot *g)
+{
+	struct ft_smtp_config cfg;
+	struct ft_prober *p = NULL;
+	struct sockaddr_in sin;
+	const struct sockaddr *addrs[1] = { (const struct sockaddr *)&sin };
+	struct timeval deadline = { 10, 0 }, at = { 0, 20000 };
+	struct holdup h = { .hold_ms = hold_ms };
+	uint16_t port;
+	int lfd = ftt_listen(IP, 8, &port);
+
+	memset(g, 0, sizeof(*g));
+	ftt_sin(&sin, IP);
+	g->base = event_base_new();
+	assert_non_null(g->base);
+	ft_smtp_config_default(&cfg);
+	cfg.allow_private = true;
+	cfg.port = port;
+	cfg.timeout_ms = 300;
+	cfg.connect_timeout_ms = 300;
+	assert_int_equal(ft_prober_new(g->base, &cfg, &p), ST_OK);
+	h.ev = evtimer_new(g->base, hold_cb, &h);
+	assert_non_null(h.ev);
+	if (hold_ms > 0)
+		assert_int_equal(evtimer_add(h.ev, &at), 0);
+	assert_int_equal(ft_probe_smtp(p, "mx.test", addrs, 1, on_probe, g),
+			 ST_OK);
+	assert_int_equal(event_base_loopexit(g->base, &deadline), 0);
+	assert_int_equal(event_base_dispatch(g->base), 0);
+	event_free(h.ev);
+	ft_prober_free(p);
+	event_base_free(g->base);
+	close(lfd);
+	assert_true(g->done);
+}
+
+/* Control: the silent server's own timeout (no greeting in 300 ms). */
+static void test_probe_silent_timeout(void **state)
+{
+	struct sgot g;
+
+	(void)state;
+	probe_silent(0, &g);
+	if (g.status != FT_SMTP_TIMEOUT)
+		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
+}
+
+/* The same server while our loop is held for 1.2 s: the deadline fires
+ * ~0.9 s late, over FT_SMTP_LATE_MS; that timeout is our load's, and
+ * would have been stored as mx-tls.unreachable. */
+static void test_probe_loop_held(void **state)
+{
+	struct sgot g;
+
+	(void)state;
+	probe_silent(1200, &g);
+	if (g.status != FT_SMTP_LOCAL_ERROR || strstr(g.error, "late") == NULL)
+		fail_msg("%s (%s)", ft_smtp_status_name(g.status), g.error);
+}
+
 /* ---- the errno table ---- */
 
 static void test_errno_local(void **state)
@@ -372,6 +451,8 @@ int main(void)
 		cmocka_unit_test(test_fetch_ca_unreadable),
 		cmocka_unit_test(test_probe_refused),
 		cmocka_unit_test(test_probe_emfile),
+		cmocka_unit_test(test_probe_silent_timeout),
+		cmocka_unit_test(test_probe_loop_held),
 	};
 	int ret;
 

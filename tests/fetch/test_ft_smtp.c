@@ -192,6 +192,10 @@ static void config(struct ft_smtp_config *cfg)
 	cfg->ehlo_name = EHLO_NAME;
 	cfg->connect_timeout_ms = 3000;
 	cfg->timeout_ms = 10000;
+	/* one address serves every test host: the per-IP caps are
+	 * test_ft_polite's and test_sc_polite's, not these tests' */
+	cfg->per_ip_max = 0;
+	cfg->per_ip_rate = 0;
 }
 
 /* One probe of host at ips[0..n_ips-1], all submitted before the loop
@@ -1194,6 +1198,8 @@ static void test_api(void **state)
 	ft_smtp_config_default(&cfg);
 	assert_int_equal(cfg.port, 25);
 	assert_int_equal(cfg.max_probes, 64);
+	assert_int_equal(cfg.per_ip_max, FT_SMTP_DEFAULT_PER_IP_MAX);
+	assert_int_equal(cfg.per_ip_rate, FT_SMTP_DEFAULT_PER_IP_RATE);
 	event_base_free(base);
 }
 

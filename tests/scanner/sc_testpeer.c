@@ -85,6 +85,8 @@ void tp_certs_free(struct tp_certs *c)
 
 static void conn_free(struct tp_conn *c)
 {
+	if (st_link_linked(&c->link))
+		c->p->open--;
 	st_list_remove(&c->link);
 	if (c->greet != NULL)
 		event_free(c->greet);
@@ -262,6 +264,8 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 	if (c->bev == NULL)
 		goto fail;
 	st_list_push_back(&p->conns, &c->link);
+	if (++p->open > p->open_peak)
+		p->open_peak = p->open;
 	bufferevent_setcb(c->bev, p->kind == TP_HTTPS ? https_read : smtp_read,
 			  on_written, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);

@@ -62,6 +62,7 @@ struct tp_peer {
 	unsigned quits;            /* read: SMTP QUITs answered */
 	unsigned greeted_late;     /* read: delayed greetings sent */
 	unsigned errors;           /* read: the peer's own failures */
+	unsigned open, open_peak;  /* read: connections open now, at most */
 	struct st_list conns;      /* open connections, the peer's own */
 };
 

@@ -228,6 +228,13 @@ static void test_lower_defaults(void **state)
 	assert_int_equal(o.cfg.smtp_timeout_ms, sm.timeout_ms);
 	assert_int_equal(o.cfg.smtp_port, sm.port);
 	assert_string_equal(o.cfg.ehlo_name, FT_SMTP_DEFAULT_EHLO);
+	/* the per-IP caps: the option table's defaults are the fetcher's
+	 * and the prober's, and sc_config_default()'s */
+	assert_int_equal(o.cfg.https_per_ip, fc.per_ip_max);
+	assert_int_equal(o.cfg.https_per_ip_rate, fc.per_ip_rate);
+	assert_int_equal(o.cfg.smtp_per_ip, sm.per_ip_max);
+	assert_int_equal(o.cfg.smtp_per_ip_rate, sm.per_ip_rate);
+	assert_false(o.cfg.probe_every_mx);
 }
 
 /* One value of --name: refused (2, the option and the range named) or

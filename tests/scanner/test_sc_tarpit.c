@@ -109,6 +109,12 @@ static void test_tarpit_holds_nothing(void **state)
 	t->cfg.probe_mx = true;
 	t->cfg.inflight = INFLIGHT;
 	t->cfg.smtp_timeout_ms = SMTP_TIMEOUT_MS;
+	/* one real probe per host, as many at once as the slots allow: the
+	 * per-address caps and the probe lent per address are other tests'
+	 * subject (test_sc_polite) */
+	t->cfg.probe_every_mx = true;
+	t->cfg.smtp_per_ip = 0;
+	t->cfg.smtp_per_ip_rate = 0;
 	t->on_sink = on_sink;
 	t->arg = &w;
 	w.t0_us = sc_now_us();

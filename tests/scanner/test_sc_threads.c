@@ -32,7 +32,7 @@ static void test_split(void **state)
 		struct sc_config all, one;
 		unsigned n = split_rows[r].n, cap = split_rows[r].cap;
 		unsigned long long sum_q = 0, sum_i = 0, sum_d = 0, sum_h = 0,
-				   sum_s = 0;
+				   sum_s = 0, sum_p = 0;
 		unsigned lo = ~0u, hi = 0;
 
 		sc_config_default(&all);
@@ -41,6 +41,8 @@ static void test_split(void **state)
 		all.dns_inflight = cap;
 		all.https_max = cap;
 		all.smtp_max = cap;
+		all.https_per_ip = all.smtp_per_ip = cap;
+		all.https_per_ip_rate = all.smtp_per_ip_rate = cap;
 		for (unsigned i = 0; i < n; i++) {
 			sc_threads_split(&all, n, i, &one);
 			sum_q += one.qps;
@@ -48,6 +50,8 @@ static void test_split(void **state)
 			sum_d += one.dns_inflight;
 			sum_h += one.https_max;
 			sum_s += one.smtp_max;
+			sum_p += one.https_per_ip + one.smtp_per_ip +
+				 one.https_per_ip_rate + one.smtp_per_ip_rate;
 			lo = one.inflight < lo ? one.inflight : lo;
 			hi = one.inflight > hi ? one.inflight : hi;
 			/* everything else is the scan's */
@@ -61,6 +65,7 @@ static void test_split(void **state)
 		assert_int_equal(sum_d, cap);
 		assert_int_equal(sum_h, cap);
 		assert_int_equal(sum_s, cap);
+		assert_int_equal(sum_p, 4ull * cap);
 		assert_true(hi - lo <= 1);
 	}
 }
@@ -75,6 +80,8 @@ static void test_fit(void **state)
 	sc_config_default(&c);
 	c.qps = 0;
 	c.inflight = c.dns_inflight = c.https_max = c.smtp_max = 100000;
+	c.https_per_ip = c.https_per_ip_rate = 0; /* 0: no per-address cap */
+	c.smtp_per_ip = c.smtp_per_ip_rate = 0;
 	assert_int_equal(sc_threads_fit(4, &c), 4);
 	assert_int_equal(sc_threads_fit(SC_THREADS_MAX + 5, &c), SC_THREADS_MAX);
 	assert_true(sc_threads_fit(0, &c) == sc_threads_online());
@@ -92,6 +99,22 @@ static void test_fit(void **state)
 	assert_int_equal(sc_threads_fit(8, &c), 2);
 	c.probe_mx = false; /* smtp_max does not count without probes */
 	assert_int_equal(sc_threads_fit(8, &c), 8);
+	/* the per-address caps are per scan: a provider counts our
+	 * connections, whatever thread opens them */
+	c.https_per_ip = 3;
+	assert_int_equal(sc_threads_fit(8, &c), 3);
+	c.https_per_ip = 0;
+	c.https_per_ip_rate = 5;
+	assert_int_equal(sc_threads_fit(8, &c), 5);
+	c.https_per_ip_rate = 0;
+	c.smtp_per_ip = 2;
+	c.smtp_per_ip_rate = 1;
+	assert_int_equal(sc_threads_fit(8, &c), 8); /* no probes */
+	c.probe_mx = true;
+	c.smtp_max = 100;
+	assert_int_equal(sc_threads_fit(8, &c), 1);
+	c.smtp_per_ip_rate = 0;
+	assert_int_equal(sc_threads_fit(8, &c), 2);
 	assert_true(sc_threads_online() >= 1);
 }
 
