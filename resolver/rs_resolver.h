@@ -169,6 +169,10 @@ struct rs_stats {
 	uint64_t drop_id;     /* no question with this ID on this socket */
 	uint64_t drop_question; /* question section differs */
 	uint64_t drop_malformed; /* unparsable bytes */
+	uint64_t send_calls;  /* sendmmsg() calls (UDP datagrams leave in
+			       * batches, one call per socket per pass of
+			       * the loop) */
+	uint64_t recv_calls;  /* recvmmsg() calls */
 	size_t inflight;      /* questions on the wire now */
 	size_t inflight_peak; /* largest inflight seen */
 	size_t queued;        /* questions waiting for a slot or a token */

@@ -134,6 +134,49 @@ static void test_query_wire(void **state)
 	free(wire);
 }
 
+/* The send path's rs_wire_query_into() writes the same bytes as
+ * rs_wire_query(), without allocating; the longest name (253 bytes,
+ * RFC 1035 §3.1's 255 on the wire) with an OPT record fills exactly
+ * RS_QUERY_MAX. */
+static void test_query_into(void **state)
+{
+	static const struct { uint16_t edns; bool ad, dnssec; } rows[] = {
+		{ 1232, false, false }, { 1232, true, true }, { 0, false, false },
+	};
+	char longest[254];
+	const char *names[] = { "_mta-sts.example.com", "", longest };
+	uint8_t buf[RS_QUERY_MAX];
+
+	(void)state;
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+	memset(longest, 'a', 253);
+	longest[63] = longest[127] = longest[191] = '.';
+	longest[253] = '\0';
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct rs_question q;
+			uint8_t *wire = NULL;
+			size_t len = 0, len2 = 0;
+
+			assert_int_equal(rs_question_init(&q, names[n],
+							  RS_TYPE_TXT,
+							  rows[i].dnssec),
+					 ST_OK);
+			q.ad_bit = rows[i].ad;
+			assert_int_equal(rs_wire_query(&q, 0x1234, rows[i].edns,
+						       &wire, &len), ST_OK);
+			assert_int_equal(rs_wire_query_into(&q, 0x1234,
+							    rows[i].edns, buf,
+							    &len2), ST_OK);
+			assert_int_equal(len, len2);
+			assert_memory_equal(wire, buf, len);
+			free(wire);
+			if (n == 2 && rows[i].edns > 0)
+				assert_int_equal(len2, RS_QUERY_MAX);
+		}
+	}
+}
+
 /* ---- rs_wire_parse --------------------------------------------------------- */
 
 /* A response to (name, type) with the given RRs in the answer section. */
@@ -567,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_question_names),
 		cmocka_unit_test(test_question_limits),
 		cmocka_unit_test(test_query_wire),
+		cmocka_unit_test(test_query_into),
 		cmocka_unit_test(test_txt_join),
 		cmocka_unit_test(test_mx_and_null_mx),
 		cmocka_unit_test(test_cname_chain),
