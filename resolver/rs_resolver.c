@@ -116,7 +116,10 @@ struct rs_query {
 	struct st_link id_link;    /* on its ID bucket while UDP is on the wire */
 	struct st_link queue_link; /* on the queue while QUEUED */
 	struct st_link tcp_link;   /* on tcp->pending while a TCP attempt is */
-	struct st_link all_link;   /* on the resolver's all while it lives */
+	struct st_link all_link;   /* on the resolver's all while it lives,
+				    * then on its free list */
+	struct rs_waiter first;    /* the first asker's: no allocation for
+				    * a question asked once */
 };
 
 struct rs_resolver {
@@ -133,6 +136,9 @@ struct rs_resolver {
 	size_t idmap_mask;
 	struct st_list queue;    /* rs_query waiting to be sent (FIFO) */
 	struct st_list all;      /* every rs_query alive */
+	struct st_list free_q;   /* ended rs_query kept for reuse, with
+				  * their timers (query_get/query_put) */
+	size_t n_free;
 	struct event *drain;
 	struct event *flush;     /* sends every socket's waiting datagrams */
 	bool flush_armed;        /* flush is active */
@@ -147,6 +153,7 @@ struct rs_resolver {
 };
 
 static void send_attempt(struct rs_query *qy);
+static void query_put(struct rs_resolver *r, struct rs_query *qy);
 static void complete(struct rs_query *qy, enum rs_status status,
 		     const struct rs_answer *ans);
 
@@ -1008,10 +1015,10 @@ static void complete(struct rs_query *qy, enum rs_status status,
 				 struct rs_waiter, link);
 		r->st.completed++;
 		w->cb(&res, w->arg);
-		free(w);
+		if (w != &qy->first)
+			free(w);
 	}
-	event_free(qy->timer);
-	free(qy);
+	query_put(r, qy);
 	if (!r->closing)
 		event_active(r->drain, EV_TIMEOUT, 0);
 }
@@ -1054,6 +1061,48 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Questions are pooled: an ended one keeps its timer event and goes on
+ * the free list (at most max_inflight of them), so a steady scan makes
+ * no allocation per question (the first asker's waiter is inside it).
+ */
+static struct rs_query *query_get(struct rs_resolver *r)
+{
+	struct rs_query *qy;
+	struct event *timer;
+
+	if (!st_list_empty(&r->free_q)) {
+		qy = QUERY_OF(st_list_pop_front(&r->free_q), all_link);
+		r->n_free--;
+		timer = qy->timer; /* its argument is qy: still right */
+		memset(qy, 0, sizeof(*qy));
+		qy->timer = timer;
+		return qy;
+	}
+	qy = calloc(1, sizeof(*qy));
+	if (qy == NULL)
+		return NULL;
+	r->st.query_allocs++;
+	qy->timer = evtimer_new(r->base, timer_cb, qy);
+	if (qy->timer == NULL) {
+		free(qy);
+		return NULL;
+	}
+	return qy;
+}
+
+/* qy is out of every table and its timer is not pending. */
+static void query_put(struct rs_resolver *r, struct rs_query *qy)
+{
+	if (!r->closing && r->n_free < r->cfg.max_inflight) {
+		st_list_push_front(&r->free_q, &qy->all_link);
+		r->n_free++;
+		return;
+	}
+	event_free(qy->timer);
+	free(qy);
+}
+
 /* The live question asking the same as q, or NULL. */
 static struct rs_query *dedup_find(struct rs_resolver *r, uint32_t hash,
 				   const struct rs_question *q)
@@ -1083,26 +1132,26 @@ int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
 	    rs_question_init(&q, name, type, (flags & RS_FLAG_DO) != 0) != ST_OK)
 		return ST_EINVAL;
 	q.ad_bit = (flags & RS_FLAG_AD) != 0;
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return ST_ENOMEM;
-	w->cb = cb;
-	w->arg = arg;
 	hash = question_hash(&q);
 	qy = dedup_find(r, hash, &q);
 	if (qy != NULL) {
+		w = calloc(1, sizeof(*w));
+		if (w == NULL)
+			return ST_ENOMEM;
+		w->cb = cb;
+		w->arg = arg;
 		st_list_push_back(&qy->waiters, &w->link);
 		qy->n_waiters++;
 		r->st.submitted++;
 		r->st.coalesced++;
 		return ST_OK;
 	}
-	qy = calloc(1, sizeof(*qy));
-	if (qy == NULL || (qy->timer = evtimer_new(r->base, timer_cb, qy)) == NULL) {
-		free(qy);
-		free(w);
+	qy = query_get(r);
+	if (qy == NULL)
 		return ST_ENOMEM;
-	}
+	w = &qy->first;
+	w->cb = cb;
+	w->arg = arg;
 	qy->r = r;
 	qy->q = q;
 	qy->hash = hash;
@@ -1226,6 +1275,7 @@ int rs_resolver_new(struct event_base *base, const struct rs_config *cfg,
 		return ST_ENOMEM;
 	st_list_init(&r->queue);
 	st_list_init(&r->all);
+	st_list_init(&r->free_q);
 	r->base = base;
 	ret = setup(r, cfg);
 	if (ret != ST_OK) {
@@ -1244,6 +1294,13 @@ void rs_resolver_free(struct rs_resolver *r)
 	while (!st_list_empty(&r->all))
 		complete(QUERY_OF(st_list_first(&r->all), all_link),
 			 RS_CANCELLED, NULL);
+	while (!st_list_empty(&r->free_q)) {
+		struct rs_query *qy = QUERY_OF(st_list_pop_front(&r->free_q),
+					       all_link);
+
+		event_free(qy->timer);
+		free(qy);
+	}
 	for (size_t i = 0; i < r->n_up; i++) {
 		if (r->up[i].tcp != NULL)
 			tcp_close(r->up[i].tcp);

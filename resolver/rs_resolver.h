@@ -173,6 +173,9 @@ struct rs_stats {
 			       * batches, one call per socket per pass of
 			       * the loop) */
 	uint64_t recv_calls;  /* recvmmsg() calls */
+	uint64_t query_allocs; /* question structs allocated; an ended one
+				* is reused, so a steady run allocates
+				* about max_inflight of them */
 	size_t inflight;      /* questions on the wire now */
 	size_t inflight_peak; /* largest inflight seen */
 	size_t queued;        /* questions waiting for a slot or a token */

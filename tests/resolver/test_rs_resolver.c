@@ -1164,6 +1164,50 @@ static void test_send_batching(void **state)
 }
 
 /*
+ * Ended questions are reused: 50 questions asked one after the other (each
+ * from the callback of the one before, when that one is not yet free) take
+ * two question structs in all; 20 at once then take 20 (the two and 18
+ * new), and 20 more at once after those reuse them.  Each
+ * is answered once, with its own name (nothing left over from the struct's
+ * last use).
+ */
+static void test_query_pool(void **state)
+{
+	struct tctx *t = *state;
+	struct asker *a = askers_new(t, 90);
+	static char names[90][32];
+
+	new_resolver(t);
+	for (size_t i = 0; i < 90; i++)
+		snprintf(names[i], sizeof(names[i]), "p%02zu.example.com", i);
+	for (size_t i = 0; i + 1 < 50; i++) {
+		a[i].follow = &a[i + 1];
+		a[i].follow_name = names[i + 1];
+	}
+	ask_ok(t, &a[0], names[0], RS_TYPE_A);
+	run_until_cb(t, 50, DEADLINE_MS);
+	assert_int_equal(get_stats(t).query_allocs, 2);
+	for (size_t i = 50; i < 70; i++)
+		ask_ok(t, &a[i], names[i], RS_TYPE_TXT);
+	run_until_cb(t, 70, DEADLINE_MS);
+	assert_int_equal(get_stats(t).query_allocs, 20);
+	for (size_t i = 70; i < 90; i++)
+		ask_ok(t, &a[i], names[i], RS_TYPE_A);
+	run_until_cb(t, 90, DEADLINE_MS);
+	assert_int_equal(get_stats(t).query_allocs, 20);
+	for (size_t i = 0; i < 90; i++) {
+		assert_answered_once(&a[i]);
+		assert_string_equal(a[i].qname, names[i]);
+		assert_int_equal(a[i].qtype,
+				 i >= 50 && i < 70 ? RS_TYPE_TXT : RS_TYPE_A);
+		if (i + 1 < 50)
+			assert_int_equal(a[i].follow_ret, ST_OK);
+	}
+	check_stats(t, 0, .submitted = 90, .completed = 90, .up_sent = 90,
+		    .up_answered = 90);
+}
+
+/*
  * A datagram the kernel refuses in the middle of a batch fails alone, as
  * a refused sendto() did: the questions round-robin between a working
  * upstream and a broadcast address, which the kernel refuses to send to
@@ -1356,6 +1400,7 @@ int main(int argc, char **argv)
 		T(test_failover),
 		T(test_send_batching),
 		T(test_send_refused_in_batch),
+		T(test_query_pool),
 		T(test_referral_and_ra),
 		T(test_names),
 		T(test_qps_cap),
