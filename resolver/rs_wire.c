@@ -47,12 +47,28 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 	return ST_OK;
 }
 
+/* q's name as a wire-format dname rdf, built from its labels (no
+ * snprintf and presentation parser per answer: rs_question_init() has
+ * checked the name, which has no escapes).  NULL on no memory. */
 static ldns_rdf *question_rdf(const struct rs_question *q)
 {
-	char buf[RS_NAME_MAX + 1];
+	uint8_t buf[255];
+	size_t n = 0, lab;
+	const char *p = q->name;
 
-	snprintf(buf, sizeof(buf), "%s.", q->name);
-	return ldns_dname_new_frm_str(q->name[0] == '\0' ? "." : buf);
+	while (*p != '\0') {
+		lab = strcspn(p, ".");
+		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > sizeof(buf))
+			return NULL;
+		buf[n++] = (uint8_t)lab;
+		memcpy(buf + n, p, lab);
+		n += lab;
+		p += lab;
+		if (*p == '.')
+			p++;
+	}
+	buf[n++] = 0;
+	return ldns_dname_new_frm_data((uint16_t)n, buf);
 }
 
 int rs_wire_query_into(const struct rs_question *q, uint16_t id,

@@ -226,6 +226,45 @@ static enum rs_wire_verdict parse(const uint8_t *wire, size_t len, uint16_t id,
 	return v;
 }
 
+/* The question section is compared with the asked name built label by
+ * label into wire form: the root, a name in mixed case in the response
+ * (RFC 4343 §3: case-insensitive), the longest name (RFC 1035 §3.1:
+ * 255 octets on the wire) and a name that differs in one label. */
+static void test_question_name(void **state)
+{
+	char longest[254], longest_dot[256];
+	const struct { const char *asked, *in_response; enum rs_wire_verdict v; }
+		rows[] = {
+		{ "", ".", RS_WIRE_OK },
+		{ "mta-sts.example.com", "MTA-STS.Example.COM.", RS_WIRE_OK },
+		{ longest, longest_dot, RS_WIRE_OK },
+		{ "a.example.com", "b.example.com.", RS_WIRE_BAD_QUESTION },
+		{ "example.com", "example.com.example.com.",
+		  RS_WIRE_BAD_QUESTION },
+	};
+
+	(void)state;
+	memset(longest, 'a', 253);
+	longest[63] = longest[127] = longest[191] = '.';
+	longest[253] = '\0';
+	snprintf(longest_dot, sizeof(longest_dot), "%s.", longest);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct rs_answer ans;
+		size_t len;
+		uint8_t *wire = response(9, rows[i].in_response,
+					 LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR,
+					 NULL, &len);
+
+		assert_int_equal(parse(wire, len, 9, rows[i].asked, RS_TYPE_TXT,
+				       &ans), RS_WIRE_BAD_QUESTION);
+		assert_int_equal(parse(wire, len, 9, rows[i].asked,
+				       LDNS_RR_TYPE_NS, &ans), rows[i].v);
+		if (rows[i].v == RS_WIRE_OK)
+			rs_answer_clear(&ans);
+		free(wire);
+	}
+}
+
 /* RFC 8461 §3.1: the character-strings of one TXT RR are joined. */
 static void test_txt_join(void **state)
 {
@@ -611,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_question_limits),
 		cmocka_unit_test(test_query_wire),
 		cmocka_unit_test(test_query_into),
+		cmocka_unit_test(test_question_name),
 		cmocka_unit_test(test_txt_join),
 		cmocka_unit_test(test_mx_and_null_mx),
 		cmocka_unit_test(test_cname_chain),
