@@ -5,7 +5,9 @@
  * answer (or the reason there is none) is delivered once, from the loop, to
  * the callback.  The resolver sends over UDP from a pool of sockets (source
  * ports chosen by the kernel at random from its ephemeral range, query IDs
- * from the system CSPRNG), falls back to TCP when an answer is truncated,
+ * from the system CSPRNG; the datagrams of one pass of the loop leave in
+ * one sendmmsg() per socket, answers are read by recvmmsg()), falls back
+ * to TCP when an answer is truncated,
  * retries with exponential backoff across the upstreams, and never lets a
  * question hang: every one ends with an answer, a timeout or a local error.
  *
