@@ -661,8 +661,8 @@ static bool tcp_send(struct rs_query *qy)
 /*
  * UDP datagrams are not sent one sendto() each: udp_send() builds the
  * datagram into its socket's batch, and flush_sock() hands the batch to
- * one sendmmsg() when it is full or when the loop runs flush_cb(), which
- * the first datagram of a batch activates.  So every question sent in one
+ * one sendmmsg() when it is full (before the next datagram joins) or when
+ * the loop runs flush_cb(), which the first datagram of a batch activates.  So every question sent in one
  * pass of the loop (a drain of the queue, a round of timers, the answers
  * of one recvmmsg()) leaves in one system call per socket.  A question
  * counts as on the wire (in the ID table, in its upstream's sent) only
@@ -793,6 +793,12 @@ static bool udp_send(struct rs_query *qy)
 		return false;
 	sock = (int)cand[rand16(r) % n];
 	s = &r->socks[sock];
+	/* A full batch goes before this datagram joins the next one: the
+	 * datagrams in it belong to questions whose attempts (and timers)
+	 * are set up, which qy's is not yet (send_attempt() arms its timer
+	 * after this returns). */
+	if (s->n_out == RS_SEND_BATCH)
+		flush_sock(r, s);
 	do {
 		qy->id = rand16(r);
 	} while (sock_id_used(r, sock, qy->id));
@@ -804,9 +810,7 @@ static bool udp_send(struct rs_query *qy)
 	qy->out = o;
 	qy->sock = sock;
 	s->n_out++;
-	if (s->n_out == RS_SEND_BATCH) {
-		flush_sock(r, s);
-	} else if (!r->flush_armed) {
+	if (!r->flush_armed) {
 		r->flush_armed = true;
 		event_active(r->flush, EV_TIMEOUT, 0);
 	}
