@@ -8,6 +8,7 @@
  * and on its upstream's TCP connection while a TCP attempt is.  complete()
  * is the one place a question leaves every table and its callbacks run.
  */
+#define _GNU_SOURCE /* sendmmsg, recvmmsg */
 #include "rs_resolver.h"
 
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +33,9 @@
 #include "st_list.h"
 
 #define RS_RECV_MAX 65535   /* largest DNS message (RFC 1035 §4.2.2) */
-#define RS_RECV_BATCH 64    /* datagrams read per wake-up */
+#define RS_RECV_BATCH 32    /* datagrams per recvmmsg() */
+#define RS_RECV_ROUNDS 2    /* recvmmsg() calls per wake-up at most */
+#define RS_SEND_BATCH 32    /* datagrams per sendmmsg(), per socket */
 #define RS_MAX_SOCKETS 64
 #define RS_RAND_POOL 256
 #define RS_RCVBUF (1 << 20) /* bytes asked per UDP socket */
@@ -65,12 +69,31 @@ struct rs_upstream {
 	struct rs_pace pace;   /* its window of first attempts (rs_pace.h) */
 };
 
+/* A datagram built and waiting for its socket's next sendmmsg(). */
+struct rs_out {
+	struct rs_query *qy;   /* NULL: withdrawn (the question ended) */
+	size_t len;
+	uint8_t wire[RS_QUERY_MAX];
+};
+
 struct rs_sock {
 	int fd;
 	int family;
 	struct event *ev;
 	struct rs_resolver *r;
 	size_t idx;
+	struct rs_out *out;    /* RS_SEND_BATCH slots, owned */
+	unsigned n_out;        /* slots in use, sent by flush_sock() */
+};
+
+/* The receive side of recvmmsg(): one buffer per datagram.  The buffers
+ * are RS_RECV_MAX each so that no datagram is ever cut, but the kernel
+ * only writes (and so only maps) as much as arrives. */
+struct rs_rx {
+	struct mmsghdr mh[RS_RECV_BATCH];
+	struct iovec iov[RS_RECV_BATCH];
+	struct sockaddr_storage from[RS_RECV_BATCH];
+	uint8_t *buf;          /* RS_RECV_BATCH * RS_RECV_MAX bytes */
 };
 
 struct rs_query {
@@ -82,6 +105,7 @@ struct rs_query {
 	uint32_t hash;
 	uint16_t id;
 	int sock;              /* socket of the UDP attempt, -1 otherwise */
+	struct rs_out *out;    /* its datagram while it waits for the flush */
 	size_t upstream;       /* upstream of the current attempt */
 	size_t first_upstream;
 	unsigned attempt;      /* packets sent */
@@ -97,7 +121,10 @@ struct rs_query {
 	struct st_link id_link;    /* on its ID bucket while UDP is on the wire */
 	struct st_link queue_link; /* on the queue while QUEUED */
 	struct st_link tcp_link;   /* on tcp->pending while a TCP attempt is */
-	struct st_link all_link;   /* on the resolver's all while it lives */
+	struct st_link all_link;   /* on the resolver's all while it lives,
+				    * then on its free list */
+	struct rs_waiter first;    /* the first asker's: no allocation for
+				    * a question asked once */
 };
 
 struct rs_resolver {
@@ -114,11 +141,16 @@ struct rs_resolver {
 	size_t idmap_mask;
 	struct st_list queue;    /* rs_query waiting to be sent (FIFO) */
 	struct st_list all;      /* every rs_query alive */
+	struct st_list free_q;   /* ended rs_query kept for reuse, with
+				  * their timers (query_get/query_put) */
+	size_t n_free;
 	struct event *drain;
+	struct event *flush;     /* sends every socket's waiting datagrams */
+	bool flush_armed;        /* flush is active */
 	double tokens;
 	uint64_t refill_us;      /* monotonic, at the last refill */
 	struct rs_stats st;
-	uint8_t *rbuf;
+	struct rs_rx *rx;
 	uint8_t rand_pool[RS_RAND_POOL];
 	size_t rand_used;
 	size_t next_upstream;
@@ -127,6 +159,7 @@ struct rs_resolver {
 
 static void send_attempt(struct rs_query *qy);
 static void pace_note(struct rs_query *qy, enum rs_pace_outcome o);
+static void query_put(struct rs_resolver *r, struct rs_query *qy);
 static void complete(struct rs_query *qy, enum rs_status status,
 		     const struct rs_answer *ans);
 
@@ -602,10 +635,9 @@ static bool tcp_send(struct rs_query *qy)
 	struct rs_resolver *r = qy->r;
 	int err = 0;
 	struct rs_tcp *tcp = tcp_open(r, qy->upstream, &err);
-	uint8_t *wire = NULL;
+	uint8_t wire[RS_QUERY_MAX];
 	uint8_t hdr[2];
 	size_t len = 0;
-	bool ok = false;
 
 	if (tcp == NULL) {
 		ST_DEBUG(r->cfg.log, LOG_COMP, "TCP to %s: %s",
@@ -619,19 +651,18 @@ static bool tcp_send(struct rs_query *qy)
 	} while (tcp_id_used(tcp, qy->id));
 	/* Over TCP the message size is not limited by EDNS (RFC 7766 §6.2.2),
 	 * but the OPT record still carries DO. */
-	if (rs_wire_query(&qy->q, qy->id, r->cfg.edns_size, &wire, &len) != ST_OK)
+	if (rs_wire_query_into(&qy->q, qy->id, r->cfg.edns_size, wire, &len) !=
+	    ST_OK)
 		return false;
 	hdr[0] = (uint8_t)(len >> 8);
 	hdr[1] = (uint8_t)len;
-	if (bufferevent_write(tcp->bev, hdr, 2) == 0 &&
-	    bufferevent_write(tcp->bev, wire, len) == 0) {
-		evtimer_del(tcp->idle);
-		qy->tcp = tcp;
-		st_list_push_front(&tcp->pending, &qy->tcp_link);
-		ok = true;
-	}
-	free(wire);
-	return ok;
+	if (bufferevent_write(tcp->bev, hdr, 2) != 0 ||
+	    bufferevent_write(tcp->bev, wire, len) != 0)
+		return false;
+	evtimer_del(tcp->idle);
+	qy->tcp = tcp;
+	st_list_push_front(&tcp->pending, &qy->tcp_link);
+	return true;
 }
 
 /* ---- pacing (rs_pace.h): the only calls into it ----------------------- */
@@ -691,14 +722,131 @@ static bool pace_pick(struct rs_resolver *r, struct rs_query *qy)
 
 /* ---- sending and timeouts --------------------------------------------- */
 
+/*
+ * UDP datagrams are not sent one sendto() each: udp_send() builds the
+ * datagram into its socket's batch, and flush_sock() hands the batch to
+ * one sendmmsg() when it is full (before the next datagram joins) or when
+ * the loop runs flush_cb(), which the first datagram of a batch activates.  So every question sent in one
+ * pass of the loop (a drain of the queue, a round of timers, the answers
+ * of one recvmmsg()) leaves in one system call per socket.  A question
+ * counts as on the wire (in the ID table, in its upstream's sent) only
+ * once the kernel took its datagram; one the kernel refuses is treated as
+ * a failed sendto() was: a local errno ends it RS_ERROR at once, any
+ * other leaves it to its timer.
+ */
+
+/* A question that ends or is retried before the flush leaves its slot
+ * empty: flush_sock() skips it. */
+static void out_withdraw(struct rs_query *qy)
+{
+	if (qy->out == NULL)
+		return;
+	qy->out->qy = NULL;
+	qy->out = NULL;
+}
+
+/* Whether id is taken on socket sock: on the wire or waiting to be. */
+static bool sock_id_used(struct rs_resolver *r, int sock, uint16_t id)
+{
+	const struct rs_sock *s = &r->socks[sock];
+
+	if (idmap_find(r, sock, id) != NULL)
+		return true;
+	for (unsigned i = 0; i < s->n_out; i++) {
+		if (s->out[i].qy != NULL && s->out[i].qy->id == id)
+			return true;
+	}
+	return false;
+}
+
+static void udp_sent(struct rs_resolver *r, struct rs_query *qy)
+{
+	r->up[qy->upstream].st.sent++;
+	st_list_push_front(&r->idmap[id_bucket(r, qy->sock, qy->id)],
+			   &qy->id_link);
+}
+
+static void udp_failed(struct rs_resolver *r, struct rs_query *qy, int err)
+{
+	struct timeval now = { 0, 0 };
+
+	ST_DEBUG(r->cfg.log, LOG_COMP, "sendmmsg %s: %s",
+		 r->upstream_text[qy->upstream], strerror(err));
+	qy->sock = -1;
+	if (local_errno(err)) {
+		qy->local_errno = err;
+		/* Ends RS_ERROR from the loop, as send_attempt() does. */
+		evtimer_add(qy->timer, &now);
+	}
+}
+
+/* Send the datagrams waiting on s, in as few sendmmsg() calls as the
+ * kernel allows: one, unless it refuses one of them. */
+static void flush_sock(struct rs_resolver *r, struct rs_sock *s)
+{
+	struct mmsghdr mh[RS_SEND_BATCH];
+	struct iovec iov[RS_SEND_BATCH];
+	struct rs_query *qys[RS_SEND_BATCH];
+	unsigned n = 0, i = 0;
+
+	for (unsigned k = 0; k < s->n_out; k++) {
+		struct rs_out *o = &s->out[k];
+		struct rs_upstream *up;
+
+		if (o->qy == NULL)
+			continue;
+		up = &r->up[o->qy->upstream];
+		iov[n] = (struct iovec){ o->wire, o->len };
+		memset(&mh[n], 0, sizeof(mh[n]));
+		mh[n].msg_hdr.msg_name = &up->addr;
+		mh[n].msg_hdr.msg_namelen = up->addrlen;
+		mh[n].msg_hdr.msg_iov = &iov[n];
+		mh[n].msg_hdr.msg_iovlen = 1;
+		qys[n++] = o->qy;
+		o->qy->out = NULL;
+		o->qy = NULL;
+	}
+	s->n_out = 0;
+	while (i < n) {
+		int sent = sendmmsg(s->fd, mh + i, n - i, 0);
+
+		r->st.send_calls++;
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0) {
+			/* The first one the kernel refused: the rest may go. */
+			udp_failed(r, qys[i], sent < 0 ? errno : EIO);
+			i++;
+			continue;
+		}
+		for (unsigned k = 0; k < (unsigned)sent; k++)
+			udp_sent(r, qys[i + k]);
+		i += (unsigned)sent;
+	}
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rs_resolver *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->flush_armed = false;
+	for (size_t i = 0; i < r->n_socks; i++) {
+		if (r->socks[i].n_out > 0)
+			flush_sock(r, &r->socks[i]);
+	}
+}
+
+/* Put qy's datagram in a random socket's batch (each socket has its own
+ * random source port, RFC 5452 §9.2); false if none could be built. */
 static bool udp_send(struct rs_query *qy)
 {
 	struct rs_resolver *r = qy->r;
 	struct rs_upstream *up = &r->up[qy->upstream];
 	size_t cand[RS_MAX_SOCKETS], n = 0;
-	uint8_t *wire = NULL;
-	size_t len = 0;
-	ssize_t sent;
+	struct rs_sock *s;
+	struct rs_out *o;
 	int sock;
 
 	for (size_t i = 0; i < r->n_socks; i++) {
@@ -708,26 +856,28 @@ static bool udp_send(struct rs_query *qy)
 	if (n == 0)
 		return false;
 	sock = (int)cand[rand16(r) % n];
+	s = &r->socks[sock];
+	/* A full batch goes before this datagram joins the next one: the
+	 * datagrams in it belong to questions whose attempts (and timers)
+	 * are set up, which qy's is not yet (send_attempt() arms its timer
+	 * after this returns). */
+	if (s->n_out == RS_SEND_BATCH)
+		flush_sock(r, s);
 	do {
 		qy->id = rand16(r);
-	} while (idmap_find(r, sock, qy->id) != NULL);
-	if (rs_wire_query(&qy->q, qy->id, r->cfg.edns_size, &wire, &len) != ST_OK)
+	} while (sock_id_used(r, sock, qy->id));
+	o = &s->out[s->n_out];
+	if (rs_wire_query_into(&qy->q, qy->id, r->cfg.edns_size, o->wire,
+			       &o->len) != ST_OK)
 		return false;
-	sent = sendto(r->socks[sock].fd, wire, len, 0,
-		      (struct sockaddr *)&up->addr, up->addrlen);
-	free(wire);
-	if (sent < 0) {
-		int err = errno;
-
-		ST_DEBUG(r->cfg.log, LOG_COMP, "sendto %s: %s",
-			 r->upstream_text[qy->upstream], strerror(err));
-		if (local_errno(err))
-			qy->local_errno = err;
-		return false;
-	}
+	o->qy = qy;
+	qy->out = o;
 	qy->sock = sock;
-	st_list_push_front(&r->idmap[id_bucket(r, sock, qy->id)],
-			   &qy->id_link);
+	s->n_out++;
+	if (!r->flush_armed) {
+		r->flush_armed = true;
+		event_active(r->flush, EV_TIMEOUT, 0);
+	}
 	return true;
 }
 
@@ -748,9 +898,13 @@ static void send_attempt(struct rs_query *qy)
 	}
 	qy->state = qy->truncated ? Q_TCP : Q_UDP;
 	qy->sock = -1;
-	sent = qy->truncated ? tcp_send(qy) : udp_send(qy);
-	if (sent)
-		r->up[qy->upstream].st.sent++;
+	if (qy->truncated) {
+		sent = tcp_send(qy);
+		if (sent)
+			r->up[qy->upstream].st.sent++;
+	} else {
+		sent = udp_send(qy); /* counted when flushed */
+	}
 	pace_sent(qy);
 	qy->attempt++;
 	if (r->cfg.qps > 0)
@@ -775,6 +929,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	r->up[qy->upstream].st.timeouts++;
 	pace_note(qy, RS_PACE_TIMEOUT);
 	idmap_remove(qy);
+	out_withdraw(qy);
 	tcp_detach(qy);
 	if (qy->attempt <= r->cfg.retries)
 		send_attempt(qy);
@@ -841,20 +996,38 @@ dropped:
 		us->dropped++;
 }
 
+/* Up to RS_RECV_ROUNDS recvmmsg() calls of RS_RECV_BATCH datagrams each:
+ * the answers of a burst in few system calls, without starving the other
+ * sockets and timers of the loop. */
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rs_sock *s = arg;
+	struct rs_resolver *r = s->r;
+	struct rs_rx *rx = r->rx;
 
 	(void)what;
-	for (int i = 0; i < RS_RECV_BATCH; i++) {
-		struct sockaddr_storage from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(fd, s->r->rbuf, RS_RECV_MAX, 0,
-				     (struct sockaddr *)&from, &fromlen);
+	for (int round = 0; round < RS_RECV_ROUNDS; round++) {
+		int n;
 
-		if (n < 0)
+		for (size_t i = 0; i < RS_RECV_BATCH; i++) {
+			rx->iov[i] = (struct iovec){ rx->buf + i * RS_RECV_MAX,
+						     RS_RECV_MAX };
+			memset(&rx->mh[i], 0, sizeof(rx->mh[i]));
+			rx->mh[i].msg_hdr.msg_name = &rx->from[i];
+			rx->mh[i].msg_hdr.msg_namelen = sizeof(rx->from[i]);
+			rx->mh[i].msg_hdr.msg_iov = &rx->iov[i];
+			rx->mh[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, rx->mh, RS_RECV_BATCH, 0, NULL);
+		r->st.recv_calls++;
+		if (n <= 0)
 			break; /* EAGAIN, or an ICMP error: the timer retries */
-		udp_datagram(s, s->r->rbuf, (size_t)n, &from, fromlen);
+		for (int i = 0; i < n; i++)
+			udp_datagram(s, rx->buf + (size_t)i * RS_RECV_MAX,
+				     rx->mh[i].msg_len, &rx->from[i],
+				     rx->mh[i].msg_hdr.msg_namelen);
+		if (n < RS_RECV_BATCH)
+			break;
 	}
 }
 
@@ -869,6 +1042,7 @@ static void complete(struct rs_query *qy, enum rs_status status,
 
 	dedup_remove(qy);
 	idmap_remove(qy);
+	out_withdraw(qy);
 	tcp_detach(qy);
 	pace_release(qy);
 	if (qy->state == Q_QUEUED)
@@ -912,10 +1086,10 @@ static void complete(struct rs_query *qy, enum rs_status status,
 				 struct rs_waiter, link);
 		r->st.completed++;
 		w->cb(&res, w->arg);
-		free(w);
+		if (w != &qy->first)
+			free(w);
 	}
-	event_free(qy->timer);
-	free(qy);
+	query_put(r, qy);
 	if (!r->closing)
 		event_active(r->drain, EV_TIMEOUT, 0);
 }
@@ -960,6 +1134,48 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Questions are pooled: an ended one keeps its timer event and goes on
+ * the free list (at most max_inflight of them), so a steady scan makes
+ * no allocation per question (the first asker's waiter is inside it).
+ */
+static struct rs_query *query_get(struct rs_resolver *r)
+{
+	struct rs_query *qy;
+	struct event *timer;
+
+	if (!st_list_empty(&r->free_q)) {
+		qy = QUERY_OF(st_list_pop_front(&r->free_q), all_link);
+		r->n_free--;
+		timer = qy->timer; /* its argument is qy: still right */
+		memset(qy, 0, sizeof(*qy));
+		qy->timer = timer;
+		return qy;
+	}
+	qy = calloc(1, sizeof(*qy));
+	if (qy == NULL)
+		return NULL;
+	r->st.query_allocs++;
+	qy->timer = evtimer_new(r->base, timer_cb, qy);
+	if (qy->timer == NULL) {
+		free(qy);
+		return NULL;
+	}
+	return qy;
+}
+
+/* qy is out of every table and its timer is not pending. */
+static void query_put(struct rs_resolver *r, struct rs_query *qy)
+{
+	if (!r->closing && r->n_free < r->cfg.max_inflight) {
+		st_list_push_front(&r->free_q, &qy->all_link);
+		r->n_free++;
+		return;
+	}
+	event_free(qy->timer);
+	free(qy);
+}
+
 /* The live question asking the same as q, or NULL. */
 static struct rs_query *dedup_find(struct rs_resolver *r, uint32_t hash,
 				   const struct rs_question *q)
@@ -989,26 +1205,26 @@ int rs_submit(struct rs_resolver *r, const char *name, uint16_t type,
 	    rs_question_init(&q, name, type, (flags & RS_FLAG_DO) != 0) != ST_OK)
 		return ST_EINVAL;
 	q.ad_bit = (flags & RS_FLAG_AD) != 0;
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return ST_ENOMEM;
-	w->cb = cb;
-	w->arg = arg;
 	hash = question_hash(&q);
 	qy = dedup_find(r, hash, &q);
 	if (qy != NULL) {
+		w = calloc(1, sizeof(*w));
+		if (w == NULL)
+			return ST_ENOMEM;
+		w->cb = cb;
+		w->arg = arg;
 		st_list_push_back(&qy->waiters, &w->link);
 		qy->n_waiters++;
 		r->st.submitted++;
 		r->st.coalesced++;
 		return ST_OK;
 	}
-	qy = calloc(1, sizeof(*qy));
-	if (qy == NULL || (qy->timer = evtimer_new(r->base, timer_cb, qy)) == NULL) {
-		free(qy);
-		free(w);
+	qy = query_get(r);
+	if (qy == NULL)
 		return ST_ENOMEM;
-	}
+	w = &qy->first;
+	w->cb = cb;
+	w->arg = arg;
 	qy->r = r;
 	qy->q = q;
 	qy->hash = hash;
@@ -1053,11 +1269,15 @@ static int open_sockets(struct rs_resolver *r)
 			s->family = families[f];
 			s->r = r;
 			s->idx = r->n_socks;
+			s->n_out = 0;
+			s->out = calloc(RS_SEND_BATCH, sizeof(*s->out));
 			s->ev = event_new(r->base, s->fd, EV_READ | EV_PERSIST,
 					  udp_read_cb, s);
-			if (s->ev == NULL || event_add(s->ev, NULL) != 0) {
+			if (s->out == NULL || s->ev == NULL ||
+			    event_add(s->ev, NULL) != 0) {
 				if (s->ev != NULL)
 					event_free(s->ev);
+				free(s->out);
 				close(s->fd);
 				return ST_ENOMEM;
 			}
@@ -1098,10 +1318,13 @@ static int setup(struct rs_resolver *r, const struct rs_config *cfg)
 	r->idmap_mask = r->dedup_mask;
 	r->dedup = calloc(r->dedup_mask + 1, sizeof(*r->dedup));
 	r->idmap = calloc(r->idmap_mask + 1, sizeof(*r->idmap));
-	r->rbuf = malloc(RS_RECV_MAX);
+	r->rx = calloc(1, sizeof(*r->rx));
+	if (r->rx != NULL)
+		r->rx->buf = malloc((size_t)RS_RECV_BATCH * RS_RECV_MAX);
 	r->drain = evtimer_new(r->base, drain_cb, r);
-	if (r->dedup == NULL || r->idmap == NULL || r->rbuf == NULL ||
-	    r->drain == NULL)
+	r->flush = event_new(r->base, -1, 0, flush_cb, r);
+	if (r->dedup == NULL || r->idmap == NULL || r->rx == NULL ||
+	    r->rx->buf == NULL || r->drain == NULL || r->flush == NULL)
 		return ST_ENOMEM;
 	for (size_t i = 0; i <= r->dedup_mask; i++)
 		st_list_init(&r->dedup[i]);
@@ -1127,6 +1350,7 @@ int rs_resolver_new(struct event_base *base, const struct rs_config *cfg,
 		return ST_ENOMEM;
 	st_list_init(&r->queue);
 	st_list_init(&r->all);
+	st_list_init(&r->free_q);
 	r->base = base;
 	ret = setup(r, cfg);
 	if (ret != ST_OK) {
@@ -1145,19 +1369,31 @@ void rs_resolver_free(struct rs_resolver *r)
 	while (!st_list_empty(&r->all))
 		complete(QUERY_OF(st_list_first(&r->all), all_link),
 			 RS_CANCELLED, NULL);
+	while (!st_list_empty(&r->free_q)) {
+		struct rs_query *qy = QUERY_OF(st_list_pop_front(&r->free_q),
+					       all_link);
+
+		event_free(qy->timer);
+		free(qy);
+	}
 	for (size_t i = 0; i < r->n_up; i++) {
 		if (r->up[i].tcp != NULL)
 			tcp_close(r->up[i].tcp);
 	}
 	for (size_t i = 0; i < r->n_socks; i++) {
 		event_free(r->socks[i].ev);
+		free(r->socks[i].out);
 		close(r->socks[i].fd);
 	}
 	if (r->drain != NULL)
 		event_free(r->drain);
+	if (r->flush != NULL)
+		event_free(r->flush);
 	free(r->dedup);
 	free(r->idmap);
-	free(r->rbuf);
+	if (r->rx != NULL)
+		free(r->rx->buf);
+	free(r->rx);
 	free(r);
 }
 

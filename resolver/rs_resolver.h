@@ -5,7 +5,9 @@
  * answer (or the reason there is none) is delivered once, from the loop, to
  * the callback.  The resolver sends over UDP from a pool of sockets (source
  * ports chosen by the kernel at random from its ephemeral range, query IDs
- * from the system CSPRNG), falls back to TCP when an answer is truncated,
+ * from the system CSPRNG; the datagrams of one pass of the loop leave in
+ * one sendmmsg() per socket, answers are read by recvmmsg()), falls back
+ * to TCP when an answer is truncated,
  * retries with exponential backoff across the upstreams, and never lets a
  * question hang: every one ends with an answer, a timeout or a local error.
  *
@@ -176,6 +178,13 @@ struct rs_stats {
 	uint64_t drop_id;     /* no question with this ID on this socket */
 	uint64_t drop_question; /* question section differs */
 	uint64_t drop_malformed; /* unparsable bytes */
+	uint64_t send_calls;  /* sendmmsg() calls (UDP datagrams leave in
+			       * batches, one call per socket per pass of
+			       * the loop) */
+	uint64_t recv_calls;  /* recvmmsg() calls */
+	uint64_t query_allocs; /* question structs allocated; an ended one
+				* is reused, so a steady run allocates
+				* about max_inflight of them */
 	size_t inflight;      /* questions on the wire now */
 	size_t inflight_peak; /* largest inflight seen */
 	size_t queued;        /* questions waiting for a slot or a token */

@@ -47,25 +47,39 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 	return ST_OK;
 }
 
+/* q's name as a wire-format dname rdf, built from its labels (no
+ * snprintf and presentation parser per answer: rs_question_init() has
+ * checked the name, which has no escapes).  NULL on no memory. */
 static ldns_rdf *question_rdf(const struct rs_question *q)
 {
-	char buf[RS_NAME_MAX + 1];
+	uint8_t buf[255];
+	size_t n = 0, lab;
+	const char *p = q->name;
 
-	snprintf(buf, sizeof(buf), "%s.", q->name);
-	return ldns_dname_new_frm_str(q->name[0] == '\0' ? "." : buf);
+	while (*p != '\0') {
+		lab = strcspn(p, ".");
+		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > sizeof(buf))
+			return NULL;
+		buf[n++] = (uint8_t)lab;
+		memcpy(buf + n, p, lab);
+		n += lab;
+		p += lab;
+		if (*p == '.')
+			p++;
+	}
+	buf[n++] = 0;
+	return ldns_dname_new_frm_data((uint16_t)n, buf);
 }
 
-int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
-		  uint8_t **wire, size_t *len)
+int rs_wire_query_into(const struct rs_question *q, uint16_t id,
+		       uint16_t edns_size, uint8_t buf[RS_QUERY_MAX],
+		       size_t *len)
 {
 	/* Built by hand, not with ldns: this runs once per query and ldns
-	 * allocates a 64 KiB buffer per packet.  12 header + 255 name +
-	 * 4 question + 11 OPT (RFC 1035 §4.1, RFC 6891 §6.1.2). */
-	uint8_t buf[12 + 255 + 4 + 11];
+	 * allocates a 64 KiB buffer per packet. */
 	size_t n = 12, lab;
 	const char *p = q->name;
 
-	*wire = NULL;
 	*len = 0;
 	memset(buf, 0, 12);
 	buf[0] = (uint8_t)(id >> 8);
@@ -103,11 +117,26 @@ int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
 		buf[n++] = 0;  /* RDLEN */
 		buf[n++] = 0;
 	}
-	*wire = malloc(n);
-	if (*wire == NULL)
-		return ST_ENOMEM;
-	memcpy(*wire, buf, n);
 	*len = n;
+	return ST_OK;
+}
+
+int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
+		  uint8_t **wire, size_t *len)
+{
+	uint8_t buf[RS_QUERY_MAX];
+	int ret;
+
+	*wire = NULL;
+	ret = rs_wire_query_into(q, id, edns_size, buf, len);
+	if (ret != ST_OK)
+		return ret;
+	*wire = malloc(*len);
+	if (*wire == NULL) {
+		*len = 0;
+		return ST_ENOMEM;
+	}
+	memcpy(*wire, buf, *len);
 	return ST_OK;
 }
 

@@ -14,6 +14,9 @@
 
 #define RS_NAME_MAX 256    /* presentation name, NUL included */
 #define RS_CNAME_MAX 16    /* CNAME links followed */
+/* The largest query rs_wire_query_into() writes: 12 header + 255 name +
+ * 4 question + 11 OPT (RFC 1035 §4.1, RFC 6891 §6.1.2). */
+#define RS_QUERY_MAX (12 + 255 + 4 + 11)
 
 struct rs_question {
 	char name[RS_NAME_MAX]; /* lower case, no trailing dot ("" is root) */
@@ -38,6 +41,13 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
  * *wire is malloc'd: the caller frees it.  ST_OK, ST_EINVAL or ST_ENOMEM. */
 int rs_wire_query(const struct rs_question *q, uint16_t id, uint16_t edns_size,
 		  uint8_t **wire, size_t *len);
+
+/* The same message written into buf (RS_QUERY_MAX bytes, the caller's),
+ * with no allocation: the resolver's send path.  *len is its length.
+ * ST_OK or ST_EINVAL (*len is then 0). */
+int rs_wire_query_into(const struct rs_question *q, uint16_t id,
+		       uint16_t edns_size, uint8_t buf[RS_QUERY_MAX],
+		       size_t *len);
 
 enum rs_wire_verdict {
 	RS_WIRE_OK = 0,       /* a response to q: see the answer */

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1124,6 +1125,138 @@ static void test_failover(void **state)
 }
 
 /*
+ * UDP datagrams leave in batches: 200 questions submitted at once go out
+ * in a few sendmmsg() calls on one socket (32 a call), not 200 sendto()
+ * calls, and their answers come back in fewer recvmmsg() calls than
+ * answers.  Every question is still sent once, with an ID of its own, and
+ * answered once.
+ */
+static void test_send_batching(void **state)
+{
+	struct tctx *t = *state;
+	const size_t n = 200;
+	struct asker *a = askers_new(t, n);
+	struct rs_stats st;
+	char name[64];
+
+	t->cfg.n_sockets = 1;
+	new_resolver(t);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "b%03zu.example.com", i);
+		ask_ok(t, &a[i], name, RS_TYPE_A);
+	}
+	run_until_cb(t, n, 5000);
+	st = get_stats(t);
+	print_message("  %zu questions: %" PRIu64 " sendmmsg, %" PRIu64
+		      " recvmmsg\n", n, st.send_calls, st.recv_calls);
+	/* ceil(200 / 32) = 7 batches, all from one drain of the queue. */
+	assert_true(st.send_calls >= 7);
+	assert_true(st.send_calls <= 8);
+	assert_true(st.recv_calls < n / 4);
+	assert_int_equal(t->rsp[0].n_q, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "b%03zu.example.com", i);
+		assert_answered_once(&a[i]);
+		assert_string_equal(a[i].qname, name);
+	}
+	check_stats(t, 0, .submitted = n, .completed = n, .up_sent = n,
+		    .up_answered = n);
+}
+
+/*
+ * Ended questions are reused: 50 questions asked one after the other (each
+ * from the callback of the one before, when that one is not yet free) take
+ * two question structs in all; 20 at once then take 20 (the two and 18
+ * new), and 20 more at once after those reuse them.  Each
+ * is answered once, with its own name (nothing left over from the struct's
+ * last use).
+ */
+static void test_query_pool(void **state)
+{
+	struct tctx *t = *state;
+	struct asker *a = askers_new(t, 90);
+	static char names[90][32];
+
+	new_resolver(t);
+	for (size_t i = 0; i < 90; i++)
+		snprintf(names[i], sizeof(names[i]), "p%02zu.example.com", i);
+	for (size_t i = 0; i + 1 < 50; i++) {
+		a[i].follow = &a[i + 1];
+		a[i].follow_name = names[i + 1];
+	}
+	ask_ok(t, &a[0], names[0], RS_TYPE_A);
+	run_until_cb(t, 50, DEADLINE_MS);
+	assert_int_equal(get_stats(t).query_allocs, 2);
+	for (size_t i = 50; i < 70; i++)
+		ask_ok(t, &a[i], names[i], RS_TYPE_TXT);
+	run_until_cb(t, 70, DEADLINE_MS);
+	assert_int_equal(get_stats(t).query_allocs, 20);
+	for (size_t i = 70; i < 90; i++)
+		ask_ok(t, &a[i], names[i], RS_TYPE_A);
+	run_until_cb(t, 90, DEADLINE_MS);
+	assert_int_equal(get_stats(t).query_allocs, 20);
+	for (size_t i = 0; i < 90; i++) {
+		assert_answered_once(&a[i]);
+		assert_string_equal(a[i].qname, names[i]);
+		assert_int_equal(a[i].qtype,
+				 i >= 50 && i < 70 ? RS_TYPE_TXT : RS_TYPE_A);
+		if (i + 1 < 50)
+			assert_int_equal(a[i].follow_ret, ST_OK);
+	}
+	check_stats(t, 0, .submitted = 90, .completed = 90, .up_sent = 90,
+		    .up_answered = 90);
+}
+
+/*
+ * A datagram the kernel refuses in the middle of a batch fails alone, as
+ * a refused sendto() did: the questions round-robin between a working
+ * upstream and a broadcast address, which the kernel refuses to send to
+ * (no SO_BROADCAST; nothing leaves the machine).  The refused ones are
+ * neither counted as sent nor ended at once (the errno is not one of this
+ * machine's resources): their timer retries them at the next upstream,
+ * which answers.  The others in the same batch go out and are answered at
+ * the first attempt.
+ */
+static void test_send_refused_in_batch(void **state)
+{
+	struct tctx *t = *state;
+	const size_t n = 40;
+	struct asker *a = askers_new(t, n);
+	char name[64];
+	unsigned retried = 0;
+
+	t->cfg.upstreams[0] = t->rsp[0].addr;
+	t->cfg.upstreams[1] = "255.255.255.255:53";
+	t->cfg.n_upstreams = 2;
+	t->cfg.n_sockets = 1;
+	t->cfg.timeout_ms = 50;
+	t->cfg.retries = 1;
+	new_resolver(t);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "r%02zu.example.com", i);
+		ask_ok(t, &a[i], name, RS_TYPE_A);
+	}
+	run_until_cb(t, n, DEADLINE_MS);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(a[i].calls, 1);
+		assert_int_equal(a[i].status, RS_ANSWERED);
+		assert_int_equal(a[i].upstream, 0);
+		assert_int_equal(a[i].local_errno, 0);
+		assert_int_equal(a[i].n_rrs, 1);
+		if (a[i].attempts == 2)
+			retried++;
+		else
+			assert_int_equal(a[i].attempts, 1);
+	}
+	assert_int_equal(retried, n / 2);
+	assert_int_equal(t->rsp[0].n_q, n);
+	check_stats(t, 0, .submitted = n, .completed = n, .up_sent = n,
+		    .up_answered = n);
+	check_stats(t, 1, .submitted = n, .completed = n, .up_sent = 0,
+		    .up_timeouts = n / 2);
+}
+
+/*
  * Answers that are not answers, over the wire.  RFC 1034 §4.3.1: a server
  * that does not recurse gives "a referral to name servers which are
  * closer to the desired information"; such a response ends the question
@@ -1265,6 +1398,9 @@ int main(int argc, char **argv)
 		T(test_ipv6),
 		T(test_config),
 		T(test_failover),
+		T(test_send_batching),
+		T(test_send_refused_in_batch),
+		T(test_query_pool),
 		T(test_referral_and_ra),
 		T(test_names),
 		T(test_qps_cap),

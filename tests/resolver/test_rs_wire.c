@@ -134,6 +134,49 @@ static void test_query_wire(void **state)
 	free(wire);
 }
 
+/* The send path's rs_wire_query_into() writes the same bytes as
+ * rs_wire_query(), without allocating; the longest name (253 bytes,
+ * RFC 1035 §3.1's 255 on the wire) with an OPT record fills exactly
+ * RS_QUERY_MAX. */
+static void test_query_into(void **state)
+{
+	static const struct { uint16_t edns; bool ad, dnssec; } rows[] = {
+		{ 1232, false, false }, { 1232, true, true }, { 0, false, false },
+	};
+	char longest[254];
+	const char *names[] = { "_mta-sts.example.com", "", longest };
+	uint8_t buf[RS_QUERY_MAX];
+
+	(void)state;
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+	memset(longest, 'a', 253);
+	longest[63] = longest[127] = longest[191] = '.';
+	longest[253] = '\0';
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct rs_question q;
+			uint8_t *wire = NULL;
+			size_t len = 0, len2 = 0;
+
+			assert_int_equal(rs_question_init(&q, names[n],
+							  RS_TYPE_TXT,
+							  rows[i].dnssec),
+					 ST_OK);
+			q.ad_bit = rows[i].ad;
+			assert_int_equal(rs_wire_query(&q, 0x1234, rows[i].edns,
+						       &wire, &len), ST_OK);
+			assert_int_equal(rs_wire_query_into(&q, 0x1234,
+							    rows[i].edns, buf,
+							    &len2), ST_OK);
+			assert_int_equal(len, len2);
+			assert_memory_equal(wire, buf, len);
+			free(wire);
+			if (n == 2 && rows[i].edns > 0)
+				assert_int_equal(len2, RS_QUERY_MAX);
+		}
+	}
+}
+
 /* ---- rs_wire_parse --------------------------------------------------------- */
 
 /* A response to (name, type) with the given RRs in the answer section. */
@@ -181,6 +224,45 @@ static enum rs_wire_verdict parse(const uint8_t *wire, size_t len, uint16_t id,
 	v = rs_wire_parse(wire, len, id, &q, ans, &enomem);
 	assert_false(enomem);
 	return v;
+}
+
+/* The question section is compared with the asked name built label by
+ * label into wire form: the root, a name in mixed case in the response
+ * (RFC 4343 §3: case-insensitive), the longest name (RFC 1035 §3.1:
+ * 255 octets on the wire) and a name that differs in one label. */
+static void test_question_name(void **state)
+{
+	char longest[254], longest_dot[256];
+	const struct { const char *asked, *in_response; enum rs_wire_verdict v; }
+		rows[] = {
+		{ "", ".", RS_WIRE_OK },
+		{ "mta-sts.example.com", "MTA-STS.Example.COM.", RS_WIRE_OK },
+		{ longest, longest_dot, RS_WIRE_OK },
+		{ "a.example.com", "b.example.com.", RS_WIRE_BAD_QUESTION },
+		{ "example.com", "example.com.example.com.",
+		  RS_WIRE_BAD_QUESTION },
+	};
+
+	(void)state;
+	memset(longest, 'a', 253);
+	longest[63] = longest[127] = longest[191] = '.';
+	longest[253] = '\0';
+	snprintf(longest_dot, sizeof(longest_dot), "%s.", longest);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct rs_answer ans;
+		size_t len;
+		uint8_t *wire = response(9, rows[i].in_response,
+					 LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR,
+					 NULL, &len);
+
+		assert_int_equal(parse(wire, len, 9, rows[i].asked, RS_TYPE_TXT,
+				       &ans), RS_WIRE_BAD_QUESTION);
+		assert_int_equal(parse(wire, len, 9, rows[i].asked,
+				       LDNS_RR_TYPE_NS, &ans), rows[i].v);
+		if (rows[i].v == RS_WIRE_OK)
+			rs_answer_clear(&ans);
+		free(wire);
+	}
 }
 
 /* RFC 8461 §3.1: the character-strings of one TXT RR are joined. */
@@ -567,6 +649,8 @@ int main(void)
 		cmocka_unit_test(test_question_names),
 		cmocka_unit_test(test_question_limits),
 		cmocka_unit_test(test_query_wire),
+		cmocka_unit_test(test_query_into),
+		cmocka_unit_test(test_question_name),
 		cmocka_unit_test(test_txt_join),
 		cmocka_unit_test(test_mx_and_null_mx),
 		cmocka_unit_test(test_cname_chain),
