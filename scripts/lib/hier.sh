@@ -20,8 +20,19 @@
 #   hier_start              start and wait for every NSD (run/hier-*.pid,
 #                           so world-down stops them with the rest)
 #   hier_summary            lines for world-up's summary
+#   hier_netem_maps SHAPE   (called by netem.sh's netem_maps) the relay's
+#                           maps for every hierarchy address, UDP and TCP
 # Everything it writes is under DIR/run/hier/.  Without --hierarchy every
 # function but hier_opt does nothing.
+#
+# With the relay (--latency, --jitter, --loss, --netem-profile) every hop of
+# Unbound's iteration pays the DNS role's round trip: the NSDs stay on their
+# addresses (127.20.x.y), but the working copies of the zones and the root
+# hints name the relay's twins (127.120.x.y, the netem.sh rule: second octet
+# plus 100) wherever they give a name server's address (glue, the NS hosts'
+# own A records), and the policy and MX hosts' addresses (127.2-127.5) too,
+# as the flat twin zone does; the relay forwards each twin to its server.
+# The copies are rewritten before signing, so the signatures cover the twins.
 #
 # RRL: --rrl SERVER[=RATE] (repeatable) turns NSD's response rate limiting
 # on for one server of servers.txt (root, tld, dns01, ...): RATE responses
@@ -89,12 +100,32 @@ hier_init() {
 
 # The addresses of server line $1 ("NAME ADDR ADDR").
 hier_addrs() { echo "${1#* }"; }
+# Their relay twins, with the relay on (else nothing).
+hier_twins() {
+	local a
+	[ -n "${netem_on:-}" ] || return 0
+	for a in $(hier_addrs "$1"); do netem_twin "$a"; done
+}
+
+# hier_twin_zones: with the relay on, point every A record of the working
+# copies (zones and root hints) that gives a hierarchy server (127.20/16)
+# or a policy or MX host (127.2-127.5/16) at its twin, before signing.
+hier_twin_zones() {
+	local f
+	[ -n "${netem_on:-}" ] || return 0
+	for f in "$hrun/work/root.hints" "$hrun/work/"*.zone "$hrun/work/zones/"*.zone; do
+		[ -f "$f" ] || continue
+		awk '$4 == "A" && $5 ~ /^127\.([2-5]|20)\.[0-9]+\.[0-9]+$/ {
+			split($5, o, "."); $5 = "127." (o[2] + 100) "." o[3] "." o[4] }
+			{ print }' "$f" >"$f.twin" && mv "$f.twin" "$f" || return 1
+	done
+}
 
 hier_check_free() {
 	local s a
 	[ -n "$hier_on" ] || return 0
 	for s in "${hier_servers[@]}"; do
-		for a in $(hier_addrs "$s"); do
+		for a in $(hier_addrs "$s") $(hier_twins "$s"); do
 			dig @"$a" -p "$hier_port" +time=1 +tries=1 +norec SOA . 2>/dev/null |
 				grep -q 'status: ' && die "something already answers DNS on" \
 				"$a:$hier_port (another world with --hierarchy?)"
@@ -119,6 +150,7 @@ hier_sign() {
 	rm -rf "$hrun"
 	mkdir -p "$hrun/keys" "$hrun/ds" "$hrun/daemon"
 	cp -r "$hier_dir" "$hrun/work"
+	hier_twin_zones || return 1
 	# Zones of one parent are signed two at a time (ldns-signzone is
 	# single-threaded); a parent waits for all of its children.
 	while read -r z s f p; do
@@ -201,7 +233,7 @@ hier_unbound_conf() {
 		-e '/^[[:space:]]*trust-anchor-file:/d' "$f"
 	cat >>"$f" <<EOF
 	# --hierarchy: resolve iteratively from the world's root
-	root-hints: "$hier_dir/root.hints"
+	root-hints: "$hrun/work/root.hints"
 	trust-anchor-file: "$hrun/root.ds"
 remote-control:
 	control-enable: yes
@@ -228,6 +260,17 @@ hier_start() {
 hier_soa_ok() { # ADDR ZONE: an authoritative answer for the SOA of ZONE
 	dig @"$1" -p "$hier_port" +time=1 +tries=1 +norec SOA "$2" 2>/dev/null |
 		grep -q 'flags: qr aa'
+}
+
+hier_netem_maps() { # hier_netem_maps SHAPE: "udp:TWIN:53=ADDR:53,SHAPE", tcp too
+	local s a
+	[ -n "$hier_on" ] || return 0
+	for s in "${hier_servers[@]}"; do
+		for a in $(hier_addrs "$s"); do
+			echo "udp:$(netem_twin "$a"):$hier_port=$a:$hier_port,$1"
+			echo "tcp:$(netem_twin "$a"):$hier_port=$a:$hier_port,$1"
+		done
+	done
 }
 
 hier_summary() {

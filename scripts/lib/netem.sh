@@ -30,8 +30,10 @@
 #   netem_check         the options' values and the profile (exit 2)
 #   netem_prepare       check the relay, write the twin zone; sets
 #                       netem_zone (the zone to sign) when on
-#   netem_start         after every server is up: write run/netem.conf,
-#                       start the relay, wait until it forwards
+#   netem_start         write run/netem.conf, start the relay, wait until
+#                       it is ready (after every server is up; with
+#                       --hierarchy before Unbound, which iterates through it)
+#   netem_verify        Unbound answers through the relay; run/netem.env
 #   netem_summary       one line for world-up's report
 # They use world-up's variables (dir, run, here, zone, conf, tld, the ports
 # and addresses, pf_conf, hang_ip, postfix_why) and functions (die, start,
@@ -170,6 +172,7 @@ netem_maps() {
 				echo "udp:$d:$dns_port=$a:$dns_port,$s"
 				echo "tcp:$d:$dns_port=$a:$dns_port,$s"
 			done
+			hier_netem_maps "$s" # --hierarchy: every hop of the iteration
 			;;
 		https)
 			{
@@ -207,6 +210,12 @@ netem_start() {
 		sleep 0.1
 	done
 	grep -q '^nm_relay: ready' "$run/netem.out" || { log_tail netem; die "nm_relay did not get ready"; }
+}
+
+# netem_verify: after every server and the relay are up: Unbound answers
+# through the relay; run/netem.env for the scanner.
+netem_verify() {
+	[ -n "$netem_on" ] || return 0
 	dig @"$netem_ub" -p "$dns_port" +time=3 +tries=2 SOA "$tld." 2>/dev/null |
 		grep -q 'status: NOERROR' || { log_tail netem; die "no answer from Unbound through the relay at $netem_ub"; }
 	cat >"$run/netem.env" <<EOF
