@@ -31,6 +31,7 @@
 #define INFLIGHT 10
 #define SMTP_TIMEOUT_MS 3000 /* the probe's whole budget */
 #define TARPIT_MS 6000       /* the tarpit's greeting: never in time */
+#define CLOCK_SLACK_MS 100   /* see the last assertion */
 #define FAST_DONE_MS 2000    /* the 199 others are all done before */
 
 struct world {
@@ -156,7 +157,12 @@ static void test_tarpit_holds_nothing(void **state)
 	assert_int_equal(t->c.duration.n, N_DOMAINS);
 	assert_true(sc_tail_quantile(&t->c.duration, 0.99) <
 		    (uint64_t)FAST_DONE_MS);
-	assert_true(t->c.duration.max_ms >= SMTP_TIMEOUT_MS);
+	/* libevent arms the probe's timer from the loop's clock as cached at
+	 * the start of the callback, and the domain's start is read a little
+	 * later in the same callback: on a loaded machine the timer may end
+	 * the probe up to that callback's length before SMTP_TIMEOUT_MS has
+	 * passed on the domain's own clock. */
+	assert_true(t->c.duration.max_ms + CLOCK_SLACK_MS >= SMTP_TIMEOUT_MS);
 	tp_peer_stop(&tarpit);
 	te_free(t);
 }
