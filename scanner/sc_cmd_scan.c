@@ -845,7 +845,7 @@ static void summary(struct scan_ctx *x, bool complete)
 	rss_split(&anon, &file);
 	fprintf(stderr, "  dns %.0f q/s (%" PRIu64 " sent, %" PRIu64
 		" timed out), fetched %" PRIu64 " policies (%" PRIu64
-		" HTTP 200), %" PRIu64 " MX hosts probed, %" PRIu64
+		" HTTP 200), %" PRIu64 " MX probes, %" PRIu64
 		" store commits (%.1f s), peak RSS "
 		"%ld MiB (at the end: %ld MiB anonymous, %ld MiB file-backed)\n",
 		el > 0 ? (double)x->last.dns_sent / el : 0.0,
