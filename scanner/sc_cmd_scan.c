@@ -1026,13 +1026,15 @@ static int fit_fds_threads(struct sc_config *cfg, uint64_t limit, unsigned n,
 /*
  * RLIMIT_NOFILE: raise the soft limit to the hard one, then fit the
  * options to it (sc_config_fit_fds(), whose comment gives the budget),
- * for n engines.  0 to go on; 1 when even one fetch and one probe do not
- * fit.
+ * for *threads engines, lowered first (to 1 at the least) while the
+ * options as asked do not fit.  0 to go on; 1 when even one engine with
+ * one fetch and one probe does not fit.
  */
-static int fit_descriptors(struct sc_scan_opts *o, unsigned n)
+static int fit_descriptors(struct sc_scan_opts *o, unsigned *threads)
 {
 	struct rlimit rl;
 	struct sc_fd_budget b;
+	unsigned n = *threads;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return 0; /* unknown: nothing to fit to */
@@ -1044,6 +1046,23 @@ static int fit_descriptors(struct sc_scan_opts *o, unsigned n)
 	}
 	if (rl.rlim_cur == RLIM_INFINITY)
 		return 0;
+	/* Fewer threads before smaller caps: each engine has descriptors of
+	 * its own (resolver sockets, curl's pair, the pool's pipes), so a
+	 * low limit fits fewer engines with the options as asked. */
+	while (n > 1) {
+		struct sc_config c = o->cfg;
+
+		if (fit_fds_threads(&c, (uint64_t)rl.rlim_cur, n, &b) ==
+			    ST_OK && !b.lowered)
+			break;
+		n--;
+	}
+	if (n != *threads) {
+		fprintf(stderr, "stsmap scan: the descriptor limit "
+			"(RLIMIT_NOFILE, ulimit -n) is %" PRIu64 ": %u threads "
+			"instead of %u\n", (uint64_t)rl.rlim_cur, n, *threads);
+		*threads = n;
+	}
 	if (fit_fds_threads(&o->cfg, (uint64_t)rl.rlim_cur, n, &b) != ST_OK) {
 		fprintf(stderr, "stsmap scan: the descriptor limit "
 			"(RLIMIT_NOFILE, ulimit -n) is %" PRIu64 "; even "
@@ -1121,7 +1140,7 @@ int sc_cmd_scan(int argc, char **argv)
 	if (ret != 0)
 		return ret == 1 ? 0 : 2;
 	threads = sc_threads_fit(o.threads, &o.cfg);
-	if (fit_descriptors(&o, threads) != 0)
+	if (fit_descriptors(&o, &threads) != 0)
 		return 1;
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
