@@ -47,28 +47,39 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 	return ST_OK;
 }
 
-/* q's name as a wire-format dname rdf, built from its labels (no
- * snprintf and presentation parser per answer: rs_question_init() has
- * checked the name, which has no escapes).  NULL on no memory. */
-static ldns_rdf *question_rdf(const struct rs_question *q)
+/* name (checked by rs_question_init(): no escapes) in wire format, label
+ * by label, into out (255 bytes at most, the root label included).  The
+ * length written, or 0 when a label is empty or over 63 bytes or the whole
+ * is over 255. */
+static size_t name_wire(const char *name, uint8_t out[255])
 {
-	uint8_t buf[255];
 	size_t n = 0, lab;
-	const char *p = q->name;
+	const char *p = name;
 
 	while (*p != '\0') {
 		lab = strcspn(p, ".");
-		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > sizeof(buf))
-			return NULL;
-		buf[n++] = (uint8_t)lab;
-		memcpy(buf + n, p, lab);
+		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > 255)
+			return 0;
+		out[n++] = (uint8_t)lab;
+		memcpy(out + n, p, lab);
 		n += lab;
 		p += lab;
 		if (*p == '.')
 			p++;
 	}
-	buf[n++] = 0;
-	return ldns_dname_new_frm_data((uint16_t)n, buf);
+	out[n++] = 0;
+	return n;
+}
+
+/* q's name as a wire-format dname rdf, built from its labels (no
+ * snprintf and presentation parser per answer).  NULL on no memory or a
+ * name name_wire() refuses. */
+static ldns_rdf *question_rdf(const struct rs_question *q)
+{
+	uint8_t buf[255];
+	size_t n = name_wire(q->name, buf);
+
+	return n == 0 ? NULL : ldns_dname_new_frm_data((uint16_t)n, buf);
 }
 
 int rs_wire_query_into(const struct rs_question *q, uint16_t id,
@@ -77,8 +88,7 @@ int rs_wire_query_into(const struct rs_question *q, uint16_t id,
 {
 	/* Built by hand, not with ldns: this runs once per query and ldns
 	 * allocates a 64 KiB buffer per packet. */
-	size_t n = 12, lab;
-	const char *p = q->name;
+	size_t n = 12, dn;
 
 	*len = 0;
 	memset(buf, 0, 12);
@@ -88,18 +98,10 @@ int rs_wire_query_into(const struct rs_question *q, uint16_t id,
 	buf[3] = q->ad_bit ? 0x20 : 0; /* AD */
 	buf[5] = 1;    /* QDCOUNT */
 	buf[11] = edns_size > 0; /* ARCOUNT */
-	while (*p != '\0') {
-		lab = strcspn(p, ".");
-		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > 12 + 255)
-			return ST_EINVAL;
-		buf[n++] = (uint8_t)lab;
-		memcpy(buf + n, p, lab);
-		n += lab;
-		p += lab;
-		if (*p == '.')
-			p++;
-	}
-	buf[n++] = 0;
+	dn = name_wire(q->name, buf + n);
+	if (dn == 0)
+		return ST_EINVAL;
+	n += dn;
 	buf[n++] = (uint8_t)(q->type >> 8);
 	buf[n++] = (uint8_t)q->type;
 	buf[n++] = 0;
