@@ -62,6 +62,20 @@ static void wr_uint(struct wr *w, uint64_t v)
 	uint8_t tmp[VI];
 	size_t n = 0;
 
+	/* With room for the longest varint, straight into the buffer: a
+	 * record is mostly small integers, and the copy through tmp was
+	 * most of the encoder's cost.  The same bytes either way. */
+	if (w->err == ST_OK && w->cap - w->len >= VI) {
+		uint8_t *p = w->buf + w->len;
+
+		while (v >= 0x80) {
+			p[n++] = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		p[n++] = (uint8_t)v;
+		w->len += n;
+		return;
+	}
 	do {
 		tmp[n] = (uint8_t)(v & 0x7f);
 		v >>= 7;

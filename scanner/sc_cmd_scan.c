@@ -74,6 +74,8 @@ struct scan_ctx {
 	/* names in flight or not yet flushed; keys are malloc'ed */
 	struct st_hmap seen;
 	char **unflushed;               /* completed since the last flush */
+	uint8_t *rec_buf;               /* sink's encoding scratch (owned),
+					 * AN_RECORD_ENCODED_MAX bytes */
 	size_t n_unflushed, cap_unflushed;
 
 	/* counters of this pass */
@@ -342,14 +344,17 @@ static int sink(void *arg, const struct sc_done *done)
 	}
 	if (ret != ST_OK)
 		return ret;
-	buf = malloc(AN_RECORD_ENCODED_MAX);
-	if (buf == NULL)
+	/* One buffer for the whole scan: a 256 KiB malloc and free per
+	 * domain made glibc consolidate its free lists every time. */
+	if (x->rec_buf == NULL)
+		x->rec_buf = malloc(AN_RECORD_ENCODED_MAX);
+	if (x->rec_buf == NULL)
 		return ST_ENOMEM;
+	buf = x->rec_buf;
 	ret = an_record_encode(rec, buf, AN_RECORD_ENCODED_MAX, &len);
 	if (ret == ST_OK)
 		ret = store_result(x, rec->domain, (unsigned)rec->verdict, buf,
 				   len);
-	free(buf);
 	return ret;
 }
 
@@ -880,6 +885,7 @@ static void ctx_free(struct scan_ctx *x)
 		free(v);
 	st_hmap_free(&x->seen);
 	free(x->unflushed);
+	free(x->rec_buf);
 	sc_source_free(x->src);
 	ds_exclude_free(x->exclude);
 	sc_upstream_checker_free(x->checker);
