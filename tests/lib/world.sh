@@ -66,6 +66,16 @@
 #   world_restart DIR            world_down + world_up, dying on failure
 #   world_stop                   world-down of every world served (on exit)
 #   world_scan_opts DIR [auth]   the scan options that point stsmap at DIR
+#   world_behave_netns NAME SELF ARGS...
+#                                run the test in a network namespace of its
+#                                own (the --behave world's IPv6 addresses go
+#                                on its lo, the host's stay untouched): outside
+#                                one, re-run `bash SELF ARGS...` inside a new
+#                                namespace stsmap-NAME-PID with lo up, delete
+#                                it and exit with the inner run's status;
+#                                inside ($STSMAP_NETNS set), return at once.
+#                                Needs root and ip (iproute2): a failure, not
+#                                a skip, without them
 # Ports: DNS 5300, HTTPS 8443, SMTP 2525 (STSMAP_TEST_DNS_PORT, _HTTPS_PORT,
 # _SMTP_PORT to move them, or set dns_port, https_port, smtp_port after
 # sourcing), so no root is needed for the world itself (world-up skips
@@ -341,4 +351,21 @@ world_scan_opts() {
 	[ "${2:-}" = auth ] && r=127.1.0.1:$dns_port a=--upstream-authoritative
 	echo --resolver "$r" $a --allow-private --ca-file "$1/tls/ca.pem" \
 		--https-port "$https_port" --smtp-port "$smtp_port"
+}
+
+# world_behave_netns NAME SELF ARGS...: see the header.  The namespace is
+# deleted whatever the inner run did; the inner run has its own clean-up
+# (this file's EXIT trap), which stops its world before the namespace goes.
+world_behave_netns() {
+	local name=$1 self=$2 ns rc=0
+	shift 2
+	[ -z "${STSMAP_NETNS:-}" ] || return 0
+	[ "$(id -u)" -eq 0 ] || die "needs root (ip netns, Postfix)"
+	command -v ip >/dev/null 2>&1 || die "ip missing (apt-get install iproute2)"
+	ns=stsmap-$name-$$
+	ip netns add "$ns" || die "ip netns add $ns failed"
+	ip netns exec "$ns" ip link set lo up &&
+		STSMAP_NETNS=$ns ip netns exec "$ns" bash "$self" "$@" || rc=$?
+	ip netns del "$ns" || rc=1
+	exit $rc
 }

@@ -8,6 +8,8 @@
 #   - the IPv6 policy host and MX host answer on their addresses;
 #   - Postfix's anvil refuses a client over its concurrency and rate limits
 #     (421, and the warnings in run/postfix.log);
+#   - nginx's limit_conn refuses slow clients holding more requests than
+#     its limit ("limiting connections"), a control below it gets none;
 #   - nginx's limit_req refuses a burst above its limit (503, and
 #     "limiting requests" in nginx/logs/error.log) while serving the rest.
 # The world runs in a network namespace of its own (ip netns), which gets
@@ -20,23 +22,13 @@ stsmap=${1:?usage: test_behave.sh STSMAP}
 stsmap=$(cd "$(dirname "$stsmap")" && pwd -P)/$(basename "$stsmap")
 self=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
 
-if [ -z "${STSMAP_BEHAVE_NS:-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "test_behave: needs root (ip netns, Postfix)" >&2; exit 1; }
-	command -v ip >/dev/null 2>&1 || { echo "test_behave: ip missing (apt-get install iproute2)" >&2; exit 1; }
-	ns=stsmap-behave-$$
-	ip netns add "$ns"
-	rc=0
-	ip netns exec "$ns" ip link set lo up &&
-		STSMAP_BEHAVE_NS=$ns ip netns exec "$ns" bash "$self" "$stsmap" || rc=$?
-	ip netns del "$ns"
-	exit $rc
-fi
-
 here=$(dirname "$self")
 # dns_port, smtp_port, https_port and the checks come from world.sh.
 # shellcheck disable=SC2154
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+# Outside a namespace: re-run this script in one, and exit.
+world_behave_netns behave "$self" "$stsmap"
 world_need_tools
 for t in openssl:openssl ip:iproute2; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || die "${t%%:*} missing (apt-get install ${t#*:})"
@@ -158,7 +150,39 @@ sleep 1
 check "the Postfix log names the rate limit" \
 	grep -q 'Connection rate limit exceeded: .* for service 127.6.0.3:' "$pflog"
 
-# 6. nginx limit_req: 100 requests at once to one provider address.
+# 6. nginx limit_conn: slow clients hold the provider's request slots.
+# Each connection announces a body it never sends, so nginx keeps the
+# answered request (discarding the body) while the connection stays open
+# (tests/world/nginx_hold.py).  41 of them at one address all pass
+# limit_req (the first at once, the burst of 40 waiting their turn), then
+# meet limit_conn: the first N in progress are served, the rest refused,
+# each refusal logged.  The control, 20 at the other address, is below
+# both limits: all served, nothing logged for that host.  Before the
+# limit_req burst below, whose queue at 127.6.1.2 must not be in the way.
+host_at() { awk -v a="$1" '$1 ~ /^mta-sts\.behave-tenant-/ && $4 == "A" && $5 == a { sub(/\.$/, "", $1); print $1 }' "$w/dns/test.zone" | sed -n "${2}p"; }
+conn_max=$(sed -n 's/^[[:space:]]*limit_conn provider_conn \([0-9]*\);/\1/p' "$w/nginx/nginx.conf" | sort -u)
+check "nginx.conf sets one limit_conn for the provider ($conn_max)" \
+	sh -c "[ '$(echo "$conn_max" | wc -w)' -eq 1 ] && [ '$conn_max' -ge 20 ] && [ '$conn_max' -le 40 ]"
+hc=$(host_at 127.6.1.1 1) hk=$(host_at 127.6.1.2 2)
+if [ -z "$hc" ] || [ -z "$hk" ]; then
+	die "no tenant policy host at 127.6.1.1 or 127.6.1.2 in the zone"
+fi
+python3 "$here/nginx_hold.py" 127.6.1.1 "$https_port" "$hc" "$ca" 41 >"$tmp/hold-nginx.out" 2>&1 || true
+n200=$(grep -c '^200$' "$tmp/hold-nginx.out" || true)
+n503=$(grep -c '^503$' "$tmp/hold-nginx.out" || true)
+nlog=$(grep -c "limiting connections by zone \"provider_conn\", client: 127.0.0.1, server: $hc," "$nglog" || true)
+echo "# 41 held requests at once to $hc (127.6.1.1): $n200 served, $n503 refused, $nlog logged"
+check "limit_conn: $conn_max held requests served, the other $((41 - conn_max)) refused with 503 ($n200, $n503)" \
+	[ "$n200" -eq "$conn_max" -a "$n503" -eq $((41 - conn_max)) ]
+check "nginx's error log names limit_conn for each refusal ($nlog of $n503)" [ "$nlog" -eq "$n503" ]
+check "limit_req refused none of the 41 (they are within its burst)" \
+	sh -c "! grep -q 'limiting requests.*server: $hc,' '$nglog'"
+python3 "$here/nginx_hold.py" 127.6.1.2 "$https_port" "$hk" "$ca" 20 >"$tmp/hold-ctl.out" 2>&1 || true
+check "control: 20 held requests at once to $hk (127.6.1.2), all served" \
+	[ "$(grep -c '^200$' "$tmp/hold-ctl.out")" -eq 20 ]
+check "control: nginx logged no limit for $hk" sh -c "! grep -q 'limiting.*server: $hk,' '$nglog'"
+
+# 7. nginx limit_req: 100 requests at once to one provider address.
 h=mta-sts.behave-tenant-01.test
 a=$(awk -v h="$h." '$1 == h && $4 == "A" { print $5 }' "$w/dns/test.zone")
 for _ in $(seq 100); do echo "url = \"https://$h:$https_port/.well-known/mta-sts.txt\""; echo 'output = "/dev/null"'; echo 'write-out = "%{http_code}\n"'; done >"$tmp/burst.cfg"

@@ -11,7 +11,11 @@
 #   - Unbound's infrastructure cache holds only twins, and its statistics
 #     count the cache hits and misses and a recursion time of several
 #     round trips;
-#   - a scan of the catalog through the twin resolver equals the truth.
+#   - a scan of the catalog through the twin resolver equals the truth,
+#     with NSD's response rate limiting on one provider (dns02);
+#   - a flood of one query at dns02's twin is cut by RRL behind the relay
+#     (few full answers, some truncated, some dropped; NSD logs the block),
+#     the same flood at dns01's twin is answered in full.
 #
 # Usage: test_hiernet.sh STSMAP NM_RELAY   Needs root (port 53, Postfix).
 set -euo pipefail
@@ -26,6 +30,7 @@ world_need_tools
 lib_tmpdir hiernet
 w=$tmp/w
 rtt=40
+rate=5 # dns02's RRL: responses a second per bucket
 ub=127.1.0.2 ub_twin=127.101.0.2
 
 chmod o+x "$tmp"
@@ -34,7 +39,7 @@ chmod o+x "$tmp"
 	die "stsmap world --hierarchy failed: $(cat "$tmp/gen.log")"
 served+=("$w")
 t0=$(date +%s%N)
-"$scripts/world-up" --hierarchy --latency "$rtt" "$w" >"$tmp/up.log" 2>&1 ||
+"$scripts/world-up" --hierarchy --rrl "dns02=$rate" --latency "$rtt" "$w" >"$tmp/up.log" 2>&1 ||
 	die "world-up --hierarchy --latency failed: $(tail -20 "$tmp/up.log")"
 echo "world-up --hierarchy --latency $rtt: $((($(date +%s%N) - t0) / 1000000)) ms"
 ctl=(unbound-control -c "$w/run/unbound.conf")
@@ -107,6 +112,21 @@ echo "catalog scan through the delayed hierarchy: $((($(date +%s%N) - t0) / 1000
 "$stsmap" export --db "$tmp/s.lmdb" >"$tmp/s.jsonl"
 check "through the delayed hierarchy every verdict and finding equals the truth" \
 	python3 "$here/../scan/compare_truth.py" "$w/truth.jsonl" "$tmp/s.jsonl"
+
+# 5. RRL behind the relay: dns02 (127.20.3.1) at its twin 127.120.3.1.
+rrl_zone=$(awk '$2 == "dns02" { print $1; exit }' "$w/hier/zones.txt")
+free_zone=$(awk '$2 == "dns01" { print $1; exit }' "$w/hier/zones.txt")
+python3 "$here/rrl_flood.py" 127.120.3.1 53 "$rrl_zone" 300 >"$tmp/rrl.txt"
+python3 "$here/rrl_flood.py" 127.120.2.1 53 "$free_zone" 300 >"$tmp/free.txt"
+echo "flood through the relay at dns02 (RRL $rate/s): $(cat "$tmp/rrl.txt"); at dns01: $(cat "$tmp/free.txt")"
+read -r _ _ _ full _ tc _ drop <"$tmp/rrl.txt"
+check "RRL through the relay: at most 3 s of rate answered in full ($full <= $((3 * rate)))" [ "$full" -le $((3 * rate)) ]
+check "RRL through the relay: some answers truncated (slip), $tc" [ "$tc" -gt 0 ]
+check "RRL through the relay: some answers dropped, $drop" [ "$drop" -gt 0 ]
+check "NSD of dns02 logs the rate limit" grep -q 'ratelimit block' "$w/run/hier/nsd-dns02.log"
+read -r _ _ _ full _ tc _ drop <"$tmp/free.txt"
+check "no RRL on dns01: all 300 answered in full through the relay ($full, $tc truncated)" \
+	[ "$full" -eq 300 -a "$tc" -eq 0 ]
 
 world_stop
 check "world-down left no server of the world running (the relay neither)" \
