@@ -213,27 +213,6 @@ static size_t name_read(const struct wire *w, size_t *pos, uint8_t *out)
 	return n + 1;
 }
 
-/* Two uncompressed names equal, ASCII case-insensitively (RFC 4343 §3,
- * ldns_dname_compare() == 0).  Length octets are under 64, so folding
- * them too changes nothing. */
-static bool name_eq(const uint8_t *a, size_t alen, const uint8_t *b,
-		    size_t blen)
-{
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++) {
-		uint8_t x = a[i], y = b[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x = (uint8_t)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (uint8_t)(y - 'A' + 'a');
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* An uncompressed name as presentation text without the trailing dot
  * ("" for the root), written as ldns_rdf2str writes it (RFC 4343 §2.1
  * escapes); malloc'd, NULL on no memory. */
@@ -438,17 +417,29 @@ static bool rr_head_read(const struct wire *w, size_t *pos, bool question,
 	return true;
 }
 
-/* Offsets of the sections of a message ldns_wire2pkt would accept. */
+/* RRs of the answer and authority sections whose heads are kept from
+ * the first walk (more are read again from the wire). */
+#define RS_RR_CACHE 16
+
+struct rr_at {
+	struct rr_head h;
+	size_t rdata;   /* offset of its RDLENGTH */
+};
+
+/* A message ldns_wire2pkt would accept: where its sections start, and
+ * the first RRs of the answer (1) and authority (2) sections. */
 struct sections {
 	uint16_t count[4];
 	size_t start[4];
+	struct rr_at rr[2][RS_RR_CACHE];
+	size_t resume[2]; /* offset of RR number RS_RR_CACHE, if any */
 };
 
 /* Every section, every RR, as ldns_wire2pkt reads them (RFC 1035 §4.1);
  * bytes after the last RR are ignored, as ldns ignores them. */
 static bool message_walk(const struct wire *w, struct sections *sec)
 {
-	size_t pos = 12;
+	size_t pos = 12, rd;
 	struct rr_head h;
 
 	for (int s = 0; s < 4; s++) {
@@ -456,33 +447,80 @@ static bool message_walk(const struct wire *w, struct sections *sec)
 					   w->p[5 + 2 * s]);
 		sec->start[s] = pos;
 		for (unsigned i = 0; i < sec->count[s]; i++) {
+			if ((s == 1 || s == 2) && i == RS_RR_CACHE)
+				sec->resume[s - 1] = pos;
 			if (!rr_head_read(w, &pos, s == 0, &h))
 				return false;
-			if (s > 0 && !rdata_walk(w, h.type, &pos, NULL))
+			if (s == 0)
+				continue;
+			rd = pos;
+			if (!rdata_walk(w, h.type, &pos, NULL))
 				return false;
+			if ((s == 1 || s == 2) && i < RS_RR_CACHE) {
+				sec->rr[s - 1][i].h = h;
+				sec->rr[s - 1][i].rdata = rd;
+			}
 		}
 	}
 	return true;
 }
 
-/* The next RR of an already walked section: its head in h, its RDATA at
- * *rdata; *pos moves to the RR after it. */
-static void rr_next(const struct wire *w, size_t *pos, struct rr_head *h,
-		    size_t *rdata)
+/* RR number i of section s (1 answer, 2 authority) of a walked message,
+ * taken in order from i = 0: its head in h, its RDATA at *rdata.  *pos
+ * is the caller's cursor for RRs past the cache. */
+static void rr_get(const struct wire *w, const struct sections *sec, int s,
+		   unsigned i, size_t *pos, struct rr_head *h, size_t *rdata)
 {
+	if (i < RS_RR_CACHE) {
+		*h = sec->rr[s - 1][i].h;
+		*rdata = sec->rr[s - 1][i].rdata;
+		return;
+	}
+	if (i == RS_RR_CACHE)
+		*pos = sec->resume[s - 1];
 	(void)rr_head_read(w, pos, false, h);
 	*rdata = *pos;
 	(void)rdata_walk(w, h->type, pos, NULL);
+}
+
+/* Is the (already checked) name at p in the message the uncompressed
+ * name nm, case-insensitively?  Compared in place, label by label. */
+static bool name_is_at(const struct wire *w, size_t p, const uint8_t *nm,
+		       size_t nlen)
+{
+	size_t k = 0;
+
+	for (;;) {
+		uint8_t lab = w->p[p];
+
+		while (lab >= 192) {
+			p = (size_t)(lab & 63) << 8 | w->p[p + 1];
+			lab = w->p[p];
+		}
+		if (k >= nlen || nm[k] != lab)
+			return false;
+		if (lab == 0)
+			return true;
+		for (size_t i = 1; i <= lab; i++) {
+			uint8_t x = w->p[p + i], y = nm[k + i];
+
+			if (x >= 'A' && x <= 'Z')
+				x = (uint8_t)(x - 'A' + 'a');
+			if (y >= 'A' && y <= 'Z')
+				y = (uint8_t)(y - 'A' + 'a');
+			if (x != y)
+				return false;
+		}
+		k += 1 + (size_t)lab;
+		p += 1 + (size_t)lab;
+	}
 }
 
 /* Is the owner of h the uncompressed name (nm, nlen)? */
 static bool owner_is(const struct wire *w, const struct rr_head *h,
 		     const uint8_t *nm, size_t nlen)
 {
-	uint8_t own[255];
-	size_t p = h->owner, olen = name_read(w, &p, own);
-
-	return olen > 0 && name_eq(own, olen, nm, nlen);
+	return name_is_at(w, h->owner, nm, nlen);
 }
 
 /* The question section holds exactly our question (qdcount 1, type,
@@ -515,14 +553,15 @@ static bool chain_follow(const struct wire *w, const struct sections *sec,
 		uint8_t next[255];
 
 		for (unsigned i = 0; i < sec->count[1] && n == 0; i++) {
-			rr_next(w, &pos, &h, &rd);
+			rr_get(w, sec, 1, i, &pos, &h, &rd);
 			if (h.type != RS_TYPE_CNAME ||
 			    !owner_is(w, &h, cur, *curlen))
 				continue;
 			/* Followed only if it has exactly its one field,
-			 * as ldns_rr_rd_count() == 1. */
+			 * as ldns_rr_rd_count() == 1: a CNAME has one field
+			 * at most, read whenever its RDLENGTH is not 0. */
 			p = rd + 2;
-			if (rd + 2 < pos)
+			if ((w->p[rd] | w->p[rd + 1]) != 0)
 				n = name_read(w, &p, next);
 		}
 		if (n == 0)
@@ -586,7 +625,7 @@ static bool rrs_collect(const struct wire *w, const struct sections *sec,
 	struct rr_head h;
 
 	for (unsigned i = 0; i < sec->count[1]; i++) {
-		rr_next(w, &pos, &h, &rd);
+		rr_get(w, sec, 1, i, &pos, &h, &rd);
 		if (h.type == q->type && owner_is(w, &h, owner, olen))
 			k++;
 	}
@@ -599,7 +638,7 @@ static bool rrs_collect(const struct wire *w, const struct sections *sec,
 	for (unsigned i = 0; i < sec->count[1] && ans->n_rrs < k; i++) {
 		struct rs_rr *rr = &ans->rrs[ans->n_rrs];
 
-		rr_next(w, &pos, &h, &rd);
+		rr_get(w, sec, 1, i, &pos, &h, &rd);
 		if (h.type != q->type || !owner_is(w, &h, owner, olen))
 			continue;
 		rr->type = h.type;
@@ -634,7 +673,7 @@ static bool referral_detect(const struct wire *w, const struct sections *sec,
 	    (ans->aa && ans->n_cname == 0))
 		return true;
 	for (unsigned i = 0; i < sec->count[2]; i++) {
-		rr_next(w, &pos, &h, &rd);
+		rr_get(w, sec, 2, i, &pos, &h, &rd);
 		if (h.type == LDNS_RR_TYPE_SOA)
 			return true;
 		if (h.type == LDNS_RR_TYPE_NS && !have_cut) {
