@@ -104,6 +104,16 @@ cases = {
     'trailing-garbage': hdr(RESP, 1, 1, 0, 0) + q('example.com', A) + rr(PTR12, A, bytes(4)) + b'\xff\xff\xff',
     'escaped-owner': hdr(RESP, 1, 1, 0, 0) + q('example.com', CNAME) +
         rr(PTR12, CNAME, b'\x05a.b\x00c\x03com\x00'),
+    # More RRs than the decoder keeps from its first walk (16 a section).
+    'a-twenty': hdr(RESP, 1, 20, 0, 0) + q('example.com', A) +
+        b''.join(rr(PTR12, A, bytes([192, 0, 2, i]), 100 - i) for i in range(20)),
+    'cname-chain-20': hdr(RESP, 1, 20, 0, 0) + q('example.com', TXT) +
+        rr(PTR12, CNAME, name('c1.example.com')) +
+        b''.join(rr('c%d.example.com' % i, CNAME, name('c%d.example.com' % (i + 1))) for i in range(1, 18)) +
+        rr('c18.example.com', TXT, txt(b'at the end')) + rr('c17.example.com', TXT, txt(b'not here')),
+    'referral-twenty-ns': hdr(0x8100, 1, 0, 20, 0) + q('_mta-sts.a.test', TXT) +
+        b''.join(rr('a.test', NS, name('ns%d.a.test' % i)) for i in range(19)) +
+        rr('a.test', SOA, soa),
 }
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
