@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ldns/ldns.h>
+#include <ldns/ldns.h> /* the RR descriptor table only */
 
 #include "st_error.h"
 
@@ -69,17 +69,6 @@ static size_t name_wire(const char *name, uint8_t out[255])
 	}
 	out[n++] = 0;
 	return n;
-}
-
-/* q's name as a wire-format dname rdf, built from its labels (no
- * snprintf and presentation parser per answer).  NULL on no memory or a
- * name name_wire() refuses. */
-static ldns_rdf *question_rdf(const struct rs_question *q)
-{
-	uint8_t buf[255];
-	size_t n = name_wire(q->name, buf);
-
-	return n == 0 ? NULL : ldns_dname_new_frm_data((uint16_t)n, buf);
 }
 
 int rs_wire_query_into(const struct rs_question *q, uint16_t id,
@@ -155,21 +144,86 @@ void rs_answer_clear(struct rs_answer *ans)
 	memset(ans, 0, sizeof(*ans));
 }
 
-/* A domain name rdf as presentation text without the trailing dot ("" for
- * the root); malloc'd. */
-static char *dname_text(const ldns_rdf *rdf)
-{
-	/* Presentation form as ldns_rdf2str writes it (RFC 4343 §2.1 escapes),
-	 * without its 64 KiB scratch buffer: at most 4 bytes per wire byte. */
-	const uint8_t *d = ldns_rdf_data(rdf);
-	size_t len = ldns_rdf_size(rdf), i = 0, n = 0;
-	char buf[4 * 256 + 1];
+/*
+ * The response decoder.  It reads the message in place, with no copy of
+ * it and no allocation but the answer's own strings, and accepts exactly
+ * the messages ldns_wire2pkt accepts (the differential fuzz target
+ * fuzz_wire_diff holds it to rs_wire_parse_ref() on every input): the
+ * same bounds, the same name rules, and the RDATA cut into fields by
+ * ldns's own RR descriptor table (a static table: no allocation).
+ */
 
-	while (i < len && d[i] != 0) {
+struct wire {
+	const uint8_t *p;
+	size_t len;
+};
+
+/*
+ * The name at *pos, decompressed into out (255 bytes, may be NULL to only
+ * check it), as ldns_wire2dname reads it.  RFC 1035 §4.1.4: a pointer is
+ * two octets whose top bits are 11, its 14 bits an offset from the start
+ * of the message; a pointer to 0 or past the end is refused, and so is a
+ * chain of more than LDNS_MAX_POINTERS pointers (the loop guard).  Labels
+ * are at most 63 octets; RFC 1035 §3.1 "the total number of octets that
+ * represent a domain name ... is limited to 255", root label included.
+ * *pos moves past the name as written at *pos (past its first pointer).
+ * Returns the uncompressed length (1 for the root), 0 if malformed.
+ */
+static size_t name_read(const struct wire *w, size_t *pos, uint8_t *out)
+{
+	size_t p = *pos, n = 0, resume = 0, target;
+	unsigned long ptrs = 0;
+	uint8_t lab;
+
+	if (p >= w->len)
+		return 0;
+	lab = w->p[p];
+	while (lab > 0) {
+		while (lab >= 192) {
+			if (resume == 0)
+				resume = p + 2;
+			if (++ptrs > LDNS_MAX_POINTERS || p + 2 > w->len)
+				return 0;
+			target = (size_t)(lab & 63) << 8 | w->p[p + 1];
+			if (target == 0 || target >= w->len)
+				return 0;
+			p = target;
+			lab = w->p[p];
+		}
+		if (lab == 0)
+			break;
+		if (lab > 63 || p + 1 + lab > w->len || n + 1 + lab > 255)
+			return 0;
+		if (out != NULL) {
+			out[n] = lab;
+			memcpy(out + n + 1, w->p + p + 1, lab);
+		}
+		n += 1 + (size_t)lab;
+		p += 1 + (size_t)lab;
+		/* At the end of the message lab keeps its value, so the next
+		 * turn refuses the name for running past the end. */
+		if (p < w->len)
+			lab = w->p[p];
+	}
+	if (n >= 255)
+		return 0;
+	*pos = resume > 0 ? resume : p + 1;
+	if (out != NULL)
+		out[n] = 0;
+	return n + 1;
+}
+
+/* An uncompressed name as presentation text without the trailing dot
+ * ("" for the root), written as ldns_rdf2str writes it (RFC 4343 §2.1
+ * escapes); malloc'd, NULL on no memory. */
+static char *name_text(const uint8_t *d)
+{
+	char buf[4 * 256 + 1];
+	size_t i = 0, n = 0;
+
+	while (d[i] != 0) {
 		size_t lab = d[i++];
 
-		if (lab > 63 || i + lab > len)
-			return NULL;
 		if (n > 0)
 			buf[n++] = '.';
 		for (size_t k = 0; k < lab; k++, i++) {
@@ -180,7 +234,10 @@ static char *dname_text(const ldns_rdf *rdf)
 				buf[n++] = '\\';
 				buf[n++] = (char)c;
 			} else if (c <= 0x20 || c >= 0x7f) {
-				n += (size_t)snprintf(buf + n, 5, "\\%03u", c);
+				buf[n++] = '\\';
+				buf[n++] = (char)('0' + c / 100);
+				buf[n++] = (char)('0' + c / 10 % 10);
+				buf[n++] = (char)('0' + c % 10);
 			} else {
 				buf[n++] = (char)c;
 			}
@@ -190,127 +247,406 @@ static char *dname_text(const ldns_rdf *rdf)
 	return strdup(buf);
 }
 
-/* RDATA of rr in the form struct rs_rr documents; false on no memory. */
-static bool rr_convert(const ldns_rr *rr, struct rs_rr *out)
-{
-	size_t n = ldns_rr_rd_count(rr), total = 0;
-	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+/* Where the fields of one RDATA go: counted only (buf NULL), or joined
+ * into buf as struct rs_rr documents them. */
+struct rdf_sink {
 	uint8_t *buf;
+	size_t len;          /* bytes of the joined form */
+	size_t count;        /* fields, as ldns_rr_rd_count() */
+	bool txt;            /* character-strings lose their length octet */
+	uint16_t first16;    /* the first field, if 2 octets (MX preference) */
+	uint8_t name[255];   /* the last name field, uncompressed */
+};
 
-	memset(out, 0, sizeof(*out));
-	out->type = type;
-	out->ttl = ldns_rr_ttl(rr);
-	if ((type == RS_TYPE_MX && n == 2) || (type == RS_TYPE_CNAME && n == 1)) {
-		const ldns_rdf *name = ldns_rr_rdf(rr, n - 1);
-		char *s;
-
-		if (type == RS_TYPE_MX)
-			out->pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
-		s = dname_text(name);
-		if (s == NULL)
-			return false;
-		out->data = (const uint8_t *)s;
-		out->len = strlen(s);
-		return true;
+static void sink_add(struct rdf_sink *s, const uint8_t *d, size_t sz)
+{
+	if (s->count == 0 && sz == 2)
+		s->first16 = (uint16_t)(d[0] << 8 | d[1]);
+	s->count++;
+	if (s->txt && sz > 0) {
+		d++;
+		sz--;
 	}
-	for (size_t i = 0; i < n; i++)
-		total += ldns_rdf_size(ldns_rr_rdf(rr, i));
-	buf = malloc(total + 1);
-	if (buf == NULL)
+	if (s->buf != NULL)
+		memcpy(s->buf + s->len, d, sz);
+	s->len += sz;
+}
+
+/* The length of the field of type t at p, as ldns_wire2rdf cuts it; 0
+ * for a name (read apart) or a type it does not cut; SIZE_MAX if its
+ * length field lies past end. */
+static size_t field_len(const struct wire *w, ldns_rdf_type t, size_t p,
+			size_t end)
+{
+	switch (t) {
+	case LDNS_RDF_TYPE_CLASS:
+	case LDNS_RDF_TYPE_ALG:
+	case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
+	case LDNS_RDF_TYPE_SELECTOR:
+	case LDNS_RDF_TYPE_MATCHING_TYPE:
+	case LDNS_RDF_TYPE_INT8:
+		return 1;
+	case LDNS_RDF_TYPE_TYPE:
+	case LDNS_RDF_TYPE_INT16:
+	case LDNS_RDF_TYPE_CERT_ALG:
+		return 2;
+	case LDNS_RDF_TYPE_TIME:
+	case LDNS_RDF_TYPE_INT32:
+	case LDNS_RDF_TYPE_A:
+	case LDNS_RDF_TYPE_PERIOD:
+		return 4;
+	case LDNS_RDF_TYPE_TSIGTIME:
+	case LDNS_RDF_TYPE_EUI48:
+		return 6;
+	case LDNS_RDF_TYPE_ILNP64:
+	case LDNS_RDF_TYPE_EUI64:
+		return 8;
+	case LDNS_RDF_TYPE_AAAA:
+		return 16;
+	case LDNS_RDF_TYPE_STR:
+	case LDNS_RDF_TYPE_NSEC3_SALT:
+	case LDNS_RDF_TYPE_TAG:
+	case LDNS_RDF_TYPE_B32_EXT:
+	case LDNS_RDF_TYPE_NSEC3_NEXT_OWNER:
+		return (size_t)w->p[p] + 1;
+	case LDNS_RDF_TYPE_INT16_DATA:
+		if (p + 2 > end)
+			return SIZE_MAX;
+		return ((size_t)w->p[p] << 8 | w->p[p + 1]) + 2;
+	case LDNS_RDF_TYPE_HIP:
+		if (p + 4 > end)
+			return SIZE_MAX;
+		return (size_t)w->p[p] +
+		       ((size_t)w->p[p + 2] << 8 | w->p[p + 3]) + 4;
+	case LDNS_RDF_TYPE_APL:
+	case LDNS_RDF_TYPE_B64:
+	case LDNS_RDF_TYPE_HEX:
+	case LDNS_RDF_TYPE_NSEC:
+	case LDNS_RDF_TYPE_UNKNOWN:
+	case LDNS_RDF_TYPE_SERVICE:
+	case LDNS_RDF_TYPE_LOC:
+	case LDNS_RDF_TYPE_WKS:
+	case LDNS_RDF_TYPE_NSAP:
+	case LDNS_RDF_TYPE_ATMA:
+	case LDNS_RDF_TYPE_IPSECKEY:
+	case LDNS_RDF_TYPE_LONG_STR:
+	case LDNS_RDF_TYPE_AMTRELAY:
+	case LDNS_RDF_TYPE_SVCPARAMS:
+	case LDNS_RDF_TYPE_NONE:
+		return end - p;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The RDLENGTH and RDATA at *pos of an RR of this type, cut into fields
+ * by ldns's descriptor for the type as ldns_wire2rdf does: fields are
+ * read while the RDATA lasts and the descriptor has fields left, a name
+ * field may be compressed (and is then read against the whole message),
+ * bytes past the last field are left where they are (ldns reads the next
+ * RR from there).  Fields go to s, if not NULL.  *pos ends past the last
+ * field read.  false if malformed.
+ */
+static bool rdata_walk(const struct wire *w, uint16_t type, size_t *pos,
+		       struct rdf_sink *s)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+	size_t p = *pos, end, max = ldns_rr_descriptor_maximum(d), flen, n;
+	uint8_t idx = 0; /* as in ldns: an 8-bit field index */
+
+	if (p + 2 > w->len)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
-		const uint8_t *d = ldns_rdf_data(rdf);
-		size_t sz = ldns_rdf_size(rdf);
+	end = p + 2 + ((size_t)w->p[p] << 8 | w->p[p + 1]);
+	p += 2;
+	if (end > w->len)
+		return false;
+	while (p < end && idx < max) {
+		ldns_rdf_type t = ldns_rr_descriptor_field_type(d, idx);
 
-		if (type == RS_TYPE_TXT && sz > 0) {
-			/* A character-string: length byte, then bytes.  Joined
-			 * without separators (RFC 8461 §3.1). */
-			size_t sl = d[0] < sz - 1 ? d[0] : sz - 1;
-
-			memcpy(buf + out->len, d + 1, sl);
-			out->len += sl;
+		if (t == LDNS_RDF_TYPE_DNAME) {
+			n = name_read(w, &p, s != NULL ? s->name : NULL);
+			if (n == 0)
+				return false;
+			if (s != NULL)
+				sink_add(s, s->name, n);
 		} else {
-			memcpy(buf + out->len, d, sz);
-			out->len += sz;
+			flen = field_len(w, t, p, end);
+			if (flen == SIZE_MAX || (flen > 0 && p + flen > end))
+				return false;
+			if (flen > 0) {
+				if (s != NULL)
+					sink_add(s, w->p + p, flen);
+				p += flen;
+			}
 		}
+		idx++;
 	}
-	buf[out->len] = '\0';
-	out->data = buf;
+	*pos = p;
 	return true;
 }
 
-/* Does the question section hold exactly our question? */
-static bool question_matches(const ldns_pkt *pkt, const ldns_rdf *qname,
-			     const struct rs_question *q)
-{
-	const ldns_rr_list *ql = ldns_pkt_question(pkt);
-	const ldns_rr *qr;
+/* One RR's header, read at *pos; *pos then points at its RDLENGTH. */
+struct rr_head {
+	size_t owner;   /* offset of the owner name */
+	uint16_t type;
+	uint16_t class;
+	uint32_t ttl;
+};
 
-	if (ql == NULL || ldns_rr_list_rr_count(ql) != 1)
+static bool rr_head_read(const struct wire *w, size_t *pos, bool question,
+			 struct rr_head *h)
+{
+	const uint8_t *b;
+
+	h->owner = *pos;
+	if (name_read(w, pos, NULL) == 0 || *pos + 4 > w->len)
 		return false;
-	qr = ldns_rr_list_rr(ql, 0);
-	return ldns_rr_get_type(qr) == (ldns_rr_type)q->type &&
-	       ldns_rr_get_class(qr) == LDNS_RR_CLASS_IN &&
-	       ldns_dname_compare(ldns_rr_owner(qr), qname) == 0;
-}
-
-/* Follow CNAMEs from qname through the answer section; the chain's end is
- * returned (owned by the packet, or qname itself). */
-static const ldns_rdf *follow_chain(const ldns_rr_list *an,
-				    const ldns_rdf *qname,
-				    const struct rs_question *q,
-				    struct rs_answer *ans, bool *enomem)
-{
-	const ldns_rdf *cur = qname;
-	size_t n = an != NULL ? ldns_rr_list_rr_count(an) : 0;
-
-	if (q->type == RS_TYPE_CNAME)
-		return cur;
-	while (ans->n_cname < RS_CNAME_MAX) {
-		const ldns_rdf *next = NULL;
-
-		for (size_t i = 0; i < n && next == NULL; i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(an, i);
-
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
-			    ldns_rr_rd_count(rr) == 1 &&
-			    ldns_dname_compare(ldns_rr_owner(rr), cur) == 0)
-				next = ldns_rr_rdf(rr, 0);
-		}
-		if (next == NULL)
-			break;
-		ans->cname[ans->n_cname] = dname_text(next);
-		if (ans->cname[ans->n_cname] == NULL) {
-			*enomem = true;
-			break;
-		}
-		ans->n_cname++;
-		cur = next;
-	}
-	return cur;
-}
-
-static bool collect(const ldns_rr_list *an, const ldns_rdf *owner,
-		    const struct rs_question *q, struct rs_answer *ans)
-{
-	size_t n = an != NULL ? ldns_rr_list_rr_count(an) : 0;
-
-	if (n == 0)
+	b = w->p + *pos;
+	h->type = (uint16_t)(b[0] << 8 | b[1]);
+	h->class = (uint16_t)(b[2] << 8 | b[3]);
+	*pos += 4;
+	if (question)
 		return true;
-	ans->rrs = calloc(n, sizeof(*ans->rrs));
+	if (*pos + 4 > w->len)
+		return false;
+	b = w->p + *pos;
+	h->ttl = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		 (uint32_t)b[2] << 8 | b[3];
+	*pos += 4;
+	return true;
+}
+
+/* RRs of the answer and authority sections whose heads are kept from
+ * the first walk (more are read again from the wire). */
+#define RS_RR_CACHE 16
+
+struct rr_at {
+	struct rr_head h;
+	size_t rdata;   /* offset of its RDLENGTH */
+};
+
+/* A message ldns_wire2pkt would accept: where its sections start, and
+ * the first RRs of the answer (1) and authority (2) sections. */
+struct sections {
+	uint16_t count[4];
+	size_t start[4];
+	struct rr_at rr[2][RS_RR_CACHE];
+	size_t resume[2]; /* offset of RR number RS_RR_CACHE, if any */
+};
+
+/* Every section, every RR, as ldns_wire2pkt reads them (RFC 1035 §4.1);
+ * bytes after the last RR are ignored, as ldns ignores them. */
+static bool message_walk(const struct wire *w, struct sections *sec)
+{
+	size_t pos = 12, rd;
+	struct rr_head h;
+
+	for (int s = 0; s < 4; s++) {
+		sec->count[s] = (uint16_t)(w->p[4 + 2 * s] << 8 |
+					   w->p[5 + 2 * s]);
+		sec->start[s] = pos;
+		for (unsigned i = 0; i < sec->count[s]; i++) {
+			if ((s == 1 || s == 2) && i == RS_RR_CACHE)
+				sec->resume[s - 1] = pos;
+			if (!rr_head_read(w, &pos, s == 0, &h))
+				return false;
+			if (s == 0)
+				continue;
+			rd = pos;
+			if (!rdata_walk(w, h.type, &pos, NULL))
+				return false;
+			if ((s == 1 || s == 2) && i < RS_RR_CACHE) {
+				sec->rr[s - 1][i].h = h;
+				sec->rr[s - 1][i].rdata = rd;
+			}
+		}
+	}
+	return true;
+}
+
+/* RR number i of section s (1 answer, 2 authority) of a walked message,
+ * taken in order from i = 0: its head in h, its RDATA at *rdata.  *pos
+ * is the caller's cursor for RRs past the cache. */
+static void rr_get(const struct wire *w, const struct sections *sec, int s,
+		   unsigned i, size_t *pos, struct rr_head *h, size_t *rdata)
+{
+	if (i < RS_RR_CACHE) {
+		*h = sec->rr[s - 1][i].h;
+		*rdata = sec->rr[s - 1][i].rdata;
+		return;
+	}
+	if (i == RS_RR_CACHE)
+		*pos = sec->resume[s - 1];
+	(void)rr_head_read(w, pos, false, h);
+	*rdata = *pos;
+	(void)rdata_walk(w, h->type, pos, NULL);
+}
+
+/* Is the (already checked) name at p in the message the uncompressed
+ * name nm, case-insensitively?  Compared in place, label by label. */
+static bool name_is_at(const struct wire *w, size_t p, const uint8_t *nm,
+		       size_t nlen)
+{
+	size_t k = 0;
+
+	for (;;) {
+		uint8_t lab = w->p[p];
+
+		while (lab >= 192) {
+			p = (size_t)(lab & 63) << 8 | w->p[p + 1];
+			lab = w->p[p];
+		}
+		if (k >= nlen || nm[k] != lab)
+			return false;
+		if (lab == 0)
+			return true;
+		for (size_t i = 1; i <= lab; i++) {
+			uint8_t x = w->p[p + i], y = nm[k + i];
+
+			if (x >= 'A' && x <= 'Z')
+				x = (uint8_t)(x - 'A' + 'a');
+			if (y >= 'A' && y <= 'Z')
+				y = (uint8_t)(y - 'A' + 'a');
+			if (x != y)
+				return false;
+		}
+		k += 1 + (size_t)lab;
+		p += 1 + (size_t)lab;
+	}
+}
+
+/* Is the owner of h the uncompressed name (nm, nlen)? */
+static bool owner_is(const struct wire *w, const struct rr_head *h,
+		     const uint8_t *nm, size_t nlen)
+{
+	return name_is_at(w, h->owner, nm, nlen);
+}
+
+/* The question section holds exactly our question (qdcount 1, type,
+ * class IN, the name case-insensitively). */
+static bool question_ok(const struct wire *w, const struct sections *sec,
+			const struct rs_question *q, const uint8_t *qn,
+			size_t qlen)
+{
+	size_t pos = sec->start[0];
+	struct rr_head h;
+
+	if (sec->count[0] != 1 || !rr_head_read(w, &pos, true, &h))
+		return false;
+	return h.type == q->type && h.class == 1 &&
+	       owner_is(w, &h, qn, qlen);
+}
+
+/* Follow CNAMEs from the question name (in cur, curlen) through the
+ * answer section for at most RS_CNAME_MAX links; cur ends as the chain's
+ * end.  false on no memory. */
+static bool chain_follow(const struct wire *w, const struct sections *sec,
+			 const struct rs_question *q, uint8_t cur[255],
+			 size_t *curlen, struct rs_answer *ans)
+{
+	if (q->type == RS_TYPE_CNAME)
+		return true;
+	while (ans->n_cname < RS_CNAME_MAX) {
+		size_t pos = sec->start[1], rd, p, n = 0;
+		struct rr_head h;
+		uint8_t next[255];
+
+		for (unsigned i = 0; i < sec->count[1] && n == 0; i++) {
+			rr_get(w, sec, 1, i, &pos, &h, &rd);
+			if (h.type != RS_TYPE_CNAME ||
+			    !owner_is(w, &h, cur, *curlen))
+				continue;
+			/* Followed only if it has exactly its one field,
+			 * as ldns_rr_rd_count() == 1: a CNAME has one field
+			 * at most, read whenever its RDLENGTH is not 0. */
+			p = rd + 2;
+			if ((w->p[rd] | w->p[rd + 1]) != 0)
+				n = name_read(w, &p, next);
+		}
+		if (n == 0)
+			return true;
+		ans->cname[ans->n_cname] = name_text(next);
+		if (ans->cname[ans->n_cname] == NULL)
+			return false;
+		ans->n_cname++;
+		memcpy(cur, next, n);
+		*curlen = n;
+	}
+	return true;
+}
+
+/* The RDATA at rd of an RR of type in the form struct rs_rr documents:
+ * an MX with its two fields or a CNAME with its one is the target name
+ * as text (and the preference); anything else is its fields joined, a
+ * TXT's character-strings without their length octets (RFC 8461 §3.1:
+ * joined without separators).  false on no memory. */
+static bool rr_data(const struct wire *w, uint16_t type, size_t rd,
+		    struct rs_rr *out)
+{
+	struct rdf_sink s;
+	size_t p = rd;
+
+	memset(&s, 0, sizeof(s));
+	s.txt = type == RS_TYPE_TXT;
+	(void)rdata_walk(w, type, &p, &s);
+	if ((type == RS_TYPE_MX && s.count == 2) ||
+	    (type == RS_TYPE_CNAME && s.count == 1)) {
+		char *t = name_text(s.name);
+
+		if (t == NULL)
+			return false;
+		if (type == RS_TYPE_MX)
+			out->pref = s.first16;
+		out->data = (const uint8_t *)t;
+		out->len = strlen(t);
+		return true;
+	}
+	s.buf = malloc(s.len + 1);
+	if (s.buf == NULL)
+		return false;
+	s.len = 0;
+	s.count = 0;
+	p = rd;
+	(void)rdata_walk(w, type, &p, &s);
+	s.buf[s.len] = '\0';
+	out->data = s.buf;
+	out->len = s.len;
+	return true;
+}
+
+/* The RRs of q's type owned by the chain's end (owner, olen).  false on
+ * no memory. */
+static bool rrs_collect(const struct wire *w, const struct sections *sec,
+			const struct rs_question *q, const uint8_t *owner,
+			size_t olen, struct rs_answer *ans)
+{
+	size_t pos = sec->start[1], rd, k = 0;
+	struct rr_head h;
+
+	for (unsigned i = 0; i < sec->count[1]; i++) {
+		rr_get(w, sec, 1, i, &pos, &h, &rd);
+		if (h.type == q->type && owner_is(w, &h, owner, olen))
+			k++;
+	}
+	if (k == 0)
+		return true;
+	ans->rrs = calloc(k, sizeof(*ans->rrs));
 	if (ans->rrs == NULL)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+	pos = sec->start[1];
+	for (unsigned i = 0; i < sec->count[1] && ans->n_rrs < k; i++) {
+		struct rs_rr *rr = &ans->rrs[ans->n_rrs];
 
-		if (ldns_rr_get_type(rr) != (ldns_rr_type)q->type ||
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+		rr_get(w, sec, 1, i, &pos, &h, &rd);
+		if (h.type != q->type || !owner_is(w, &h, owner, olen))
 			continue;
-		if (!rr_convert(rr, &ans->rrs[ans->n_rrs]))
+		rr->type = h.type;
+		rr->ttl = h.ttl;
+		if (!rr_data(w, h.type, rd, rr))
 			return false;
-		if (ans->n_rrs == 0 || ans->rrs[ans->n_rrs].ttl < ans->min_ttl)
-			ans->min_ttl = ans->rrs[ans->n_rrs].ttl;
+		if (ans->n_rrs == 0 || rr->ttl < ans->min_ttl)
+			ans->min_ttl = rr->ttl;
 		ans->n_rrs++;
 	}
 	return true;
@@ -325,27 +661,31 @@ static bool collect(const ldns_rr_list *an, const ldns_rdf *owner,
  * unless a CNAME chain led below a cut (the CNAME is authoritative, its
  * target is not).  Sets ans->referral and ans->referral_zone; false on no
  * memory. */
-static bool detect_referral(const ldns_pkt *pkt, struct rs_answer *ans)
+static bool referral_detect(const struct wire *w, const struct sections *sec,
+			    struct rs_answer *ans)
 {
-	const ldns_rr_list *au = ldns_pkt_authority(pkt);
-	size_t n = au != NULL ? ldns_rr_list_rr_count(au) : 0;
-	const ldns_rdf *cut = NULL;
+	size_t pos = sec->start[2], rd, cut = 0;
+	bool have_cut = false;
+	struct rr_head h;
+	uint8_t nm[255];
 
 	if (ans->rcode != RS_RCODE_NOERROR || ans->n_rrs > 0 ||
 	    (ans->aa && ans->n_cname == 0))
 		return true;
-	for (size_t i = 0; i < n; i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(au, i);
-
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+	for (unsigned i = 0; i < sec->count[2]; i++) {
+		rr_get(w, sec, 2, i, &pos, &h, &rd);
+		if (h.type == LDNS_RR_TYPE_SOA)
 			return true;
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS && cut == NULL)
-			cut = ldns_rr_owner(rr);
+		if (h.type == LDNS_RR_TYPE_NS && !have_cut) {
+			cut = h.owner;
+			have_cut = true;
+		}
 	}
-	if (cut == NULL)
+	if (!have_cut)
 		return true;
+	(void)name_read(w, &cut, nm);
 	ans->referral = true;
-	ans->referral_zone = dname_text(cut);
+	ans->referral_zone = name_text(nm);
 	return ans->referral_zone != NULL;
 }
 
@@ -353,55 +693,42 @@ enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
 				   uint16_t id, const struct rs_question *q,
 				   struct rs_answer *ans, bool *enomem)
 {
-	enum rs_wire_verdict v = RS_WIRE_OK;
-	ldns_pkt *pkt = NULL;
-	ldns_rdf *qname = NULL;
-	const ldns_rdf *end;
+	struct wire w = { wire, len };
+	struct sections sec;
+	uint8_t cur[255];
+	size_t curlen;
 
 	*enomem = false;
 	memset(ans, 0, sizeof(*ans));
-	if (len < LDNS_HEADER_SIZE)
+	if (len < 12)
 		return RS_WIRE_MALFORMED;
 	if (((uint16_t)wire[0] << 8 | wire[1]) != id)
 		return RS_WIRE_BAD_ID;
-	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+	if (!message_walk(&w, &sec))
 		return RS_WIRE_MALFORMED;
-	if (!ldns_pkt_qr(pkt) || ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
-		v = RS_WIRE_NOT_RESPONSE;
-		goto cleanup;
+	/* RFC 1035 §4.1.1: QR set and opcode 0 (QUERY) in a response. */
+	if ((wire[2] & 0x80) == 0 || (wire[2] & 0x78) != 0)
+		return RS_WIRE_NOT_RESPONSE;
+	curlen = name_wire(q->name, cur);
+	if (curlen == 0) {
+		*enomem = true; /* as the reference reports a name it refuses */
+		return RS_WIRE_MALFORMED;
 	}
-	qname = question_rdf(q);
-	if (qname == NULL) {
-		v = RS_WIRE_MALFORMED;
-		*enomem = true;
-		goto cleanup;
-	}
-	if (!question_matches(pkt, qname, q)) {
-		v = RS_WIRE_BAD_QUESTION;
-		goto cleanup;
-	}
-	ans->rcode = (int)ldns_pkt_get_rcode(pkt);
-	ans->ad = ldns_pkt_ad(pkt);
-	ans->tc = ldns_pkt_tc(pkt);
-	ans->ra = ldns_pkt_ra(pkt);
-	ans->aa = ldns_pkt_aa(pkt);
-	end = follow_chain(ldns_pkt_answer(pkt), qname, q, ans, enomem);
-	if (*enomem || !collect(ldns_pkt_answer(pkt), end, q, ans)) {
+	if (!question_ok(&w, &sec, q, cur, curlen))
+		return RS_WIRE_BAD_QUESTION;
+	ans->rcode = wire[3] & 0x0f;
+	ans->aa = (wire[2] & 0x04) != 0;
+	ans->tc = (wire[2] & 0x02) != 0;
+	ans->ra = (wire[3] & 0x80) != 0;
+	ans->ad = (wire[3] & 0x20) != 0;
+	if (!chain_follow(&w, &sec, q, cur, &curlen, ans) ||
+	    !rrs_collect(&w, &sec, q, cur, curlen, ans) ||
+	    !referral_detect(&w, &sec, ans)) {
 		*enomem = true;
 		rs_answer_clear(ans);
-		v = RS_WIRE_MALFORMED;
-		goto cleanup;
-	}
-	if (!detect_referral(pkt, ans)) {
-		*enomem = true;
-		rs_answer_clear(ans);
-		v = RS_WIRE_MALFORMED;
-		goto cleanup;
+		return RS_WIRE_MALFORMED;
 	}
 	ans->nodata = ans->rcode == RS_RCODE_NOERROR && ans->n_rrs == 0 &&
 		      !ans->referral;
-cleanup:
-	ldns_rdf_deep_free(qname);
-	ldns_pkt_free(pkt);
-	return v;
+	return RS_WIRE_OK;
 }

@@ -12,6 +12,7 @@
 #include <ldns/ldns.h>
 
 #include "rs_wire.h"
+#include "rs_wire_ref.h"
 #include "st_error.h"
 
 /* ---- rs_question_init ---------------------------------------------------- */
@@ -643,6 +644,169 @@ static void test_pointer_loop(void **state)
 			 RS_WIRE_MALFORMED);
 }
 
+/* ---- the decoder against ldns, edge by edge ----------------------------- */
+
+/* One message in hex, the question asked, what must come out, and the same
+ * from the ldns reference (rs_wire_parse_ref): the decoder reads the wire
+ * itself, so each row holds it to ldns_wire2pkt as well as to the RFC. */
+struct edge_row {
+	const char *what;
+	const char *hex;
+	const char *qname;
+	uint16_t qtype;
+	enum rs_wire_verdict v;
+	size_t n_rrs;     /* when RS_WIRE_OK */
+	size_t n_cname;
+	const char *data0; /* first RR's data as text, or NULL */
+};
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; hex[0] != '\0' && hex[1] != '\0' && n < cap; hex += 2) {
+		char b[3] = { hex[0], hex[1], '\0' };
+
+		out[n++] = (uint8_t)strtoul(b, NULL, 16);
+	}
+	return n;
+}
+
+static const char name255[] =
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+static const struct edge_row edge_rows[] = {
+	/* RFC 1035 §4.1.4: "a pointer to a prior occurance of the same
+	 * name"; one to itself never ends: refused, not followed forever. */
+	{ "pointer to itself", "123481800001000000000000c00c00010001",
+	  "example.com", RS_TYPE_A, RS_WIRE_MALFORMED, 0, 0, NULL },
+	{ "two pointers in a loop",
+	  "123481800001000100000000076578616d706c6503636f6d0000010001c01fc01d0001000100000000000400000000",
+	  "example.com", RS_TYPE_A, RS_WIRE_MALFORMED, 0, 0, NULL },
+	/* A label then a pointer back to it grows the name past 255. */
+	{ "label and pointer loop",
+	  "123481800001000100000000076578616d706c6503636f6d00000100010161c01d0001000100000000000400000000",
+	  "example.com", RS_TYPE_A, RS_WIRE_MALFORMED, 0, 0, NULL },
+	{ "pointer to offset 0", "123481800001000000000000c00000010001",
+	  "example.com", RS_TYPE_A, RS_WIRE_MALFORMED, 0, 0, NULL },
+	/* ldns follows a pointer forward too (RFC 1035 says "prior"; ldns
+	 * is the reference, so the decoder does the same). */
+	{ "pointer forward",
+	  "123481800001000100000000076578616d706c6503636f6d0000010001c021000100010000000000040000000000",
+	  "example.com", RS_TYPE_A, RS_WIRE_OK, 0, 0, NULL },
+	/* RFC 1035 §3.1: "the total number of octets that represent a
+	 * domain name (i.e., the sum of all label octets and label lengths)
+	 * is limited to 255": 255 is accepted, 256 refused. */
+	{ "name of 255 octets",
+	  "1234818000010000000000003f" "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+	  "3f" "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+	  "3f" "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+	  "3d" "62626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+	  "0000010001",
+	  name255, RS_TYPE_A, RS_WIRE_OK, 0, 0, NULL },
+	{ "name of 256 octets",
+	  "1234818000010000000000003f" "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+	  "3f" "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+	  "3f" "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+	  "3e" "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+	  "0000010001",
+	  name255, RS_TYPE_A, RS_WIRE_MALFORMED, 0, 0, NULL },
+	/* RFC 1035 §2.3.4: "labels 63 octets or less". */
+	{ "label of 64 octets",
+	  "12348180000100000000000040616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161610000010001",
+	  "example.com", RS_TYPE_A, RS_WIRE_MALFORMED, 0, 0, NULL },
+	{ "RDLENGTH past the end",
+	  "123481800001000100000000076578616d706c6503636f6d0000010001c00c0001000100000000002800000000",
+	  "example.com", RS_TYPE_A, RS_WIRE_MALFORMED, 0, 0, NULL },
+	{ "cut inside an RR",
+	  "123481800001000100000000085f6d74612d737473016104746573740000100001c00c001000010000012c000f0e763d53545376313b20",
+	  "_mta-sts.a.test", RS_TYPE_TXT, RS_WIRE_MALFORMED, 0, 0, NULL },
+	{ "bytes after the last RR",
+	  "123481800001000100000000076578616d706c6503636f6d0000010001c00c000100010000012c000400000000ffffff",
+	  "example.com", RS_TYPE_A, RS_WIRE_OK, 1, 0, NULL },
+	/* RFC 4343 §3: "comparisons ... are case insensitive" (0x20). */
+	{ "question in mixed case",
+	  "123481800001000100000000074578416d506c4503634f6d0000010001c00c000100010000012c000400000000",
+	  "example.com", RS_TYPE_A, RS_WIRE_OK, 1, 0, NULL },
+	/* RFC 1034 §3.6.2: the chain is followed; the second owner is in
+	 * mixed case. */
+	{ "CNAME chain, owners in mixed case",
+	  "123481800001000300000000076578616d706c6503636f6d0000010001c00c000500010000012c000f0162076578616d706c65036e6574000142074578616d706c65034e455400000500010000012c000f0163076578616d706c65036f7267000163076578616d706c65036f726700000100010000012c0004c0000207",
+	  "example.com", RS_TYPE_A, RS_WIRE_OK, 1, 2, NULL },
+	/* ldns reads one A field of an 8-octet RDATA: 4 octets kept. */
+	{ "A with 8 octets of RDATA",
+	  "123481800001000100000000076578616d706c6503636f6d0000010001c00c000100010000012c00080000000000000000",
+	  "example.com", RS_TYPE_A, RS_WIRE_OK, 1, 0, NULL },
+	/* An MX with only its preference is one field: kept as raw bytes. */
+	{ "MX without exchange",
+	  "123481800001000100000000076578616d706c6503636f6d00000f0001c00c000f00010000012c0002000a",
+	  "example.com", RS_TYPE_MX, RS_WIRE_OK, 1, 0, NULL },
+	{ "CNAME without RDATA is not followed",
+	  "123481800001000100000000076578616d706c6503636f6d0000010001c00c000500010000012c0000",
+	  "example.com", RS_TYPE_A, RS_WIRE_OK, 0, 0, NULL },
+	/* RFC 4343 §2.1: a dot and a NUL inside a label are escaped. */
+	{ "CNAME target with a dot and a NUL in a label",
+	  "123481800001000100000000076578616d706c6503636f6d0000050001c00c000500010000012c000b05612e62006303636f6d00",
+	  "example.com", RS_TYPE_CNAME, RS_WIRE_OK, 1, 0, "a\\.b\\000c.com" },
+	{ "question class CH",
+	  "123481800001000000000000076578616d706c6503636f6d0000010003",
+	  "example.com", RS_TYPE_A, RS_WIRE_BAD_QUESTION, 0, 0, NULL },
+	/* RFC 1035 §4.1.1: a response to a QUERY has opcode 0. */
+	{ "opcode NOTIFY",
+	  "1234a0000001000000000000076578616d706c6503636f6d0000010001",
+	  "example.com", RS_TYPE_A, RS_WIRE_NOT_RESPONSE, 0, 0, NULL },
+	/* The ID is checked before the message is read. */
+	{ "wrong ID on a malformed message", "4321818000010000000000000000",
+	  "example.com", RS_TYPE_A, RS_WIRE_BAD_ID, 0, 0, NULL },
+};
+
+static void test_wire_edges(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(edge_rows) / sizeof(edge_rows[0]); i++) {
+		const struct edge_row *r = &edge_rows[i];
+		uint8_t wire[1024];
+		size_t len = unhex(r->hex, wire, sizeof(wire));
+		struct rs_question q;
+		struct rs_answer a, b;
+		bool ea, eb;
+		enum rs_wire_verdict va, vb;
+
+		assert_int_equal(rs_question_init(&q, r->qname, r->qtype, false),
+				 ST_OK);
+		va = rs_wire_parse(wire, len, 0x1234, &q, &a, &ea);
+		vb = rs_wire_parse_ref(wire, len, 0x1234, &q, &b, &eb);
+		if (va != r->v || vb != r->v)
+			fail_msg("%s: verdict %d, ldns %d, want %d", r->what,
+				 va, vb, r->v);
+		assert_false(ea);
+		assert_false(eb);
+		if (va != RS_WIRE_OK)
+			continue;
+		if (a.n_rrs != r->n_rrs || b.n_rrs != r->n_rrs ||
+		    a.n_cname != r->n_cname || b.n_cname != r->n_cname)
+			fail_msg("%s: %zu RRs %zu links, ldns %zu %zu", r->what,
+				 a.n_rrs, a.n_cname, b.n_rrs, b.n_cname);
+		for (size_t k = 0; k < a.n_rrs; k++) {
+			assert_int_equal(a.rrs[k].len, b.rrs[k].len);
+			assert_memory_equal(a.rrs[k].data, b.rrs[k].data,
+					    a.rrs[k].len);
+			assert_int_equal(a.rrs[k].pref, b.rrs[k].pref);
+			assert_int_equal(a.rrs[k].ttl, b.rrs[k].ttl);
+		}
+		for (size_t k = 0; k < a.n_cname; k++)
+			assert_string_equal(a.cname[k], b.cname[k]);
+		if (r->data0 != NULL)
+			assert_string_equal((const char *)a.rrs[0].data,
+					    r->data0);
+		rs_answer_clear(&a);
+		rs_answer_clear(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -661,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_txt_binary),
 		cmocka_unit_test(test_pointer_loop),
+		cmocka_unit_test(test_wire_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
