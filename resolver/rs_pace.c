@@ -26,10 +26,25 @@ uint64_t rs_pace_sent(struct rs_pace *p, bool first)
 	return p->next_seq++;
 }
 
-/* avg += (x - avg) / 2^shift */
-static double ewma(double avg, double x, int shift)
+/* avg += (x - avg) / n */
+static double ewma(double avg, double x, double n)
 {
-	return avg + (x - avg) / (double)(1u << shift);
+	return avg + (x - avg) / n;
+}
+
+/* The short average spans about a window of outcomes (at least
+ * 2^RS_PACE_SHORT_SHIFT, at most a quarter of the long one's span): an
+ * overload shows within a round trip whatever the window, and the random
+ * loss of a path (0.5% each way) stays far from the margin.  Over a fixed
+ * 64 outcomes, four losses among 64 (0.4% likely at 1% loss, so a few
+ * times in every 60,000 answers) would read as a rise and halve a window
+ * of thousands for nothing. */
+static double short_span(const struct rs_pace *p)
+{
+	double lo = (double)(1u << RS_PACE_SHORT_SHIFT);
+	double hi = (double)(1u << (RS_PACE_LONG_SHIFT - 2));
+
+	return p->window < lo ? lo : p->window > hi ? hi : p->window;
 }
 
 /* Has the share of bad outcomes risen above its level? */
@@ -46,16 +61,23 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 
 	if (first && p->outstanding > 0)
 		p->outstanding--;
-	p->bad_short = ewma(p->bad_short, bad, RS_PACE_SHORT_SHIFT);
+	p->bad_short = ewma(p->bad_short, bad, short_span(p));
 	/* The long average is the level of the domains' own failures: it
 	 * learns only while the share has not risen (or the window cannot go
 	 * lower anyway), so a lasting overload keeps halving instead of
 	 * being learnt as the new normal. */
 	if (!risen(p) || p->window <= p->floor)
-		p->bad_long = ewma(p->bad_long, bad, RS_PACE_LONG_SHIFT);
+		p->bad_long = ewma(p->bad_long, bad,
+				   (double)(1u << RS_PACE_LONG_SHIFT));
 	if (o == RS_PACE_GOOD) {
-		/* Additive increase: +1 per window of good answers. */
-		p->window += 1.0 / p->window;
+		/* Additive increase: +1 per window of good answers, or
+		 * window / RS_PACE_GROW_DIV once the window is larger than
+		 * that: a halved window of 1,000 would otherwise take 1,000
+		 * round trips (50 s at 50 ms) to come back, longer than most
+		 * scans last, after a single burst. */
+		p->window += (p->window > RS_PACE_GROW_DIV
+				      ? p->window / RS_PACE_GROW_DIV
+				      : 1.0) / p->window;
 		if (p->window > p->ceiling)
 			p->window = p->ceiling;
 		return false;

@@ -8,7 +8,10 @@
  * to an upstream only while fewer than rs_pace_window() of its first
  * attempts are waiting for an answer.  A good answer grows the window by
  * 1/window (one question per round trip's worth of answers); a congestion
- * signal halves it (never below the floor).  Retries are not gated: they
+ * signal halves it (never below the floor).  A window larger than
+ * RS_PACE_GROW_DIV grows by window / RS_PACE_GROW_DIV per window of good
+ * answers instead (about 1.6% a round trip), so a halving costs tens of
+ * round trips, not thousands.  Retries are not gated: they
  * are bounded by the first attempts already, and a retry held back would
  * only turn into a longer timeout.
  *
@@ -16,8 +19,8 @@
  * domain's own (its servers are dead, its signatures broken): a survey of
  * millions meets a steady share of those, and halving on each would slow
  * a healthy scan for nothing.  So the outcomes feed two moving averages of
- * the share of bad ones (timeout or SERVFAIL), a short one (the last few
- * hundred outcomes) and a long one (the last few thousand), and a bad
+ * the share of bad ones (timeout or SERVFAIL), a short one (the last
+ * window's outcomes, 64 to 1,024) and a long one (the last few thousand), and a bad
  * outcome is a congestion signal only while the short one has RISEN to
  * more than twice the long one plus RS_PACE_RISE: an overloaded or
  * rate-limiting upstream makes the share jump, a population of broken
@@ -41,9 +44,12 @@
 #include <stdint.h>
 
 #define RS_PACE_FLOOR 4u        /* the window never drops below */
-#define RS_PACE_SHORT_SHIFT 6   /* short average: weight 1/64 */
+#define RS_PACE_SHORT_SHIFT 6   /* short average: weight at most 1/64,
+				 * 1/window for larger windows */
 #define RS_PACE_LONG_SHIFT 12   /* long average: weight 1/4096 */
 #define RS_PACE_RISE 0.05       /* short > 2 * long + this: a signal */
+#define RS_PACE_GROW_DIV 64.0   /* larger windows grow by window/64 per
+				 * window of good answers */
 
 struct rs_pace {
 	double window;          /* first attempts allowed outstanding */

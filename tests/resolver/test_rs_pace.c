@@ -162,6 +162,11 @@ static const struct row rows[] = {
 	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500 "
 	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500", 3906, 8, 3906,
 	  true },
+	/* A large window grows by window/64 per window of good answers
+	 * (1/64 a answer): from 1,024 back to 2,048 in 65,536 answers, 32
+	 * windows; at +1 per window it would still be near 1,085. */
+	{ "a large window recovers", 2048, "s*1100 t*1100 G*65600", 2048, 1,
+	  1024, true },
 	/* Small ceiling: floor is the ceiling. */
 	{ "ceiling under the floor", 2, "s*2 t*2 ss", 2, 0, 2, false },
 };
@@ -222,11 +227,40 @@ static void test_steady_share(void **state)
 	steady_share(25);
 }
 
+/* Random loss on a healthy path (0.5% each way, so about 1% of the
+ * questions time out) with a window of thousands in flight: never a
+ * halving, from the first answer on (the long average has learnt
+ * nothing yet).  Over a short average of 64 outcomes, four losses in 64
+ * read as a rise a few times in 60,000 answers. */
+static void test_random_loss(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	uint64_t x = 0x2545f4914f6cdd1du;
+
+	(void)state;
+	assert_non_null(r);
+	rs_pace_init(&r->p, 1500);
+	play(r, "s*1500");
+	for (int i = 0; i < 60000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		event(r, x % 1000 < 10 ? 't' : 'g');
+		event(r, 's');
+	}
+	if (r->p.backoffs != 0 || rs_pace_window(&r->p) != 1500)
+		fail_msg("%llu halvings, window %u",
+			 (unsigned long long)r->p.backoffs,
+			 rs_pace_window(&r->p));
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_steady_share),
+		cmocka_unit_test(test_random_loss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
