@@ -106,3 +106,45 @@ unsigned rs_pace_window(const struct rs_pace *p)
 {
 	return (unsigned)p->window;
 }
+
+void rs_rto_init(struct rs_rto *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void rs_rto_sample(struct rs_rto *t, uint64_t rtt_us)
+{
+	double r = (double)rtt_us;
+
+	t->samples++;
+	if (!t->valid) {
+		/* RFC 6298 §2.2: SRTT <- R, RTTVAR <- R/2 */
+		t->srtt_us = r;
+		t->rttvar_us = r / 2.0;
+		t->valid = true;
+		return;
+	}
+	/* §2.3, RTTVAR first, with the old SRTT */
+	t->rttvar_us = 0.75 * t->rttvar_us +
+		       0.25 * (t->srtt_us > r ? t->srtt_us - r : r - t->srtt_us);
+	t->srtt_us = 0.875 * t->srtt_us + 0.125 * r;
+}
+
+unsigned rs_rto_ms(const struct rs_rto *t, unsigned ceiling_ms)
+{
+	double var, rto_us;
+	unsigned floor_ms = ceiling_ms < RS_RTO_FLOOR_MS ? ceiling_ms
+							  : RS_RTO_FLOOR_MS;
+	unsigned ms;
+
+	if (!t->valid)
+		return ceiling_ms;
+	var = 4.0 * t->rttvar_us;
+	if (var < (double)RS_RTO_GRANULARITY_US)
+		var = (double)RS_RTO_GRANULARITY_US;
+	rto_us = t->srtt_us + var;
+	if (rto_us >= (double)ceiling_ms * 1000.0)
+		return ceiling_ms;
+	ms = (unsigned)((rto_us + 999.0) / 1000.0);
+	return ms < floor_ms ? floor_ms : ms > ceiling_ms ? ceiling_ms : ms;
+}

@@ -94,4 +94,34 @@ void rs_pace_release(struct rs_pace *p);
 /* The whole window, rounded down, as the scan summary shows it. */
 unsigned rs_pace_window(const struct rs_pace *p);
 
+/*
+ * The retransmission timeout of one upstream, learnt from its answers as
+ * TCP learns it (RFC 6298 §2: "RTTVAR <- (1 - beta) * RTTVAR + beta *
+ * |SRTT - R'|", "SRTT <- (1 - alpha) * SRTT + alpha * R'", "RTO <- SRTT +
+ * max (G, K*RTTVAR)" with alpha 1/8, beta 1/4, K 4), so a lost question
+ * costs a few round trips of the path, not a fixed --dns-timeout.  Only
+ * answers to a question's first attempt are samples (Karn's algorithm,
+ * RFC 6298 §3: an answer to a retransmitted question is ambiguous).  The
+ * result lies between RS_RTO_FLOOR_MS and the configured timeout (the
+ * ceiling); before the first sample it is the ceiling (RFC 6298 §2.1:
+ * the initial RTO is the conservative one).  Pure, as rs_pace.
+ */
+#define RS_RTO_FLOOR_MS 100u    /* never retransmit sooner */
+#define RS_RTO_GRANULARITY_US 1000u /* G: the clock's tick, 1 ms */
+
+struct rs_rto {
+	bool valid;             /* a sample was taken */
+	double srtt_us, rttvar_us;
+	uint64_t samples;
+};
+
+void rs_rto_init(struct rs_rto *t);
+
+/* An answer to a first attempt came rtt_us after it was sent. */
+void rs_rto_sample(struct rs_rto *t, uint64_t rtt_us);
+
+/* The timeout of a first attempt now, in ms: SRTT + max(G, 4 RTTVAR),
+ * rounded up, within [min(RS_RTO_FLOOR_MS, ceiling_ms), ceiling_ms]. */
+unsigned rs_rto_ms(const struct rs_rto *t, unsigned ceiling_ms);
+
 #endif /* RS_PACE_H */

@@ -255,12 +255,53 @@ static void test_random_loss(void **state)
 	free(r);
 }
 
+/* The retransmission timeout (struct rs_rto): RFC 6298 §2 with a floor
+ * and the configured timeout as the ceiling.  Samples in ms, repeated. */
+struct rto_row {
+	const char *what;
+	unsigned sample_ms, repeat, ceiling_ms, want_ms;
+};
+
+static const struct rto_row rto_rows[] = {
+	/* §2.1: "Until a RTT measurement has been made ... RTO <- 1
+	 * second": our conservative value is the configured timeout. */
+	{ "no sample: the ceiling", 0, 0, 2000, 2000 },
+	/* §2.2: "SRTT <- R, RTTVAR <- R/2, RTO <- SRTT + max (G, K*RTTVAR)
+	 * where K = 4": 50 + 4 x 25. */
+	{ "first sample", 50, 1, 2000, 150 },
+	/* A steady 60 ms path: RTTVAR decays, SRTT + 4 RTTVAR nears 60,
+	 * under the floor. */
+	{ "steady path: the floor", 60, 200, 2000, RS_RTO_FLOOR_MS },
+	{ "steady slow path", 400, 200, 2000, 401 },
+	{ "never above the ceiling", 3000, 5, 2000, 2000 },
+	{ "ceiling under the floor", 30, 50, 40, 40 },
+};
+
+static void test_rto(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(rto_rows); i++) {
+		const struct rto_row *w = &rto_rows[i];
+		struct rs_rto t;
+		unsigned got;
+
+		rs_rto_init(&t);
+		for (unsigned k = 0; k < w->repeat; k++)
+			rs_rto_sample(&t, (uint64_t)w->sample_ms * 1000u);
+		got = rs_rto_ms(&t, w->ceiling_ms);
+		if (got != w->want_ms)
+			fail_msg("row '%s': %u ms, want %u", w->what, got,
+				 w->want_ms);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_steady_share),
 		cmocka_unit_test(test_random_loss),
+		cmocka_unit_test(test_rto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
