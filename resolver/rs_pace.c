@@ -130,6 +130,12 @@ void rs_rto_sample(struct rs_rto *t, uint64_t rtt_us)
 	t->srtt_us = 0.875 * t->srtt_us + 0.125 * r;
 }
 
+void rs_rto_timeout(struct rs_rto *t, uint64_t elapsed_us)
+{
+	if (t->valid)
+		rs_rto_sample(t, 2 * elapsed_us);
+}
+
 unsigned rs_rto_ms(const struct rs_rto *t, unsigned ceiling_ms)
 {
 	double var, rto_us;

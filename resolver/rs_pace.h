@@ -120,6 +120,17 @@ void rs_rto_init(struct rs_rto *t);
 /* An answer to a first attempt came rtt_us after it was sent. */
 void rs_rto_sample(struct rs_rto *t, uint64_t rtt_us);
 
+/* A first attempt timed out elapsed_us after it was sent: its answer, if
+ * one comes, is later than that, and the upstream's ID table no longer
+ * takes it, so it would never be a sample: an estimate fed only by the
+ * answers that beat the timeout cannot follow a queue that grows (every
+ * late answer is asked again, the queue grows faster).  So a timeout is
+ * a sample of twice its wait (RFC 6298 §5.5: "RTO <- RTO * 2", the
+ * backoff): a lone random loss lifts the estimate for a few answers, a
+ * run of them (a queue past the timeout) lifts it until the answers come
+ * in time again. */
+void rs_rto_timeout(struct rs_rto *t, uint64_t elapsed_us);
+
 /* The timeout of a first attempt now, in ms: SRTT + max(G, 4 RTTVAR),
  * rounded up, within [min(RS_RTO_FLOOR_MS, ceiling_ms), ceiling_ms]. */
 unsigned rs_rto_ms(const struct rs_rto *t, unsigned ceiling_ms);

@@ -957,6 +957,9 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	r->up[qy->upstream].st.timeouts++;
+	if (qy->attempt == 1 && !qy->truncated)
+		rs_rto_timeout(&r->up[qy->upstream].rto,
+			       now_us() - qy->first_sent_us);
 	pace_note(qy, RS_PACE_TIMEOUT);
 	idmap_remove(qy);
 	out_withdraw(qy);

@@ -260,21 +260,30 @@ static void test_random_loss(void **state)
 struct rto_row {
 	const char *what;
 	unsigned sample_ms, repeat, ceiling_ms, want_ms;
+	unsigned timeout_ms, timeouts; /* then timeouts after timeout_ms */
 };
 
 static const struct rto_row rto_rows[] = {
 	/* §2.1: "Until a RTT measurement has been made ... RTO <- 1
 	 * second": our conservative value is the configured timeout. */
-	{ "no sample: the ceiling", 0, 0, 2000, 2000 },
+	{ "no sample: the ceiling", 0, 0, 2000, 2000, 0, 0 },
 	/* §2.2: "SRTT <- R, RTTVAR <- R/2, RTO <- SRTT + max (G, K*RTTVAR)
 	 * where K = 4": 50 + 4 x 25. */
-	{ "first sample", 50, 1, 2000, 150 },
+	{ "first sample", 50, 1, 2000, 150, 0, 0 },
 	/* A steady 60 ms path: RTTVAR decays, SRTT + 4 RTTVAR nears 60,
 	 * under the floor. */
-	{ "steady path: the floor", 60, 200, 2000, RS_RTO_FLOOR_MS },
-	{ "steady slow path", 400, 200, 2000, 401 },
-	{ "never above the ceiling", 3000, 5, 2000, 2000 },
-	{ "ceiling under the floor", 30, 50, 40, 40 },
+	{ "steady path: the floor", 60, 200, 2000, RS_RTO_FLOOR_MS, 0, 0 },
+	{ "steady slow path", 400, 200, 2000, 401, 0, 0 },
+	{ "never above the ceiling", 3000, 5, 2000, 2000, 0, 0 },
+	{ "ceiling under the floor", 30, 50, 40, 40, 0, 0 },
+	/* §5.5: "RTO <- RTO * 2": a run of timeouts (a queue grown past
+	 * the timeout, whose answers would never be samples) lifts it; from
+	 * 100 ms, four timeouts of 100 ms are samples of 200 ms that bring
+	 * SRTT to 118 and RTTVAR to 76: 118 + 4 x 76 = 421 ms. */
+	{ "timeouts lift it", 60, 200, 2000, 421, 100, 4 },
+	{ "timeouts up to the ceiling", 60, 200, 500, 500, 400, 20 },
+	/* No sample yet: a timeout teaches nothing, it stays the ceiling. */
+	{ "timeout before a sample", 0, 0, 2000, 2000, 2000, 1 },
 };
 
 static void test_rto(void **state)
@@ -288,6 +297,8 @@ static void test_rto(void **state)
 		rs_rto_init(&t);
 		for (unsigned k = 0; k < w->repeat; k++)
 			rs_rto_sample(&t, (uint64_t)w->sample_ms * 1000u);
+		for (unsigned k = 0; k < w->timeouts; k++)
+			rs_rto_timeout(&t, (uint64_t)w->timeout_ms * 1000u);
 		got = rs_rto_ms(&t, w->ceiling_ms);
 		if (got != w->want_ms)
 			fail_msg("row '%s': %u ms, want %u", w->what, got,
