@@ -10,8 +10,9 @@ void rs_pace_init(struct rs_pace *p, unsigned ceiling)
 	memset(p, 0, sizeof(*p));
 	p->ceiling = ceiling > 0 ? (double)ceiling : 1.0;
 	p->floor = p->ceiling < RS_PACE_FLOOR ? p->ceiling : RS_PACE_FLOOR;
-	p->window = p->ceiling;
-	p->window_low = p->window;
+	p->window = p->ceiling < RS_PACE_INITIAL ? p->ceiling : RS_PACE_INITIAL;
+	p->ssthresh = p->ceiling;
+	p->window_low = p->ceiling; /* the smallest a backoff left */
 }
 
 bool rs_pace_room(const struct rs_pace *p)
@@ -75,7 +76,10 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 		 * that: a halved window of 1,000 would otherwise take 1,000
 		 * round trips (50 s at 50 ms) to come back, longer than most
 		 * scans last, after a single burst. */
-		p->window += (p->window > RS_PACE_GROW_DIV
+		if (p->window < p->ssthresh)
+			p->window += 1.0; /* slow start */
+		else
+			p->window += (p->window > RS_PACE_GROW_DIV
 				      ? p->window / RS_PACE_GROW_DIV
 				      : 1.0) / p->window;
 		if (p->window > p->ceiling)
@@ -85,6 +89,7 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 	if (risen(p) && seq >= p->recover_seq && p->window > p->floor) {
 		/* Multiplicative decrease, once per window in flight. */
 		p->window /= 2.0;
+		p->ssthresh = p->window;
 		if (p->window < p->floor)
 			p->window = p->floor;
 		if (p->window < p->window_low)

@@ -129,8 +129,18 @@ struct row {
 };
 
 static const struct row rows[] = {
-	/* Nothing is held back until a signal: the window starts full. */
+	/* RFC 5681 §3.1 slow start: the window starts at RS_PACE_INITIAL
+	 * (the ceiling if smaller) and grows by one per good answer up to
+	 * the ceiling or the first signal. */
 	{ "fresh", 100, "", 100, 0, 100, true },
+	{ "fresh, large ceiling", 5000, "", RS_PACE_INITIAL, 0, 5000, true },
+	{ "slow start doubles per window", 5000, "s*256 g*256",
+	  2 * RS_PACE_INITIAL, 0, 5000, true },
+	{ "slow start up to the ceiling", 5000, "G*6000", 5000, 0, 5000, true },
+	/* After a halving, ssthresh is the halved window: growth is then
+	 * window/64 per window of answers, not +1 per answer. */
+	{ "no slow start after a halving", 2048, "G*2048 s*1100 t*1100 G*1024",
+	  1040, 1, 1024, true },
 	{ "full window: no room", 3, "sss", 3, 0, 3, false },
 	{ "an answer frees a place", 3, "sssg", 3, 0, 3, true },
 	{ "retries take no place", 2, "srrr", 2, 0, 2, true },
@@ -158,14 +168,14 @@ static const struct row rows[] = {
 	/* A lasting overload (every answer lost, window after window: 4000
 	 * in all) is not learnt as the level of the domains' own failures:
 	 * it halves once per window, every window. */
-	{ "lasting overload", 1000000,
+	{ "lasting overload", 1000000, "G*1000000 "
 	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500 "
 	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500", 3906, 8, 3906,
 	  true },
 	/* A large window grows by window/64 per window of good answers
 	 * (1/64 a answer): from 1,024 back to 2,048 in 65,536 answers, 32
 	 * windows; at +1 per window it would still be near 1,085. */
-	{ "a large window recovers", 2048, "s*1100 t*1100 G*65600", 2048, 1,
+	{ "a large window recovers", 2048, "G*2048 s*1100 t*1100 G*65600", 2048, 1,
 	  1024, true },
 	/* Small ceiling: floor is the ceiling. */
 	{ "ceiling under the floor", 2, "s*2 t*2 ss", 2, 0, 2, false },
