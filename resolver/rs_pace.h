@@ -8,7 +8,10 @@
  * to an upstream only while fewer than rs_pace_window() of its first
  * attempts are waiting for an answer.  A good answer grows the window by
  * 1/window (one question per round trip's worth of answers); a congestion
- * signal halves it (never below the floor).  Retries are not gated: they
+ * signal halves it (never below the floor).  A window larger than
+ * RS_PACE_GROW_DIV grows by window / RS_PACE_GROW_DIV per window of good
+ * answers instead (about 1.6% a round trip), so a halving costs tens of
+ * round trips, not thousands.  Retries are not gated: they
  * are bounded by the first attempts already, and a retry held back would
  * only turn into a longer timeout.
  *
@@ -16,8 +19,8 @@
  * domain's own (its servers are dead, its signatures broken): a survey of
  * millions meets a steady share of those, and halving on each would slow
  * a healthy scan for nothing.  So the outcomes feed two moving averages of
- * the share of bad ones (timeout or SERVFAIL), a short one (the last few
- * hundred outcomes) and a long one (the last few thousand), and a bad
+ * the share of bad ones (timeout or SERVFAIL), a short one (the last
+ * window's outcomes, 64 to 1,024) and a long one (the last few thousand), and a bad
  * outcome is a congestion signal only while the short one has RISEN to
  * more than twice the long one plus RS_PACE_RISE: an overloaded or
  * rate-limiting upstream makes the share jump, a population of broken
@@ -41,12 +44,17 @@
 #include <stdint.h>
 
 #define RS_PACE_FLOOR 4u        /* the window never drops below */
-#define RS_PACE_SHORT_SHIFT 6   /* short average: weight 1/64 */
+#define RS_PACE_SHORT_SHIFT 6   /* short average: weight at most 1/64,
+				 * 1/window for larger windows */
 #define RS_PACE_LONG_SHIFT 12   /* long average: weight 1/4096 */
 #define RS_PACE_RISE 0.05       /* short > 2 * long + this: a signal */
+#define RS_PACE_INITIAL 256u    /* the first window (slow start) */
+#define RS_PACE_GROW_DIV 64.0   /* larger windows grow by window/64 per
+				 * window of good answers */
 
 struct rs_pace {
 	double window;          /* first attempts allowed outstanding */
+	double ssthresh;        /* below it, slow start (+1 per answer) */
 	double ceiling;         /* the largest window (max_inflight) */
 	double floor;
 	unsigned outstanding;   /* first attempts waiting */
@@ -54,11 +62,19 @@ struct rs_pace {
 	uint64_t recover_seq;   /* bad outcomes of sends before it: no cut */
 	double bad_short, bad_long; /* moving shares of bad outcomes */
 	uint64_t backoffs;      /* halvings */
-	double window_low;      /* the smallest window so far */
+	double window_low;      /* the smallest window a backoff left
+				 * (ceiling before the first) */
 };
 
-/* Start with the window at ceiling (nothing is held back until a signal),
- * the floor at RS_PACE_FLOOR (or ceiling, if that is smaller). */
+/* Start with the window at RS_PACE_INITIAL (or ceiling, if smaller) in
+ * slow start (RFC 5681 §3.1: "the initial value of ssthresh SHOULD be set
+ * arbitrarily high"): +1 per good answer, so it doubles every round trip
+ * up to ceiling or the first signal, which sets ssthresh to the halved
+ * window.  A window of thousands sent at once, before one answer came
+ * back, overflows the receive queue of a server that answers fewer per
+ * round trip (a world's NSD behind a 50 ms path dropped 15,000 of 60,000
+ * questions that way).  The floor is RS_PACE_FLOOR (or ceiling, if that
+ * is smaller). */
 void rs_pace_init(struct rs_pace *p, unsigned ceiling);
 
 /* May a first attempt be sent now? */
@@ -87,5 +103,46 @@ void rs_pace_release(struct rs_pace *p);
 
 /* The whole window, rounded down, as the scan summary shows it. */
 unsigned rs_pace_window(const struct rs_pace *p);
+
+/*
+ * The retransmission timeout of one upstream, learnt from its answers as
+ * TCP learns it (RFC 6298 §2: "RTTVAR <- (1 - beta) * RTTVAR + beta *
+ * |SRTT - R'|", "SRTT <- (1 - alpha) * SRTT + alpha * R'", "RTO <- SRTT +
+ * max (G, K*RTTVAR)" with alpha 1/8, beta 1/4, K 4), so a lost question
+ * costs a few round trips of the path, not a fixed --dns-timeout.  Only
+ * answers to a question's first attempt are samples (Karn's algorithm,
+ * RFC 6298 §3: an answer to a retransmitted question is ambiguous).  The
+ * result lies between RS_RTO_FLOOR_MS and the configured timeout (the
+ * ceiling); before the first sample it is the ceiling (RFC 6298 §2.1:
+ * the initial RTO is the conservative one).  Pure, as rs_pace.
+ */
+#define RS_RTO_FLOOR_MS 100u    /* never retransmit sooner */
+#define RS_RTO_GRANULARITY_US 1000u /* G: the clock's tick, 1 ms */
+
+struct rs_rto {
+	bool valid;             /* a sample was taken */
+	double srtt_us, rttvar_us;
+	uint64_t samples;
+};
+
+void rs_rto_init(struct rs_rto *t);
+
+/* An answer to a first attempt came rtt_us after it was sent. */
+void rs_rto_sample(struct rs_rto *t, uint64_t rtt_us);
+
+/* A first attempt timed out elapsed_us after it was sent: its answer, if
+ * one comes, is later than that, and the upstream's ID table no longer
+ * takes it, so it would never be a sample: an estimate fed only by the
+ * answers that beat the timeout cannot follow a queue that grows (every
+ * late answer is asked again, the queue grows faster).  So a timeout is
+ * a sample of twice its wait (RFC 6298 §5.5: "RTO <- RTO * 2", the
+ * backoff): a lone random loss lifts the estimate for a few answers, a
+ * run of them (a queue past the timeout) lifts it until the answers come
+ * in time again. */
+void rs_rto_timeout(struct rs_rto *t, uint64_t elapsed_us);
+
+/* The timeout of a first attempt now, in ms: SRTT + max(G, 4 RTTVAR),
+ * rounded up, within [min(RS_RTO_FLOOR_MS, ceiling_ms), ceiling_ms]. */
+unsigned rs_rto_ms(const struct rs_rto *t, unsigned ceiling_ms);
 
 #endif /* RS_PACE_H */

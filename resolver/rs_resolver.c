@@ -67,6 +67,7 @@ struct rs_upstream {
 	struct rs_upstream_stats st;
 	struct rs_tcp *tcp;
 	struct rs_pace pace;   /* its window of first attempts (rs_pace.h) */
+	struct rs_rto rto;     /* its retransmission timeout (rs_pace.h) */
 };
 
 /* A datagram built and waiting for its socket's next sendmmsg(). */
@@ -174,6 +175,7 @@ void rs_config_default(struct rs_config *cfg)
 	cfg->n_sockets = 8;
 	cfg->tcp_idle_ms = 10000;
 	cfg->pace = true;
+	cfg->adaptive_timeout = true;
 }
 
 const char *rs_status_name(enum rs_status st)
@@ -461,6 +463,10 @@ static void complete_answer(struct rs_query *qy, struct rs_upstream_stats *us,
 {
 	if (ans->rcode == RS_RCODE_SERVFAIL)
 		us->servfail++;
+	/* Karn: only an answer to the only attempt sent times the path. */
+	if (qy->attempt == 1 && !qy->truncated)
+		rs_rto_sample(&qy->r->up[qy->upstream].rto,
+			      now_us() - qy->first_sent_us);
 	pace_note(qy, ans->rcode == RS_RCODE_SERVFAIL ? RS_PACE_SERVFAIL
 						       : RS_PACE_GOOD);
 	if (ans->referral)
@@ -881,15 +887,39 @@ static bool udp_send(struct rs_query *qy)
 	return true;
 }
 
+/*
+ * How long attempt number qy->attempt (0: the first) to qy->upstream
+ * waits: the upstream's learnt retransmission timeout (rs_rto_ms(), the
+ * configured timeout its ceiling), doubled per attempt (RFC 6298 §5.5:
+ * "back off the timer").  The last attempt waits at least the configured
+ * timeout's own doubling, as before: a slow answer (a recursor resolving
+ * a cold name, a domain's slow servers) is never cut short for good by a
+ * timeout learnt from fast ones; only the earlier, cheap attempts are.
+ */
+static uint64_t attempt_ms(const struct rs_query *qy)
+{
+	const struct rs_resolver *r = qy->r;
+	unsigned shift = qy->attempt < 10 ? qy->attempt : 10;
+	uint64_t ms = (uint64_t)rs_rto_ms(&r->up[qy->upstream].rto,
+					  r->cfg.timeout_ms) << shift;
+	uint64_t full = (uint64_t)r->cfg.timeout_ms << shift;
+
+	if (!r->cfg.adaptive_timeout || qy->attempt >= r->cfg.retries)
+		return full > ms ? full : ms;
+	return ms;
+}
+
 static void send_attempt(struct rs_query *qy)
 {
 	struct rs_resolver *r = qy->r;
-	unsigned shift = qy->attempt < 10 ? qy->attempt : 10;
-	uint64_t ms = (uint64_t)r->cfg.timeout_ms << shift;
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	uint64_t ms;
+	struct timeval tv;
 	bool sent;
 
 	qy->upstream = (qy->first_upstream + qy->attempt) % r->n_up;
+	ms = attempt_ms(qy);
+	tv = (struct timeval){ (time_t)(ms / 1000),
+			       (suseconds_t)(ms % 1000) * 1000 };
 	if (qy->state == Q_QUEUED) {
 		qy->first_sent_us = now_us();
 		r->st.inflight++;
@@ -927,6 +957,9 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	r->up[qy->upstream].st.timeouts++;
+	if (qy->attempt == 1 && !qy->truncated)
+		rs_rto_timeout(&r->up[qy->upstream].rto,
+			       now_us() - qy->first_sent_us);
 	pace_note(qy, RS_PACE_TIMEOUT);
 	idmap_remove(qy);
 	out_withdraw(qy);
@@ -1312,8 +1345,10 @@ static int setup(struct rs_resolver *r, const struct rs_config *cfg)
 	for (size_t i = 0; i < RS_MAX_UPSTREAMS; i++)
 		r->cfg.upstreams[i] = i < r->n_up ? r->upstream_text[i] : NULL;
 	r->cfg.n_upstreams = r->n_up;
-	for (size_t i = 0; i < r->n_up; i++)
+	for (size_t i = 0; i < r->n_up; i++) {
 		rs_pace_init(&r->up[i].pace, cfg->max_inflight);
+		rs_rto_init(&r->up[i].rto);
+	}
 	r->dedup_mask = pow2_at_least(2 * (size_t)cfg->max_inflight) - 1;
 	r->idmap_mask = r->dedup_mask;
 	r->dedup = calloc(r->dedup_mask + 1, sizeof(*r->dedup));
@@ -1407,6 +1442,8 @@ void rs_resolver_stats(const struct rs_resolver *r, struct rs_stats *out)
 		out->upstream[i].pace_window_low =
 			(unsigned)r->up[i].pace.window_low;
 		out->upstream[i].pace_backoffs = r->up[i].pace.backoffs;
+		out->upstream[i].rto_ms = rs_rto_ms(&r->up[i].rto,
+						    r->cfg.timeout_ms);
 		snprintf(out->upstream[i].addr, sizeof(out->upstream[i].addr),
 			 "%s", r->upstream_text[i]);
 	}

@@ -69,7 +69,9 @@ struct rs_config {
 	const char *upstreams[RS_MAX_UPSTREAMS];
 	size_t n_upstreams;
 	unsigned timeout_ms;    /* first attempt; doubles per retry
-				 * (RS_DEFAULT_TIMEOUT_MS) */
+				 * (RS_DEFAULT_TIMEOUT_MS); with
+				 * adaptive_timeout the ceiling of the
+				 * learnt one, and the last attempt's */
 	unsigned retries;       /* attempts after the first
 				 * (RS_DEFAULT_RETRIES) */
 	unsigned qps;           /* queries sent per second, 0: no cap
@@ -83,6 +85,12 @@ struct rs_config {
 				 * a window of first attempts that halves
 				 * when timeouts or SERVFAIL rise and grows
 				 * back on answers; qps stays the cap (true) */
+	bool adaptive_timeout;  /* every attempt but the last waits the
+				 * upstream's learnt retransmission
+				 * timeout (struct rs_rto in rs_pace.h:
+				 * SRTT + 4 RTTVAR, at least
+				 * RS_RTO_FLOOR_MS, at most timeout_ms),
+				 * doubled per attempt (true) */
 	struct st_log *log;     /* not owned; may be NULL */
 };
 
@@ -167,6 +175,7 @@ struct rs_upstream_stats {
 	unsigned pace_window;     /* its pacing window now (rs_pace.h) */
 	unsigned pace_window_low; /* the smallest it has been */
 	uint64_t pace_backoffs;   /* times the window was halved */
+	unsigned rto_ms;          /* its retransmission timeout now */
 };
 
 struct rs_stats {

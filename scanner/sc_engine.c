@@ -60,7 +60,7 @@ void sc_config_default(struct sc_config *cfg)
 	cfg->qps = RS_DEFAULT_QPS;
 	cfg->dns_timeout_ms = RS_DEFAULT_TIMEOUT_MS;
 	cfg->dns_retries = RS_DEFAULT_RETRIES;
-	cfg->dns_inflight = RS_DEFAULT_MAX_INFLIGHT;
+	cfg->dns_inflight = 0; /* 3 x inflight */
 	cfg->inflight = SC_DEFAULT_INFLIGHT;
 	cfg->https_max = FT_DEFAULT_MAX_TRANSFERS;
 	cfg->https_connect_ms = FT_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -78,6 +78,15 @@ void sc_config_default(struct sc_config *cfg)
 	cfg->retry_passes = SC_DEFAULT_RETRY_PASSES;
 	cfg->retry_pass_backoff_s = SC_DEFAULT_RETRY_PASS_BACKOFF_S;
 	cfg->upstream_wait_s = SC_DEFAULT_UPSTREAM_WAIT_S;
+}
+
+unsigned sc_config_dns_inflight(const struct sc_config *cfg)
+{
+	uint64_t n = 3ull * cfg->inflight;
+
+	if (cfg->dns_inflight != 0)
+		return cfg->dns_inflight;
+	return n > SC_DNS_INFLIGHT_MAX ? SC_DNS_INFLIGHT_MAX : (unsigned)n;
 }
 
 const char *sc_fault_name(enum sc_fault f)
@@ -318,7 +327,7 @@ static int make_workers(struct sc_engine *e)
 	rc.qps = cfg->qps;
 	rc.timeout_ms = cfg->dns_timeout_ms;
 	rc.retries = cfg->dns_retries;
-	rc.max_inflight = cfg->dns_inflight;
+	rc.max_inflight = sc_config_dns_inflight(cfg);
 	rc.pace = !cfg->dns_no_pace;
 	rc.log = cfg->log;
 	ret = rs_resolver_new(e->base, &rc, &e->rs);

@@ -58,7 +58,8 @@ struct sc_config {
 	unsigned qps;            /* DNS queries per second, 0 no cap */
 	unsigned dns_timeout_ms; /* first attempt */
 	unsigned dns_retries;
-	unsigned dns_inflight;   /* questions on the wire */
+	unsigned dns_inflight;   /* questions on the wire at most; 0: 3 x
+				  * inflight (sc_config_dns_inflight()) */
 	unsigned inflight;       /* domains in flight */
 	unsigned https_max;      /* policy fetches in flight */
 	unsigned https_connect_ms, https_timeout_ms;
@@ -102,6 +103,15 @@ struct sc_config {
 	time_t now;              /* 0: the clock, per domain */
 	struct st_log *log;      /* not owned */
 };
+
+/* --dns-inflight's largest; 3 x --inflight is cut to it. */
+#define SC_DNS_INFLIGHT_MAX 300000u
+
+/* The questions cfg lets on the wire: cfg->dns_inflight, or when that is
+ * 0, three per domain in flight (each domain's three lookups at once), so
+ * the cap never holds a domain back; below it each upstream's pacing
+ * window (rs_pace.h) keeps them to what the path carries. */
+unsigned sc_config_dns_inflight(const struct sc_config *cfg);
 
 void sc_config_default(struct sc_config *cfg);
 

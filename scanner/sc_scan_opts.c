@@ -128,8 +128,9 @@ static const struct sc_scan_opt rows[] = {
 	UINT("inflight", "N", O_INFLIGHT, SC_FOR_SCAN, cfg.inflight,
 	     SC_DEFAULT_INFLIGHT, 1, 1000000, NULL, "domains in flight"),
 	UINT("dns-inflight", "N", O_DNS_INFLIGHT, SC_FOR_SCAN,
-	     cfg.dns_inflight, RS_DEFAULT_MAX_INFLIGHT, 1, 100000, NULL,
-	     "DNS questions on the wire"),
+	     cfg.dns_inflight, 0, 0, SC_DNS_INFLIGHT_MAX, NULL,
+	     "DNS questions on the wire at most (0: 3 x --inflight; the "
+	     "pacing window keeps them below when timeouts rise)"),
 	UINT("https-max", "N", O_HTTPS_MAX, SC_FOR_SCAN, cfg.https_max,
 	     FT_DEFAULT_MAX_TRANSFERS, 1, 100000, NULL,
 	     "policy fetches in flight"),

@@ -132,7 +132,7 @@ unsigned sc_threads_fit(unsigned want, const struct sc_config *cfg)
 
 	n = cap_min(n, SC_THREADS_MAX);
 	n = cap_min(n, cfg->inflight);
-	n = cap_min(n, cfg->dns_inflight);
+	n = cap_min(n, sc_config_dns_inflight(cfg));
 	n = cap_min(n, cfg->https_max);
 	if (cfg->qps != 0)
 		n = cap_min(n, cfg->qps);

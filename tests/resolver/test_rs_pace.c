@@ -129,8 +129,18 @@ struct row {
 };
 
 static const struct row rows[] = {
-	/* Nothing is held back until a signal: the window starts full. */
+	/* RFC 5681 §3.1 slow start: the window starts at RS_PACE_INITIAL
+	 * (the ceiling if smaller) and grows by one per good answer up to
+	 * the ceiling or the first signal. */
 	{ "fresh", 100, "", 100, 0, 100, true },
+	{ "fresh, large ceiling", 5000, "", RS_PACE_INITIAL, 0, 5000, true },
+	{ "slow start doubles per window", 5000, "s*256 g*256",
+	  2 * RS_PACE_INITIAL, 0, 5000, true },
+	{ "slow start up to the ceiling", 5000, "G*6000", 5000, 0, 5000, true },
+	/* After a halving, ssthresh is the halved window: growth is then
+	 * window/64 per window of answers, not +1 per answer. */
+	{ "no slow start after a halving", 2048, "G*2048 s*1100 t*1100 G*1024",
+	  1040, 1, 1024, true },
 	{ "full window: no room", 3, "sss", 3, 0, 3, false },
 	{ "an answer frees a place", 3, "sssg", 3, 0, 3, true },
 	{ "retries take no place", 2, "srrr", 2, 0, 2, true },
@@ -158,10 +168,15 @@ static const struct row rows[] = {
 	/* A lasting overload (every answer lost, window after window: 4000
 	 * in all) is not learnt as the level of the domains' own failures:
 	 * it halves once per window, every window. */
-	{ "lasting overload", 1000000,
+	{ "lasting overload", 1000000, "G*1000000 "
 	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500 "
 	  "s*500 t*500 s*500 t*500 s*500 t*500 s*500 t*500", 3906, 8, 3906,
 	  true },
+	/* A large window grows by window/64 per window of good answers
+	 * (1/64 a answer): from 1,024 back to 2,048 in 65,536 answers, 32
+	 * windows; at +1 per window it would still be near 1,085. */
+	{ "a large window recovers", 2048, "G*2048 s*1100 t*1100 G*65600", 2048, 1,
+	  1024, true },
 	/* Small ceiling: floor is the ceiling. */
 	{ "ceiling under the floor", 2, "s*2 t*2 ss", 2, 0, 2, false },
 };
@@ -222,11 +237,92 @@ static void test_steady_share(void **state)
 	steady_share(25);
 }
 
+/* Random loss on a healthy path (0.5% each way, so about 1% of the
+ * questions time out) with a window of thousands in flight: never a
+ * halving, from the first answer on (the long average has learnt
+ * nothing yet).  Over a short average of 64 outcomes, four losses in 64
+ * read as a rise a few times in 60,000 answers. */
+static void test_random_loss(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	uint64_t x = 0x2545f4914f6cdd1du;
+
+	(void)state;
+	assert_non_null(r);
+	rs_pace_init(&r->p, 1500);
+	play(r, "s*1500");
+	for (int i = 0; i < 60000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		event(r, x % 1000 < 10 ? 't' : 'g');
+		event(r, 's');
+	}
+	if (r->p.backoffs != 0 || rs_pace_window(&r->p) != 1500)
+		fail_msg("%llu halvings, window %u",
+			 (unsigned long long)r->p.backoffs,
+			 rs_pace_window(&r->p));
+	free(r);
+}
+
+/* The retransmission timeout (struct rs_rto): RFC 6298 §2 with a floor
+ * and the configured timeout as the ceiling.  Samples in ms, repeated. */
+struct rto_row {
+	const char *what;
+	unsigned sample_ms, repeat, ceiling_ms, want_ms;
+	unsigned timeout_ms, timeouts; /* then timeouts after timeout_ms */
+};
+
+static const struct rto_row rto_rows[] = {
+	/* §2.1: "Until a RTT measurement has been made ... RTO <- 1
+	 * second": our conservative value is the configured timeout. */
+	{ "no sample: the ceiling", 0, 0, 2000, 2000, 0, 0 },
+	/* §2.2: "SRTT <- R, RTTVAR <- R/2, RTO <- SRTT + max (G, K*RTTVAR)
+	 * where K = 4": 50 + 4 x 25. */
+	{ "first sample", 50, 1, 2000, 150, 0, 0 },
+	/* A steady 60 ms path: RTTVAR decays, SRTT + 4 RTTVAR nears 60,
+	 * under the floor. */
+	{ "steady path: the floor", 60, 200, 2000, RS_RTO_FLOOR_MS, 0, 0 },
+	{ "steady slow path", 400, 200, 2000, 401, 0, 0 },
+	{ "never above the ceiling", 3000, 5, 2000, 2000, 0, 0 },
+	{ "ceiling under the floor", 30, 50, 40, 40, 0, 0 },
+	/* §5.5: "RTO <- RTO * 2": a run of timeouts (a queue grown past
+	 * the timeout, whose answers would never be samples) lifts it; from
+	 * 100 ms, four timeouts of 100 ms are samples of 200 ms that bring
+	 * SRTT to 118 and RTTVAR to 76: 118 + 4 x 76 = 421 ms. */
+	{ "timeouts lift it", 60, 200, 2000, 421, 100, 4 },
+	{ "timeouts up to the ceiling", 60, 200, 500, 500, 400, 20 },
+	/* No sample yet: a timeout teaches nothing, it stays the ceiling. */
+	{ "timeout before a sample", 0, 0, 2000, 2000, 2000, 1 },
+};
+
+static void test_rto(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(rto_rows); i++) {
+		const struct rto_row *w = &rto_rows[i];
+		struct rs_rto t;
+		unsigned got;
+
+		rs_rto_init(&t);
+		for (unsigned k = 0; k < w->repeat; k++)
+			rs_rto_sample(&t, (uint64_t)w->sample_ms * 1000u);
+		for (unsigned k = 0; k < w->timeouts; k++)
+			rs_rto_timeout(&t, (uint64_t)w->timeout_ms * 1000u);
+		got = rs_rto_ms(&t, w->ceiling_ms);
+		if (got != w->want_ms)
+			fail_msg("row '%s': %u ms, want %u", w->what, got,
+				 w->want_ms);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_steady_share),
+		cmocka_unit_test(test_random_loss),
+		cmocka_unit_test(test_rto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * SERVFAIL) halves the upstream's window once, and from then on the
  * responder never holds more of our first attempts than the window; with
  * pacing off (rs_config.pace false) the same scene puts the whole
- * max_inflight on the wire and counts no backoff.
+ * max_inflight on the wire and counts no backoff.  And the timeout learnt
+ * from the answers (struct rs_rto) as the resolver applies it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "rs_pace.h"
 #include "rs_testutil.h"
 #include "st_error.h"
 
@@ -95,6 +97,55 @@ static void test_pace_off(void **state)
 	assert_int_equal(held, CEILING);
 }
 
+/*
+ * The retransmission timeout is learnt from the upstream's answers (RFC
+ * 6298 §2, struct rs_rto): after answers within 20 ms, a lost question
+ * is asked again after RS_RTO_FLOOR_MS, not after the configured 400 ms;
+ * the last attempt still waits the configured timeout's doubling (800
+ * ms), so an answer 300 ms late is taken, not turned into a timeout.
+ */
+static void test_rto_learnt(void **state)
+{
+	struct tctx *t = *state;
+	struct asker *a = askers_new(t, 22);
+	struct rs_stats st;
+	char name[64];
+	uint64_t gap_us;
+
+	t->cfg.timeout_ms = 400;
+	t->cfg.retries = 1;
+	new_resolver(t);
+	t->rsp[0].beh.delay_ms = 20;
+	for (unsigned i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "w%02u.example.com", i);
+		ask_ok(t, &a[i], name, RS_TYPE_A);
+	}
+	run_until_cb(t, 20, 3000);
+	st = get_stats(t);
+	assert_int_equal(st.upstream[0].rto_ms, RS_RTO_FLOOR_MS);
+
+	/* "RFC 6298 §2.3: RTO <- SRTT + max (G, K*RTTVAR)": lost once. */
+	rsp_reset_log(&t->rsp[0]);
+	t->rsp[0].beh.silent_suffix = "lost.example.com";
+	ask_ok(t, &a[20], "lost.example.com", RS_TYPE_A);
+	run_until_cb(t, 21, 3000);
+	assert_int_equal(a[20].status, RS_TIMEOUT);
+	assert_int_equal(t->rsp[0].n_q, 2);
+	gap_us = t->rsp[0].q[1].t_us - t->rsp[0].q[0].t_us;
+	print_message("  asked again after %llu ms\n",
+		      (unsigned long long)(gap_us / 1000));
+	assert_true(gap_us >= (RS_RTO_FLOOR_MS - 5) * 1000u);
+	assert_true(gap_us < 250000u);
+
+	/* The last attempt keeps the configured patience. */
+	t->rsp[0].beh.silent_suffix = NULL;
+	t->rsp[0].beh.delay_ms = 300;
+	ask_ok(t, &a[21], "slow.example.com", RS_TYPE_A);
+	run_until_cb(t, 22, 3000);
+	assert_int_equal(a[21].status, RS_ANSWERED);
+	assert_int_equal(a[21].attempts, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +154,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_servfail_halves, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pace_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rto_learnt, setup,
 						teardown),
 	};
 
