@@ -115,7 +115,7 @@ hier_twin_zones() {
 	[ -n "${netem_on:-}" ] || return 0
 	for f in "$hrun/work/root.hints" "$hrun/work/"*.zone "$hrun/work/zones/"*.zone; do
 		[ -f "$f" ] || continue
-		awk '$4 == "A" && $5 ~ /^127\.([2-5]|20)\.[0-9]+\.[0-9]+$/ {
+		awk '$4 == "A" && $5 ~ /^127\.([2-6]|20)\.[0-9]+\.[0-9]+$/ {
 			split($5, o, "."); $5 = "127." (o[2] + 100) "." o[3] "." o[4] }
 			{ print }' "$f" >"$f.twin" && mv "$f.twin" "$f" || return 1
 	done

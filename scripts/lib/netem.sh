@@ -18,7 +18,7 @@
 # The servers stay where they are; the relay listens on a twin of every
 # server address, the second octet plus 100 (127.1.0.2 -> 127.101.0.2),
 # and the zone world-up signs points the policy hosts and MX hosts at the
-# twins (A records in 127.2-127.5 rewritten; DIR's own zone file is left
+# twins (A records in 127.2-127.6 rewritten; DIR's own zone file is left
 # alone).  The scanner is told to use the twin resolver (run/netem.env).
 # A twin of an address nothing listens on (127.5.0.1, "refused") gets no
 # listener, so it refuses too.  The relay's PID is in run/netem.pid, and
@@ -148,7 +148,7 @@ netem_prepare() {
 	done
 	# The zone world-up signs: policy and MX host addresses on the twins.
 	netem_zone=$run/netem.zone
-	awk '$4 == "A" && $5 ~ /^127\.[2-5]\.[0-9]+\.[0-9]+$/ {
+	awk '$4 == "A" && $5 ~ /^127\.[2-6]\.[0-9]+\.[0-9]+$/ {
 		split($5, o, "."); $5 = "127." (o[2] + 100) "." o[3] "." o[4] }
 		{ print }' "$zone" >"$netem_zone" || die "cannot write $netem_zone"
 }
