@@ -1,7 +1,11 @@
 /*
  * rs_wire.h - DNS messages for the resolver, without I/O: building a query
  * and turning a response into an answer, checking that it answers the
- * question asked (ID and question section).  Built on ldns.
+ * question asked (ID and question section).  The response is read in
+ * place (no ldns_pkt, no copy): it accepts exactly what ldns_wire2pkt
+ * accepts, cutting RDATA with ldns's RR descriptor table, and the ldns
+ * decoder it replaced stays as the reference (rs_wire_ref.h) that the
+ * differential fuzz target fuzz_wire_diff holds it to.
  */
 #ifndef RS_WIRE_H
 #define RS_WIRE_H
@@ -92,6 +96,8 @@ struct rs_answer {
  * must never be read as NODATA.
  * Returns the verdict; ans is only filled (and owns memory) for RS_WIRE_OK.
  * Allocation failure is reported as RS_WIRE_MALFORMED with *enomem set.
+ * It allocates only what ans holds (one array of RRs, their data, the
+ * chain's and the referral's names); wire is only read, during the call.
  */
 enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
 				   uint16_t id, const struct rs_question *q,
