@@ -1003,33 +1003,6 @@ static int run(struct scan_ctx *x, struct event_base *base)
 }
 
 /*
- * With n engines, each gets limit / n descriptors for its share of the
- * caps (sc_threads_split(); the first share is the largest): fitted as
- * one engine, then written back as totals for the scan.
- */
-static int fit_fds_threads(struct sc_config *cfg, uint64_t limit, unsigned n,
-			   struct sc_fd_budget *b)
-{
-	struct sc_config one;
-	int ret;
-
-	if (n <= 1)
-		return sc_config_fit_fds(cfg, limit, b);
-	sc_threads_split(cfg, n, 0, &one);
-	ret = sc_config_fit_fds(&one, limit / n, b);
-	b->limit = limit;
-	b->need *= n;
-	b->need_asked *= n;
-	b->https_asked = cfg->https_max;
-	b->smtp_asked = cfg->smtp_max;
-	if (ret == ST_OK && b->lowered) {
-		cfg->https_max = one.https_max * n;
-		cfg->smtp_max = one.smtp_max * n;
-	}
-	return ret;
-}
-
-/*
  * RLIMIT_NOFILE: raise the soft limit to the hard one, then fit the
  * options to it (sc_config_fit_fds(), whose comment gives the budget),
  * for *threads engines, lowered first (to 1 at the least) while the
@@ -1052,24 +1025,16 @@ static int fit_descriptors(struct sc_scan_opts *o, unsigned *threads)
 	}
 	if (rl.rlim_cur == RLIM_INFINITY)
 		return 0;
-	/* Fewer threads before smaller caps: each engine has descriptors of
-	 * its own (resolver sockets, curl's pair, the pool's pipes), so a
-	 * low limit fits fewer engines with the options as asked. */
-	while (n > 1) {
-		struct sc_config c = o->cfg;
-
-		if (fit_fds_threads(&c, (uint64_t)rl.rlim_cur, n, &b) ==
-			    ST_OK && !b.lowered)
-			break;
-		n--;
-	}
+	/* Each engine has descriptors of its own: a low limit fits fewer
+	 * engines with the options as asked (sc_threads_fit_limit()). */
+	n = sc_threads_fit_limit(&o->cfg, (uint64_t)rl.rlim_cur, n);
 	if (n != *threads) {
 		fprintf(stderr, "stsmap scan: the descriptor limit "
 			"(RLIMIT_NOFILE, ulimit -n) is %" PRIu64 ": %u threads "
 			"instead of %u\n", (uint64_t)rl.rlim_cur, n, *threads);
 		*threads = n;
 	}
-	if (fit_fds_threads(&o->cfg, (uint64_t)rl.rlim_cur, n, &b) != ST_OK) {
+	if (sc_threads_fit_fds(&o->cfg, (uint64_t)rl.rlim_cur, n, &b) != ST_OK) {
 		fprintf(stderr, "stsmap scan: the descriptor limit "
 			"(RLIMIT_NOFILE, ulimit -n) is %" PRIu64 "; even "
 			"--https-max 1%s needs %" PRIu64 ": raise the limit\n",

@@ -174,6 +174,77 @@ void sc_threads_split(const struct sc_config *all, unsigned n, unsigned i,
 	out->smtp_per_ip_rate = share(all->smtp_per_ip_rate, n, i);
 }
 
+int sc_threads_fit_fds(struct sc_config *cfg, uint64_t limit, unsigned n,
+		       struct sc_fd_budget *b)
+{
+	struct sc_config one;
+	int ret;
+
+	if (n <= 1)
+		return sc_config_fit_fds(cfg, limit, b);
+	/* Fitted as worker 0 (the largest share) in limit / n, then written
+	 * back as totals for the scan. */
+	sc_threads_split(cfg, n, 0, &one);
+	ret = sc_config_fit_fds(&one, limit / n, b);
+	b->limit = limit;
+	b->need *= n;
+	b->need_asked *= n;
+	b->https_asked = cfg->https_max;
+	b->smtp_asked = cfg->smtp_max;
+	if (ret == ST_OK && b->lowered) {
+		cfg->https_max = one.https_max * n;
+		cfg->smtp_max = one.smtp_max * n;
+	}
+	return ret;
+}
+
+/* The connections n workers get in limit descriptors: 0 when they do
+ * not fit at all. */
+static uint64_t fitted_conns(const struct sc_config *cfg, uint64_t limit,
+			     unsigned n, bool *lowered)
+{
+	struct sc_config c = *cfg;
+	struct sc_fd_budget b;
+
+	if (sc_threads_fit_fds(&c, limit, n, &b) != ST_OK)
+		return 0;
+	*lowered = b.lowered;
+	return (uint64_t)c.https_max + (c.probe_mx ? (uint64_t)c.smtp_max : 0u);
+}
+
+unsigned sc_threads_fit_limit(const struct sc_config *cfg, uint64_t limit,
+			      unsigned n)
+{
+	uint64_t got[SC_THREADS_MAX + 1] = { 0 }, best = 0;
+	bool lowered = false;
+
+	if (n > SC_THREADS_MAX)
+		n = SC_THREADS_MAX;
+	if (n <= 1)
+		return 1;
+	/* As asked, when the options fit with every thread. */
+	got[n] = fitted_conns(cfg, limit, n, &lowered);
+	if (got[n] != 0 && !lowered)
+		return n;
+	for (unsigned k = n; k >= 1; k--) {
+		if (k != n)
+			got[k] = fitted_conns(cfg, limit, k, &lowered);
+		if (got[k] != 0 && !lowered)
+			return k; /* fewer threads, no cap lowered */
+		if (got[k] > best)
+			best = got[k];
+	}
+	if (best == 0)
+		return 1; /* even one does not fit: the caller says so */
+	/* Every count lowers the caps: the caps are per scan, so a thread
+	 * costs only its engine's own descriptors.  The most threads whose
+	 * connections are within 90% of the best count's. */
+	for (unsigned k = n; k > 1; k--)
+		if (got[k] * 10 >= best * 9)
+			return k;
+	return 1;
+}
+
 /* --- messages ---------------------------------------------------------- */
 
 void sc_pool_msg_free(struct sc_msg *m)

@@ -76,6 +76,26 @@ unsigned sc_threads_fit(unsigned want, const struct sc_config *cfg);
 void sc_threads_split(const struct sc_config *all, unsigned n, unsigned i,
 		      struct sc_config *out);
 
+/*
+ * sc_config_fit_fds() for n workers: each gets limit / n descriptors for
+ * its share of the caps (worker 0's, the largest, is fitted), and cfg's
+ * https_max and smtp_max are written back as totals.  Pure.
+ */
+int sc_threads_fit_fds(struct sc_config *cfg, uint64_t limit, unsigned n,
+		       struct sc_fd_budget *b);
+
+/*
+ * How many of n workers to run in limit descriptors (each engine has
+ * descriptors of its own: resolver sockets, curl's, the pool's pipes):
+ * n when the options fit as asked; else the most workers (of n down to 1)
+ * that fit them without lowering a cap; else, when every count lowers
+ * them, the most workers whose fitted connections are within 90% of the
+ * best count's (a high limit keeps its threads, a low one gives a few
+ * engines more room).  1 when not even one fits.  Pure.
+ */
+unsigned sc_threads_fit_limit(const struct sc_config *cfg, uint64_t limit,
+			      unsigned n);
+
 /* What a worker hands to the writer. */
 enum sc_msg_kind { SC_MSG_RESULT, SC_MSG_PROBE };
 

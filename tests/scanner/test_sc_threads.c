@@ -175,6 +175,64 @@ static void pool_life(bool stop)
 	event_base_free(r.base);
 }
 
+/* Connections the scan gets with n workers in limit descriptors. */
+static uint64_t conns(const struct sc_config *c, uint64_t limit, unsigned n)
+{
+	struct sc_config x = *c;
+	struct sc_fd_budget b;
+
+	if (sc_threads_fit_fds(&x, limit, n, &b) != ST_OK)
+		return 0;
+	return (uint64_t)x.https_max + (x.probe_mx ? x.smtp_max : 0u);
+}
+
+/* The thread count against the descriptor limit: fewer threads only where
+ * that gives the scan its connections; a high limit that lowers the caps
+ * whatever the count keeps every thread (the caps are per scan). */
+static void test_fit_limit(void **state)
+{
+	struct sc_config c;
+	uint64_t one, two;
+
+	(void)state;
+	sc_config_default(&c);
+	c.inflight = c.https_max = c.smtp_max = 20000;
+	c.probe_mx = true;
+	/* A limit far above the need: every thread. */
+	assert_int_equal(sc_threads_fit_limit(&c, 1000000, 2), 2);
+	/* 20000 descriptors for 20000 fetches and probes: lowered with one
+	 * thread or two; two keep nearly all the connections, so two. */
+	one = conns(&c, 20000, 1);
+	two = conns(&c, 20000, 2);
+	assert_true(one > 0 && two > 0 && two * 10 >= one * 9);
+	assert_int_equal(sc_threads_fit_limit(&c, 20000, 2), 2);
+	/* ulimit -n 64 with the default caps: two engines' own descriptors
+	 * leave the scan far fewer connections than one engine: one. */
+	sc_config_default(&c);
+	c.probe_mx = true;
+	one = conns(&c, 64, 1);
+	two = conns(&c, 64, 2);
+	assert_true(one > 0 && two * 10 < one * 9);
+	assert_int_equal(sc_threads_fit_limit(&c, 64, 2), 1);
+	/* Fits as asked with one thread, not with two: one, caps kept. */
+	sc_config_default(&c);
+	c.https_max = 100;
+	c.probe_mx = false;
+	{
+		struct sc_config x = c;
+		struct sc_fd_budget b;
+		uint64_t need1;
+
+		assert_int_equal(sc_threads_fit_fds(&x, 1000000, 1, &b), ST_OK);
+		need1 = b.need;
+		assert_int_equal(sc_threads_fit_limit(&c, need1, 2), 1);
+		assert_int_equal(sc_threads_fit_limit(&c, need1 * 2, 2), 2);
+	}
+	/* Not even one fits: 1, and the caller reports it. */
+	assert_int_equal(sc_threads_fit_limit(&c, 8, 4), 1);
+	assert_int_equal(sc_threads_fit_limit(&c, 1000000, 1), 1);
+}
+
 static void test_pool_end_of_input(void **state)
 {
 	(void)state;
@@ -209,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_fit),
+		cmocka_unit_test(test_fit_limit),
 		cmocka_unit_test(test_pool_end_of_input),
 		cmocka_unit_test(test_pool_stop),
 		cmocka_unit_test(test_pool_bad_args),
