@@ -47,11 +47,7 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 	return ST_OK;
 }
 
-/* name (checked by rs_question_init(): no escapes) in wire format, label
- * by label, into out (255 bytes at most, the root label included).  The
- * length written, or 0 when a label is empty or over 63 bytes or the whole
- * is over 255. */
-static size_t name_wire(const char *name, uint8_t out[255])
+size_t rs_wire_name(const char *name, uint8_t out[255])
 {
 	size_t n = 0, lab;
 	const char *p = name;
@@ -87,7 +83,7 @@ int rs_wire_query_into(const struct rs_question *q, uint16_t id,
 	buf[3] = q->ad_bit ? 0x20 : 0; /* AD */
 	buf[5] = 1;    /* QDCOUNT */
 	buf[11] = edns_size > 0; /* ARCOUNT */
-	dn = name_wire(q->name, buf + n);
+	dn = rs_wire_name(q->name, buf + n);
 	if (dn == 0)
 		return ST_EINVAL;
 	n += dn;
@@ -709,7 +705,7 @@ enum rs_wire_verdict rs_wire_parse(const uint8_t *wire, size_t len,
 	/* RFC 1035 §4.1.1: QR set and opcode 0 (QUERY) in a response. */
 	if ((wire[2] & 0x80) == 0 || (wire[2] & 0x78) != 0)
 		return RS_WIRE_NOT_RESPONSE;
-	curlen = name_wire(q->name, cur);
+	curlen = rs_wire_name(q->name, cur);
 	if (curlen == 0) {
 		*enomem = true; /* as the reference reports a name it refuses */
 		return RS_WIRE_MALFORMED;

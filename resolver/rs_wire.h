@@ -38,6 +38,12 @@ struct rs_question {
 int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
 		     bool do_bit);
 
+/* name (checked by rs_question_init(): no escapes) in wire format, label
+ * by label, into out (255 bytes at most, the root label included).  The
+ * length written, or 0 when a label is empty or over 63 bytes or the whole
+ * is over 255. */
+size_t rs_wire_name(const char *name, uint8_t out[255]);
+
 /* Build the query message for q with the given ID, RD set and, if
  * edns_size > 0, an OPT record (RFC 6891) advertising it, with DO per q;
  * AD in the header per q (RFC 6840 §5.7: the validator then reports AD

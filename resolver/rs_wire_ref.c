@@ -15,37 +15,13 @@
 
 #include "st_error.h"
 
-/* name (checked by rs_question_init(): no escapes) in wire format, label
- * by label, into out (255 bytes at most, the root label included).  The
- * length written, or 0 when a label is empty or over 63 bytes or the whole
- * is over 255. */
-static size_t name_wire(const char *name, uint8_t out[255])
-{
-	size_t n = 0, lab;
-	const char *p = name;
-
-	while (*p != '\0') {
-		lab = strcspn(p, ".");
-		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > 255)
-			return 0;
-		out[n++] = (uint8_t)lab;
-		memcpy(out + n, p, lab);
-		n += lab;
-		p += lab;
-		if (*p == '.')
-			p++;
-	}
-	out[n++] = 0;
-	return n;
-}
-
 /* q's name as a wire-format dname rdf, built from its labels (no
  * snprintf and presentation parser per answer).  NULL on no memory or a
- * name name_wire() refuses. */
+ * name rs_wire_name() refuses. */
 static ldns_rdf *question_rdf(const struct rs_question *q)
 {
 	uint8_t buf[255];
-	size_t n = name_wire(q->name, buf);
+	size_t n = rs_wire_name(q->name, buf);
 
 	return n == 0 ? NULL : ldns_dname_new_frm_data((uint16_t)n, buf);
 }
