@@ -222,15 +222,10 @@ unsigned sc_threads_fit_limit(const struct sc_config *cfg, uint64_t limit,
 		n = SC_THREADS_MAX;
 	if (n <= 1)
 		return 1;
-	/* As asked, when the options fit with every thread. */
-	got[n] = fitted_conns(cfg, limit, n, &lowered);
-	if (got[n] != 0 && !lowered)
-		return n;
 	for (unsigned k = n; k >= 1; k--) {
-		if (k != n)
-			got[k] = fitted_conns(cfg, limit, k, &lowered);
+		got[k] = fitted_conns(cfg, limit, k, &lowered);
 		if (got[k] != 0 && !lowered)
-			return k; /* fewer threads, no cap lowered */
+			return k; /* as asked, or fewer threads with no cap lowered */
 		if (got[k] > best)
 			best = got[k];
 	}
