@@ -27,24 +27,12 @@ stsmap=${1:?usage: test_polite.sh STSMAP}
 stsmap=$(cd "$(dirname "$stsmap")" && pwd -P)/$(basename "$stsmap")
 self=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
 
-if [ -z "${STSMAP_POLITE_NS:-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "test_polite: needs root (ip netns, Postfix)" >&2; exit 1; }
-	command -v ip >/dev/null 2>&1 || { echo "test_polite: ip missing (apt-get install iproute2)" >&2; exit 1; }
-	ns=stsmap-polite-$$
-	ip netns add "$ns"
-	rc=0
-	ip netns exec "$ns" ip link set lo up &&
-		STSMAP_POLITE_NS=$ns ip netns exec "$ns" bash "$self" "$stsmap" || rc=$?
-	ip netns del "$ns"
-	exit $rc
-fi
-
 here=$(dirname "$self")
-# shellcheck disable=SC2154
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
+world_behave_netns polite "$self" "$stsmap"
 world_need_tools
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-polite.XXXXXX")
+lib_tmpdir polite
 chmod 755 "$tmp"
 w=$tmp/w
 n=${STSMAP_POLITE_DOMAINS:-2000}
