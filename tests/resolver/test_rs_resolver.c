@@ -865,8 +865,21 @@ static void test_qps_cap(void **state)
 	secs = (double)(t->rsp[0].q[n - 1].t_us - t->rsp[0].q[0].t_us) / 1e6;
 	rate = (double)(n - 1) / secs;
 	print_message("  %zu queries in %.3f s: %.1f/s\n", n, secs, rate);
-	assert_true(rate >= 190.0);
-	assert_true(rate <= 210.0);
+	/* The cap holds at every scale: any 200 consecutive queries span at
+	 * least (200 - burst) / qps, the burst being qps/100 (10 ms of
+	 * tokens), less 5 ms for the responder's own timestamps.  A loaded
+	 * machine only slows the queries, so this cannot fail by load. */
+	for (size_t i = 0; i + 200 < n; i++) {
+		uint64_t span = t->rsp[0].q[i + 200].t_us - t->rsp[0].q[i].t_us;
+
+		if (span < (200 - 2) * 1000000u / 200 - 5000u)
+			fail_msg("queries %zu..%zu within %llu us", i, i + 200,
+				 (unsigned long long)span);
+	}
+	/* ... and it does not throttle far below itself.  Loose on purpose:
+	 * a sanitizer next to a fuzzer on two cores has run this at 185/s;
+	 * a halved rate (100/s) still fails. */
+	assert_true(rate >= 120.0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(a[i].status, RS_ANSWERED);
 	check_stats(t, 0, .submitted = n, .completed = n, .up_sent = n,
