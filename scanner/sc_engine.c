@@ -22,7 +22,11 @@
  * struct sc_retry, on pass_held.  Once the source is done and nothing is
  * in flight or waiting for a fault retry, the held names become the next
  * pass (pass_queue), due cfg.retry_pass_backoff_s later, and start from
- * scratch.  A name is handed to the sink once: from the pass in which it
+ * scratch.  Memory stays bounded whatever the input's size: the held and
+ * queued names together are at most pass_cap() (SC_PASS_HELD_PER_INFLIGHT
+ * per --inflight slot); at the cap, new input waits, and the held names
+ * become a pass at once, before the source is done (an early pass: the
+ * same backoff, the same rules).  A name is handed to the sink once: from the pass in which it
  * got a verdict other than undetermined, or from the last pass
  * (cfg.retry_passes), whatever it got.  A run stopped before then stores
  * nothing of the held names: a resumed scan measures them again.
@@ -461,6 +465,19 @@ static void domain_put(struct sc_engine *e, struct sc_domain *d)
 	}
 }
 
+/* The most names held for a retry pass or queued in one (above). */
+static size_t pass_cap(const struct sc_engine *e)
+{
+	size_t cap = (size_t)e->cfg.inflight * SC_PASS_HELD_PER_INFLIGHT;
+
+	return cap > SC_PASS_HELD_MIN ? cap : SC_PASS_HELD_MIN;
+}
+
+static bool pass_full(const struct sc_engine *e)
+{
+	return e->n_pass_held + e->n_pass_queue >= pass_cap(e);
+}
+
 /* Hold d for the next retry pass instead of storing it?  (Above,
  * "Retry passes".)  A name that cannot be held (no memory) is stored as
  * it is. */
@@ -478,6 +495,8 @@ static bool pass_hold(struct sc_engine *e, const struct sc_domain *d,
 	r->pass = (uint8_t)(d->pass + 1);
 	st_list_push_back(&e->pass_held, &r->link);
 	e->n_pass_held++;
+	if (e->n_pass_held + e->n_pass_queue > e->c.pass_held_peak)
+		e->c.pass_held_peak = e->n_pass_held + e->n_pass_queue;
 	ST_DEBUG(e->cfg.log, "scan", "%s: undetermined after a timeout, held "
 		 "for retry pass %u", d->name, r->pass);
 	return true;
@@ -616,15 +635,15 @@ static unsigned start_retries(struct sc_engine *e, unsigned budget)
 	return n;
 }
 
-/* Start new input while there is room, and the retry queue is not full
- * (back-pressure when faults pile up). */
+/* Start new input while there is room, and neither the retry queue nor
+ * the retry pass is full (back-pressure when faults or timeouts pile up). */
 static unsigned start_new(struct sc_engine *e, unsigned budget)
 {
 	unsigned n = 0;
 
 	while (n < budget && !e->source_done && !e->stopping &&
 	       e->c.inflight < e->cfg.inflight &&
-	       e->c.retry_queued < e->cfg.inflight) {
+	       e->c.retry_queued < e->cfg.inflight && !pass_full(e)) {
 		struct sc_item it = { 0 };
 		int ret = e->source(e->source_arg, &it);
 
@@ -667,17 +686,22 @@ static void pass_begin(struct sc_engine *e)
 }
 
 /* The retry passes (above): begin the next one when everything else is
- * done, then start its names once it is due, while there is room. */
+ * done, or at once when the held names reach pass_cap(), then start its
+ * names once it is due, while there is room. */
 static unsigned start_pass(struct sc_engine *e, unsigned budget)
 {
 	unsigned n = 0;
 
-	if (!e->source_done || e->stopping)
+	if (e->stopping)
 		return 0;
 	if (e->n_pass_queue == 0) {
-		if (e->n_pass_held == 0 || e->c.inflight > 0 ||
-		    e->c.retry_queued > 0)
+		if (e->n_pass_held == 0)
 			return 0;
+		if (!pass_full(e) && (!e->source_done || e->c.inflight > 0 ||
+				      e->c.retry_queued > 0))
+			return 0;
+		if (!e->source_done)
+			e->c.passes_early++;
 		pass_begin(e);
 	}
 	if (sc_now_us() < e->pass_due_us) {

@@ -51,6 +51,10 @@ struct sc_engine;
 #define SC_DEFAULT_RETRY_PASSES 1u
 #define SC_DEFAULT_RETRY_PASS_BACKOFF_S 5u
 #define SC_RETRY_PASSES_MAX 8u
+/* Names held for a retry pass or queued in one: at most this many per
+ * --inflight slot (about 300 bytes each), at least SC_PASS_HELD_MIN. */
+#define SC_PASS_HELD_PER_INFLIGHT 16u
+#define SC_PASS_HELD_MIN 64u
 
 struct sc_config {
 	const char *resolvers[SC_MAX_RESOLVERS]; /* none: /etc/resolv.conf */
@@ -193,6 +197,9 @@ struct sc_counters {
 	uint64_t pass_recovered; /* ... stored with a verdict other than
 				  * undetermined */
 	size_t pass_held;        /* held for the next pass now */
+	size_t pass_held_peak;   /* most held and queued at once */
+	uint64_t passes_early;   /* passes begun before the input's end,
+				  * because pass_held reached its cap */
 	/* the DNS pacing (rs_pace.h), over the upstreams: the smallest
 	 * window now and ever, and the halvings */
 	unsigned dns_window, dns_window_low;

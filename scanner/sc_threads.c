@@ -629,6 +629,8 @@ static void counters_add(struct sc_counters *s, const struct sc_counters *c)
 	s->pass_retries += c->pass_retries;
 	s->pass_recovered += c->pass_recovered;
 	s->pass_held += c->pass_held;
+	s->pass_held_peak += c->pass_held_peak; /* each its own cap */
+	s->passes_early += c->passes_early;
 	s->dns_window += c->dns_window;
 	s->dns_window_low += c->dns_window_low;
 	s->dns_backoffs += c->dns_backoffs;

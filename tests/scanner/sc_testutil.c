@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -16,6 +17,19 @@
 #include "st_error.h"
 
 /* --- the scripted zone --- */
+
+/* Is this the first time qname is asked (te.drop_once)?  Remembers it. */
+static bool drop_first_time(struct te *t, const char *qname)
+{
+	for (size_t i = 0; i < t->n_dropped_once; i++)
+		if (strcmp(t->dropped_once[i], qname) == 0)
+			return false;
+	if (t->n_dropped_once == TE_MAX)
+		return false;
+	snprintf(t->dropped_once[t->n_dropped_once++],
+		 sizeof(t->dropped_once[0]), "%s", qname);
+	return true;
+}
 
 static void zone_script(void *arg, const struct rsp_query *q,
 			struct rsp_behaviour *beh)
@@ -30,6 +44,11 @@ static void zone_script(void *arg, const struct rsp_query *q,
 	if (t->drop_name != NULL && strcmp(t->drop_name, q->qname) == 0 &&
 	    t->dropped < t->drop_first) {
 		t->dropped++;
+		beh->mode = RSP_SILENT;
+		return;
+	}
+	if (t->drop_once != NULL && t->drop_once(q->qname) &&
+	    drop_first_time(t, q->qname)) {
 		beh->mode = RSP_SILENT;
 		return;
 	}

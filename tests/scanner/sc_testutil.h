@@ -74,6 +74,12 @@ struct te {
 	const char *drop_name;
 	unsigned drop_first;
 	unsigned dropped;          /* read: queries dropped so far */
+	/* Each name drop_once() picks gets no answer the first time it is
+	 * asked (any type), then answers: many domains silent once.  At most
+	 * TE_MAX names; NULL: none. */
+	bool (*drop_once)(const char *qname);
+	char dropped_once[TE_MAX][256];
+	size_t n_dropped_once;
 	struct tp_certs certs;
 	struct tp_peer https, smtp;
 	struct sc_config cfg;      /* defaults and the peers; edit before

@@ -602,6 +602,57 @@ static void test_pass_always_times_out(void **state)
 }
 
 /* --retry-passes 0: the old behaviour, stored undetermined at once. */
+/* Every third input name: its _mta-sts TXT is silent the first time. */
+static bool drop_third(const char *qname)
+{
+	unsigned i;
+
+	return sscanf(qname, "_mta-sts.b%u.test", &i) == 1 && i % 3 == 0;
+}
+
+/* Memory stays bounded when many domains time out (sc_engine.c, "Retry
+ * passes"): 240 names at --inflight 4, 80 of them silent once; the held
+ * names never exceed pass_cap() (64 here) by more than what was in
+ * flight, the pass begins early, before the input's end, and every name
+ * is still stored once, the 80 from the pass (NXDOMAIN: no policy),
+ * attempts 2.  The old engine held all 80 until the input was done. */
+static void test_pass_bounded(void **state)
+{
+	static char buf[240][32];
+	const char *names[240];
+	struct te *t = te_make();
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		snprintf(buf[i], sizeof(buf[i]), "b%zu.test", i);
+		names[i] = buf[i];
+	}
+	t->drop_once = drop_third;
+	t->cfg.inflight = 4;
+	t->cfg.dns_retries = 0;
+	t->cfg.dns_timeout_ms = 100;
+	t->dns_delay_ms = 20;
+	t->cfg.retry_passes = 1;
+	t->cfg.retry_pass_backoff_s = 0;
+	assert_int_equal(te_run(t, names, ARRAY_LEN(names)), ST_OK);
+	assert_false(t->deadline_hit);
+	assert_int_equal(t->run_ret, ST_OK);
+	assert_int_equal(t->n_recs, ARRAY_LEN(names));
+	assert_int_equal(t->c.pass_retries, 80);
+	assert_int_equal(t->c.pass_recovered, 80);
+	assert_true(t->c.passes_early >= 1);
+	assert_true(t->c.pass_held_peak <= SC_PASS_HELD_MIN + 4);
+	assert_true(t->c.pass_held_peak >= SC_PASS_HELD_MIN);
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		const struct te_rec *r = te_rec(t, names[i]);
+
+		assert_non_null(r);
+		assert_int_equal(r->attempts, i % 3 == 0 ? 2 : 1);
+		assert_int_not_equal(r->verdict, AN_V_UNDETERMINED);
+	}
+	te_free(t);
+}
+
 static void test_no_pass(void **state)
 {
 	uint64_t ms;
@@ -633,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_pass_recovers),
 		cmocka_unit_test(test_pass_always_times_out),
 		cmocka_unit_test(test_no_pass),
+		cmocka_unit_test(test_pass_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
