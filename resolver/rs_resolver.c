@@ -114,6 +114,7 @@ struct rs_query {
 	int local_errno;       /* an attempt failed on our side: RS_ERROR */
 	struct rs_tcp *tcp;    /* connection of the TCP attempt, or NULL */
 	uint64_t first_sent_us;  /* monotonic, at the first send */
+	uint64_t last_sent_us;   /* ... and at the latest attempt's */
 	uint64_t pace_seq;     /* the current attempt's stamp (rs_pace.h) */
 	bool pace_held;        /* its first attempt holds a place in
 				* up[first_upstream].pace */
@@ -926,6 +927,7 @@ static void send_attempt(struct rs_query *qy)
 		if (r->st.inflight > r->st.inflight_peak)
 			r->st.inflight_peak = r->st.inflight;
 	}
+	qy->last_sent_us = now_us();
 	qy->state = qy->truncated ? Q_TCP : Q_UDP;
 	qy->sock = -1;
 	if (qy->truncated) {
@@ -1096,6 +1098,8 @@ static void complete(struct rs_query *qy, enum rs_status status,
 		res.local_errno = qy->local_errno;
 	if (qy->state != Q_QUEUED)
 		res.latency_us = (uint32_t)(now_us() - qy->first_sent_us);
+	if (status == RS_TIMEOUT && qy->state != Q_QUEUED)
+		res.last_wait_us = (uint32_t)(now_us() - qy->last_sent_us);
 	if (ans != NULL) {
 		res.rcode = ans->rcode;
 		res.nodata = ans->nodata;

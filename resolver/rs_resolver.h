@@ -153,6 +153,9 @@ struct rs_result {
 	unsigned attempts;      /* attempts made; a truncated UDP answer and
 				 * its TCP retry count as one */
 	uint32_t latency_us;    /* from first send to answer */
+	uint32_t last_wait_us;  /* RS_TIMEOUT: how long the last attempt was
+				 * out, from its send to its timer (the
+				 * timer's lateness included); else 0 */
 	int local_errno;        /* RS_ERROR because a socket could not be
 				 * opened or written on our side (EMFILE,
 				 * ENOBUFS, ...): that errno; else 0 */

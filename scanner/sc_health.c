@@ -447,7 +447,7 @@ static void probe_cb(evutil_socket_t fd, short what, void *arg)
 void sc_health_note(struct sc_health *h, struct sc_domain *d,
 		    const struct rs_result *res)
 {
-	uint64_t now = sc_now_us(), last_ms, start;
+	uint64_t now = sc_now_us(), last_us, start;
 	unsigned shift;
 
 	if (h == NULL)
@@ -459,12 +459,18 @@ void sc_health_note(struct sc_health *h, struct sc_domain *d,
 	if (res->status != RS_TIMEOUT || d == NULL)
 		return;
 	d->dns_timeout = true;
-	/* The last attempt was on the wire for timeout << (attempts - 1)
-	 * (the resolver's doubling): did anything answer meanwhile? */
-	shift = res->attempts > 1 ? res->attempts - 1 : 0;
-	last_ms = (uint64_t)h->e->cfg.dns_timeout_ms << (shift < 10 ? shift
-								     : 10);
-	start = now > last_ms * 1000u ? now - last_ms * 1000u : 0;
+	/* Did anything answer while the last attempt was on the wire?  The
+	 * resolver says how long it was out, from its send, so an answer
+	 * just after the send counts even when our timer fired late (a busy
+	 * loop); without that, timeout << (attempts - 1), its doubling. */
+	if (res->last_wait_us > 0) {
+		last_us = res->last_wait_us;
+	} else {
+		shift = res->attempts > 1 ? res->attempts - 1 : 0;
+		last_us = ((uint64_t)h->e->cfg.dns_timeout_ms
+			   << (shift < 10 ? shift : 10)) * 1000u;
+	}
+	start = now > last_us ? now - last_us : 0;
 	if (h->last_good_us <= start)
 		d->dns_unvouched = true;
 }

@@ -29,6 +29,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -601,7 +602,54 @@ static void test_pass_always_times_out(void **state)
 	te_free(t);
 }
 
-/* --retry-passes 0: the old behaviour, stored undetermined at once. */
+/* te.on_tick: hold the loop up for 80 ms once, 190 ms into the run, just
+ * before the 200 ms timeout of a lookup sent at its start is due. */
+static void stall_once(struct te *t)
+{
+	uint64_t *t0 = t->arg;
+
+	if (*t0 == 0 || sc_now_us() - *t0 < 190000u)
+		return;
+	*t0 = 0;
+	usleep(80000);
+}
+
+/* The monitor believes a domain's own timeout when the upstream answered
+ * while the lookup was on the wire (sc_health.c).  The other lookups'
+ * answers come at once, right after the send; the loop is then held up,
+ * so the timeout fires 70 ms late.  The answers still fall in the time
+ * the lookup was out: the timeout is the domain's, held for the retry
+ * pass, never a fault of ours.  The old window (the configured timeout
+ * back from the late timer) missed them: a fault retry and an unvouched
+ * timeout. */
+static void test_vouch_late_timer(void **state)
+{
+	const char *names[] = { "full.test" };
+	struct te *t = te_make();
+	uint64_t t0;
+
+	(void)state;
+	t->drop_name = "_mta-sts.full.test";
+	t->drop_first = 1;
+	t->cfg.dns_retries = 0;
+	t->cfg.dns_timeout_ms = 200;
+	t->dns_delay_ms = 0;
+	t->cfg.retry_passes = 1;
+	t->cfg.retry_pass_backoff_s = 0;
+	t0 = sc_now_us();
+	t->arg = &t0;
+	t->on_tick = stall_once;
+	assert_int_equal(te_run(t, names, ARRAY_LEN(names)), ST_OK);
+	assert_false(t->deadline_hit);
+	assert_int_equal(t0, 0); /* the stall happened */
+	assert_int_equal(t->dropped, 1);
+	assert_int_equal(t->c.retries, 0);
+	assert_int_equal(t->c.pass_retries, 1);
+	assert_int_equal(te_rec(t, "full.test")->attempts, 2);
+	assert_int_equal(te_rec(t, "full.test")->verdict, AN_V_TESTING);
+	te_free(t);
+}
+
 /* Every third input name: its _mta-sts TXT is silent the first time. */
 static bool drop_third(const char *qname)
 {
@@ -630,7 +678,7 @@ static void test_pass_bounded(void **state)
 	t->drop_once = drop_third;
 	t->cfg.inflight = 4;
 	t->cfg.dns_retries = 0;
-	t->cfg.dns_timeout_ms = 100;
+	t->cfg.dns_timeout_ms = 200;
 	t->dns_delay_ms = 20;
 	t->cfg.retry_passes = 1;
 	t->cfg.retry_pass_backoff_s = 0;
@@ -638,8 +686,12 @@ static void test_pass_bounded(void **state)
 	assert_false(t->deadline_hit);
 	assert_int_equal(t->run_ret, ST_OK);
 	assert_int_equal(t->n_recs, ARRAY_LEN(names));
-	assert_int_equal(t->c.pass_retries, 80);
-	assert_int_equal(t->c.pass_recovered, 80);
+	/* A loaded machine can stall this process past a timeout with no
+	 * answer heard meanwhile: the monitor then rightly calls it our
+	 * fault, and the domain takes a fault retry instead (any domain). */
+	assert_true(t->c.pass_retries + t->c.retries >= 80);
+	assert_true(t->c.pass_retries >= 80 - t->c.retries);
+	assert_int_equal(t->c.pass_recovered, t->c.pass_retries);
 	assert_true(t->c.passes_early >= 1);
 	assert_true(t->c.pass_held_peak <= SC_PASS_HELD_MIN + 4);
 	assert_true(t->c.pass_held_peak >= SC_PASS_HELD_MIN);
@@ -647,12 +699,14 @@ static void test_pass_bounded(void **state)
 		const struct te_rec *r = te_rec(t, names[i]);
 
 		assert_non_null(r);
-		assert_int_equal(r->attempts, i % 3 == 0 ? 2 : 1);
+		assert_true(r->attempts >= (i % 3 == 0 ? 2u : 1u));
+		assert_true(r->attempts <= 1 + t->c.retries + (i % 3 == 0));
 		assert_int_not_equal(r->verdict, AN_V_UNDETERMINED);
 	}
 	te_free(t);
 }
 
+/* --retry-passes 0: the old behaviour, stored undetermined at once. */
 static void test_no_pass(void **state)
 {
 	uint64_t ms;
@@ -685,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_pass_always_times_out),
 		cmocka_unit_test(test_no_pass),
 		cmocka_unit_test(test_pass_bounded),
+		cmocka_unit_test(test_vouch_late_timer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
