@@ -788,6 +788,17 @@ static int xfer_setup_curl(struct ft_fetcher *f, struct ft_xfer *x,
 	 * with a protocol_version alert, which errbuf names, rather than
 	 * with whatever TLS 1.1 happened to trip over first. */
 	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/*
+	 * Under a per-address cap a connection ends with its fetch.  A kept
+	 * one would sit idle in curl's cache (up to max_transfers of them,
+	 * to whichever addresses) outside the count the cap keeps: a
+	 * provider serving thousands of policy hosts from two addresses
+	 * would see hundreds of our connections open at once.  Reuse only
+	 * serves a later fetch of the same host name, which a scan makes
+	 * only on a retry; without a cap (per_ip_max 0) connections are kept.
+	 */
+	if (f->cfg.per_ip_max > 0)
+		SETOPT(CURLOPT_FORBID_REUSE, 1L);
 	/* Verify every new connection afresh: no TLS session resumption. */
 	SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	SETOPT(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);

@@ -28,10 +28,13 @@
  *   "incomplete body: N of M bytes" (RFC 7230 §3.3.3) when the server
  *   closed, FT_TIMEOUT with the same words when it held the connection
  *   until the total timeout; never FT_DONE.
- * - Connections are kept and reused across fetches of the same host and
- *   port (rescans, several names on one policy host); TLS sessions are not
- *   resumed, so every new connection verifies the chain afresh.  At most
- *   max_transfers idle connections are kept, and nothing else is kept per
+ * - Without a per-address cap (per_ip_max 0), connections are kept and
+ *   reused across fetches of the same host and port; under one (the
+ *   default), each connection is closed when its fetch ends, so the cap
+ *   counts every connection open to an address, idle ones included.  TLS
+ *   sessions are never resumed, so every new connection verifies the
+ *   chain afresh.  At most max_transfers idle connections are kept, and
+ *   nothing else is kept per
  *   host: memory and the cost of a fetch do not grow with the number of
  *   hosts fetched (each transfer's pinned addresses live in a DNS cache
  *   of its own, freed with it).

@@ -96,6 +96,8 @@ struct got {
 	int64_t total_us;
 	size_t n_denied;
 	enum ft_addr_class denied_class;
+	int fds_after;             /* fetch_seq: descriptors open after it,
+				    * less those open before the first */
 };
 
 struct run {
@@ -176,6 +178,7 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 	size_t n_addrs = 0;
 	char list[128], *save = NULL;
 	struct one *ones = calloc(n, sizeof(*ones));
+	int fds0;
 
 	assert_non_null(ones);
 	snprintf(list, sizeof(list), "%s", ip);
@@ -189,6 +192,7 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 	assert_non_null(run.base);
 	assert_int_equal(ft_fetcher_new(run.base, cfg, &f), ST_OK);
 	ftt_deadline_start(&dl, run.base, DEADLINE_S);
+	fds0 = ftt_count_fds();
 	for (size_t i = 0; i < n; i++) {
 		memset(&got[i], 0, sizeof(got[i]));
 		ones[i].run = &run;
@@ -206,6 +210,7 @@ static void fetch_seq(const struct ft_config *cfg, const char *const *hosts,
 			fail_msg("fetch of %s passed the %d s deadline",
 				 hosts[i], DEADLINE_S);
 		assert_true(got[i].done);
+		got[i].fds_after = ftt_count_fds() - fds0;
 	}
 	assert_int_equal(ft_fetcher_pending(f), 0);
 	if (stats)
@@ -748,6 +753,41 @@ static void test_reuse(void **state)
 }
 
 /*
+ * Under a per-address connection cap (the scan's default, --https-per-ip)
+ * a fetch's connection is closed when it ends: a kept, idle connection
+ * would be one more connection to that address, outside the cap.  Three
+ * fetches of one host: three connections, three handshakes, and none
+ * left open after each.  The control without a cap (test_reuse's
+ * configuration) keeps one open, and reuses it.
+ */
+static void test_no_idle_under_cap(void **state)
+{
+	struct got *g = calloc(3, sizeof(*g));
+	struct ft_config cfg;
+	struct ft_stats st;
+	const char *hosts[3] = { "valid.test", "valid.test", "valid.test" };
+
+	(void)state;
+	assert_non_null(g);
+	config(&cfg);
+	cfg.per_ip_max = FT_DEFAULT_PER_IP_MAX;
+	fetch_seq(&cfg, hosts, 3, NGINX_IP, g, &st);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g[i].status, FT_DONE);
+		assert_false(g[i].reused);
+		assert_true(g[i].cert_known);
+		assert_int_equal(g[i].fds_after, 0);
+	}
+	assert_int_equal(st.connections_reused, 0);
+	config(&cfg); /* no cap: kept */
+	fetch_seq(&cfg, hosts, 2, NGINX_IP, g, &st);
+	assert_int_equal(g[0].fds_after, 1);
+	assert_true(g[1].reused);
+	assert_int_equal(g[1].fds_after, 1);
+	free(g);
+}
+
+/*
  * One fetcher, one address, good and bad certificates in turn: the roots
  * parsed once and shared by every connection (CURLOPT_CA_CACHE_TIMEOUT)
  * must never carry a verdict from one host to the next.  Every handshake
@@ -1182,6 +1222,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_total_timeout),
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_no_idle_under_cap),
 		cmocka_unit_test(test_shared_roots_strict),
 		cmocka_unit_test(test_silent_server),
 		cmocka_unit_test(test_tls_garbage),
