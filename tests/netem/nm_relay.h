@@ -60,7 +60,7 @@ struct nm_relay {
 	/* recvmmsg scratch, shared by every socket of the loop */
 	struct mmsghdr msgs[NM_BATCH];
 	struct iovec iov[NM_BATCH];
-	struct sockaddr_in from[NM_BATCH];
+	union nm_sockaddr from[NM_BATCH];
 	unsigned char *scratch; /* NM_BATCH * NM_DGRAM_MAX bytes, owned */
 	int verbose;
 };

@@ -3,7 +3,8 @@
  *
  * A listener receives a client's datagrams (recvmmsg, up to NM_BATCH per
  * call), finds the client's flow by address and port, or makes one: a
- * socket connected to the real server, so the server's answers come back
+ * socket connected to the real server (of the server's family, which
+ * need not be the listener's), so the server's answers come back
  * on it and are known to be that client's.  Each datagram that the loss
  * draw spares is queued, with its delay, on the listener's client-to-
  * server FIFO; the FIFO's timer sends what is due, runs of one flow in one
@@ -26,7 +27,7 @@ struct nm_udp {
 	struct nm_relay *r;
 	int fd;
 	struct event *ev;
-	struct sockaddr_in listen, upstream;
+	union nm_sockaddr listen, upstream;
 	struct nm_shape sh;
 	struct nm_flowtab flows; /* of struct nm_uflow, by f */
 	struct nm_dq c2s, s2c;   /* items' owner: their struct nm_uflow */
@@ -38,7 +39,7 @@ struct nm_uflow {
 	struct nm_udp *u;
 	int fd; /* connected to u->upstream */
 	struct event *ev;
-	struct sockaddr_in client;
+	union nm_sockaddr client;
 };
 
 /* Large socket buffers: a burst of 20,000 queries must not be dropped by
@@ -100,7 +101,7 @@ static void send_items(struct nm_relay *r, int fd, struct nm_item **items,
 		m[i].msg_hdr.msg_iovlen = 1;
 		if (to_client) {
 			m[i].msg_hdr.msg_name = &fl->client;
-			m[i].msg_hdr.msg_namelen = sizeof(fl->client);
+			m[i].msg_hdr.msg_namelen = nm_sockaddr_len(&fl->client);
 		}
 	}
 	while (sent < n) {
@@ -251,8 +252,8 @@ static void flow_free(struct nm_uflow *fl)
 
 /* A new flow for client: its own socket connected to the server. */
 static struct nm_uflow *flow_new(struct nm_udp *u,
-				 const struct sockaddr_in *client, uint64_t key,
-				 uint64_t now)
+				 const union nm_sockaddr *client,
+				 const struct nm_flow_key *key, uint64_t now)
 {
 	struct nm_relay *r = u->r;
 	struct nm_uflow *fl;
@@ -271,14 +272,14 @@ static struct nm_uflow *flow_new(struct nm_udp *u,
 		return NULL;
 	fl->u = u;
 	fl->client = *client;
-	fl->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fl->fd = socket(u->upstream.sa.sa_family,
+			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fl->fd < 0) {
 		nm_warn("socket: %s", strerror(errno));
 		goto fail;
 	}
 	big_buffers(fl->fd);
-	if (connect(fl->fd, (const struct sockaddr *)&u->upstream,
-		    sizeof(u->upstream)) != 0) {
+	if (connect(fl->fd, &u->upstream.sa, nm_sockaddr_len(&u->upstream)) != 0) {
 		nm_warn("connect: %s", strerror(errno));
 		goto fail;
 	}
@@ -305,18 +306,20 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		uint64_t now = nm_now_ns();
 
 		for (int i = 0; i < n; i++) {
-			uint64_t key = nm_flow_key(&r->from[i]);
-			struct nm_flow *f = nm_flowtab_find(&u->flows, key, now);
-			struct nm_uflow *fl = (struct nm_uflow *)(void *)f;
+			struct nm_flow_key key;
+			struct nm_uflow *fl;
 
 			r->st.udp_in++;
 			if (r->msgs[i].msg_hdr.msg_flags & MSG_TRUNC ||
-			    r->msgs[i].msg_hdr.msg_namelen != sizeof(r->from[i])) {
+			    !nm_flow_key(&r->from[i].sa,
+					 r->msgs[i].msg_hdr.msg_namelen, &key)) {
 				r->st.udp_overflow++;
 				continue;
 			}
+			fl = (struct nm_uflow *)(void *)nm_flowtab_find(&u->flows,
+									&key, now);
 			if (fl == NULL)
-				fl = flow_new(u, &r->from[i], key, now);
+				fl = flow_new(u, &r->from[i], &key, now);
 			if (fl == NULL) {
 				r->st.udp_noflow++;
 				continue;
@@ -378,10 +381,13 @@ int nm_udp_open(struct nm_relay *r, const struct nm_map *m)
 	ret = nm_flowtab_init(&u->flows, r->max_flows, r->idle_ns);
 	if (ret != 0)
 		goto fail;
-	u->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	u->fd = socket(m->listen.sa.sa_family,
+		       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd < 0 ||
 	    setsockopt(u->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(u->fd, (const struct sockaddr *)&m->listen, sizeof(m->listen)) != 0) {
+	    (m->listen.sa.sa_family == AF_INET6 &&
+	     setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(u->fd, &m->listen.sa, nm_sockaddr_len(&m->listen)) != 0) {
 		nm_warn("udp listen: %s", strerror(errno));
 		ret = ST_EIO;
 		goto fail;
