@@ -32,6 +32,7 @@ struct nm_udp {
 	struct nm_flowtab flows; /* of struct nm_uflow, by f */
 	struct nm_dq c2s, s2c;   /* items' owner: their struct nm_uflow */
 	struct event *t_c2s, *t_s2c;
+	uint64_t gen; /* send_by_flow's release count */
 };
 
 struct nm_uflow {
@@ -40,6 +41,8 @@ struct nm_uflow {
 	int fd; /* connected to u->upstream */
 	struct event *ev;
 	union nm_sockaddr client;
+	uint64_t gen;     /* send_by_flow: the release that last grouped it */
+	short head, tail; /* send_by_flow: its first and last item there */
 };
 
 /* Large socket buffers: a burst of 20,000 queries must not be dropped by
@@ -127,42 +130,96 @@ static void send_items(struct nm_relay *r, int fd, struct nm_item **items,
 	}
 }
 
-/* Send what of q is due.  Toward the server, one batch holds one flow's
- * datagrams (they leave on its socket); toward clients, any. */
-static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
-		    int to_client)
+/* Take the due items of q (at most NM_RELEASE_MAX, until until_ns) into
+ * due[], counting how late each leaves; the count. */
+static int take_due(struct nm_relay *r, struct nm_dq *q, uint64_t now,
+		    uint64_t until, struct nm_item **due)
 {
-	struct nm_item *batch[NM_BATCH], *head;
-	uint64_t now = nm_now_ns(), until = now + u->r->slack_ns;
-	struct nm_stats *st = &u->r->st;
+	struct nm_stats *st = &r->st;
 	int n = 0;
 
-	for (;;) {
-		head = nm_dq_head(q);
-		if (head == NULL || head->due_ns > until)
+	while (n < NM_RELEASE_MAX) {
+		struct nm_item *it = nm_dq_pop_due(q, until);
+
+		if (it == NULL)
 			break;
-		if (n == NM_BATCH ||
-		    (n > 0 && !to_client && head->owner != batch[0]->owner)) {
-			send_items(u->r, to_client ? u->fd :
-				   ((struct nm_uflow *)batch[0]->owner)->fd,
-				   batch, n, to_client);
-			n = 0;
-		}
-		batch[n] = nm_dq_pop_due(q, until);
-		if (now > batch[n]->due_ns) {
-			uint64_t late = now - batch[n]->due_ns;
+		if (now > it->due_ns) {
+			uint64_t late = now - it->due_ns;
 
 			st->late_sum_ns += late;
 			if (late > st->late_max_ns)
 				st->late_max_ns = late;
 		}
 		st->late_n++;
-		n++;
+		due[n++] = it;
 	}
-	if (n > 0)
-		send_items(u->r, to_client ? u->fd :
-			   ((struct nm_uflow *)batch[0]->owner)->fd,
-			   batch, n, to_client);
+	return n;
+}
+
+/* Send due[0..n) toward the server: each flow's datagrams leave on its
+ * own socket, so they are grouped by flow (in order within a flow) and
+ * each group goes in as few sendmmsg calls as NM_BATCH allows.  The FIFO
+ * interleaves the flows (a client with several sockets, many clients), so
+ * sending runs of one flow as they come would often mean one datagram a
+ * call.  O(n): each flow links its items through next[], found again by
+ * the release's generation number. */
+static void send_by_flow(struct nm_udp *u, struct nm_item **due, int n)
+{
+	struct nm_uflow *order[NM_RELEASE_MAX];
+	struct nm_item *batch[NM_BATCH];
+	short next[NM_RELEASE_MAX];
+	uint64_t gen = ++u->gen;
+	int nflows = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct nm_uflow *fl = due[i]->owner;
+
+		next[i] = -1;
+		if (fl->gen != gen) {
+			fl->gen = gen;
+			fl->head = fl->tail = (short)i;
+			order[nflows++] = fl;
+		} else {
+			next[fl->tail] = (short)i;
+			fl->tail = (short)i;
+		}
+	}
+	for (int g = 0; g < nflows; g++) {
+		struct nm_uflow *fl = order[g];
+		int k = 0;
+
+		for (int i = fl->head; i >= 0; i = next[i]) {
+			batch[k++] = due[i];
+			if (k == NM_BATCH) {
+				send_items(u->r, fl->fd, batch, k, 0);
+				k = 0;
+			}
+		}
+		if (k > 0)
+			send_items(u->r, fl->fd, batch, k, 0);
+	}
+}
+
+/* Send what of q is due: toward the server by flow (send_by_flow),
+ * toward clients through the listening socket, any clients in a call. */
+static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
+		    int to_client)
+{
+	struct nm_item *due[NM_RELEASE_MAX], *head;
+	uint64_t now = nm_now_ns(), until = now + u->r->slack_ns;
+	int n;
+
+	do {
+		n = take_due(u->r, q, now, until, due);
+		if (!to_client) {
+			send_by_flow(u, due, n);
+			continue;
+		}
+		for (int i = 0; i < n; i += NM_BATCH)
+			send_items(u->r, u->fd, due + i,
+				   n - i < NM_BATCH ? n - i : NM_BATCH, 1);
+	} while (n == NM_RELEASE_MAX);
+	head = nm_dq_head(q);
 	if (head != NULL)
 		nm_arm(timer, head->due_ns - u->r->slack_ns);
 }
