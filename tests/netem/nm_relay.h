@@ -21,7 +21,7 @@
 #include "st_list.h"
 
 #define NM_BATCH 64            /* datagrams per recvmmsg / sendmmsg */
-#define NM_RELEASE_MAX 256     /* datagrams a queue releases per pass */
+#define NM_RELEASE_MAX NM_GROUP_MAX /* datagrams a queue releases per pass */
 #define NM_DGRAM_MAX 65536     /* largest datagram carried */
 
 /* Counters, printed at exit and on SIGUSR1. */

@@ -32,7 +32,6 @@ struct nm_udp {
 	struct nm_flowtab flows; /* of struct nm_uflow, by f */
 	struct nm_dq c2s, s2c;   /* items' owner: their struct nm_uflow */
 	struct event *t_c2s, *t_s2c;
-	uint64_t gen; /* send_by_flow's release count */
 };
 
 struct nm_uflow {
@@ -41,8 +40,6 @@ struct nm_uflow {
 	int fd; /* connected to u->upstream */
 	struct event *ev;
 	union nm_sockaddr client;
-	uint64_t gen;     /* send_by_flow: the release that last grouped it */
-	short head, tail; /* send_by_flow: its first and last item there */
 };
 
 /* Large socket buffers: a burst of 20,000 queries must not be dropped by
@@ -157,46 +154,25 @@ static int take_due(struct nm_relay *r, struct nm_dq *q, uint64_t now,
 }
 
 /* Send due[0..n) toward the server: each flow's datagrams leave on its
- * own socket, so they are grouped by flow (in order within a flow) and
- * each group goes in as few sendmmsg calls as NM_BATCH allows.  The FIFO
- * interleaves the flows (a client with several sockets, many clients), so
- * sending runs of one flow as they come would often mean one datagram a
- * call.  O(n): each flow links its items through next[], found again by
- * the release's generation number. */
+ * own socket, so they are grouped by flow first (nm_group_by_owner: in
+ * order within a flow), and each flow's run goes in as few sendmmsg calls
+ * as NM_BATCH allows.  The FIFO interleaves the flows (a client with
+ * several sockets, many clients), so sending runs of one flow as they
+ * came would often mean one datagram a call. */
 static void send_by_flow(struct nm_udp *u, struct nm_item **due, int n)
 {
-	struct nm_uflow *order[NM_RELEASE_MAX];
-	struct nm_item *batch[NM_BATCH];
-	short next[NM_RELEASE_MAX];
-	uint64_t gen = ++u->gen;
-	int nflows = 0;
+	int i = 0;
 
-	for (int i = 0; i < n; i++) {
+	/* n <= NM_RELEASE_MAX == NM_GROUP_MAX: cannot fail. */
+	(void)nm_group_by_owner(due, n);
+	while (i < n) {
 		struct nm_uflow *fl = due[i]->owner;
+		int k = 1;
 
-		next[i] = -1;
-		if (fl->gen != gen) {
-			fl->gen = gen;
-			fl->head = fl->tail = (short)i;
-			order[nflows++] = fl;
-		} else {
-			next[fl->tail] = (short)i;
-			fl->tail = (short)i;
-		}
-	}
-	for (int g = 0; g < nflows; g++) {
-		struct nm_uflow *fl = order[g];
-		int k = 0;
-
-		for (int i = fl->head; i >= 0; i = next[i]) {
-			batch[k++] = due[i];
-			if (k == NM_BATCH) {
-				send_items(u->r, fl->fd, batch, k, 0);
-				k = 0;
-			}
-		}
-		if (k > 0)
-			send_items(u->r, fl->fd, batch, k, 0);
+		while (i + k < n && k < NM_BATCH && due[i + k]->owner == fl)
+			k++;
+		send_items(u->r, fl->fd, due + i, k, 0);
+		i += k;
 	}
 }
 
