@@ -15,18 +15,30 @@
 # (RFC 4193) distinct from any the host uses.
 #
 #   behave_up JSON RUN     add the addresses (idempotent); 1 on failure
+#   behave_add RUN ADDR... add these addresses the same way (the relay's
+#                          IPv6 twins, scripts/lib/netem.sh)
 #   behave_check JSON RUN  every address is on lo; prints what is missing
-#   behave_down RUN        remove the addresses world-up added
+#   behave_down RUN        remove the addresses world-up added (both kinds)
 
 behave_ipv6_of() { # behave_ipv6_of JSON: the addresses, one per word
 	sed -n 's/^ *"behave_ipv6": "\([^"]*\)",\{0,1\}$/\1/p;T;q' "$1"
 }
 
 behave_up() {
-	local json=$1 run=$2 a
+	local json=$1 run=$2
 	local addrs
 	addrs=$(behave_ipv6_of "$json")
 	[ -n "$addrs" ] || return 0
+	# shellcheck disable=SC2086 # one address a word
+	behave_add "$run" $addrs
+}
+
+# behave_add RUN ADDR...: put each IPv6 address on lo (idempotent) and list
+# it in RUN/behave-ipv6.addrs, so behave_down removes it; 1 on failure.
+# Also the relay's IPv6 twins (scripts/lib/netem.sh) come this way.
+behave_add() {
+	local run=$1 a
+	shift
 	command -v ip >/dev/null 2>&1 || {
 		echo "behave: ip not installed (apt-get install iproute2)" >&2
 		return 1
@@ -37,7 +49,7 @@ behave_up() {
 		return 1
 	fi
 	: >>"$run/behave-ipv6.addrs"
-	for a in $addrs; do
+	for a in "$@"; do
 		ip -6 addr show dev lo | grep -qw "inet6 $a/128" && continue
 		# nodad: usable at once, nginx and Postfix bind it next.
 		ip -6 addr add "$a/128" dev lo nodad || return 1

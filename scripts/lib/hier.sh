@@ -109,15 +109,15 @@ hier_twins() {
 
 # hier_twin_zones: with the relay on, point every A record of the working
 # copies (zones and root hints) that gives a hierarchy server (127.20/16)
-# or a policy or MX host (127.2-127.5/16) at its twin, before signing.
+# or a policy or MX host (127.2-127.6/16), and every AAAA record of an
+# IPv6 host (fd53:7473::R:H, --behave), at its twin, before signing.
 hier_twin_zones() {
 	local f
 	[ -n "${netem_on:-}" ] || return 0
 	for f in "$hrun/work/root.hints" "$hrun/work/"*.zone "$hrun/work/zones/"*.zone; do
 		[ -f "$f" ] || continue
-		awk '$4 == "A" && $5 ~ /^127\.([2-6]|20)\.[0-9]+\.[0-9]+$/ {
-			split($5, o, "."); $5 = "127." (o[2] + 100) "." o[3] "." o[4] }
-			{ print }' "$f" >"$f.twin" && mv "$f.twin" "$f" || return 1
+		awk -v PAT='^127\\.([2-6]|20)\\.[0-9]+\\.[0-9]+$' "$netem_twin_awk" \
+			"$f" >"$f.twin" && mv "$f.twin" "$f" || return 1
 	done
 }
 

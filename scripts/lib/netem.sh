@@ -21,7 +21,15 @@
 # twins (A records in 127.2-127.6 rewritten; DIR's own zone file is left
 # alone).  The scanner is told to use the twin resolver (run/netem.env).
 # A twin of an address nothing listens on (127.5.0.1, "refused") gets no
-# listener, so it refuses too.  The relay's PID is in run/netem.pid, and
+# listener, so it refuses too.
+#
+# IPv6 (a --behave world's hosts in fd53:7473::/64, scripts/lib/behave.sh):
+# fd53:7473::R:H has the twin fd53:7473::1RR:H (the group R plus 0x100:
+# ::2:1 -> ::102:1, ::3:1 -> ::103:1), its AAAA records rewritten likewise,
+# and the resolvers get IPv6 twins too, fd53:7473::101:2 (Unbound) and
+# ::101:1 (NSD), so DNS over IPv6 is delayed as well.  world-up puts these
+# addresses on lo next to the hosts' own (behave_add: world-down removes
+# them); run/netem.env names the IPv6 resolver twin (resolver6=).  The relay's PID is in run/netem.pid, and
 # world-down stops it like every other server.
 #
 # Functions (world-up calls them in this order):
@@ -42,6 +50,18 @@
 netem_on=""
 netem_latency="" netem_jitter="" netem_loss="" netem_profile=""
 netem_zone=""
+netem_v6="" netem_ub6="" netem_nsd6=""
+
+# The twin rule on a zone's records, for world-up's twin zone and the
+# hierarchy's working copies (hier.sh): A records in 127.2-127.6 (and
+# whatever else PAT matches, an awk regex of IPv4 addresses), AAAA records
+# in the world's fd53:7473::R:H form.  mawk: no {m,n} intervals.
+netem_twin_awk='$4 == "A" && $5 ~ PAT {
+		split($5, o, "."); $5 = "127." (o[2] + 100) "." o[3] "." o[4] }
+	$4 == "AAAA" && $5 ~ /^fd53:7473::[0-9a-f][0-9a-f]?:[0-9a-f][0-9a-f]?[0-9a-f]?[0-9a-f]?$/ {
+		split($5, g, ":"); r = g[4]; if (length(r) == 1) r = "0" r
+		$5 = "fd53:7473::1" r ":" g[5] }
+	{ print }'
 
 netem_opt() {
 	local v=${2-}
@@ -148,16 +168,48 @@ netem_prepare() {
 	done
 	# The zone world-up signs: policy and MX host addresses on the twins.
 	netem_zone=$run/netem.zone
-	awk '$4 == "A" && $5 ~ /^127\.[2-6]\.[0-9]+\.[0-9]+$/ {
-		split($5, o, "."); $5 = "127." (o[2] + 100) "." o[3] "." o[4] }
-		{ print }' "$zone" >"$netem_zone" || die "cannot write $netem_zone"
+	awk -v PAT='^127\\.[2-6]\\.[0-9]+\\.[0-9]+$' "$netem_twin_awk" "$zone" \
+		>"$netem_zone" || die "cannot write $netem_zone"
+	# --behave: the IPv6 hosts' twins and the resolvers' IPv6 twins on lo
+	# (the hosts' own addresses are there already, behave_up).
+	netem_v6=$(behave_ipv6_of "$json")
+	[ -n "$netem_v6" ] || return 0
+	netem_ub6=fd53:7473::101:2 netem_nsd6=fd53:7473::101:1
+	# shellcheck disable=SC2046 # one address a word
+	behave_add "$run" $(for a in $netem_v6; do netem_twin "$a"; done) \
+		"$netem_ub6" "$netem_nsd6" || die "cannot add the relay's IPv6 twins to lo"
 }
 
-netem_twin() { # netem_twin 127.B.C.D: 127.(B+100).C.D
-	local IFS=.
+# netem_twin ADDR: 127.B.C.D -> 127.(B+100).C.D; fd53:7473::R:H ->
+# fd53:7473::1RR:H (R one or two hex digits).
+netem_twin() {
+	local IFS=. r
+	case $1 in
+	*:*)
+		[[ $1 =~ ^fd53:7473::([0-9a-f]{1,2}):([0-9a-f]{1,4})$ ]] ||
+			die "no twin for $1: the relay's IPv6 twins are for fd53:7473::R:H"
+		r=${BASH_REMATCH[1]}
+		[ ${#r} -eq 2 ] || r=0$r
+		echo "fd53:7473::1$r:${BASH_REMATCH[2]}"
+		return 0
+		;;
+	esac
 	# shellcheck disable=SC2086 # split on dots
 	set -- $1
 	echo "$1.$(($2 + 100)).$3.$4"
+}
+
+# netem_ep ADDR PORT: a map's end, A.B.C.D:PORT or [ADDR]:PORT.
+netem_ep() {
+	case $1 in
+	*:*) echo "[$1]:$2" ;;
+	*) echo "$1:$2" ;;
+	esac
+}
+
+# netem_map PROTO ADDR PORT SHAPE: the map from ADDR's twin to ADDR.
+netem_map() {
+	echo "$1:$(netem_ep "$(netem_twin "$2")" "$3")=$(netem_ep "$2" "$3"),$4"
 }
 
 # The relay's maps: every server address that listens, to its twin.
@@ -168,25 +220,33 @@ netem_maps() {
 		case $role in
 		dns)
 			for a in "$nsd_ip" "$ub_ip"; do
-				d=$(netem_twin "$a")
-				echo "udp:$d:$dns_port=$a:$dns_port,$s"
-				echo "tcp:$d:$dns_port=$a:$dns_port,$s"
+				netem_map udp "$a" "$dns_port" "$s"
+				netem_map tcp "$a" "$dns_port" "$s"
 			done
+			if [ -n "$netem_v6" ]; then # IPv6 twins of IPv4 servers
+				for d in "$netem_nsd6=$nsd_ip" "$netem_ub6=$ub_ip"; do
+					a=${d#*=} d=${d%=*}
+					echo "udp:[$d]:$dns_port=$a:$dns_port,$s"
+					echo "tcp:[$d]:$dns_port=$a:$dns_port,$s"
+				done
+			fi
 			hier_netem_maps "$s" # --hierarchy: every hop of the iteration
 			;;
 		https)
 			{
-				sed -n 's/^[[:space:]]*listen[[:space:]]\{1,\}\([0-9.]*\):[0-9]*[[:space:];].*/\1/p' "$conf"
+				sed -n -e 's/^[[:space:]]*listen[[:space:]]\{1,\}\([0-9.]*\):[0-9]*[[:space:];].*/\1/p' \
+					-e 's/^[[:space:]]*listen[[:space:]]\{1,\}\[\([0-9a-f:]*\)\]:[0-9]*[[:space:];].*/\1/p' "$conf"
 				echo "$hang_ip"
 			} | sort -u | while read -r a; do
-				echo "tcp:$(netem_twin "$a"):$https_port=$a:$https_port,$s"
+				netem_map tcp "$a" "$https_port" "$s"
 			done
 			;;
 		smtp)
 			[ -z "$postfix_why" ] || continue
-			sed -n "s/^\\([0-9.]*\\):${smtp_port}[[:space:]]\\{1,\\}inet[[:space:]].*/\\1/p" \
+			sed -n -e "s/^\\([0-9.]*\\):${smtp_port}[[:space:]]\\{1,\\}inet[[:space:]].*/\\1/p" \
+				-e "s/^\\[\\([0-9a-f:]*\\)\\]:${smtp_port}[[:space:]]\\{1,\\}inet[[:space:]].*/\\1/p" \
 				"$pf_conf/master.cf" | sort -u | while read -r a; do
-				echo "tcp:$(netem_twin "$a"):$smtp_port=$a:$smtp_port,$s"
+				netem_map tcp "$a" "$smtp_port" "$s"
 			done
 			;;
 		esac
@@ -222,6 +282,8 @@ netem_verify() {
 # written by world-up: the addresses to scan the world through the relay
 resolver=$netem_ub:$dns_port
 nsd=$netem_nsd:$dns_port
+resolver6=${netem_ub6:+[$netem_ub6]:$dns_port}
+nsd6=${netem_nsd6:+[$netem_nsd6]:$dns_port}
 dns="rtt=${netem_rtt[dns]} jitter=${netem_jit[dns]} loss=${netem_los[dns]}"
 https="rtt=${netem_rtt[https]} jitter=${netem_jit[https]} loss=${netem_los[https]}"
 smtp="rtt=${netem_rtt[smtp]} jitter=${netem_jit[smtp]} loss=${netem_los[smtp]}"

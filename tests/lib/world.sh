@@ -58,7 +58,8 @@
 #   world_need_tools             need_tools for the servers world-up starts
 #   world_generate DIR ARGS...   `stsmap world --out DIR ARGS...` with the
 #                                test ports (needs $stsmap); log DIR.gen.log
-#   world_up DIR                 scripts/world-up DIR (log DIR.up.log); DIR
+#   world_up DIR                 scripts/world-up DIR (log DIR.up.log), with
+#                                the options in the array world_up_opts; DIR
 #                                is stopped on exit; returns world-up's status
 #   world_up_or_die DIR          world_up, dying with the log if it fails
 #   world_serve DIR ARGS...      world_generate + world_up_or_die
@@ -91,6 +92,7 @@ smtp_port=${STSMAP_TEST_SMTP_PORT:-2525}
 # shellcheck disable=SC2034 # for the tests that source this file
 resolver=127.1.0.2:$dns_port # the world's Unbound (default ports)
 served=()
+world_up_opts=() # world-up's options for world_up (e.g. --latency 40)
 lib_pids=()
 lib_exit_cmds=()
 spawned=
@@ -316,7 +318,7 @@ world_up() {
 	local s
 	for s in "${served[@]}"; do [ "$s" = "$1" ] && break; done
 	[ "${s:-}" = "$1" ] || served+=("$1")
-	"$scripts/world-up" "$1" >"$1.up.log" 2>&1
+	"$scripts/world-up" "${world_up_opts[@]}" "$1" >"$1.up.log" 2>&1
 }
 
 world_up_or_die() {

@@ -4,18 +4,52 @@
 #include "nm_flow.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "st_error.h"
 
-uint64_t nm_flow_key(const struct sockaddr_in *sin)
+bool nm_flow_key(const struct sockaddr *sa, socklen_t salen,
+		 struct nm_flow_key *key)
 {
-	return ((uint64_t)ntohl(sin->sin_addr.s_addr) << 16) |
-	       ntohs(sin->sin_port);
+	const struct sockaddr_in *sin = (const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	if (sa->sa_family == AF_INET && salen == sizeof(*sin)) {
+		key->hi = 0;
+		key->lo = ntohl(sin->sin_addr.s_addr);
+		key->port = (uint64_t)AF_INET << 48 | ntohs(sin->sin_port);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6 && salen == sizeof(*sin6)) {
+		memcpy(&key->hi, sin6->sin6_addr.s6_addr, 8);
+		memcpy(&key->lo, sin6->sin6_addr.s6_addr + 8, 8);
+		/* The scope matters only to link-local clients, which a map
+		 * cannot listen for (nm_map.h); keep it apart anyway. */
+		key->port = (uint64_t)AF_INET6 << 48 |
+			    (uint64_t)sin6->sin6_scope_id << 16 |
+			    ntohs(sin6->sin6_port);
+		return true;
+	}
+	return false;
 }
 
-static size_t bucket_of(const struct nm_flowtab *t, uint64_t key)
+struct nm_flow_key nm_flow_key_num(uint64_t n)
 {
-	uint64_t z = key * UINT64_C(0x9e3779b97f4a7c15);
+	struct nm_flow_key k = {0, 0, n};
+
+	return k;
+}
+
+static bool key_eq(const struct nm_flow_key *a, const struct nm_flow_key *b)
+{
+	return a->port == b->port && a->lo == b->lo && a->hi == b->hi;
+}
+
+static size_t bucket_of(const struct nm_flowtab *t, const struct nm_flow_key *k)
+{
+	uint64_t z = (k->hi ^ (k->lo * UINT64_C(0xff51afd7ed558ccd)) ^
+		      (k->port * UINT64_C(0xc4ceb9fe1a85ec53))) *
+		     UINT64_C(0x9e3779b97f4a7c15);
 
 	return (size_t)(z ^ (z >> 29)) & t->mask;
 }
@@ -55,8 +89,8 @@ static void touch(struct nm_flowtab *t, struct nm_flow *f, uint64_t now_ns)
 	st_list_push_back(&t->lru, &f->lru);
 }
 
-struct nm_flow *nm_flowtab_find(struct nm_flowtab *t, uint64_t key,
-				uint64_t now_ns)
+struct nm_flow *nm_flowtab_find(struct nm_flowtab *t,
+				const struct nm_flow_key *key, uint64_t now_ns)
 {
 	struct st_list *b = &t->buckets[bucket_of(t, key)];
 	struct st_link *it, *nx;
@@ -64,7 +98,7 @@ struct nm_flow *nm_flowtab_find(struct nm_flowtab *t, uint64_t key,
 	ST_LIST_FOREACH(it, nx, b) {
 		struct nm_flow *f = ST_CONTAINER(it, struct nm_flow, bucket);
 
-		if (f->key == key) {
+		if (key_eq(&f->key, key)) {
 			touch(t, f, now_ns);
 			return f;
 		}
@@ -72,19 +106,19 @@ struct nm_flow *nm_flowtab_find(struct nm_flowtab *t, uint64_t key,
 	return NULL;
 }
 
-int nm_flowtab_add(struct nm_flowtab *t, struct nm_flow *f, uint64_t key,
-		   uint64_t now_ns)
+int nm_flowtab_add(struct nm_flowtab *t, struct nm_flow *f,
+		   const struct nm_flow_key *key, uint64_t now_ns)
 {
 	struct st_list *b = &t->buckets[bucket_of(t, key)];
 	struct st_link *it, *nx;
 
 	ST_LIST_FOREACH(it, nx, b) {
-		if (ST_CONTAINER(it, struct nm_flow, bucket)->key == key)
+		if (key_eq(&ST_CONTAINER(it, struct nm_flow, bucket)->key, key))
 			return ST_EEXIST;
 	}
 	if (t->count >= t->max)
 		return ST_ESPACE;
-	f->key = key;
+	f->key = *key;
 	f->refs = 0;
 	st_link_init(&f->bucket);
 	st_link_init(&f->lru);

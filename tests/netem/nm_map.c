@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,30 +30,134 @@ static int fail(int err, char *why, size_t whylen, const char *fmt, ...)
 	return err;
 }
 
-/* "A.B.C.D:PORT" in buf (NUL-terminated) into sin. */
-static int parse_addr(char *buf, struct sockaddr_in *sin, char *why,
+socklen_t nm_sockaddr_len(const union nm_sockaddr *a)
+{
+	switch (a->sa.sa_family) {
+	case AF_INET:
+		return sizeof(a->sin);
+	case AF_INET6:
+		return sizeof(a->sin6);
+	default:
+		return 0;
+	}
+}
+
+char *nm_sockaddr_str(const union nm_sockaddr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int n = -1;
+
+	if (len == 0)
+		return buf;
+	if (a->sa.sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &a->sin.sin_addr, ip, sizeof(ip)) != NULL)
+		n = snprintf(buf, len, "%s:%u", ip, ntohs(a->sin.sin_port));
+	else if (a->sa.sa_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &a->sin6.sin6_addr, ip, sizeof(ip)) != NULL)
+		n = snprintf(buf, len, "[%s]:%u", ip, ntohs(a->sin6.sin6_port));
+	if (n < 0 || (size_t)n >= len)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* Whether an IPv6 address may be forwarded to or from: ::1, or a unique
+ * local address (RFC 4193 §3.1: "fc00::/7"), which is not routed on the
+ * internet and which nm_map_check_local() must then find on lo. */
+static int ip6_allowed(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_LOOPBACK(a) || (a->s6_addr[0] & 0xfe) == 0xfc;
+}
+
+/* "A.B.C.D:PORT" or "[IPv6]:PORT" in buf (NUL-terminated) into sa. */
+static int parse_addr(char *buf, union nm_sockaddr *sa, char *why,
 		      size_t whylen)
 {
-	char *colon = strrchr(buf, ':'), *end;
+	char *host = buf, *colon, *end;
 	unsigned long port;
+	int six = buf[0] == '[';
 
-	if (colon == NULL)
-		return fail(ST_EPARSE, why, whylen, "'%s': no :PORT", buf);
-	*colon = '\0';
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	if (inet_pton(AF_INET, buf, &sin->sin_addr) != 1)
-		return fail(ST_EPARSE, why, whylen,
-			    "'%s': not an IPv4 address", buf);
+	memset(sa, 0, sizeof(*sa));
+	if (six) {
+		char *close = strchr(buf, ']');
+
+		if (close == NULL || close[1] != ':')
+			return fail(ST_EPARSE, why, whylen,
+				    "'%s': want [IPv6]:PORT", buf);
+		*close = '\0';
+		host = buf + 1;
+		colon = close + 1;
+	} else {
+		colon = strrchr(buf, ':');
+		if (colon == NULL)
+			return fail(ST_EPARSE, why, whylen, "'%s': no :PORT", buf);
+		*colon = '\0';
+		if (strchr(buf, ':') != NULL)
+			return fail(ST_EPARSE, why, whylen, "'%s': an IPv6"
+				    " address goes in brackets, [ADDR]:PORT", buf);
+	}
+	if (six ? inet_pton(AF_INET6, host, &sa->sin6.sin6_addr) != 1 :
+		  inet_pton(AF_INET, host, &sa->sin.sin_addr) != 1)
+		return fail(ST_EPARSE, why, whylen, "'%s': not an %s address",
+			    host, six ? "IPv6" : "IPv4");
 	errno = 0;
 	port = strtoul(colon + 1, &end, 10);
 	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
 	    port == 0 || port > 65535)
 		return fail(ST_EPARSE, why, whylen, "'%s': bad port", colon + 1);
-	if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
+	if (six) {
+		if (IN6_IS_ADDR_V4MAPPED(&sa->sin6.sin6_addr))
+			return fail(ST_EPARSE, why, whylen, "%s: an IPv4-mapped"
+				    " address (write the IPv4 form)", host);
+		if (!ip6_allowed(&sa->sin6.sin6_addr))
+			return fail(ST_EDENIED, why, whylen, "%s: not a loopback"
+				    " (::1) or unique local (fc00::/7) address",
+				    host);
+		sa->sin6.sin6_family = AF_INET6;
+		sa->sin6.sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	if ((ntohl(sa->sin.sin_addr.s_addr) >> 24) != 127)
 		return fail(ST_EDENIED, why, whylen,
-			    "%s: not a loopback address (127.0.0.0/8)", buf);
-	sin->sin_port = htons((uint16_t)port);
+			    "%s: not a loopback address (127.0.0.0/8)", host);
+	sa->sin.sin_family = AF_INET;
+	sa->sin.sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+/* Whether the IPv6 address a is on a loopback interface of ifs. */
+static int on_loopback(const struct in6_addr *a, const struct ifaddrs *ifs)
+{
+	for (const struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next) {
+		const struct sockaddr_in6 *s6;
+
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET6 ||
+		    !(i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		s6 = (const struct sockaddr_in6 *)(const void *)i->ifa_addr;
+		if (memcmp(&s6->sin6_addr, a, sizeof(*a)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int nm_map_check_local(const struct nm_map *m, const struct ifaddrs *ifs,
+		       char *why, size_t whylen)
+{
+	const union nm_sockaddr *ends[2] = {&m->listen, &m->upstream};
+	char a[NM_SOCKADDR_STRLEN];
+
+	if (whylen > 0)
+		why[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		const struct in6_addr *ip = &ends[i]->sin6.sin6_addr;
+
+		if (ends[i]->sa.sa_family != AF_INET6 || IN6_IS_ADDR_LOOPBACK(ip) ||
+		    on_loopback(ip, ifs))
+			continue;
+		return fail(ST_EDENIED, why, whylen, "%s: a unique local address"
+			    " on no loopback interface (the relay stays on the"
+			    " machine)", nm_sockaddr_str(ends[i], a, sizeof(a)));
+	}
 	return 0;
 }
 

@@ -142,3 +142,46 @@ void nm_dq_clear(struct nm_dq *q)
 	     it = nm_dq_pop_due(q, UINT64_MAX))
 		free(it);
 }
+
+int nm_group_by_owner(struct nm_item **items, int n)
+{
+	/* Open addressing over the owner pointers, twice the items' room;
+	 * each owner's items chained through next[] from its slot. */
+	enum { SLOTS = 2 * NM_GROUP_MAX };
+	struct {
+		void *owner;
+		bool used;
+		short head, tail;
+	} slot[SLOTS];
+	short next[NM_GROUP_MAX], order[NM_GROUP_MAX];
+	struct nm_item *copy[NM_GROUP_MAX];
+	int nowners = 0, k = 0;
+
+	if (n < 0 || n > NM_GROUP_MAX)
+		return ST_ERANGE;
+	for (int i = 0; i < SLOTS; i++)
+		slot[i].used = false;
+	for (int i = 0; i < n; i++) {
+		uintptr_t h = (uintptr_t)items[i]->owner;
+		size_t j = (size_t)((h >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 55) &
+			   (SLOTS - 1);
+
+		while (slot[j].used && slot[j].owner != items[i]->owner)
+			j = (j + 1) & (SLOTS - 1);
+		next[i] = -1;
+		copy[i] = items[i];
+		if (!slot[j].used) {
+			slot[j].used = true;
+			slot[j].owner = items[i]->owner;
+			slot[j].head = slot[j].tail = (short)i;
+			order[nowners++] = (short)j;
+		} else {
+			next[slot[j].tail] = (short)i;
+			slot[j].tail = (short)i;
+		}
+	}
+	for (int g = 0; g < nowners; g++)
+		for (int i = slot[order[g]].head; i >= 0; i = next[i])
+			items[k++] = copy[i];
+	return 0;
+}

@@ -92,4 +92,14 @@ struct nm_item *nm_dq_pop_due(struct nm_dq *q, uint64_t until_ns);
 /* Free every queued item. */
 void nm_dq_clear(struct nm_dq *q);
 
+/* Most items nm_group_by_owner() takes in one call. */
+#define NM_GROUP_MAX 256
+
+/* Reorder items[0..n) (n at most NM_GROUP_MAX) so that each owner's items
+ * are adjacent: the owners in the order of their first item, each owner's
+ * items in their order.  The relay sends a flow's datagrams on the flow's
+ * own socket, so a run of one owner is one sendmmsg.  O(n); the items stay
+ * the caller's.  ST_ERANGE (items untouched) if n is out of range. */
+int nm_group_by_owner(struct nm_item **items, int n);
+
 #endif /* NM_QUEUE_H */

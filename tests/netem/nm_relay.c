@@ -110,7 +110,9 @@ static void usage(void)
 	      "                [--max-conns N] [--tcp-window N] [--batch-us US]\n"
 	      "                [--verbose]\n"
 	      "  MAP: udp|tcp:LISTEN=UPSTREAM[,delay=MS][,jitter=MS][,loss=PCT][,rto=MS]\n"
-	      "       (one-way, per direction; addresses IPv4 on 127.0.0.0/8)\n",
+	      "       (one-way, per direction; LISTEN and UPSTREAM A.B.C.D:PORT on\n"
+	      "       127.0.0.0/8, or [ADDR]:PORT with ADDR ::1 or a unique local\n"
+	      "       address on lo)\n",
 	      stderr);
 }
 
@@ -242,11 +244,39 @@ static void raise_nofile(void)
 	}
 }
 
+/* Every IPv6 address of the maps (but ::1) is on a loopback interface:
+ * the relay never forwards off the machine (nm_map_check_local). */
+static int check_local(const struct opts *o)
+{
+	struct ifaddrs *ifs = NULL;
+	char why[300];
+	int ret = 0;
+
+	for (size_t i = 0; i < o->n; i++) {
+		if (o->maps[i].listen.sa.sa_family != AF_INET6 &&
+		    o->maps[i].upstream.sa.sa_family != AF_INET6)
+			continue;
+		if (ifs == NULL && getifaddrs(&ifs) != 0) {
+			nm_warn("getifaddrs: %s", strerror(errno));
+			return ST_EIO;
+		}
+		ret = nm_map_check_local(&o->maps[i], ifs, why, sizeof(why));
+		if (ret != 0) {
+			nm_warn("map %zu: %s", i + 1, why);
+			break;
+		}
+	}
+	if (ifs != NULL)
+		freeifaddrs(ifs);
+	return ret;
+}
+
 static int setup(struct nm_relay *r, const struct opts *o, struct event **evs)
 {
 	static const int sigs[3] = {SIGTERM, SIGINT, SIGUSR1};
 	struct event_config *cfg = event_config_new();
 	struct timeval tick = {1, 0};
+	int ret;
 
 	if (cfg == NULL)
 		return ST_ENOMEM;
@@ -266,21 +296,19 @@ static int setup(struct nm_relay *r, const struct opts *o, struct event **evs)
 	evs[3] = event_new(r->base, -1, EV_PERSIST, on_tick, r);
 	if (evs[3] == NULL || event_add(evs[3], &tick) != 0)
 		return ST_ENOMEM;
-	for (size_t i = 0; i < o->n; i++) {
+	ret = check_local(o);
+	for (size_t i = 0; ret == 0 && i < o->n; i++) {
 		const struct nm_map *m = &o->maps[i];
-		int ret = m->proto == NM_UDP ? nm_udp_open(r, m) : nm_tcp_open(r, m);
+		char a[NM_SOCKADDR_STRLEN];
 
-		if (ret != 0) {
-			char a[INET_ADDRSTRLEN] = "?";
-
-			inet_ntop(AF_INET, &m->listen.sin_addr, a, sizeof(a));
-			nm_warn("map %zu (%s %s:%u): %s", i + 1,
-				m->proto == NM_UDP ? "udp" : "tcp", a,
-				ntohs(m->listen.sin_port), st_strerror(ret));
-			return ret;
-		}
+		ret = m->proto == NM_UDP ? nm_udp_open(r, m) : nm_tcp_open(r, m);
+		if (ret != 0)
+			nm_warn("map %zu (%s %s): %s", i + 1,
+				m->proto == NM_UDP ? "udp" : "tcp",
+				nm_sockaddr_str(&m->listen, a, sizeof(a)),
+				st_strerror(ret));
 	}
-	return 0;
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -21,6 +21,7 @@
 #include "st_list.h"
 
 #define NM_BATCH 64            /* datagrams per recvmmsg / sendmmsg */
+#define NM_RELEASE_MAX NM_GROUP_MAX /* datagrams a queue releases per pass */
 #define NM_DGRAM_MAX 65536     /* largest datagram carried */
 
 /* Counters, printed at exit and on SIGUSR1. */
@@ -60,7 +61,7 @@ struct nm_relay {
 	/* recvmmsg scratch, shared by every socket of the loop */
 	struct mmsghdr msgs[NM_BATCH];
 	struct iovec iov[NM_BATCH];
-	struct sockaddr_in from[NM_BATCH];
+	union nm_sockaddr from[NM_BATCH];
 	unsigned char *scratch; /* NM_BATCH * NM_DGRAM_MAX bytes, owned */
 	int verbose;
 };

@@ -42,7 +42,7 @@ struct nm_tcp_listener {
 	struct nm_relay *r;
 	struct evconnlistener *lev;
 	struct event *retry; /* re-enables lev after an accept error */
-	struct sockaddr_in upstream;
+	union nm_sockaddr upstream;
 	struct nm_shape sh;
 };
 
@@ -316,8 +316,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_setcb(c->cli, on_read, on_written, on_event, c);
 	bufferevent_setcb(c->srv, on_read, on_written, on_event, c);
 	/* Connect errors come back through on_event (reset the client). */
-	if (bufferevent_socket_connect(c->srv, (struct sockaddr *)&l->upstream,
-				       sizeof(l->upstream)) != 0)
+	if (bufferevent_socket_connect(c->srv, &l->upstream.sa,
+				       (int)nm_sockaddr_len(&l->upstream)) != 0)
 		goto fail;
 	if (bufferevent_enable(c->cli, EV_READ | EV_WRITE) != 0 ||
 	    bufferevent_enable(c->srv, EV_READ | EV_WRITE) != 0)
@@ -393,8 +393,8 @@ int nm_tcp_open(struct nm_relay *r, const struct nm_map *m)
 	l->lev = evconnlistener_new_bind(r->base, on_accept, l,
 					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 					 LEV_OPT_CLOSE_ON_EXEC, 1024,
-					 (const struct sockaddr *)&m->listen,
-					 sizeof(m->listen));
+					 &m->listen.sa,
+					 (int)nm_sockaddr_len(&m->listen));
 	if (l->lev == NULL) {
 		nm_warn("tcp listen: %s", strerror(errno));
 		ret = ST_EIO;

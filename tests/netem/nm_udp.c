@@ -3,7 +3,8 @@
  *
  * A listener receives a client's datagrams (recvmmsg, up to NM_BATCH per
  * call), finds the client's flow by address and port, or makes one: a
- * socket connected to the real server, so the server's answers come back
+ * socket connected to the real server (of the server's family, which
+ * need not be the listener's), so the server's answers come back
  * on it and are known to be that client's.  Each datagram that the loss
  * draw spares is queued, with its delay, on the listener's client-to-
  * server FIFO; the FIFO's timer sends what is due, runs of one flow in one
@@ -26,7 +27,7 @@ struct nm_udp {
 	struct nm_relay *r;
 	int fd;
 	struct event *ev;
-	struct sockaddr_in listen, upstream;
+	union nm_sockaddr listen, upstream;
 	struct nm_shape sh;
 	struct nm_flowtab flows; /* of struct nm_uflow, by f */
 	struct nm_dq c2s, s2c;   /* items' owner: their struct nm_uflow */
@@ -38,7 +39,7 @@ struct nm_uflow {
 	struct nm_udp *u;
 	int fd; /* connected to u->upstream */
 	struct event *ev;
-	struct sockaddr_in client;
+	union nm_sockaddr client;
 };
 
 /* Large socket buffers: a burst of 20,000 queries must not be dropped by
@@ -100,7 +101,7 @@ static void send_items(struct nm_relay *r, int fd, struct nm_item **items,
 		m[i].msg_hdr.msg_iovlen = 1;
 		if (to_client) {
 			m[i].msg_hdr.msg_name = &fl->client;
-			m[i].msg_hdr.msg_namelen = sizeof(fl->client);
+			m[i].msg_hdr.msg_namelen = nm_sockaddr_len(&fl->client);
 		}
 	}
 	while (sent < n) {
@@ -126,42 +127,75 @@ static void send_items(struct nm_relay *r, int fd, struct nm_item **items,
 	}
 }
 
-/* Send what of q is due.  Toward the server, one batch holds one flow's
- * datagrams (they leave on its socket); toward clients, any. */
-static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
-		    int to_client)
+/* Take the due items of q (at most NM_RELEASE_MAX, until until_ns) into
+ * due[], counting how late each leaves; the count. */
+static int take_due(struct nm_relay *r, struct nm_dq *q, uint64_t now,
+		    uint64_t until, struct nm_item **due)
 {
-	struct nm_item *batch[NM_BATCH], *head;
-	uint64_t now = nm_now_ns(), until = now + u->r->slack_ns;
-	struct nm_stats *st = &u->r->st;
+	struct nm_stats *st = &r->st;
 	int n = 0;
 
-	for (;;) {
-		head = nm_dq_head(q);
-		if (head == NULL || head->due_ns > until)
+	while (n < NM_RELEASE_MAX) {
+		struct nm_item *it = nm_dq_pop_due(q, until);
+
+		if (it == NULL)
 			break;
-		if (n == NM_BATCH ||
-		    (n > 0 && !to_client && head->owner != batch[0]->owner)) {
-			send_items(u->r, to_client ? u->fd :
-				   ((struct nm_uflow *)batch[0]->owner)->fd,
-				   batch, n, to_client);
-			n = 0;
-		}
-		batch[n] = nm_dq_pop_due(q, until);
-		if (now > batch[n]->due_ns) {
-			uint64_t late = now - batch[n]->due_ns;
+		if (now > it->due_ns) {
+			uint64_t late = now - it->due_ns;
 
 			st->late_sum_ns += late;
 			if (late > st->late_max_ns)
 				st->late_max_ns = late;
 		}
 		st->late_n++;
-		n++;
+		due[n++] = it;
 	}
-	if (n > 0)
-		send_items(u->r, to_client ? u->fd :
-			   ((struct nm_uflow *)batch[0]->owner)->fd,
-			   batch, n, to_client);
+	return n;
+}
+
+/* Send due[0..n) toward the server: each flow's datagrams leave on its
+ * own socket, so they are grouped by flow first (nm_group_by_owner: in
+ * order within a flow), and each flow's run goes in as few sendmmsg calls
+ * as NM_BATCH allows.  The FIFO interleaves the flows (a client with
+ * several sockets, many clients), so sending runs of one flow as they
+ * came would often mean one datagram a call. */
+static void send_by_flow(struct nm_udp *u, struct nm_item **due, int n)
+{
+	int i = 0;
+
+	/* n <= NM_RELEASE_MAX == NM_GROUP_MAX: cannot fail. */
+	(void)nm_group_by_owner(due, n);
+	while (i < n) {
+		struct nm_uflow *fl = due[i]->owner;
+		int k = 1;
+
+		while (i + k < n && k < NM_BATCH && due[i + k]->owner == fl)
+			k++;
+		send_items(u->r, fl->fd, due + i, k, 0);
+		i += k;
+	}
+}
+
+/* Send what of q is due: toward the server by flow (send_by_flow),
+ * toward clients through the listening socket, any clients in a call. */
+static void release(struct nm_udp *u, struct nm_dq *q, struct event *timer,
+		    int to_client)
+{
+	struct nm_item *due[NM_RELEASE_MAX], *head;
+	uint64_t now = nm_now_ns(), until = now + u->r->slack_ns;
+	int n;
+
+	do {
+		n = take_due(u->r, q, now, until, due);
+		if (!to_client) {
+			send_by_flow(u, due, n);
+			continue;
+		}
+		for (int i = 0; i < n; i += NM_BATCH)
+			send_items(u->r, u->fd, due + i,
+				   n - i < NM_BATCH ? n - i : NM_BATCH, 1);
+	} while (n == NM_RELEASE_MAX);
+	head = nm_dq_head(q);
 	if (head != NULL)
 		nm_arm(timer, head->due_ns - u->r->slack_ns);
 }
@@ -251,8 +285,8 @@ static void flow_free(struct nm_uflow *fl)
 
 /* A new flow for client: its own socket connected to the server. */
 static struct nm_uflow *flow_new(struct nm_udp *u,
-				 const struct sockaddr_in *client, uint64_t key,
-				 uint64_t now)
+				 const union nm_sockaddr *client,
+				 const struct nm_flow_key *key, uint64_t now)
 {
 	struct nm_relay *r = u->r;
 	struct nm_uflow *fl;
@@ -271,14 +305,14 @@ static struct nm_uflow *flow_new(struct nm_udp *u,
 		return NULL;
 	fl->u = u;
 	fl->client = *client;
-	fl->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fl->fd = socket(u->upstream.sa.sa_family,
+			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fl->fd < 0) {
 		nm_warn("socket: %s", strerror(errno));
 		goto fail;
 	}
 	big_buffers(fl->fd);
-	if (connect(fl->fd, (const struct sockaddr *)&u->upstream,
-		    sizeof(u->upstream)) != 0) {
+	if (connect(fl->fd, &u->upstream.sa, nm_sockaddr_len(&u->upstream)) != 0) {
 		nm_warn("connect: %s", strerror(errno));
 		goto fail;
 	}
@@ -305,18 +339,20 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		uint64_t now = nm_now_ns();
 
 		for (int i = 0; i < n; i++) {
-			uint64_t key = nm_flow_key(&r->from[i]);
-			struct nm_flow *f = nm_flowtab_find(&u->flows, key, now);
-			struct nm_uflow *fl = (struct nm_uflow *)(void *)f;
+			struct nm_flow_key key;
+			struct nm_uflow *fl;
 
 			r->st.udp_in++;
 			if (r->msgs[i].msg_hdr.msg_flags & MSG_TRUNC ||
-			    r->msgs[i].msg_hdr.msg_namelen != sizeof(r->from[i])) {
+			    !nm_flow_key(&r->from[i].sa,
+					 r->msgs[i].msg_hdr.msg_namelen, &key)) {
 				r->st.udp_overflow++;
 				continue;
 			}
+			fl = (struct nm_uflow *)(void *)nm_flowtab_find(&u->flows,
+									&key, now);
 			if (fl == NULL)
-				fl = flow_new(u, &r->from[i], key, now);
+				fl = flow_new(u, &r->from[i], &key, now);
 			if (fl == NULL) {
 				r->st.udp_noflow++;
 				continue;
@@ -378,10 +414,13 @@ int nm_udp_open(struct nm_relay *r, const struct nm_map *m)
 	ret = nm_flowtab_init(&u->flows, r->max_flows, r->idle_ns);
 	if (ret != 0)
 		goto fail;
-	u->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	u->fd = socket(m->listen.sa.sa_family,
+		       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd < 0 ||
 	    setsockopt(u->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(u->fd, (const struct sockaddr *)&m->listen, sizeof(m->listen)) != 0) {
+	    (m->listen.sa.sa_family == AF_INET6 &&
+	     setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(u->fd, &m->listen.sa, nm_sockaddr_len(&m->listen)) != 0) {
 		nm_warn("udp listen: %s", strerror(errno));
 		ret = ST_EIO;
 		goto fail;

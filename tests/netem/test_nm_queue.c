@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -192,6 +193,90 @@ static void test_seeded(void **state)
 		assert_int_equal(nm_rng_next(&a), nm_rng_next(&b));
 }
 
+/* Grouping by owner: each owner's items adjacent, the owners in the order
+ * of their first item, each owner's items in their order; every item
+ * exactly once. */
+static void test_group_by_owner(void **state)
+{
+	static const struct {
+		const char *owners; /* one letter an item, '.' a NULL owner */
+		const char *want;
+	} rows[] = {
+		{"", ""},
+		{"a", "a"},
+		{"aaaa", "aaaa"},
+		{"abab", "aabb"},
+		{"abcabcabc", "aaabbbccc"},
+		{"abacbca", "aaabbcc"},
+		{"a.b.a", "aa..b"}, /* NULL is an owner like any */
+		{"dcba", "dcba"},
+	};
+	static char owners[26];
+	struct nm_item *items[NM_GROUP_MAX];
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		int n = (int)strlen(rows[r].owners);
+		uint32_t last[27];
+
+		for (int i = 0; i < n; i++) {
+			char c = rows[r].owners[i];
+
+			items[i] = item((uint32_t)i);
+			items[i]->owner = c == '.' ? NULL : &owners[c - 'a'];
+		}
+		assert_int_equal(nm_group_by_owner(items, n), 0);
+		for (int i = 0; i < 27; i++)
+			last[i] = UINT32_MAX;
+		for (int i = 0; i < n; i++) {
+			char *o = items[i]->owner;
+			int slot = o == NULL ? 26 : (int)(o - owners);
+			char got = o == NULL ? '.' : (char)('a' + slot);
+
+			if (got != rows[r].want[i])
+				fail_msg("row %zu (%s): item %d has owner %c, want %c",
+					 r, rows[r].owners, i, got, rows[r].want[i]);
+			/* in their order within the owner */
+			if (last[slot] != UINT32_MAX)
+				assert_true(tag_of(items[i]) > last[slot]);
+			last[slot] = tag_of(items[i]);
+		}
+		for (int i = 0; i < n; i++)
+			free(items[i]);
+	}
+}
+
+/* The most items, every one its own owner (no two in one sendmmsg) and
+ * then all one owner; out of range refused, items untouched. */
+static void test_group_full(void **state)
+{
+	static char owners[NM_GROUP_MAX];
+	struct nm_item *items[NM_GROUP_MAX], *saved[NM_GROUP_MAX];
+
+	(void)state;
+	for (int i = 0; i < NM_GROUP_MAX; i++) {
+		items[i] = item((uint32_t)i);
+		/* reversed: hash order must not matter */
+		items[i]->owner = &owners[NM_GROUP_MAX - 1 - i];
+		saved[i] = items[i];
+	}
+	assert_int_equal(nm_group_by_owner(items, NM_GROUP_MAX), 0);
+	assert_memory_equal(items, saved, sizeof(items));
+	/* two owners alternating, the whole batch */
+	for (int i = 0; i < NM_GROUP_MAX; i++)
+		items[i]->owner = &owners[i % 2];
+	assert_int_equal(nm_group_by_owner(items, NM_GROUP_MAX), 0);
+	for (int i = 0; i < NM_GROUP_MAX; i++) {
+		assert_ptr_equal(items[i]->owner, &owners[i < NM_GROUP_MAX / 2 ? 0 : 1]);
+		assert_int_equal(tag_of(items[i]),
+				 i < NM_GROUP_MAX / 2 ? 2 * i : 2 * (i - NM_GROUP_MAX / 2) + 1);
+	}
+	assert_int_equal(nm_group_by_owner(items, NM_GROUP_MAX + 1), ST_ERANGE);
+	assert_int_equal(nm_group_by_owner(items, -1), ST_ERANGE);
+	for (int i = 0; i < NM_GROUP_MAX; i++)
+		free(items[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_jitter),
 		cmocka_unit_test(test_loss_rate),
 		cmocka_unit_test(test_seeded),
+		cmocka_unit_test(test_group_by_owner),
+		cmocka_unit_test(test_group_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

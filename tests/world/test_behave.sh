@@ -6,20 +6,31 @@
 #     wildcard certificate verifies for each name;
 #   - mx-slowgreet greets after the configured delay, a tenant at once;
 #   - the IPv6 policy host and MX host answer on their addresses;
+#   - the relay (world-up --latency) delays the IPv6 paths too: dig over
+#     IPv6 (UDP, TCP) to the resolver's IPv6 twin, curl to the IPv6 policy
+#     host's twin, openssl STARTTLS to the IPv6 MX host's twin, each
+#     against the server's own address;
 #   - Postfix's anvil refuses a client over its concurrency and rate limits
 #     (421, and the warnings in run/postfix.log);
 #   - nginx's limit_conn refuses slow clients holding more requests than
 #     its limit ("limiting connections"), a control below it gets none;
 #   - nginx's limit_req refuses a burst above its limit (503, and
 #     "limiting requests" in nginx/logs/error.log) while serving the rest.
+# The world is served with --latency (RTT 40 ms) and the scan goes through
+# the relay's twins, so the truth is checked on delayed paths, while the
+# behaviours are observed on the servers' own addresses (no delay).
 # The world runs in a network namespace of its own (ip netns), which gets
 # the IPv6 addresses on its lo; the host's interfaces are not touched.
-# Needs root (namespaces, Postfix).  Usage: test_behave.sh PATH/TO/stsmap
+# Needs root (namespaces, Postfix).
+# Usage: test_behave.sh PATH/TO/stsmap PATH/TO/nm_relay
 set -euo pipefail
 t_start=$SECONDS
 
-stsmap=${1:?usage: test_behave.sh STSMAP}
+stsmap=${1:?usage: test_behave.sh STSMAP NM_RELAY}
 stsmap=$(cd "$(dirname "$stsmap")" && pwd -P)/$(basename "$stsmap")
+relay=${2:?usage: test_behave.sh STSMAP NM_RELAY}
+NM_RELAY=$(cd "$(dirname "$relay")" && pwd -P)/$(basename "$relay")
+export NM_RELAY # world-up's relay
 self=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
 
 here=$(dirname "$self")
@@ -28,7 +39,7 @@ here=$(dirname "$self")
 # shellcheck source=../lib/world.sh
 . "$here/../lib/world.sh"
 # Outside a namespace: re-run this script in one, and exit.
-world_behave_netns behave "$self" "$stsmap"
+world_behave_netns behave "$self" "$stsmap" "$NM_RELAY"
 world_need_tools
 for t in openssl:openssl ip:iproute2; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || die "${t%%:*} missing (apt-get install ${t#*:})"
@@ -37,38 +48,50 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stsmap-behave.XXXXXX")
 chmod 755 "$tmp"
 w=$tmp/w
+rtt=40
+# shellcheck disable=SC2034 # read by world_up (tests/lib/world.sh)
+world_up_opts=(--latency "$rtt")
+t0=$SECONDS
 world_serve "$w" --behave
+echo "# world-up --behave --latency $rtt: $((SECONDS - t0)) s"
 [ -f "$w/run/postfix.pid" ] || die "Postfix did not start: $(cat "$w/run/postfix.skipped" 2>/dev/null)"
-read -r -a opts <<<"$(world_scan_opts "$w")"
+env_of() { sed -n "s/^$1=//p" "$w/run/netem.env"; }
+twin_rv=$(env_of resolver) twin_rv6=$(env_of resolver6)
+check "run/netem.env names the resolver's twins ($twin_rv, $twin_rv6)" \
+	[ "$twin_rv" = "127.101.0.2:$dns_port" -a "$twin_rv6" = "[fd53:7473::101:2]:$dns_port" ]
+# The scan through the twins: every path delayed, IPv6 ones included.
+read -r -a opts <<<"$(world_scan_opts "$w" | sed "s/--resolver [^ ]*/--resolver $twin_rv/")"
 ca=$w/tls/ca.pem
 pflog=$w/run/postfix.log
 nglog=$w/nginx/logs/error.log
 
-# 1. The catalog with every behaviour on, probed: the truth.  Default
-# SMTP timeout (30 s); the HTTPS one shortened for ph-hang, whose truth is
-# a timeout whatever its length.
+# 1. The catalog with every behaviour on, probed through the relay: the
+# truth.  Default SMTP timeout (30 s); the HTTPS one shortened for ph-hang,
+# whose truth is a timeout whatever its length.
 t0=$SECONDS
 "$stsmap" scan --db "$tmp/s.lmdb" "${opts[@]}" --quiet --probe-mx \
 	--https-timeout 4000 "$w/domains.txt" 2>"$tmp/scan.log" ||
 	{ cat "$tmp/scan.log"; die "scan failed"; }
-echo "# probed scan of $(wc -l <"$w/domains.txt") domains: $((SECONDS - t0)) s"
+echo "# probed scan of $(wc -l <"$w/domains.txt") domains at RTT $rtt ms: $((SECONDS - t0)) s"
 "$stsmap" export --db "$tmp/s.lmdb" >"$tmp/s.jsonl"
-check "probed scan of the behaving catalog equals the truth" \
+check "probed scan of the behaving catalog, every path delayed, equals the truth" \
 	python3 "$here/../scan/compare_truth.py" --probe "$w/truth.jsonl" "$tmp/s.jsonl"
 check "the throttled hosts refused nothing during the scan" \
 	sh -c "! grep -q 'limit exceeded' '$pflog' && ! grep -q 'limiting' '$nglog'"
 
-# 2. Tenants: many names, four addresses, one wildcard certificate.
+# 2. Tenants: many names, four addresses, one wildcard certificate.  The
+# zone served gives the relay's twins (127.6 -> 127.106).
 awk '$1 ~ /^t[0-9]+\.mx\.bigmail\.test$/ { print $1, $2 }' "$w/mx-hosts.txt" >"$tmp/tenants"
 tenant_dns() {
 	local n a bad=0
 	while read -r n a; do
-		[ "$(dig @127.1.0.2 -p "$dns_port" +short A "$n")" = "$a" ] || { echo "$n: not $a"; bad=1; }
+		[ "$(dig @127.1.0.2 -p "$dns_port" +short A "$n")" = "127.10${a#127.}" ] ||
+			{ echo "$n: not the twin of $a"; bad=1; }
 	done <"$tmp/tenants"
 	return $bad
 }
 check "$(wc -l <"$tmp/tenants") tenant MX names in the world" [ "$(wc -l <"$tmp/tenants")" -ge 25 ]
-check "every tenant name resolves (Unbound) to its address" tenant_dns
+check "every tenant name resolves (Unbound) to its address's twin" tenant_dns
 check "the tenant names share the 4 tenant addresses" \
 	[ "$(awk '{ print $2 }' "$tmp/tenants" | sort -u | tr '\n' ' ')" = "127.6.0.1 127.6.0.2 127.6.0.3 127.6.0.4 " ]
 starttls_ok() { # starttls_ok HOST ADDR: the chain verifies for HOST
@@ -125,14 +148,84 @@ check "mx-slowgreet greets with 220 after 3 s or more, well within 30 s" \
 check "a tenant host greets within 1 s" \
 	python3 -c "import sys; sys.exit(not ($fast < 1 and '$fast_line'.startswith('220 ')))"
 
-# 4. IPv6 hosts.
-check "mta-sts.behave-ipv6-policy.test has only an AAAA record" \
-	[ "$(dig @127.1.0.2 -p "$dns_port" +short AAAA mta-sts.behave-ipv6-policy.test)$(dig @127.1.0.2 -p "$dns_port" +short A mta-sts.behave-ipv6-policy.test)" = fd53:7473::2:1 ]
+# 4. IPv6 hosts, on their own addresses.
+check "mta-sts.behave-ipv6-policy.test has only an AAAA record, the twin of fd53:7473::2:1" \
+	[ "$(dig @127.1.0.2 -p "$dns_port" +short AAAA mta-sts.behave-ipv6-policy.test)$(dig @127.1.0.2 -p "$dns_port" +short A mta-sts.behave-ipv6-policy.test)" = fd53:7473::102:1 ]
+check "mx-v6.test's AAAA is the twin of fd53:7473::3:1" \
+	[ "$(dig @127.1.0.2 -p "$dns_port" +short AAAA mx-v6.test)" = fd53:7473::103:1 ]
 check "the IPv6 policy host serves its policy over HTTPS" \
 	sh -c "curl -sf -m 5 --cacert '$ca' --resolve 'mta-sts.behave-ipv6-policy.test:$https_port:[fd53:7473::2:1]' \
 		'https://mta-sts.behave-ipv6-policy.test:$https_port/.well-known/mta-sts.txt' | grep -q '^mode: enforce'"
 check "mx-v6.test answers STARTTLS on fd53:7473::3:1, its chain verifies" \
 	starttls_ok mx-v6.test "[fd53:7473::3:1]"
+
+# 4b. The IPv6 paths through the relay: the added round trip, each twin
+# against the server's own address (as tests/world/test_netem.sh does for
+# IPv4).  Tolerance: the measurement's own spread on a busy machine.
+t0=$SECONDS
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+within() { awk -v v="$1" -v l="$2" -v h="$3" 'BEGIN { exit !(v != "" && v >= l && v <= h) }'; }
+lo=$((rtt - 8)) hi=$((rtt + 12))
+dig_ms() { # dig_ms ADDR PORT [dig options]: one cached query's time in ms
+	{ dig @"$1" -p "$2" +tries=1 +time=2 "${@:3}" SOA test. 2>/dev/null || true; } |
+		sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p'
+}
+dig_ms 127.1.0.2 "$dns_port" >/dev/null # cache it
+for mode in +notcp +tcp; do
+	for _ in $(seq 7); do dig_ms 127.1.0.2 "$dns_port" "$mode"; done >"$tmp/dig6.direct"
+	for _ in $(seq 7); do dig_ms fd53:7473::101:2 "$dns_port" "$mode"; done >"$tmp/dig6.relay"
+	d0=$(median <"$tmp/dig6.direct") d1=$(median <"$tmp/dig6.relay")
+	check "dig $mode over IPv6 (fd53:7473::101:2): added $((d1 - d0)) ms (median $d1 vs $d0 direct), want $lo-$hi" \
+		within "$((d1 - d0))" "$lo" "$hi"
+	[ "$mode" = +tcp ] || d0udp=$d0
+done
+# IPv6 at both ends of a UDP map: a second relay, no delay of its own, from
+# ::1 to the resolver's IPv6 twin; the answers carry the first relay's RTT.
+"$NM_RELAY" --map "udp:[::1]:5399=[fd53:7473::101:2]:$dns_port" 2>"$tmp/relay2.out" &
+relay2=$!
+lib_pids+=("$relay2")
+for _ in $(seq 50); do grep -q '^nm_relay: ready' "$tmp/relay2.out" && break; sleep 0.1; done
+for _ in $(seq 5); do dig_ms ::1 5399; done >"$tmp/dig66.relay"
+d1=$(median <"$tmp/dig66.relay")
+check "dig over IPv6 UDP at both ends of a map ([::1]:5399 -> fd53:7473::101:2): added $((${d1:-0} - d0udp)) ms ($(grep -c . "$tmp/dig66.relay") of 5 answered), want $lo-$hi" \
+	within "$((${d1:-0} - d0udp))" "$lo" "$hi"
+{ kill "$relay2" && wait "$relay2"; } 2>/dev/null || true
+h6=mta-sts.behave-ipv6-policy.test
+curl_t() { # curl_t ADDR: "handshake request" milliseconds
+	{ curl -sS -o /dev/null -m 5 --cacert "$ca" --resolve "$h6:$https_port:[$1]" \
+		-w '%{time_connect} %{time_appconnect} %{time_starttransfer}\n' \
+		"https://$h6:$https_port/.well-known/mta-sts.txt" || true; } |
+		awk '{ printf "%.1f %.1f\n", ($2 - $1) * 1000, ($3 - $2) * 1000 }'
+}
+for _ in $(seq 5); do curl_t fd53:7473::2:1; done >"$tmp/curl6.direct"
+for _ in $(seq 5); do curl_t fd53:7473::102:1; done >"$tmp/curl6.relay"
+for f in 1 2; do
+	what=$([ $f = 1 ] && echo "TLS handshake" || echo "request")
+	c0=$(cut -d' ' -f$f "$tmp/curl6.direct" | median)
+	c1=$(cut -d' ' -f$f "$tmp/curl6.relay" | median)
+	add=$(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')
+	check "curl to $h6's twin [fd53:7473::102:1]: $what added $add ms (median $c1 vs $c0), want $lo-$hi" \
+		within "$add" "$lo" "$hi"
+done
+# openssl from its CONNECTED line to its verify line: the greeting's half
+# round trip, EHLO, STARTTLS and a TLS 1.2 handshake's two: 4.5 round
+# trips (test_netem.sh explains the count).
+stamp() { while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done; }
+ossl_ms() { # ossl_ms ADDR: milliseconds from connected to verified
+	{ timeout 10 stdbuf -o0 openssl s_client -starttls smtp -tls1_2 \
+		-connect "[$1]:$smtp_port" -servername mx-v6.test -CAfile "$ca" \
+		-verify_hostname mx-v6.test </dev/null 2>&1 || true; } | stamp |
+		awk '$2 ~ /^CONNECTED/ { t0 = $1 }
+			/Verify return code: 0 / && !t1 { t1 = $1 }
+			END { if (t0 && t1) printf "%.1f\n", (t1 - t0) * 1000 }'
+}
+for _ in $(seq 3); do ossl_ms fd53:7473::3:1; done >"$tmp/ossl6.direct"
+for _ in $(seq 3); do ossl_ms fd53:7473::103:1; done >"$tmp/ossl6.relay"
+o0=$(median <"$tmp/ossl6.direct") o1=$(median <"$tmp/ossl6.relay")
+per=$(awk -v a="$o1" -v b="$o0" 'BEGIN { if (a != "" && b != "") printf "%.1f", (a - b) / 4.5 }')
+check "openssl STARTTLS to mx-v6's twin [fd53:7473::103:1]: $o1 ms vs $o0 ms, $per ms per round trip, want $lo-$hi" \
+	within "$per" "$lo" "$hi"
+echo "# IPv6 round trips through the relay measured: $((SECONDS - t0)) s"
 
 # 5. anvil: more connections at once than the limit, then more per time
 # unit than the rate; bounded counts.
@@ -197,7 +290,7 @@ check "nginx's error log names limit_req's rejections" \
 	grep -q 'limiting requests, excess: .* by zone "provider_req"' "$nglog"
 
 world_stop
-check "world-down removed the IPv6 addresses from lo" \
+check "world-down removed the IPv6 addresses (the hosts' and the twins') from lo" \
 	sh -c "! ip -6 addr show dev lo | grep -q fd53:7473"
 echo "# test_behave: $((SECONDS - t_start)) s"
 finish
