@@ -2,6 +2,10 @@
  * ft_cert.c - leaf certificate capture and chain verification for the
  * fetcher's and the prober's cert-verify callbacks.
  */
+/* ENGINE is deprecated in OpenSSL 3.0 but is the one hook that selects the
+ * built-in key decoder (ft_cert_fast_keys()). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "ft_cert.h"
 
 #include <stdlib.h>
@@ -9,9 +13,16 @@
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#ifndef OPENSSL_NO_ENGINE
+#include <openssl/engine.h>
+#endif
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+
+#include "st_error.h"
 
 static int64_t asn1_time_unix(const ASN1_TIME *t)
 {
@@ -114,4 +125,56 @@ void ft_cert_clear(struct ft_cert *c)
 	free(c->subject);
 	free(c->issuer);
 	memset(c, 0, sizeof(*c));
+}
+
+#ifndef OPENSSL_NO_ENGINE
+#define FAST_KEYS_ENGINE_ID "stsmap-ec"
+
+/* ENGINE_PKEY_METHS_PTR: list the one type we provide (pmeth NULL), or
+ * hand out OpenSSL's own built-in method for it. */
+static int fast_keys_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth,
+			   const int **nids, int nid)
+{
+	static const int ids[] = { EVP_PKEY_EC };
+
+	(void)e;
+	if (pmeth == NULL) {
+		*nids = ids;
+		return (int)(sizeof(ids) / sizeof(ids[0]));
+	}
+	*pmeth = nid == EVP_PKEY_EC ?
+		(EVP_PKEY_METHOD *)EVP_PKEY_meth_find(EVP_PKEY_EC) : NULL;
+	return *pmeth != NULL;
+}
+#endif
+
+int ft_cert_fast_keys(void)
+{
+#ifndef OPENSSL_NO_ENGINE
+	ENGINE *e = ENGINE_get_pkey_meth_engine(EVP_PKEY_EC);
+	int ret = ST_ETLS;
+
+	if (e != NULL) {
+		/* Ours from an earlier call, or one the configuration set. */
+		ENGINE_finish(e);
+		return ST_OK;
+	}
+	ERR_clear_error();
+	e = ENGINE_new();
+	if (e == NULL)
+		goto cleanup;
+	if (ENGINE_set_id(e, FAST_KEYS_ENGINE_ID) != 1 ||
+	    ENGINE_set_name(e, "OpenSSL's built-in EC key method") != 1 ||
+	    ENGINE_set_pkey_meths(e, fast_keys_meths) != 1 ||
+	    ENGINE_set_default_pkey_meths(e) != 1)
+		goto cleanup;
+	ret = ST_OK;
+cleanup:
+	ENGINE_free(e); /* the table keeps its own reference */
+	if (ret != ST_OK)
+		ERR_clear_error();
+	return ret;
+#else
+	return ST_OK;
+#endif
 }
