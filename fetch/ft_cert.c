@@ -128,22 +128,28 @@ void ft_cert_clear(struct ft_cert *c)
 }
 
 #ifndef OPENSSL_NO_ENGINE
-#define FAST_KEYS_ENGINE_ID "stsmap-ec"
+#define FAST_KEYS_ENGINE_ID "stsmap-keys"
 
-/* ENGINE_PKEY_METHS_PTR: list the one type we provide (pmeth NULL), or
- * hand out OpenSSL's own built-in method for it. */
+/* The key types whose built-in method the ENGINE hands out: those of
+ * nearly every server certificate (rsaEncryption, id-ecPublicKey). */
+static const int fast_key_ids[] = { EVP_PKEY_EC, EVP_PKEY_RSA };
+
+/* ENGINE_PKEY_METHS_PTR: list the types we provide (pmeth NULL), or hand
+ * out OpenSSL's own built-in method for one of them. */
 static int fast_keys_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth,
 			   const int **nids, int nid)
 {
-	static const int ids[] = { EVP_PKEY_EC };
+	size_t n = sizeof(fast_key_ids) / sizeof(fast_key_ids[0]);
 
 	(void)e;
 	if (pmeth == NULL) {
-		*nids = ids;
-		return (int)(sizeof(ids) / sizeof(ids[0]));
+		*nids = fast_key_ids;
+		return (int)n;
 	}
-	*pmeth = nid == EVP_PKEY_EC ?
-		(EVP_PKEY_METHOD *)EVP_PKEY_meth_find(EVP_PKEY_EC) : NULL;
+	*pmeth = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (nid == fast_key_ids[i])
+			*pmeth = (EVP_PKEY_METHOD *)EVP_PKEY_meth_find(nid);
 	return *pmeth != NULL;
 }
 #endif
@@ -151,20 +157,25 @@ static int fast_keys_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth,
 int ft_cert_fast_keys(void)
 {
 #ifndef OPENSSL_NO_ENGINE
-	ENGINE *e = ENGINE_get_pkey_meth_engine(EVP_PKEY_EC);
+	ENGINE *e = NULL;
 	int ret = ST_ETLS;
 
-	if (e != NULL) {
-		/* Ours from an earlier call, or one the configuration set. */
-		ENGINE_finish(e);
-		return ST_OK;
+	/* Ours from an earlier call, or one the configuration set for a
+	 * type: then change nothing. */
+	for (size_t i = 0; i < sizeof(fast_key_ids) / sizeof(fast_key_ids[0]);
+	     i++) {
+		e = ENGINE_get_pkey_meth_engine(fast_key_ids[i]);
+		if (e != NULL) {
+			ENGINE_finish(e);
+			return ST_OK;
+		}
 	}
 	ERR_clear_error();
 	e = ENGINE_new();
 	if (e == NULL)
 		goto cleanup;
 	if (ENGINE_set_id(e, FAST_KEYS_ENGINE_ID) != 1 ||
-	    ENGINE_set_name(e, "OpenSSL's built-in EC key method") != 1 ||
+	    ENGINE_set_name(e, "OpenSSL's built-in EC and RSA key methods") != 1 ||
 	    ENGINE_set_pkey_meths(e, fast_keys_meths) != 1 ||
 	    ENGINE_set_default_pkey_meths(e) != 1)
 		goto cleanup;

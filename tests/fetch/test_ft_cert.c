@@ -1,9 +1,9 @@
 /*
  * test_ft_cert.c - ft_cert's chain verification and leaf capture, and
- * ft_cert_fast_keys(): with OpenSSL's built-in EC key method selected,
- * every row must give exactly what the provider decoder gave (the same
- * X509 error, name match, subject, issuer, validity and names), only the
- * way the keys were decoded may differ.
+ * ft_cert_fast_keys(): with OpenSSL's built-in EC and RSA key methods
+ * selected, every row must give exactly what the provider decoder gave
+ * (the same X509 error, name match, subject, issuer, validity and names);
+ * only the way the keys were decoded may differ.
  *
  * Each row is a chain made with the world's certificate factory
  * (datasets/world/ds_certs.c), serialised to DER and parsed back with
@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "ds_certs.h"
 #include "ft_cert.h"
@@ -66,7 +67,8 @@ static struct {
 	struct ds_ca *root, *inter, *other;
 	EVP_PKEY *ec_key, *p384_key, *rsa_key;
 	X509 *root_cert;
-	struct row rows[12];
+	X509 *rsa_root;             /* a second trusted root, RSA-signed */
+	struct row rows[16];
 	size_t n_rows;
 } T;
 
@@ -89,6 +91,53 @@ static X509 *leaf(const struct ds_ca *issuer, EVP_PKEY *key, const char *name,
 	X509 *x = NULL;
 
 	assert_int_equal(ds_leaf_issue(issuer, key, &req, &x), ST_OK);
+	return x;
+}
+
+static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	assert_non_null(ext);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+}
+
+/* A certificate for pub named CN=cn, signed by signer (issuer's key, or
+ * pub's own when issuer is NULL) with SHA-256: the factory makes EC CAs
+ * only, and this gives a chain whose signature is RSA PKCS#1 v1.5. */
+static X509 *make_cert(X509 *issuer, EVP_PKEY *signer, EVP_PKEY *pub,
+		       const char *cn, const char *san)
+{
+	static long serial = 1000;
+	X509 *x = X509_new();
+	X509_NAME *nm = X509_NAME_new();
+
+	assert_non_null(x);
+	assert_non_null(nm);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial++), 1);
+	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+						    (const unsigned char *)cn,
+						    -1, -1, 0), 1);
+	assert_int_equal(X509_set_subject_name(x, nm), 1);
+	assert_int_equal(X509_set_issuer_name(x, issuer != NULL ?
+					      X509_get_subject_name(issuer) : nm), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -DAY));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 90 * DAY));
+	assert_int_equal(X509_set_pubkey(x, pub), 1);
+	if (san == NULL) {
+		add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+		add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
+	} else {
+		add_ext(x, issuer, NID_basic_constraints, "CA:FALSE");
+		add_ext(x, issuer, NID_subject_alt_name, san);
+	}
+	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
+	X509_NAME_free(nm);
 	return x;
 }
 
@@ -153,8 +202,8 @@ static int setup(void **state)
 	add_row("missing intermediate", "g.test",
 		leaf(T.inter, T.ec_key, "g.test", now - DAY, now + 90 * DAY, false),
 		NULL, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, true);
-	/* Keys other than P-256 go through the same change (P-384) or none
-	 * (RSA): both must verify as before. */
+	/* Keys other than P-256 (P-384, RSA) go through the same change and
+	 * must verify as before. */
 	add_row("P-384 leaf", "h.test",
 		leaf(T.inter, T.p384_key, "h.test", now - DAY, now + 90 * DAY,
 		     false),
@@ -162,6 +211,12 @@ static int setup(void **state)
 	add_row("RSA leaf", "i.test",
 		leaf(T.inter, T.rsa_key, "i.test", now - DAY, now + 90 * DAY, false),
 		T.inter, X509_V_OK, true);
+	/* An EC leaf under an RSA root: the leaf's signature is RSA. */
+	T.rsa_root = make_cert(NULL, T.rsa_key, T.rsa_key, "ft_cert RSA root",
+			       NULL);
+	add_row("RSA-signed leaf", "l.test",
+		make_cert(T.rsa_root, T.rsa_key, T.ec_key, "l.test", "DNS:l.test"),
+		NULL, X509_V_OK, true);
 	/* A leaf whose signature no longer matches: its last byte (inside
 	 * the ECDSA signature's s) flipped. */
 	x = leaf(T.inter, T.ec_key, "j.test", now - DAY, now + 90 * DAY, false);
@@ -207,6 +262,7 @@ static int teardown(void **state)
 	for (size_t i = 0; i < T.n_rows; i++)
 		for (size_t j = 0; j < T.rows[i].n; j++)
 			OPENSSL_free(T.rows[i].chain[j].p);
+	X509_free(T.rsa_root);
 	EVP_PKEY_free(T.ec_key);
 	EVP_PKEY_free(T.p384_key);
 	EVP_PKEY_free(T.rsa_key);
@@ -238,6 +294,7 @@ static void run_row(const struct row *r, struct outcome *o)
 	assert_non_null(ctx);
 	assert_non_null(untrusted);
 	assert_int_equal(X509_STORE_add_cert(store, T.root_cert), 1);
+	assert_int_equal(X509_STORE_add_cert(store, T.rsa_root), 1);
 	for (size_t i = 0; i < r->n; i++) {
 		const unsigned char *p = r->chain[i].p;
 
@@ -285,7 +342,7 @@ static void check_row(const struct row *r, const struct outcome *o)
 
 static void test_fast_keys_same_outcomes(void **state)
 {
-	struct outcome before[12], after[12];
+	struct outcome before[16], after[16];
 	size_t changed = 0;
 
 	(void)state;
@@ -312,14 +369,11 @@ static void test_fast_keys_same_outcomes(void **state)
 			assert_string_equal(a->names[j], b->names[j]);
 		if (strcmp(a->leaf_key_desc, b->leaf_key_desc) != 0)
 			changed++;
-		/* RSA keys are not EC: decoded as before. */
-		if (strcmp(T.rows[i].what, "RSA leaf") == 0)
-			assert_string_equal(a->leaf_key_desc, b->leaf_key_desc);
 	}
-	/* Every EC leaf is now decoded by the built-in method (a legacy key,
+	/* Every leaf is now decoded by the built-in method (a legacy key,
 	 * described by its ASN.1 method rather than a provider's key
-	 * manager): the change took effect, on every EC row. */
-	assert_int_equal(changed, T.n_rows - 1);
+	 * manager): the change took effect, on every row. */
+	assert_int_equal(changed, T.n_rows);
 }
 
 int main(void)
