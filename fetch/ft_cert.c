@@ -170,7 +170,9 @@ int ft_cert_fast_keys(void)
 			return ST_OK;
 		}
 	}
-	ERR_clear_error();
+	/* Whatever OpenSSL queues on a refusal is ours to drop, not the
+	 * caller's: everything queued before the mark stays. */
+	ERR_set_mark();
 	e = ENGINE_new();
 	if (e == NULL)
 		goto cleanup;
@@ -182,8 +184,7 @@ int ft_cert_fast_keys(void)
 	ret = ST_OK;
 cleanup:
 	ENGINE_free(e); /* the table keeps its own reference */
-	if (ret != ST_OK)
-		ERR_clear_error();
+	ERR_pop_to_mark();
 	return ret;
 #else
 	return ST_OK;
