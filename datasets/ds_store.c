@@ -13,8 +13,12 @@
  * Read transactions come in two kinds.  A struct ds_reader is one
  * MDB_RDONLY transaction: the caller's snapshot.  s->rtxn is the store's
  * own, for "is this committed?" (has_result, the body dedup, the existence
- * check of scan_update): it is reset right after each use and renewed at
- * the next, so it always sees the last commit and never pins old pages.
+ * check of scan_update): renewed at its first use after a commit and kept
+ * until the next transaction of ours begins (rtxn_park()), so it always
+ * sees the last commit and never pins pages while we write.  Only this
+ * process writes (the exclusive lock), so nothing else can commit while
+ * it is live: one renewal per batch, not one per domain (a renewal was
+ * most of has_result's cost).
  * MDB_NOTLS lets one thread hold several read transactions and the write
  * transaction at once.
  *
@@ -112,7 +116,9 @@ struct batch {
 struct ds_store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
-	MDB_txn *rtxn;         /* internal, reset between uses; may be NULL */
+	MDB_txn *rtxn;         /* internal; may be NULL */
+	bool rtxn_live;        /* renewed, not yet parked */
+	uint64_t rtxn_renews;
 	struct batch b;
 	struct st_log *log;
 	unsigned batch_records;
@@ -205,9 +211,22 @@ static int name_key(uint32_t scan, const char *name, uint8_t *key,
 /* Begin a transaction.  MDB_MAP_RESIZED means another process grew the
  * map beyond ours: adopt its size (a remap), only when no reader of ours
  * holds pointers into the map.  Returns an LMDB code. */
+static void rtxn_park(struct ds_store *s)
+{
+	if (s->rtxn_live)
+		mdb_txn_reset(s->rtxn);
+	s->rtxn_live = false;
+}
+
 static int txn_begin(struct ds_store *s, unsigned flags, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	int rc;
+
+	/* Before a write (whose commit the internal reader must see), and
+	 * before a begin that may remap (mdb_env_set_mapsize: no live
+	 * transaction of this process). */
+	rtxn_park(s);
+	rc = mdb_txn_begin(s->env, NULL, flags, txn);
 
 	if (rc == MDB_MAP_RESIZED && s->n_readers == 0) {
 		rc = mdb_env_set_mapsize(s->env, 0);
@@ -223,6 +242,7 @@ static int map_grow(struct ds_store *s)
 	MDB_envinfo info;
 	int rc;
 
+	rtxn_park(s);
 	if (s->n_readers > 0) {
 		ST_WARN(s->log, COMP,
 			"map full with %zu reader(s) open: not growing now",
@@ -275,14 +295,15 @@ static int write_txn(struct ds_store *s, txn_fill_fn fill, void *arg,
 	return ST_OK;
 }
 
-/* Is key in db, committed?  Uses and resets the internal read txn.
- * Returns MDB_SUCCESS, MDB_NOTFOUND or another LMDB code. */
+/* Is key in db, committed?  Uses the internal read txn, renewed (or
+ * begun) if parked, and leaves it live.  Returns MDB_SUCCESS,
+ * MDB_NOTFOUND or another LMDB code. */
 static int committed_has(struct ds_store *s, enum db_id db, MDB_val *key)
 {
 	MDB_val val;
 	int rc;
 
-	if (s->rtxn != NULL) {
+	if (s->rtxn != NULL && !s->rtxn_live) {
 		rc = mdb_txn_renew(s->rtxn);
 		if (rc != MDB_SUCCESS) {
 			mdb_txn_abort(s->rtxn);
@@ -290,14 +311,17 @@ static int committed_has(struct ds_store *s, enum db_id db, MDB_val *key)
 		}
 	}
 	if (s->rtxn == NULL) {
-		rc = txn_begin(s, MDB_RDONLY, &s->rtxn);
-		if (rc != MDB_SUCCESS) {
-			s->rtxn = NULL;
+		MDB_txn *t;
+
+		rc = txn_begin(s, MDB_RDONLY, &t);
+		if (rc != MDB_SUCCESS)
 			return rc;
-		}
+		s->rtxn = t;
 	}
+	if (!s->rtxn_live)
+		s->rtxn_renews++;
+	s->rtxn_live = true;
 	rc = mdb_get(s->rtxn, s->dbi[db], key, &val);
-	mdb_txn_reset(s->rtxn);
 	return rc;
 }
 
@@ -796,6 +820,7 @@ void ds_store_stats(const struct ds_store *s, struct ds_store_stats *out)
 		return;
 	out->commits = s->commits;
 	out->grows = s->grows;
+	out->read_renews = s->rtxn_renews;
 	if (mdb_env_info(s->env, &info) != MDB_SUCCESS ||
 	    mdb_env_stat(s->env, &st) != MDB_SUCCESS)
 		return;

@@ -276,6 +276,9 @@ struct ds_store_stats {
 	uint64_t used;          /* bytes of pages in use */
 	uint64_t commits;       /* write transactions committed */
 	uint64_t grows;         /* times the map was grown */
+	uint64_t read_renews;   /* snapshots taken for "is it committed?"
+				 * (has_result, the body dedup): at most
+				 * one per commit, whatever the lookups */
 };
 void ds_store_stats(const struct ds_store *s, struct ds_store_stats *out);
 

@@ -7,7 +7,7 @@
  * ready()), `cancel` from sc_source_free() to the reader (ds_input waits
  * for input in poll(2) on it too, so a reader blocked on a silent pipe
  * returns at once).  Everything else is under one mutex; the reader waits
- * on `room` while the queue is full.
+ * on `room` while the queue is full, and is woken once it is half empty.
  */
 #define _GNU_SOURCE /* pipe2 */
 
@@ -49,6 +49,8 @@ struct sc_source {
 	char why[160];          /* the failed input's own words, or "" */
 	bool stop;                     /* sc_source_free() asked */
 	bool waiting;                  /* the loop wants a wake-up */
+	bool reader_waiting;           /* the reader waits on `room` */
+	uint64_t reader_waits;         /* how often it did */
 	uint64_t *lines;               /* per input */
 	char (*digest)[65];
 	uint64_t offset, size;
@@ -98,8 +100,12 @@ static bool push(struct sc_source *s, const struct ds_input_item *it,
 	bool wake;
 
 	pthread_mutex_lock(&s->mu);
-	while (s->count == s->cap && !s->stop)
+	if (s->count == s->cap && !s->stop)
+		s->reader_waits++;
+	while (s->count == s->cap && !s->stop) {
+		s->reader_waiting = true;
 		pthread_cond_wait(&s->room, &s->mu);
+	}
 	if (s->stop) {
 		pthread_mutex_unlock(&s->mu);
 		return false;
@@ -213,7 +219,13 @@ int sc_source_pop(struct sc_source *s, struct sc_source_item *item)
 		*item = s->q[s->head];
 		s->head = (s->head + 1) % s->cap;
 		s->count--;
-		pthread_cond_signal(&s->room);
+		/* A full queue wakes the reader only once it is half empty:
+		 * a signal (and the reader's wait) per item taken was two
+		 * futex calls and a context switch per domain. */
+		if (s->reader_waiting && s->count <= s->cap / 2) {
+			s->reader_waiting = false;
+			pthread_cond_signal(&s->room);
+		}
 		ret = 1;
 	} else if (s->error != ST_OK) {
 		ret = s->error;
@@ -225,6 +237,17 @@ int sc_source_pop(struct sc_source *s, struct sc_source_item *item)
 	}
 	pthread_mutex_unlock(&s->mu);
 	return ret;
+}
+
+uint64_t sc_source_reader_waits(const struct sc_source *s)
+{
+	struct sc_source *m = (struct sc_source *)s; /* the mutex only */
+	uint64_t n;
+
+	pthread_mutex_lock(&m->mu);
+	n = s->reader_waits;
+	pthread_mutex_unlock(&m->mu);
+	return n;
 }
 
 size_t sc_source_failed(const struct sc_source *s)

@@ -59,6 +59,11 @@ int sc_source_new(struct event_base *base, const char *const *inputs,
  */
 int sc_source_pop(struct sc_source *s, struct sc_source_item *item);
 
+/* How often the reader found the queue full and waited for room.  It is
+ * woken once the queue is half empty, not at every pop, so a reader
+ * ahead of the loop waits about once per cap / 2 items. */
+uint64_t sc_source_reader_waits(const struct sc_source *s);
+
 /* The index of the input that failed (valid after an error pop). */
 size_t sc_source_failed(const struct sc_source *s);
 /* What went wrong in that input, with the last line read ("unexpected

@@ -914,6 +914,47 @@ static void test_reader_snapshot(void **state)
 }
 
 /* From a 1 MiB map to ~40 MiB of results: no put is lost to a full map. */
+/* "Is it committed?" takes one snapshot per commit, not one per lookup
+ * (a renewal was most of has_result's cost, once per domain), and still
+ * sees every commit at once, also after a reader or a map growth. */
+static void test_has_result_snapshot_per_commit(void **state)
+{
+	struct tmp *t = *state;
+	struct ds_store *s = open_store(t->path, 0, 0);
+	struct ds_store_stats st0, st;
+	struct ds_reader *r;
+	uint8_t v[64];
+	char name[64];
+	uint32_t id = new_scan(s, "x");
+
+	make_value(v, sizeof(v), 1, 1);
+	assert_int_equal(ds_store_put_result(s, id, "a.example", v, sizeof(v)),
+			 ST_OK);
+	assert_int_equal(ds_store_flush(s), ST_OK);
+	ds_store_stats(s, &st0);
+	for (unsigned i = 0; i < 1000; i++) {
+		name_of(name, sizeof(name), i);
+		assert_int_equal(ds_store_has_result(s, id, name), 0);
+		assert_int_equal(ds_store_has_result(s, id, "a.example"), 1);
+	}
+	ds_store_stats(s, &st);
+	assert_int_equal(st.read_renews - st0.read_renews, 1);
+	/* a commit is seen by the next lookup */
+	assert_int_equal(ds_store_put_result(s, id, "b.example", v, sizeof(v)),
+			 ST_OK);
+	assert_int_equal(ds_store_has_result(s, id, "b.example"), 0);
+	assert_int_equal(ds_store_flush(s), ST_OK);
+	assert_int_equal(ds_store_has_result(s, id, "b.example"), 1);
+	ds_store_stats(s, &st);
+	assert_int_equal(st.read_renews - st0.read_renews, 2);
+	/* a reader opened and closed between lookups changes nothing */
+	assert_int_equal(ds_reader_open(s, &r), ST_OK);
+	ds_reader_close(r);
+	assert_int_equal(ds_store_has_result(s, id, "a.example"), 1);
+	assert_int_equal(ds_store_has_result(s, id, "c.example"), 0);
+	assert_int_equal(ds_store_close(s), ST_OK);
+}
+
 static void test_map_growth(void **state)
 {
 	struct tmp *t = *state;
@@ -1286,6 +1327,7 @@ int main(void)
 		T(test_input_errors),
 		T(test_walk_two_scans),
 		T(test_reader_snapshot),
+		T(test_has_result_snapshot_per_commit),
 		T(test_map_growth),
 		T(test_grow_with_reader_open),
 		T(test_kill_before_flush),

@@ -172,6 +172,50 @@ static void test_bounded(void **state)
 	event_base_free(l.base);
 }
 
+/* A reader ahead of the loop is woken once the queue is half empty, not
+ * at every pop: about one wait per cap / 2 items taken.  (Woken at every
+ * pop, it waited once per item: two futex calls and a context switch per
+ * domain.)  The loop pops one item per millisecond, far slower than the
+ * reader reads, so the queue is full whenever the reader can run. */
+static void test_reader_woken_half_empty(void **state)
+{
+	struct loop l = { event_base_new(), 0 };
+	struct sc_source *s = NULL;
+	struct sc_source_item it;
+	const char *inputs[1];
+	char path[] = "/tmp/test_sc_source.XXXXXX";
+	const unsigned cap = 16, items = 400;
+	unsigned n = 0;
+	uint64_t waits;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	for (unsigned i = 0; i < items; i++)
+		fprintf(f, "n%u.example\n", i);
+	assert_int_equal(fclose(f), 0);
+	inputs[0] = path;
+	assert_int_equal(sc_source_new(l.base, inputs, 1, DS_FMT_LIST, cap,
+				       on_ready, &l, &s), ST_OK);
+	while (pop_wait(&l, s, &it, 3000) == 1) {
+		n++;
+		usleep(1000);
+	}
+	assert_int_equal(n, items);
+	waits = sc_source_reader_waits(s);
+	/* The first fill, then one wait per cap / 2 pops; slack for a
+	 * loaded machine, far below the old one per item. */
+	assert_true(waits >= 1);
+	assert_true(waits <= items / (cap / 2) + 4);
+	sc_source_free(s);
+	unlink(path);
+	event_base_free(l.base);
+}
+
 /* A reader waiting on a silent pipe (also inside format detection) is
  * stopped at once by sc_source_free(). */
 static void test_cancel_silent(void **state)
@@ -246,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_open_pipe),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_cancel_silent),
+		cmocka_unit_test(test_reader_woken_half_empty),
 		cmocka_unit_test(test_inputs_and_errors),
 	};
 
