@@ -2,10 +2,6 @@
  * ft_cert.c - leaf certificate capture and chain verification for the
  * fetcher's and the prober's cert-verify callbacks.
  */
-/* ENGINE is deprecated in OpenSSL 3.0 but is the one hook that selects the
- * built-in key decoder (ft_cert_fast_keys()). */
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include "ft_cert.h"
 
 #include <stdlib.h>
@@ -13,16 +9,9 @@
 #include <time.h>
 
 #include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#ifndef OPENSSL_NO_ENGINE
-#include <openssl/engine.h>
-#endif
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
-
-#include "st_error.h"
 
 static int64_t asn1_time_unix(const ASN1_TIME *t)
 {
@@ -125,68 +114,4 @@ void ft_cert_clear(struct ft_cert *c)
 	free(c->subject);
 	free(c->issuer);
 	memset(c, 0, sizeof(*c));
-}
-
-#ifndef OPENSSL_NO_ENGINE
-#define FAST_KEYS_ENGINE_ID "stsmap-keys"
-
-/* The key types whose built-in method the ENGINE hands out: those of
- * nearly every server certificate (rsaEncryption, id-ecPublicKey). */
-static const int fast_key_ids[] = { EVP_PKEY_EC, EVP_PKEY_RSA };
-
-/* ENGINE_PKEY_METHS_PTR: list the types we provide (pmeth NULL), or hand
- * out OpenSSL's own built-in method for one of them. */
-static int fast_keys_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth,
-			   const int **nids, int nid)
-{
-	size_t n = sizeof(fast_key_ids) / sizeof(fast_key_ids[0]);
-
-	(void)e;
-	if (pmeth == NULL) {
-		*nids = fast_key_ids;
-		return (int)n;
-	}
-	*pmeth = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (nid == fast_key_ids[i])
-			*pmeth = (EVP_PKEY_METHOD *)EVP_PKEY_meth_find(nid);
-	return *pmeth != NULL;
-}
-#endif
-
-int ft_cert_fast_keys(void)
-{
-#ifndef OPENSSL_NO_ENGINE
-	ENGINE *e = NULL;
-	int ret = ST_ETLS;
-
-	/* Ours from an earlier call, or one the configuration set for a
-	 * type: then change nothing. */
-	for (size_t i = 0; i < sizeof(fast_key_ids) / sizeof(fast_key_ids[0]);
-	     i++) {
-		e = ENGINE_get_pkey_meth_engine(fast_key_ids[i]);
-		if (e != NULL) {
-			ENGINE_finish(e);
-			return ST_OK;
-		}
-	}
-	/* Whatever OpenSSL queues on a refusal is ours to drop, not the
-	 * caller's: everything queued before the mark stays. */
-	ERR_set_mark();
-	e = ENGINE_new();
-	if (e == NULL)
-		goto cleanup;
-	if (ENGINE_set_id(e, FAST_KEYS_ENGINE_ID) != 1 ||
-	    ENGINE_set_name(e, "OpenSSL's built-in EC and RSA key methods") != 1 ||
-	    ENGINE_set_pkey_meths(e, fast_keys_meths) != 1 ||
-	    ENGINE_set_default_pkey_meths(e) != 1)
-		goto cleanup;
-	ret = ST_OK;
-cleanup:
-	ENGINE_free(e); /* the table keeps its own reference */
-	ERR_pop_to_mark();
-	return ret;
-#else
-	return ST_OK;
-#endif
 }

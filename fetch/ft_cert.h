@@ -64,36 +64,4 @@ const char *ft_cert_error_string(const struct ft_cert *c);
 /* Free the strings and zero c.  NULL is a no-op. */
 void ft_cert_clear(struct ft_cert *c);
 
-/*
- * Make OpenSSL decode the EC and RSA public keys of the certificates a
- * peer sends with its built-in methods rather than through the provider
- * decoders.
- *
- * Why: OpenSSL 3.0 decodes the key of every certificate it parses
- * (d2i_X509, so every certificate of every handshake) by building an
- * OSSL_DECODER context, which walks every key manager and every decoder
- * of the library: about 1.1 M instructions per certificate, more than the
- * ECDSA signature check that then uses the key, and about a quarter of a
- * policy fetch.  OpenSSL takes its built-in ("legacy") decoder instead
- * when an ENGINE provides the key type's method (x509_pubkey_decode() in
- * crypto/x509/x_pubkey.c), so this registers an ENGINE, "stsmap-keys",
- * whose only methods, for EVP_PKEY_EC and EVP_PKEY_RSA, are OpenSSL's own
- * built-in ones (EVP_PKEY_meth_find()).  The bytes are parsed by the same
- * functions either way (eckey_pub_decode(), rsa_pub_decode(), which the
- * provider's decoders call too), and signatures are checked by the same
- * ECDSA_verify() and RSA_verify(): what a handshake accepts or rejects,
- * and every X509 error, stay the same (tests/fetch/test_ft_cert.c
- * compares them).  Other key types (Ed25519, X25519, RSA-PSS) are not
- * touched.
- *
- * Process-wide: OpenSSL's ENGINE table is the library's, so every later
- * EC and RSA operation in the process (the fetcher's, the prober's) uses
- * these methods.  Idempotent and thread safe (OpenSSL locks its table): a
- * second call, or a process where an ENGINE already provides one of the
- * types, changes nothing.  Returns ST_OK, or ST_ETLS when OpenSSL refused
- * (then nothing changed and everything works as before, only dearer); a
- * build of OpenSSL without ENGINE support returns ST_OK and does nothing.
- */
-int ft_cert_fast_keys(void);
-
 #endif /* FT_CERT_H */

@@ -670,10 +670,6 @@ int ft_fetcher_new(struct event_base *base, const struct ft_config *cfg,
 	st_list_init(&f->gating);
 	f->base = base;
 	f->cfg = *cfg;
-	/* A cost only: without it every handshake still works, dearer. */
-	if (ft_cert_fast_keys() != ST_OK)
-		ST_WARN(cfg->log, COMP, "OpenSSL kept its provider key decoder "
-			"(slower certificate parsing)");
 	{
 		struct ft_polite_config pc = {
 			.max_conns = cfg->per_ip_max,

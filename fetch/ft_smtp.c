@@ -1150,10 +1150,6 @@ int ft_prober_new(struct event_base *base, const struct ft_smtp_config *cfg,
 	st_list_init(&p->active);
 	p->base = base;
 	p->cfg = *cfg;
-	/* A cost only (ft_cert.h): the handshakes work either way. */
-	if (ft_cert_fast_keys() != ST_OK)
-		ST_WARN(cfg->log, COMP, "OpenSSL kept its provider key decoder "
-			"(slower certificate parsing)");
 	{
 		struct ft_polite_config pc = {
 			.max_conns = cfg->per_ip_max,
