@@ -54,6 +54,56 @@ static bool risen(const struct rs_pace *p)
 	return p->bad_short > 2.0 * p->bad_long + RS_PACE_RISE;
 }
 
+void rs_pace_rtt(struct rs_pace *p, uint64_t rtt_us)
+{
+	double r = (double)rtt_us;
+
+	p->rtt_samples++;
+	p->rtt_short_us = p->rtt_samples == 1 ? r
+			  : ewma(p->rtt_short_us, r, short_span(p));
+	/* The base: the smallest the average has been, once it has warmed
+	 * up over its shortest span (a first cache hit is not the path). */
+	if (p->rtt_samples >= RS_PACE_DELAY_WARM &&
+	    (p->rtt_base_us <= 0.0 || p->rtt_short_us < p->rtt_base_us))
+		p->rtt_base_us = p->rtt_short_us;
+}
+
+bool rs_pace_delayed(const struct rs_pace *p)
+{
+	return p->rtt_base_us > 0.0 &&
+	       p->rtt_short_us > RS_PACE_DELAY_RISE * p->rtt_base_us;
+}
+
+/* A good answer while the round trip shows a queue: no growth (slow start
+ * ends), and a cut by 1/8 once per window of questions, RS_PACE_DELAY_CUTS
+ * in a row at most before the base is re-learnt (rs_pace.h). */
+static void delay_hold(struct rs_pace *p, uint64_t seq)
+{
+	if (p->window < p->ssthresh)
+		p->ssthresh = p->window;
+	if (seq < p->recover_seq || p->window <= p->floor)
+		return;
+	/* A queue of ours drains when the window is cut: a round trip
+	 * that fell since the last cut starts the count again. */
+	if (p->delay_run > 0 &&
+	    p->rtt_short_us < RS_PACE_DELAY_FELL * p->rtt_cut_us)
+		p->delay_run = 0;
+	if (p->delay_run >= RS_PACE_DELAY_CUTS) {
+		p->rtt_base_us = p->rtt_short_us;
+		p->delay_run = 0;
+		p->rebases++;
+		return;
+	}
+	p->window *= RS_PACE_DELAY_CUT;
+	if (p->window < p->floor)
+		p->window = p->floor;
+	p->ssthresh = p->window;
+	p->recover_seq = p->next_seq;
+	p->rtt_cut_us = p->rtt_short_us;
+	p->delay_run++;
+	p->delay_cuts++;
+}
+
 bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 		     enum rs_pace_outcome o)
 {
@@ -70,7 +120,12 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 	if (!risen(p) || p->window <= p->floor)
 		p->bad_long = ewma(p->bad_long, bad,
 				   (double)(1u << RS_PACE_LONG_SHIFT));
+	if (o == RS_PACE_GOOD && rs_pace_delayed(p)) {
+		delay_hold(p, seq);
+		return false;
+	}
 	if (o == RS_PACE_GOOD) {
+		p->delay_run = 0;
 		/* Additive increase: +1 per window of good answers, or
 		 * window / RS_PACE_GROW_DIV once the window is larger than
 		 * that: a halved window of 1,000 would otherwise take 1,000

@@ -34,6 +34,27 @@
  * sent before the last halving tells nothing new (TCP's recovery point,
  * RFC 6582 §3.2), so a burst of timeouts halves once, not a hundred times.
  *
+ * A delay signal, before any loss (in the way of TCP Vegas): a window
+ * larger than what the upstream answers per round trip does not carry
+ * more, it only queues, in the upstream's receive buffer or in a path's
+ * router, and a queue that overflows loses questions by the thousand (a
+ * world's NSD behind a 50 ms path, 15,000 questions outstanding: 13% of
+ * them lost).  So the answers to first attempts also give round-trip
+ * samples (rs_pace_rtt(); Karn's rule, as for the timeout), averaged over
+ * about a window of them like the short share; the smallest that average
+ * has been is the base, the round trip without our queue.  While the
+ * average is above RS_PACE_DELAY_RISE times the base, the window does
+ * not grow (slow start ends there, as in RFC 9406: "HyStart++ uses
+ * increase in round-trip delay as a heuristic to find an exit point
+ * before possible overshoot"), and it is cut by 1/8 at most once
+ * per window of questions: the queue drains, the round trip comes back
+ * down.  A round trip that stays up through RS_PACE_DELAY_CUTS cuts in a
+ * row, not falling after any of them (about one halving), is not our queue but a slower upstream or path
+ * (a recursor's mix of cache hits and misses that shifted, a new route):
+ * the base is re-learnt from it, so a slower path never spirals the
+ * window down to its floor.  Loss stays the backstop: a queue the delay
+ * signal did not keep short still halves the window when it drops.
+ *
  * The qps cap of the resolver is applied on top, unchanged: the window
  * only ever sends less.  Pure: no clock, no socket; the caller feeds it.
  */
@@ -51,6 +72,13 @@
 #define RS_PACE_INITIAL 256u    /* the first window (slow start) */
 #define RS_PACE_GROW_DIV 64.0   /* larger windows grow by window/64 per
 				 * window of good answers */
+#define RS_PACE_DELAY_RISE 1.5  /* round trip > base x this: a queue */
+#define RS_PACE_DELAY_CUT 0.875 /* a delay cut keeps 7/8 of the window */
+#define RS_PACE_DELAY_CUTS 6u   /* cuts in a row (0.875^6 = 0.45, about a
+				 * halving) before the base is re-learnt */
+#define RS_PACE_DELAY_FELL 0.95 /* a round trip under 95% of the last
+				 * cut's: the cut drained a queue */
+#define RS_PACE_DELAY_WARM 64u  /* samples before the base is taken */
 
 struct rs_pace {
 	double window;          /* first attempts allowed outstanding */
@@ -64,6 +92,14 @@ struct rs_pace {
 	uint64_t backoffs;      /* halvings */
 	double window_low;      /* the smallest window a backoff left
 				 * (ceiling before the first) */
+	double rtt_short_us;    /* round trips, averaged as bad_short */
+	double rtt_base_us;     /* the smallest rtt_short (0: none yet) */
+	uint64_t rtt_samples;
+	double rtt_cut_us;      /* rtt_short at the last delay cut */
+	unsigned delay_run;     /* delay cuts in a row that the round trip
+				 * did not fall after */
+	uint64_t delay_cuts;    /* cuts for delay, all told */
+	uint64_t rebases;       /* times the base was re-learnt */
 };
 
 /* Start with the window at RS_PACE_INITIAL (or ceiling, if smaller) in
@@ -96,6 +132,14 @@ enum rs_pace_outcome {
  * outcome halved the window. */
 bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 		     enum rs_pace_outcome o);
+
+/* An answer to a first attempt (Karn's rule, RFC 6298 §3: only those
+ * time the path) came rtt_us after it was sent.  Call it before the
+ * answer's rs_pace_outcome(), which acts on the delay it shows. */
+void rs_pace_rtt(struct rs_pace *p, uint64_t rtt_us);
+
+/* Is the smoothed round trip above RS_PACE_DELAY_RISE x its base? */
+bool rs_pace_delayed(const struct rs_pace *p);
 
 /* A first attempt ended with nothing learnt about the upstream (the
  * question was cancelled, or failed on our side): its place goes back. */

@@ -796,9 +796,11 @@ static void summary_pace(const struct scan_ctx *x)
 	const struct sc_counters *c = &x->last;
 
 	fprintf(stderr, "  dns pacing: window %u now, %u at the lowest, %"
-		PRIu64 " backoffs; %" PRIu64 " retry passes, %" PRIu64
-		" domains retried, %" PRIu64 " of them determined\n",
-		c->dns_window, c->dns_window_low, c->dns_backoffs, c->passes,
+		PRIu64 " backoffs, %" PRIu64 " delay cuts; %" PRIu64
+		" retry passes, %" PRIu64 " domains retried, %" PRIu64
+		" of them determined\n",
+		c->dns_window, c->dns_window_low, c->dns_backoffs,
+		c->dns_delay_cuts, c->passes,
 		c->pass_retries, c->pass_recovered);
 }
 

@@ -194,9 +194,9 @@ struct sc_counters {
 				  * undetermined */
 	size_t pass_held;        /* held for the next pass now */
 	/* the DNS pacing (rs_pace.h), over the upstreams: the smallest
-	 * window now and ever, and the halvings */
+	 * window now and ever, the halvings and the cuts for delay */
 	unsigned dns_window, dns_window_low;
-	uint64_t dns_backoffs;
+	uint64_t dns_backoffs, dns_delay_cuts;
 	size_t inflight, inflight_peak;
 	uint64_t dns_sent, dns_timeouts;
 	size_t https_inflight;
