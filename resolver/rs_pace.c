@@ -97,6 +97,8 @@ static void delay_hold(struct rs_pace *p, uint64_t seq)
 	p->window *= RS_PACE_DELAY_CUT;
 	if (p->window < p->floor)
 		p->window = p->floor;
+	if (p->window < p->window_low)
+		p->window_low = p->window;
 	p->ssthresh = p->window;
 	p->recover_seq = p->next_seq;
 	p->rtt_cut_us = p->rtt_short_us;

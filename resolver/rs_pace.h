@@ -90,8 +90,9 @@ struct rs_pace {
 	uint64_t recover_seq;   /* bad outcomes of sends before it: no cut */
 	double bad_short, bad_long; /* moving shares of bad outcomes */
 	uint64_t backoffs;      /* halvings */
-	double window_low;      /* the smallest window a backoff left
-				 * (ceiling before the first) */
+	double window_low;      /* the smallest window a backoff or a
+				 * delay cut left (ceiling before the
+				 * first) */
 	double rtt_short_us;    /* round trips, averaged as bad_short */
 	double rtt_base_us;     /* the smallest rtt_short (0: none yet) */
 	uint64_t rtt_samples;
