@@ -75,25 +75,34 @@ bool rs_pace_delayed(const struct rs_pace *p)
 }
 
 /* A good answer while the round trip shows a queue: no growth (slow start
- * ends), and a cut by 1/8 once per window of questions, RS_PACE_DELAY_CUTS
- * in a row at most before the base is re-learnt (rs_pace.h). */
+ * ends), and a cut by 1/8 once per window of questions.  Every
+ * RS_PACE_DELAY_CUTS cuts of one episode (until the round trip is back
+ * under RS_PACE_DELAY_CLEAR x the base), the round trip must have fallen
+ * under RS_PACE_DELAY_FELL x the highest it was since the first of them
+ * (the rise may go on for a round trip after the first cut), as a
+ * queue of ours does when the window shrinks; if it has not, the rise is
+ * the path's (or the machine's), the base is re-learnt from it, and the
+ * cuts stop (rs_pace.h). */
 static void delay_hold(struct rs_pace *p, uint64_t seq)
 {
 	if (p->window < p->ssthresh)
 		p->ssthresh = p->window;
+	if (p->delay_run > 0 && p->rtt_short_us > p->rtt_run_us)
+		p->rtt_run_us = p->rtt_short_us;
 	if (seq < p->recover_seq || p->window <= p->floor)
 		return;
-	/* A queue of ours drains when the window is cut: a round trip
-	 * that fell since the last cut starts the count again. */
-	if (p->delay_run > 0 &&
-	    p->rtt_short_us < RS_PACE_DELAY_FELL * p->rtt_cut_us)
-		p->delay_run = 0;
 	if (p->delay_run >= RS_PACE_DELAY_CUTS) {
-		p->rtt_base_us = p->rtt_short_us;
+		bool fell = p->rtt_short_us < RS_PACE_DELAY_FELL * p->rtt_run_us;
+
 		p->delay_run = 0;
-		p->rebases++;
-		return;
+		if (!fell) {
+			p->rtt_base_us = p->rtt_short_us;
+			p->rebases++;
+			return;
+		}
 	}
+	if (p->delay_run == 0)
+		p->rtt_run_us = p->rtt_short_us;
 	p->window *= RS_PACE_DELAY_CUT;
 	if (p->window < p->floor)
 		p->window = p->floor;
@@ -101,7 +110,6 @@ static void delay_hold(struct rs_pace *p, uint64_t seq)
 		p->window_low = p->window;
 	p->ssthresh = p->window;
 	p->recover_seq = p->next_seq;
-	p->rtt_cut_us = p->rtt_short_us;
 	p->delay_run++;
 	p->delay_cuts++;
 }
@@ -127,7 +135,8 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 		return false;
 	}
 	if (o == RS_PACE_GOOD) {
-		p->delay_run = 0;
+		if (p->rtt_short_us < RS_PACE_DELAY_CLEAR * p->rtt_base_us)
+			p->delay_run = 0; /* the episode is over */
 		/* Additive increase: +1 per window of good answers, or
 		 * window / RS_PACE_GROW_DIV once the window is larger than
 		 * that: a halved window of 1,000 would otherwise take 1,000

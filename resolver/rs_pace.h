@@ -48,8 +48,8 @@
  * increase in round-trip delay as a heuristic to find an exit point
  * before possible overshoot"), and it is cut by 1/8 at most once
  * per window of questions: the queue drains, the round trip comes back
- * down.  A round trip that stays up through RS_PACE_DELAY_CUTS cuts in a
- * row, not falling after any of them (about one halving), is not our queue but a slower upstream or path
+ * down.  A round trip that has not fallen a tenth below its peak after
+ * RS_PACE_DELAY_CUTS cuts (to 0.59 of the window) is not our queue but a slower upstream or path
  * (a recursor's mix of cache hits and misses that shifted, a new route):
  * the base is re-learnt from it, so a slower path never spirals the
  * window down to its floor.  Loss stays the backstop: a queue the delay
@@ -74,10 +74,11 @@
 				 * window of good answers */
 #define RS_PACE_DELAY_RISE 1.5  /* round trip > base x this: a queue */
 #define RS_PACE_DELAY_CUT 0.875 /* a delay cut keeps 7/8 of the window */
-#define RS_PACE_DELAY_CUTS 6u   /* cuts in a row (0.875^6 = 0.45, about a
-				 * halving) before the base is re-learnt */
-#define RS_PACE_DELAY_FELL 0.95 /* a round trip under 95% of the last
-				 * cut's: the cut drained a queue */
+#define RS_PACE_DELAY_CUTS 4u   /* cuts (0.875^4 = 0.59) after which the
+				 * round trip must have fallen */
+#define RS_PACE_DELAY_FELL 0.9  /* ... under 90% of what it was at the
+				 * first of them: the cuts drain a queue */
+#define RS_PACE_DELAY_CLEAR 1.25 /* under base x this, an episode ends */
 #define RS_PACE_DELAY_WARM 64u  /* samples before the base is taken */
 
 struct rs_pace {
@@ -96,9 +97,9 @@ struct rs_pace {
 	double rtt_short_us;    /* round trips, averaged as bad_short */
 	double rtt_base_us;     /* the smallest rtt_short (0: none yet) */
 	uint64_t rtt_samples;
-	double rtt_cut_us;      /* rtt_short at the last delay cut */
-	unsigned delay_run;     /* delay cuts in a row that the round trip
-				 * did not fall after */
+	double rtt_run_us;      /* the highest rtt_short since the first
+				 * cut of a run */
+	unsigned delay_run;     /* delay cuts of this run (episode) */
 	uint64_t delay_cuts;    /* cuts for delay, all told */
 	uint64_t rebases;       /* times the base was re-learnt */
 };
