@@ -276,9 +276,12 @@ static void test_random_loss(void **state)
  *           is outstanding (a slower path, not a queue of ours);
  *   JITTER  base +- 20% at random (50 +- 10 ms), no queue;
  *   MIX     a recursor's cache: 70% of the answers in 1 ms, 30% in
- *           base, drawn at random, no queue.
+ *           base, drawn at random, no queue;
+ *   LOADED  base for the first `after` answers, then, whatever is
+ *           outstanding, 1.7 x base and 1.3 x base by turns, 5,000
+ *           answers each (a machine whose other work comes and goes).
  */
-enum delay_model { QUEUE, SLOWER, JITTER, MIX };
+enum delay_model { QUEUE, SLOWER, JITTER, MIX, LOADED };
 
 struct delay_row {
 	const char *what;
@@ -305,6 +308,13 @@ static const struct delay_row delay_rows[] = {
 	 * after RS_PACE_DELAY_CUTS cuts the base is re-learnt, and the
 	 * window grows back to its ceiling instead of spiralling down. */
 	{ "a slower path is not a queue", SLOWER, 2000, 100000, 20000,
+	  300000, 2000, 2000, true },
+	/* A loaded machine's round trip, above and near the threshold by
+	 * turns, does not fall when the window is cut: one episode of cuts
+	 * (0.875^4 = 0.59 of the window), the base is re-learnt, and the
+	 * window grows back to its ceiling; it never steps down to the
+	 * floor. */
+	{ "a loaded machine is not a queue", LOADED, 2000, 100000, 20000,
 	  300000, 2000, 2000, true },
 	/* Noise is not a queue: no cut, the window reaches its ceiling. */
 	{ "jitter is not a queue", JITTER, 5000, 100000, 0, 100000, 5000,
@@ -335,6 +345,10 @@ static uint64_t model_rtt(const struct delay_row *w, unsigned load,
 		return base * 8 / 10 + xorshift(x) % (base * 4 / 10);
 	case MIX:
 		return xorshift(x) % 10 < 7 ? 1000 : base;
+	case LOADED:
+		if (answered < w->after)
+			return base;
+		return (answered / 5000) % 2 ? base * 13 / 10 : base * 17 / 10;
 	}
 	return base;
 }
