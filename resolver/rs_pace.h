@@ -49,10 +49,12 @@
  * before possible overshoot"), and it is cut by 1/8 at most once
  * per window of questions: the queue drains, the round trip comes back
  * down.  A round trip that has not fallen a tenth below its peak after
- * RS_PACE_DELAY_CUTS cuts (to 0.59 of the window) is not our queue but a slower upstream or path
- * (a recursor's mix of cache hits and misses that shifted, a new route):
- * the base is re-learnt from it, so a slower path never spirals the
- * window down to its floor.  Loss stays the backstop: a queue the delay
+ * RS_PACE_DELAY_CUTS cuts (to 0.59 of the window) is not our queue but a
+ * slower upstream or path (a recursor's mix of cache hits and misses
+ * that shifted, a new route, a loaded machine): the base is re-learnt
+ * from it, so the window never steps down to its floor for it.  An
+ * episode of cuts ends when the round trip is back under
+ * RS_PACE_DELAY_CLEAR times the base.  Loss stays the backstop: a queue the delay
  * signal did not keep short still halves the window when it drops.
  *
  * The qps cap of the resolver is applied on top, unchanged: the window
