@@ -54,6 +54,66 @@ static bool risen(const struct rs_pace *p)
 	return p->bad_short > 2.0 * p->bad_long + RS_PACE_RISE;
 }
 
+void rs_pace_rtt(struct rs_pace *p, uint64_t rtt_us)
+{
+	double r = (double)rtt_us;
+
+	p->rtt_samples++;
+	p->rtt_short_us = p->rtt_samples == 1 ? r
+			  : ewma(p->rtt_short_us, r, short_span(p));
+	/* The base: the smallest the average has been, once it has warmed
+	 * up over its shortest span (a first cache hit is not the path). */
+	if (p->rtt_samples >= RS_PACE_DELAY_WARM &&
+	    (p->rtt_base_us <= 0.0 || p->rtt_short_us < p->rtt_base_us))
+		p->rtt_base_us = p->rtt_short_us;
+}
+
+bool rs_pace_delayed(const struct rs_pace *p)
+{
+	return p->rtt_base_us > 0.0 &&
+	       p->rtt_short_us > RS_PACE_DELAY_RISE * p->rtt_base_us;
+}
+
+/* A good answer while the round trip shows a queue: no growth (slow start
+ * ends), and a cut by 1/8 once per window of questions.  Every
+ * RS_PACE_DELAY_CUTS cuts of one episode (until the round trip is back
+ * under RS_PACE_DELAY_CLEAR x the base), the round trip must have fallen
+ * under RS_PACE_DELAY_FELL x the highest it was since the first of them
+ * (the rise may go on for a round trip after the first cut), as a
+ * queue of ours does when the window shrinks; if it has not, the rise is
+ * the path's (or the machine's), the base is re-learnt from it, and the
+ * cuts stop (rs_pace.h). */
+static void delay_hold(struct rs_pace *p, uint64_t seq)
+{
+	if (p->window < p->ssthresh)
+		p->ssthresh = p->window;
+	if (p->delay_run > 0 && p->rtt_short_us > p->rtt_run_us)
+		p->rtt_run_us = p->rtt_short_us;
+	if (seq < p->recover_seq || p->window <= p->floor)
+		return;
+	if (p->delay_run >= RS_PACE_DELAY_CUTS) {
+		bool fell = p->rtt_short_us < RS_PACE_DELAY_FELL * p->rtt_run_us;
+
+		p->delay_run = 0;
+		if (!fell) {
+			p->rtt_base_us = p->rtt_short_us;
+			p->rebases++;
+			return;
+		}
+	}
+	if (p->delay_run == 0)
+		p->rtt_run_us = p->rtt_short_us;
+	p->window *= RS_PACE_DELAY_CUT;
+	if (p->window < p->floor)
+		p->window = p->floor;
+	if (p->window < p->window_low)
+		p->window_low = p->window;
+	p->ssthresh = p->window;
+	p->recover_seq = p->next_seq;
+	p->delay_run++;
+	p->delay_cuts++;
+}
+
 bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 		     enum rs_pace_outcome o)
 {
@@ -70,7 +130,13 @@ bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 	if (!risen(p) || p->window <= p->floor)
 		p->bad_long = ewma(p->bad_long, bad,
 				   (double)(1u << RS_PACE_LONG_SHIFT));
+	if (o == RS_PACE_GOOD && rs_pace_delayed(p)) {
+		delay_hold(p, seq);
+		return false;
+	}
 	if (o == RS_PACE_GOOD) {
+		if (p->rtt_short_us < RS_PACE_DELAY_CLEAR * p->rtt_base_us)
+			p->delay_run = 0; /* the episode is over */
 		/* Additive increase: +1 per window of good answers, or
 		 * window / RS_PACE_GROW_DIV once the window is larger than
 		 * that: a halved window of 1,000 would otherwise take 1,000

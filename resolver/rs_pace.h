@@ -34,6 +34,29 @@
  * sent before the last halving tells nothing new (TCP's recovery point,
  * RFC 6582 §3.2), so a burst of timeouts halves once, not a hundred times.
  *
+ * A delay signal, before any loss (in the way of TCP Vegas): a window
+ * larger than what the upstream answers per round trip does not carry
+ * more, it only queues, in the upstream's receive buffer or in a path's
+ * router, and a queue that overflows loses questions by the thousand (a
+ * world's NSD behind a 50 ms path, 15,000 questions outstanding: 13% of
+ * them lost).  So the answers to first attempts also give round-trip
+ * samples (rs_pace_rtt(); Karn's rule, as for the timeout), averaged over
+ * about a window of them like the short share; the smallest that average
+ * has been is the base, the round trip without our queue.  While the
+ * average is above RS_PACE_DELAY_RISE times the base, the window does
+ * not grow (slow start ends there, as in RFC 9406: "HyStart++ uses
+ * increase in round-trip delay as a heuristic to find an exit point
+ * before possible overshoot"), and it is cut by 1/8 at most once
+ * per window of questions: the queue drains, the round trip comes back
+ * down.  A round trip that has not fallen a tenth below its peak after
+ * RS_PACE_DELAY_CUTS cuts (to 0.59 of the window) is not our queue but a
+ * slower upstream or path (a recursor's mix of cache hits and misses
+ * that shifted, a new route, a loaded machine): the base is re-learnt
+ * from it, so the window never steps down to its floor for it.  An
+ * episode of cuts ends when the round trip is back under
+ * RS_PACE_DELAY_CLEAR times the base.  Loss stays the backstop: a queue the delay
+ * signal did not keep short still halves the window when it drops.
+ *
  * The qps cap of the resolver is applied on top, unchanged: the window
  * only ever sends less.  Pure: no clock, no socket; the caller feeds it.
  */
@@ -51,6 +74,14 @@
 #define RS_PACE_INITIAL 256u    /* the first window (slow start) */
 #define RS_PACE_GROW_DIV 64.0   /* larger windows grow by window/64 per
 				 * window of good answers */
+#define RS_PACE_DELAY_RISE 1.5  /* round trip > base x this: a queue */
+#define RS_PACE_DELAY_CUT 0.875 /* a delay cut keeps 7/8 of the window */
+#define RS_PACE_DELAY_CUTS 4u   /* cuts (0.875^4 = 0.59) after which the
+				 * round trip must have fallen */
+#define RS_PACE_DELAY_FELL 0.9  /* ... under 90% of what it was at the
+				 * first of them: the cuts drain a queue */
+#define RS_PACE_DELAY_CLEAR 1.25 /* under base x this, an episode ends */
+#define RS_PACE_DELAY_WARM 64u  /* samples before the base is taken */
 
 struct rs_pace {
 	double window;          /* first attempts allowed outstanding */
@@ -62,8 +93,17 @@ struct rs_pace {
 	uint64_t recover_seq;   /* bad outcomes of sends before it: no cut */
 	double bad_short, bad_long; /* moving shares of bad outcomes */
 	uint64_t backoffs;      /* halvings */
-	double window_low;      /* the smallest window a backoff left
-				 * (ceiling before the first) */
+	double window_low;      /* the smallest window a backoff or a
+				 * delay cut left (ceiling before the
+				 * first) */
+	double rtt_short_us;    /* round trips, averaged as bad_short */
+	double rtt_base_us;     /* the smallest rtt_short (0: none yet) */
+	uint64_t rtt_samples;
+	double rtt_run_us;      /* the highest rtt_short since the first
+				 * cut of a run */
+	unsigned delay_run;     /* delay cuts of this run (episode) */
+	uint64_t delay_cuts;    /* cuts for delay, all told */
+	uint64_t rebases;       /* times the base was re-learnt */
 };
 
 /* Start with the window at RS_PACE_INITIAL (or ceiling, if smaller) in
@@ -96,6 +136,14 @@ enum rs_pace_outcome {
  * outcome halved the window. */
 bool rs_pace_outcome(struct rs_pace *p, uint64_t seq, bool first,
 		     enum rs_pace_outcome o);
+
+/* An answer to a first attempt (Karn's rule, RFC 6298 §3: only those
+ * time the path) came rtt_us after it was sent.  Call it before the
+ * answer's rs_pace_outcome(), which acts on the delay it shows. */
+void rs_pace_rtt(struct rs_pace *p, uint64_t rtt_us);
+
+/* Is the smoothed round trip above RS_PACE_DELAY_RISE x its base? */
+bool rs_pace_delayed(const struct rs_pace *p);
 
 /* A first attempt ended with nothing learnt about the upstream (the
  * question was cancelled, or failed on our side): its place goes back. */

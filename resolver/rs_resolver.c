@@ -464,10 +464,15 @@ static void complete_answer(struct rs_query *qy, struct rs_upstream_stats *us,
 {
 	if (ans->rcode == RS_RCODE_SERVFAIL)
 		us->servfail++;
-	/* Karn: only an answer to the only attempt sent times the path. */
-	if (qy->attempt == 1 && !qy->truncated)
-		rs_rto_sample(&qy->r->up[qy->upstream].rto,
-			      now_us() - qy->first_sent_us);
+	/* Karn: only an answer to the only attempt sent times the path; the
+	 * sample feeds the timeout and the window's delay signal. */
+	if (qy->attempt == 1 && !qy->truncated) {
+		uint64_t rtt = now_us() - qy->first_sent_us;
+
+		rs_rto_sample(&qy->r->up[qy->upstream].rto, rtt);
+		if (qy->r->cfg.pace)
+			rs_pace_rtt(&qy->r->up[qy->upstream].pace, rtt);
+	}
 	pace_note(qy, ans->rcode == RS_RCODE_SERVFAIL ? RS_PACE_SERVFAIL
 						       : RS_PACE_GOOD);
 	if (ans->referral)
@@ -1446,6 +1451,7 @@ void rs_resolver_stats(const struct rs_resolver *r, struct rs_stats *out)
 		out->upstream[i].pace_window_low =
 			(unsigned)r->up[i].pace.window_low;
 		out->upstream[i].pace_backoffs = r->up[i].pace.backoffs;
+		out->upstream[i].pace_delay_cuts = r->up[i].pace.delay_cuts;
 		out->upstream[i].rto_ms = rs_rto_ms(&r->up[i].rto,
 						    r->cfg.timeout_ms);
 		snprintf(out->upstream[i].addr, sizeof(out->upstream[i].addr),

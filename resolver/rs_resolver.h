@@ -178,6 +178,7 @@ struct rs_upstream_stats {
 	unsigned pace_window;     /* its pacing window now (rs_pace.h) */
 	unsigned pace_window_low; /* the smallest it has been */
 	uint64_t pace_backoffs;   /* times the window was halved */
+	uint64_t pace_delay_cuts; /* times it was cut for delay */
 	unsigned rto_ms;          /* its retransmission timeout now */
 };
 

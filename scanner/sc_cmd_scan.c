@@ -796,12 +796,13 @@ static void summary_pace(const struct scan_ctx *x)
 	const struct sc_counters *c = &x->last;
 
 	fprintf(stderr, "  dns pacing: window %u now, %u at the lowest, %"
-		PRIu64 " backoffs; %" PRIu64 " retry passes, %" PRIu64
-		" domains retried, %" PRIu64 " of them determined (%zu held "
-		"at most, %" PRIu64 " passes begun early at the cap)\n",
-		c->dns_window, c->dns_window_low, c->dns_backoffs, c->passes,
-		c->pass_retries, c->pass_recovered, c->pass_held_peak,
-		c->passes_early);
+		PRIu64 " backoffs, %" PRIu64 " delay cuts; %" PRIu64
+		" retry passes, %" PRIu64 " domains retried, %" PRIu64
+		" of them determined (%zu held at most, %" PRIu64 " passes "
+		"begun early at the cap)\n",
+		c->dns_window, c->dns_window_low, c->dns_backoffs,
+		c->dns_delay_cuts, c->passes, c->pass_retries,
+		c->pass_recovered, c->pass_held_peak, c->passes_early);
 }
 
 /* The upstream monitor's part (sc_health.h), when it had work. */

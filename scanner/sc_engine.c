@@ -789,6 +789,7 @@ void sc_engine_counters(const struct sc_engine *e, struct sc_counters *out)
 			if (i == 0 || u->pace_window_low < out->dns_window_low)
 				out->dns_window_low = u->pace_window_low;
 			out->dns_backoffs += u->pace_backoffs;
+			out->dns_delay_cuts += u->pace_delay_cuts;
 		}
 	}
 	if (e->ft != NULL) {

@@ -201,9 +201,9 @@ struct sc_counters {
 	uint64_t passes_early;   /* passes begun before the input's end,
 				  * because pass_held reached its cap */
 	/* the DNS pacing (rs_pace.h), over the upstreams: the smallest
-	 * window now and ever, and the halvings */
+	 * window now and ever, the halvings and the cuts for delay */
 	unsigned dns_window, dns_window_low;
-	uint64_t dns_backoffs;
+	uint64_t dns_backoffs, dns_delay_cuts;
 	size_t inflight, inflight_peak;
 	uint64_t dns_sent, dns_timeouts;
 	size_t https_inflight;

@@ -634,6 +634,7 @@ static void counters_add(struct sc_counters *s, const struct sc_counters *c)
 	s->dns_window += c->dns_window;
 	s->dns_window_low += c->dns_window_low;
 	s->dns_backoffs += c->dns_backoffs;
+	s->dns_delay_cuts += c->dns_delay_cuts;
 }
 
 void sc_pool_counters(struct sc_pool *p, struct sc_counters *out)

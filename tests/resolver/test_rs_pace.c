@@ -265,6 +265,140 @@ static void test_random_loss(void **state)
 	free(r);
 }
 
+/*
+ * The delay signal (rs_pace_rtt()).  A window kept full against a model
+ * upstream: each first attempt's round trip is a function of the number
+ * outstanding when it was sent, and every answer is good (no loss, so
+ * only the delay can hold the window back).  Models, times in us:
+ *   QUEUE   a bottleneck that answers bdp questions per base round trip:
+ *           base x max(1, outstanding / bdp), a queue past bdp;
+ *   SLOWER  base for the first `after` answers, then 3 x base whatever
+ *           is outstanding (a slower path, not a queue of ours);
+ *   JITTER  base +- 20% at random (50 +- 10 ms), no queue;
+ *   MIX     a recursor's cache: 70% of the answers in 1 ms, 30% in
+ *           base, drawn at random, no queue;
+ *   LOADED  base for the first `after` answers, then, whatever is
+ *           outstanding, 1.7 x base and 1.3 x base by turns, 5,000
+ *           answers each (a machine whose other work comes and goes).
+ */
+enum delay_model { QUEUE, SLOWER, JITTER, MIX, LOADED };
+
+struct delay_row {
+	const char *what;
+	enum delay_model model;
+	unsigned ceiling, bdp, after, answers;
+	unsigned window_min, window_max; /* rs_pace_window() after */
+	bool cuts;                       /* delay cuts expected */
+};
+
+static const struct delay_row delay_rows[] = {
+	/* TCP Vegas (Brakmo and Peterson, 1995): a window past what the
+	 * path answers per round trip only queues; the round trip rises
+	 * and the window stops there, near 1.5 x bdp, without a loss (slow
+	 * start too, RFC 9406 §1: "HyStart++ uses increase in round-trip
+	 * delay as a heuristic to find an exit point before possible
+	 * overshoot").  The
+	 * old window (loss only) went on to the ceiling, 20,000: ten times
+	 * what the path carries, all of it a queue. */
+	{ "a queue holds the window", QUEUE, 20000, 2000, 0, 200000,
+	  2000, 3100, true },
+	{ "a queue holds a small window", QUEUE, 5000, 300, 0, 50000,
+	  300, 500, true },
+	/* A path that got slower does not drain when the window shrinks:
+	 * after RS_PACE_DELAY_CUTS cuts the base is re-learnt, and the
+	 * window grows back to its ceiling instead of spiralling down. */
+	{ "a slower path is not a queue", SLOWER, 2000, 100000, 20000,
+	  300000, 2000, 2000, true },
+	/* A loaded machine's round trip, above and near the threshold by
+	 * turns, does not fall when the window is cut: one episode of cuts
+	 * (0.875^4 = 0.59 of the window), the base is re-learnt, and the
+	 * window grows back to its ceiling; it never steps down to the
+	 * floor. */
+	{ "a loaded machine is not a queue", LOADED, 2000, 100000, 20000,
+	  300000, 2000, 2000, true },
+	/* Noise is not a queue: no cut, the window reaches its ceiling. */
+	{ "jitter is not a queue", JITTER, 5000, 100000, 0, 100000, 5000,
+	  5000, false },
+	{ "a recursor's cache is not a queue", MIX, 5000, 100000, 0, 100000,
+	  5000, 5000, false },
+};
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static uint64_t model_rtt(const struct delay_row *w, unsigned load,
+			  unsigned answered, uint64_t *x)
+{
+	const uint64_t base = 50000;
+
+	switch (w->model) {
+	case QUEUE:
+		return load > w->bdp ? base * load / w->bdp : base;
+	case SLOWER:
+		return answered < w->after ? base : 3 * base;
+	case JITTER:
+		return base * 8 / 10 + xorshift(x) % (base * 4 / 10);
+	case MIX:
+		return xorshift(x) % 10 < 7 ? 1000 : base;
+	case LOADED:
+		if (answered < w->after)
+			return base;
+		return (answered / 5000) % 2 ? base * 13 / 10 : base * 17 / 10;
+	}
+	return base;
+}
+
+struct flight {
+	uint64_t seq;
+	unsigned load; /* outstanding when it was sent, itself included */
+};
+
+static void test_delay(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(delay_rows); i++) {
+		const struct delay_row *w = &delay_rows[i];
+		struct flight *f = calloc(w->ceiling + 1, sizeof(*f));
+		size_t head = 0, len = 0, cap = w->ceiling + 1;
+		uint64_t x = 0x9e3779b97f4a7c15u;
+		struct rs_pace p;
+		unsigned got;
+
+		assert_non_null(f);
+		rs_pace_init(&p, w->ceiling);
+		for (unsigned a = 0; a < w->answers; a++) {
+			struct flight *o;
+
+			while (rs_pace_room(&p) && len < cap) {
+				struct flight *n = &f[(head + len) % cap];
+
+				n->seq = rs_pace_sent(&p, true);
+				n->load = (unsigned)++len;
+			}
+			o = &f[head];
+			head = (head + 1) % cap;
+			len--;
+			rs_pace_rtt(&p, model_rtt(w, o->load, a, &x));
+			(void)rs_pace_outcome(&p, o->seq, true, RS_PACE_GOOD);
+		}
+		got = rs_pace_window(&p);
+		if (got < w->window_min || got > w->window_max ||
+		    (p.delay_cuts > 0) != w->cuts || p.backoffs != 0)
+			fail_msg("row '%s': window %u (want %u to %u), %llu "
+				 "delay cuts, %llu rebases, %llu halvings",
+				 w->what, got, w->window_min, w->window_max,
+				 (unsigned long long)p.delay_cuts,
+				 (unsigned long long)p.rebases,
+				 (unsigned long long)p.backoffs);
+		free(f);
+	}
+}
+
 /* The retransmission timeout (struct rs_rto): RFC 6298 §2 with a floor
  * and the configured timeout as the ceiling.  Samples in ms, repeated. */
 struct rto_row {
@@ -322,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_steady_share),
 		cmocka_unit_test(test_random_loss),
+		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_rto),
 	};
 
