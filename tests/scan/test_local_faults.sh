@@ -56,8 +56,12 @@ scan_limited() {
 # squeezed SECONDS DB LOG: the scan of the catalog from stdin under
 # ulimit -n 64; once it is set up (the resolver's sockets and curl's are
 # open) its soft descriptor limit is lowered to the number it holds, so no
-# new socket can be made, and only then does its input arrive.  After
-# SECONDS (unless "forever") it gets 64 back.  Prints its exit status.
+# new socket can be made while those are open, and only then does its
+# input arrive.  After SECONDS it gets 64 back.  "forever": the limit is
+# 3 for good, so no descriptor past stdin, stdout and stderr can ever be
+# made, whatever closes (a policy fetch closes its connection when it
+# ends, which frees a descriptor under a limit of the number held).
+# Prints its exit status.
 squeezed() {
 	local secs=$1 db=$2 log=$3 go=$tmp/go.$$ pid n i rc=0
 	rm -f "$go"
@@ -73,6 +77,7 @@ squeezed() {
 		sleep 0.01
 	done
 	n=$(find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l)
+	[ "$secs" != forever ] || n=3
 	prlimit --pid "$pid" --nofile="$n:64" >&2 || true
 	echo "# squeezed to $n descriptors" >&2
 	touch "$go"
