@@ -768,17 +768,29 @@ static void test_guard(void **state)
 	free(g);
 }
 
+/* n (at most 3) fetches of valid.test one after the other, with the tests'
+ * configuration and the per-address cap per_ip_max; g holds n. */
+static void fetch_valid_seq(unsigned per_ip_max, size_t n, struct got *g,
+			    struct ft_stats *st)
+{
+	static const char *const hosts[3] = { "valid.test", "valid.test",
+					      "valid.test" };
+	struct ft_config cfg;
+
+	assert_true(n <= 3);
+	config(&cfg);
+	cfg.per_ip_max = per_ip_max;
+	fetch_seq(&cfg, hosts, n, NGINX_IP, g, st);
+}
+
 static void test_reuse(void **state)
 {
 	struct got *g = calloc(3, sizeof(*g));
-	struct ft_config cfg;
 	struct ft_stats st;
-	const char *hosts[3] = { "valid.test", "valid.test", "valid.test" };
 
 	(void)state;
 	assert_non_null(g);
-	config(&cfg);
-	fetch_seq(&cfg, hosts, 3, NGINX_IP, g, &st);
+	fetch_valid_seq(0, 3, g, &st);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(g[i].status, FT_DONE);
 	assert_false(g[0].reused);
@@ -804,15 +816,11 @@ static void test_reuse(void **state)
 static void test_no_idle_under_cap(void **state)
 {
 	struct got *g = calloc(3, sizeof(*g));
-	struct ft_config cfg;
 	struct ft_stats st;
-	const char *hosts[3] = { "valid.test", "valid.test", "valid.test" };
 
 	(void)state;
 	assert_non_null(g);
-	config(&cfg);
-	cfg.per_ip_max = FT_DEFAULT_PER_IP_MAX;
-	fetch_seq(&cfg, hosts, 3, NGINX_IP, g, &st);
+	fetch_valid_seq(FT_DEFAULT_PER_IP_MAX, 3, g, &st);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(g[i].status, FT_DONE);
 		assert_false(g[i].reused);
@@ -820,8 +828,7 @@ static void test_no_idle_under_cap(void **state)
 		assert_int_equal(g[i].fds_after, 0);
 	}
 	assert_int_equal(st.connections_reused, 0);
-	config(&cfg); /* no cap: kept */
-	fetch_seq(&cfg, hosts, 2, NGINX_IP, g, &st);
+	fetch_valid_seq(0, 2, g, &st); /* no cap: kept */
 	assert_int_equal(g[0].fds_after, 1);
 	assert_true(g[1].reused);
 	assert_int_equal(g[1].fds_after, 1);
