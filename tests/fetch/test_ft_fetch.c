@@ -247,6 +247,7 @@ struct vhost {
 	const char *name;
 	const char *cert;     /* file in dir */
 	const char *location; /* body of the location block */
+	const char *key;      /* file in dir; NULL: the shared leaf.key */
 };
 
 static void write_nginx_conf(const char *conf_path)
@@ -256,25 +257,29 @@ static void write_nginx_conf(const char *conf_path)
 	const char *key = "leaf.key";
 	static const struct vhost vh[] = {
 		{ "valid.test", "good.crt",
-		  "default_type text/plain; return 200 \"$policy\";" },
+		  "default_type text/plain; return 200 \"$policy\";", NULL },
 		{ "redirect.test", "good.crt",
-		  "return 301 https://valid.test/.well-known/mta-sts.txt;" },
-		{ "notfound.test", "good.crt", "return 404;" },
-		{ "error.test", "good.crt", "return 500;" },
+		  "return 301 https://valid.test/.well-known/mta-sts.txt;", NULL },
+		{ "notfound.test", "good.crt", "return 404;", NULL },
+		{ "error.test", "good.crt", "return 500;", NULL },
 		{ "html.test", "good.crt",
-		  "default_type text/html; return 200 \"$policy\";" },
+		  "default_type text/html; return 200 \"$policy\";", NULL },
 		{ "charset.test", "good.crt",
-		  "default_type \"text/plain; charset=utf-8\"; return 200 \"$policy\";" },
+		  "default_type \"text/plain; charset=utf-8\"; return 200 \"$policy\";", NULL },
 		{ "large.test", "good.crt",
-		  "default_type text/plain; root $dir/large;" },
+		  "default_type text/plain; root $dir/large;", NULL },
 		{ "slow.test", "good.crt",
-		  "default_type text/plain; root $dir/slow; limit_rate 1k;" },
-		{ "expired.test", "expired.crt", "return 200 \"$policy\";" },
-		{ "future.test", "future.crt", "return 200 \"$policy\";" },
-		{ "wrongname.test", "wrongname.crt", "return 200 \"$policy\";" },
-		{ "selfsigned.test", "selfsigned.crt", "return 200 \"$policy\";" },
-		{ "untrusted.test", "untrusted.crt", "return 200 \"$policy\";" },
-		{ "nointer.test", "nointer.crt", "return 200 \"$policy\";" },
+		  "default_type text/plain; root $dir/slow; limit_rate 1k;", NULL },
+		{ "expired.test", "expired.crt", "return 200 \"$policy\";", NULL },
+		{ "future.test", "future.crt", "return 200 \"$policy\";", NULL },
+		{ "wrongname.test", "wrongname.crt", "return 200 \"$policy\";", NULL },
+		{ "selfsigned.test", "selfsigned.crt", "return 200 \"$policy\";", NULL },
+		{ "untrusted.test", "untrusted.crt", "return 200 \"$policy\";", NULL },
+		{ "nointer.test", "nointer.crt", "return 200 \"$policy\";", NULL },
+		/* An RSA leaf under the EC intermediate: TLS 1.3 signs its
+		 * CertificateVerify with RSA-PSS (RFC 8446 §4.2.3). */
+		{ "rsa.test", "rsa.crt",
+		  "default_type text/plain; return 200 \"$policy\";", "rsa.key" },
 	};
 
 #define EMIT(...)                                                        \
@@ -329,7 +334,8 @@ static void write_nginx_conf(const char *conf_path)
 		     "  location = /.well-known/mta-sts.txt { %s }\n"
 		     "  location / { return 404; }\n }\n",
 		     NGINX_IP, (unsigned)W.port, i == 0 ? " default_server" : "",
-		     vh[i].name, W.dir, vh[i].cert, W.dir, key, loc);
+		     vh[i].name, W.dir, vh[i].cert, W.dir,
+		     vh[i].key != NULL ? vh[i].key : key, loc);
 	}
 	/* The soak's many names: one wildcard server on three addresses. */
 	EMIT(" server {\n  listen %s:%u ssl;\n  listen %s:%u ssl;\n"
@@ -391,6 +397,17 @@ static void make_certs(void)
 	n1[0] = "nointer.test";
 	leaf(inter, key, n1, 1, now - DAY, now + 90 * DAY, NULL,
 	     "nointer.crt");
+	n1[0] = "rsa.test";
+	{
+		EVP_PKEY *rsa = EVP_RSA_gen(2048);
+
+		assert_non_null(rsa);
+		ftt_path(path, sizeof(path), W.dir, "rsa.key");
+		assert_int_equal(ds_write_pem_key(path, rsa), ST_OK);
+		leaf(inter, rsa, n1, 1, now - DAY, W.good_not_after,
+		     ds_ca_cert(inter), "rsa.crt");
+		EVP_PKEY_free(rsa);
+	}
 	n1[0] = "*.soak.test";
 	leaf(inter, key, n1, 1, now - DAY, now + 90 * DAY, ds_ca_cert(inter),
 	     "soak.crt");
@@ -514,6 +531,30 @@ static void test_valid(void **state)
 	assert_true(g->name_match);
 	assert_true(g->n_names >= 1);
 	assert_string_equal(g->names[0], "valid.test");
+	assert_string_equal(g->error, "");
+	free(g);
+}
+
+/* The same fetch with an RSA leaf: what the record keeps is what an EC
+ * leaf gives. */
+static void test_valid_rsa(void **state)
+{
+	struct got *g = calloc(1, sizeof(*g));
+
+	(void)state;
+	assert_non_null(g);
+	fetch1("rsa.test", g);
+	if (g->status != FT_DONE)
+		fail_msg("rsa.test: %s (verify %d, %s)", ft_status_name(g->status),
+			 g->verify_error, g->error);
+	assert_int_equal(g->http_status, 200);
+	assert_string_equal(g->body, policy_body);
+	assert_true(g->cert_known);
+	assert_int_equal(g->not_after, (int64_t)W.good_not_after);
+	assert_int_equal(g->verify_error, X509_V_OK);
+	assert_true(g->name_match);
+	assert_int_equal(g->n_names, 1);
+	assert_string_equal(g->names[0], "rsa.test");
 	assert_string_equal(g->error, "");
 	free(g);
 }
@@ -727,17 +768,29 @@ static void test_guard(void **state)
 	free(g);
 }
 
+/* n (at most 3) fetches of valid.test one after the other, with the tests'
+ * configuration and the per-address cap per_ip_max; g holds n. */
+static void fetch_valid_seq(unsigned per_ip_max, size_t n, struct got *g,
+			    struct ft_stats *st)
+{
+	static const char *const hosts[3] = { "valid.test", "valid.test",
+					      "valid.test" };
+	struct ft_config cfg;
+
+	assert_true(n <= 3);
+	config(&cfg);
+	cfg.per_ip_max = per_ip_max;
+	fetch_seq(&cfg, hosts, n, NGINX_IP, g, st);
+}
+
 static void test_reuse(void **state)
 {
 	struct got *g = calloc(3, sizeof(*g));
-	struct ft_config cfg;
 	struct ft_stats st;
-	const char *hosts[3] = { "valid.test", "valid.test", "valid.test" };
 
 	(void)state;
 	assert_non_null(g);
-	config(&cfg);
-	fetch_seq(&cfg, hosts, 3, NGINX_IP, g, &st);
+	fetch_valid_seq(0, 3, g, &st);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(g[i].status, FT_DONE);
 	assert_false(g[0].reused);
@@ -763,15 +816,11 @@ static void test_reuse(void **state)
 static void test_no_idle_under_cap(void **state)
 {
 	struct got *g = calloc(3, sizeof(*g));
-	struct ft_config cfg;
 	struct ft_stats st;
-	const char *hosts[3] = { "valid.test", "valid.test", "valid.test" };
 
 	(void)state;
 	assert_non_null(g);
-	config(&cfg);
-	cfg.per_ip_max = FT_DEFAULT_PER_IP_MAX;
-	fetch_seq(&cfg, hosts, 3, NGINX_IP, g, &st);
+	fetch_valid_seq(FT_DEFAULT_PER_IP_MAX, 3, g, &st);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(g[i].status, FT_DONE);
 		assert_false(g[i].reused);
@@ -779,8 +828,7 @@ static void test_no_idle_under_cap(void **state)
 		assert_int_equal(g[i].fds_after, 0);
 	}
 	assert_int_equal(st.connections_reused, 0);
-	config(&cfg); /* no cap: kept */
-	fetch_seq(&cfg, hosts, 2, NGINX_IP, g, &st);
+	fetch_valid_seq(0, 2, g, &st); /* no cap: kept */
 	assert_int_equal(g[0].fds_after, 1);
 	assert_true(g[1].reused);
 	assert_int_equal(g[1].fds_after, 1);
@@ -1215,6 +1263,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_valid_rsa),
 		cmocka_unit_test(test_http_cases),
 		cmocka_unit_test(test_cert_cases),
 		cmocka_unit_test(test_refused),

@@ -54,6 +54,15 @@
 #   ok [DESC] / bad DESC         count a pass (printed if DESC is given) or a
 #                                failure by hand
 #   finish                       print the tally; false on any failure
+#   median                       the median of stdin's numbers, one a line
+#   within V LO HI               LO <= V <= HI (decimals; V "" is false)
+#   curl_ms HOST ADDR CA         one HTTPS GET of HOST's policy at ADDR
+#                                (https_port): "handshake request" in ms
+#   check_added WHAT DIRECT RELAY LO HI
+#                                for the handshake and the request (fields
+#                                1, 2 of curl_ms lines in files DIRECT and
+#                                RELAY): check the median added time is in
+#                                LO-HI ms; WHAT names the path
 # The test world
 #   world_need_tools             need_tools for the servers world-up starts
 #   world_generate DIR ARGS...   `stsmap world --out DIR ARGS...` with the
@@ -131,6 +140,27 @@ die() {
 finish() {
 	echo "${0##*/}: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+within() { awk -v v="$1" -v l="$2" -v h="$3" 'BEGIN { exit !(v != "" && v >= l && v <= h) }'; }
+curl_ms() {
+	local a=$2
+	case $a in *:*) a="[$a]" ;; esac
+	{ curl -sS -o /dev/null -m 5 --cacert "$3" --resolve "$1:$https_port:$a" \
+		-w '%{time_connect} %{time_appconnect} %{time_starttransfer}\n' \
+		"https://$1:$https_port/.well-known/mta-sts.txt" || true; } |
+		awk '{ printf "%.1f %.1f\n", ($2 - $1) * 1000, ($3 - $2) * 1000 }'
+}
+check_added() {
+	local f what c0 c1 add
+	for f in 1 2; do
+		what=$([ $f = 1 ] && echo "TLS handshake" || echo "request")
+		c0=$(cut -d' ' -f$f "$2" | median)
+		c1=$(cut -d' ' -f$f "$3" | median)
+		add=$(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')
+		check "$1: $what added $add ms (median $c1 vs $c0 direct), want $4-$5" \
+			within "$add" "$4" "$5"
+	done
 }
 
 # --- tools and the binary ------------------------------------------------------

@@ -27,7 +27,7 @@
 
 /* Options, declared once: the parser and the usage text both read this. */
 enum rb_opt { RB_UPSTREAM, RB_NAMES, RB_WINDOW, RB_QPS, RB_INFLIGHT,
-	      RB_TIMEOUT, RB_RETRIES, RB_SOCKETS, RB_HELP };
+	      RB_TIMEOUT, RB_RETRIES, RB_SOCKETS, RB_NO_PACE, RB_HELP };
 static const struct rb_option {
 	enum rb_opt id;
 	const char *name;
@@ -43,6 +43,7 @@ static const struct rb_option {
 	{ RB_TIMEOUT, "--timeout-ms", "N", 1, 3600000, "first attempt's timeout (1000)" },
 	{ RB_RETRIES, "--retries", "N", 0, 100, "attempts after the first (2)" },
 	{ RB_SOCKETS, "--sockets", "N", 1, 32, "UDP sockets per address family (8)" },
+	{ RB_NO_PACE, "--no-pace", NULL, 0, 0, "no adaptive pacing: --inflight alone holds the load" },
 	{ RB_HELP, "--help", NULL, 0, 0, "print this help" },
 };
 #define RB_N_OPTIONS (sizeof(rb_options) / sizeof(rb_options[0]))
@@ -255,6 +256,7 @@ static int parse_args(int argc, char **argv, struct rs_config *cfg,
 		case RB_TIMEOUT: cfg->timeout_ms = (unsigned)v; break;
 		case RB_RETRIES: cfg->retries = (unsigned)v; break;
 		case RB_SOCKETS: cfg->n_sockets = (unsigned)v; break;
+		case RB_NO_PACE: cfg->pace = false; break;
 		case RB_HELP: return -1;
 		}
 	}

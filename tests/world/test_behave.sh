@@ -163,8 +163,6 @@ check "mx-v6.test answers STARTTLS on fd53:7473::3:1, its chain verifies" \
 # against the server's own address (as tests/world/test_netem.sh does for
 # IPv4).  Tolerance: the measurement's own spread on a busy machine.
 t0=$SECONDS
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-within() { awk -v v="$1" -v l="$2" -v h="$3" 'BEGIN { exit !(v != "" && v >= l && v <= h) }'; }
 lo=$((rtt - 8)) hi=$((rtt + 12))
 dig_ms() { # dig_ms ADDR PORT [dig options]: one cached query's time in ms
 	{ dig @"$1" -p "$2" +tries=1 +time=2 "${@:3}" SOA test. 2>/dev/null || true; } |
@@ -191,22 +189,10 @@ check "dig over IPv6 UDP at both ends of a map ([::1]:5399 -> fd53:7473::101:2):
 	within "$((${d1:-0} - d0udp))" "$lo" "$hi"
 { kill "$relay2" && wait "$relay2"; } 2>/dev/null || true
 h6=mta-sts.behave-ipv6-policy.test
-curl_t() { # curl_t ADDR: "handshake request" milliseconds
-	{ curl -sS -o /dev/null -m 5 --cacert "$ca" --resolve "$h6:$https_port:[$1]" \
-		-w '%{time_connect} %{time_appconnect} %{time_starttransfer}\n' \
-		"https://$h6:$https_port/.well-known/mta-sts.txt" || true; } |
-		awk '{ printf "%.1f %.1f\n", ($2 - $1) * 1000, ($3 - $2) * 1000 }'
-}
-for _ in $(seq 5); do curl_t fd53:7473::2:1; done >"$tmp/curl6.direct"
-for _ in $(seq 5); do curl_t fd53:7473::102:1; done >"$tmp/curl6.relay"
-for f in 1 2; do
-	what=$([ $f = 1 ] && echo "TLS handshake" || echo "request")
-	c0=$(cut -d' ' -f$f "$tmp/curl6.direct" | median)
-	c1=$(cut -d' ' -f$f "$tmp/curl6.relay" | median)
-	add=$(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')
-	check "curl to $h6's twin [fd53:7473::102:1]: $what added $add ms (median $c1 vs $c0), want $lo-$hi" \
-		within "$add" "$lo" "$hi"
-done
+for _ in $(seq 5); do curl_ms "$h6" fd53:7473::2:1 "$ca"; done >"$tmp/curl6.direct"
+for _ in $(seq 5); do curl_ms "$h6" fd53:7473::102:1 "$ca"; done >"$tmp/curl6.relay"
+check_added "curl to $h6's twin [fd53:7473::102:1]" "$tmp/curl6.direct" \
+	"$tmp/curl6.relay" "$lo" "$hi"
 # openssl from its CONNECTED line to its verify line: the greeting's half
 # round trip, EHLO, STARTTLS and a TLS 1.2 handshake's two: 4.5 round
 # trips (test_netem.sh explains the count).

@@ -56,8 +56,6 @@ check "the relay forwards every hierarchy address, UDP and TCP" \
 	-eq $((4 * $(grep -vc '^#' "$w/hier/servers.txt"))) ]
 
 # 2. What an iteration costs: hops x RTT.
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-within() { awk -v v="$1" -v l="$2" -v h="$3" 'BEGIN { exit !(v != "" && v >= l && v <= h) }'; }
 dig_ms() { # dig_ms ADDR TYPE NAME
 	{ dig @"$1" -p "$dns_port" +tries=1 +time=5 "$2" "$3" 2>/dev/null || true; } |
 		sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p'

@@ -48,9 +48,6 @@ check "run/netem.env gives the scanner the twin resolver" \
 	grep -qx "resolver=$ub_twin:$dns_port" "$w/run/netem.env"
 relay_pid=$(cat "$w/run/netem.pid")
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-# within V LO HI: LO <= V <= HI (decimals).
-within() { awk -v v="$1" -v l="$2" -v h="$3" 'BEGIN { exit !(v != "" && v >= l && v <= h) }'; }
 # The tolerance of an added round trip: the jitter (uniform, +/-), plus
 # what the CPU time of the direct measurement, subtracted, varies by on a
 # busy 2-core machine (a TLS handshake: 5-30 ms).  Still far from no round
@@ -85,24 +82,13 @@ real=$(awk -v n="$h." '$1 == n && $4 == "A" { print $5; exit }' "$zone")
 twin=$(dig @"$ub" -p "$dns_port" +short A "$h")
 check "the zone served points $h at the twin of $real (got $twin)" \
 	[ "$twin" = "127.10${real#127.}" ]
-curl_t() { # curl_t ADDR: "handshake request" seconds
-	{ curl -sS -o "$tmp/body" -m 5 --cacert "$ca" --resolve "$h:$https_port:$1" \
-		-w '%{time_connect} %{time_appconnect} %{time_starttransfer}\n' \
-		"https://$h:$https_port/.well-known/mta-sts.txt" || true; } |
-		awk '{ printf "%.1f %.1f\n", ($2 - $1) * 1000, ($3 - $2) * 1000 }'
-}
-for _ in $(seq 7); do curl_t "$real"; done >"$tmp/curl.direct"
-for _ in $(seq 7); do curl_t "$twin"; done >"$tmp/curl.relay"
+for _ in $(seq 7); do curl_ms "$h" "$real" "$ca"; done >"$tmp/curl.direct"
+for _ in $(seq 7); do curl_ms "$h" "$twin" "$ca"; done >"$tmp/curl.relay"
+curl -sS -o "$tmp/body" -m 5 --cacert "$ca" --resolve "$h:$https_port:$twin" \
+	"https://$h:$https_port/.well-known/mta-sts.txt" || true
 check "curl: the policy through the relay is www/$h/mta-sts.txt byte for byte" \
 	cmp "$tmp/body" "$w/nginx/www/$h/mta-sts.txt"
-for f in 1 2; do
-	what=$([ $f = 1 ] && echo "TLS handshake" || echo "request")
-	c0=$(cut -d' ' -f$f "$tmp/curl.direct" | median)
-	c1=$(cut -d' ' -f$f "$tmp/curl.relay" | median)
-	add=$(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')
-	check "curl: $what added $add ms (median $c1 vs $c0 direct), want $lo-$hi" \
-		within "$add" "$lo" "$hi"
-done
+check_added curl "$tmp/curl.direct" "$tmp/curl.relay" "$lo" "$hi"
 
 # --- SMTP: openssl s_client -starttls smtp, direct and through the relay -----
 # Timed from s_client's "CONNECTED" line (the TCP connection is made,
