@@ -209,17 +209,18 @@ static size_t name_read(const struct wire *w, size_t *pos, uint8_t *out)
 	return n + 1;
 }
 
-/* An uncompressed name as presentation text without the trailing dot
- * ("" for the root), written as ldns_rdf2str writes it (RFC 4343 §2.1
- * escapes); malloc'd, NULL on no memory. */
-static char *name_text(const uint8_t *d)
+char *rs_wire_name_text(const uint8_t *d, size_t len)
 {
-	char buf[4 * 256 + 1];
+	char buf[4 * 255 + 1];
 	size_t i = 0, n = 0;
 
-	while (d[i] != 0) {
+	if (len > 255)
+		len = 255; /* RFC 1035 §2.3.4: 255 octets or less */
+	while (i < len && d[i] != 0) {
 		size_t lab = d[i++];
 
+		if (lab > 63 || i + lab > len)
+			return NULL;
 		if (n > 0)
 			buf[n++] = '.';
 		for (size_t k = 0; k < lab; k++, i++) {
@@ -562,7 +563,7 @@ static bool chain_follow(const struct wire *w, const struct sections *sec,
 		}
 		if (n == 0)
 			return true;
-		ans->cname[ans->n_cname] = name_text(next);
+		ans->cname[ans->n_cname] = rs_wire_name_text(next, sizeof(next));
 		if (ans->cname[ans->n_cname] == NULL)
 			return false;
 		ans->n_cname++;
@@ -588,7 +589,7 @@ static bool rr_data(const struct wire *w, uint16_t type, size_t rd,
 	(void)rdata_walk(w, type, &p, &s);
 	if ((type == RS_TYPE_MX && s.count == 2) ||
 	    (type == RS_TYPE_CNAME && s.count == 1)) {
-		char *t = name_text(s.name);
+		char *t = rs_wire_name_text(s.name, sizeof(s.name));
 
 		if (t == NULL)
 			return false;
@@ -681,7 +682,7 @@ static bool referral_detect(const struct wire *w, const struct sections *sec,
 		return true;
 	(void)name_read(w, &cut, nm);
 	ans->referral = true;
-	ans->referral_zone = name_text(nm);
+	ans->referral_zone = rs_wire_name_text(nm, sizeof(nm));
 	return ans->referral_zone != NULL;
 }
 

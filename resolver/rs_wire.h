@@ -44,6 +44,14 @@ int rs_question_init(struct rs_question *q, const char *name, uint16_t type,
  * is over 255. */
 size_t rs_wire_name(const char *name, uint8_t out[255]);
 
+/* The uncompressed wire name d (at most len octets, 255 at the most read)
+ * as presentation text without the trailing dot ("" for the root), with
+ * the escapes ldns_rdf2str writes (RFC 4343 §2.1): a backslash before
+ * . ; ( ) \ " @ $ in a label, \DDD for a byte outside 0x21-0x7e;
+ * malloc'd.  NULL on no memory, or when a label is over 63 octets or runs
+ * past len.  The decoder and its ldns reference both write names so. */
+char *rs_wire_name_text(const uint8_t *d, size_t len);
+
 /* Build the query message for q with the given ID, RD set and, if
  * edns_size > 0, an OPT record (RFC 6891) advertising it, with DO per q;
  * AD in the header per q (RFC 6840 §5.7: the validator then reports AD

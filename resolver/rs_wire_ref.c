@@ -27,38 +27,10 @@ static ldns_rdf *question_rdf(const struct rs_question *q)
 }
 
 /* A domain name rdf as presentation text without the trailing dot ("" for
- * the root); malloc'd. */
+ * the root); malloc'd (rs_wire_name_text(), the one writer of that form). */
 static char *dname_text(const ldns_rdf *rdf)
 {
-	/* Presentation form as ldns_rdf2str writes it (RFC 4343 §2.1 escapes),
-	 * without its 64 KiB scratch buffer: at most 4 bytes per wire byte. */
-	const uint8_t *d = ldns_rdf_data(rdf);
-	size_t len = ldns_rdf_size(rdf), i = 0, n = 0;
-	char buf[4 * 256 + 1];
-
-	while (i < len && d[i] != 0) {
-		size_t lab = d[i++];
-
-		if (lab > 63 || i + lab > len)
-			return NULL;
-		if (n > 0)
-			buf[n++] = '.';
-		for (size_t k = 0; k < lab; k++, i++) {
-			uint8_t c = d[i];
-
-			if (c == '.' || c == ';' || c == '(' || c == ')' ||
-			    c == '\\' || c == '"' || c == '@' || c == '$') {
-				buf[n++] = '\\';
-				buf[n++] = (char)c;
-			} else if (c <= 0x20 || c >= 0x7f) {
-				n += (size_t)snprintf(buf + n, 5, "\\%03u", c);
-			} else {
-				buf[n++] = (char)c;
-			}
-		}
-	}
-	buf[n] = '\0';
-	return strdup(buf);
+	return rs_wire_name_text(ldns_rdf_data(rdf), ldns_rdf_size(rdf));
 }
 
 /* RDATA of rr in the form struct rs_rr documents; false on no memory. */
